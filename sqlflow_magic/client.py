@@ -1,0 +1,215 @@
+"""A plain Python client for the SQLFlow job API. It knows nothing of IPython.
+
+>>> from sqlflow_magic.client import SQLFlowClient
+>>> from sqlflow_magic.settings import ClientSettings
+>>> from sqlflow_magic.models import SubmitRequest, UploadFile
+>>> with SQLFlowClient(ClientSettings("http://HOST:8165", user_id="me", secret_key=KEY)) as client:
+...     job = client.submit_persist_job(SubmitRequest("dbvoracle", (UploadFile.from_text(sql),)))
+...     client.job_summary(job.job_id).status
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+import httpx
+
+from . import errors
+from .models import Job, SubmitRequest
+from .responses import check_answer, parse_json
+from .secrets import Secret
+from .settings import ClientSettings
+from .transport import Call, Sender, build_http_client
+
+T = TypeVar("T")
+
+ONPREM_TOKEN = "token"
+"""The literal token the official clients send for the on-premise 5.x user."""
+
+
+@dataclass(frozen=True)
+class JobList:
+    """The answer of ``displayUserJobsSummary``."""
+
+    total: int
+    success: int
+    partial_success: int
+    fail: int
+    jobs: tuple[Job, ...]
+
+
+class SQLFlowClient:
+    """Talks to one SQLFlow server with one ``httpx.Client``.
+
+    Tokens are fetched with the secret key, cached in memory, and renewed once when the server
+    says a token is invalid or expired (code 403). Every answer is checked: HTTP status and the
+    body's ``code``. Failures raise subclasses of :class:`~sqlflow_magic.errors.SQLFlowError`.
+    """
+
+    def __init__(self, settings: ClientSettings, *, transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self._http = build_http_client(settings, transport)
+        self._sender = Sender(self._http, settings, sleep)
+        self._token: Secret | None = settings.token
+        self._token_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SQLFlowClient(base_url={self.settings.base_url!r})"
+
+    def __enter__(self) -> SQLFlowClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- authentication ---------------------------------------------------------------------
+
+    def generate_token(self) -> Secret:
+        """Ask ``/user/generateToken`` for a token with the user id and secret key, and cache it."""
+        if self.settings.secret_key is None:
+            raise errors.ConfigurationError(
+                "a secret key is needed to get a SQLFlow token",
+                hint="Set SQLFLOW_SECRET_KEY, run %sqlflow_login, or give a token in SQLFLOW_TOKEN",
+            )
+        fields = {"userId": self.settings.user_id, "secretKey": self.settings.secret_key.reveal()}
+        body = self._answer(Call("user/generateToken", fields), "generateToken")
+        token = body.get("token")
+        if not isinstance(token, str) or not token:
+            raise errors.BadResponseError("generateToken: the answer has no token")
+        with self._token_lock:
+            self._token = Secret(token)
+        return self._token
+
+    def _auth_fields(self) -> dict[str, str]:
+        if not self.settings.needs_token and self._token is None:
+            return {"userId": self.settings.user_id, "token": ONPREM_TOKEN}
+        token = self._token or self.generate_token()
+        return {"userId": self.settings.user_id, "token": token.reveal()}
+
+    def _authorized(self, call: Call, what: str) -> dict[str, Any]:
+        """Send ``call`` with credentials and return its checked JSON body."""
+        return self._with_credentials(call, lambda response: self._checked_json(response, what))
+
+    def _with_credentials(self, call: Call, handle: Callable[[httpx.Response], T]) -> T:
+        """Send ``call`` with credentials; on a 403 renew the token once and send it again.
+
+        A 403 means the server refused before doing anything, so resending a submit is safe.
+        """
+        for renewed in (False, True):
+            response = self._sender.send(replace(call, fields={**call.fields, **self._auth_fields()}))
+            try:
+                return handle(response)
+            except errors.TokenExpiredError:
+                if renewed or self.settings.secret_key is None:
+                    raise
+                with self._token_lock:
+                    self._token = None
+        raise AssertionError("unreachable")
+
+    def _secrets(self) -> tuple[Secret | None, ...]:
+        return (self.settings.secret_key, self._token, self.settings.token)
+
+    def _checked_json(self, response: httpx.Response, what: str) -> dict[str, Any]:
+        return check_answer(response, parse_json(response, what=what), what=what, secrets=self._secrets())
+
+    def _answer(self, call: Call, what: str) -> dict[str, Any]:
+        return self._checked_json(self._sender.send(call), what)
+
+    # --- jobs -------------------------------------------------------------------------------
+
+    def submit_persist_job(self, request: SubmitRequest) -> Job:
+        """``submitPersistJob``: create a job (no ``job_id``) or add files to one."""
+        return self._submit("sqlflow/job/submitPersistJob", request)
+
+    def submit_user_job(self, request: SubmitRequest) -> Job:
+        """``submitUserJob``: a one-off job; ``job_name`` is required."""
+        if not request.job_name:
+            raise errors.ConfigurationError("submitUserJob needs a job name", hint="Give job_name")
+        return self._submit("sqlflow/job/submitUserJob", request)
+
+    def _submit(self, path: str, request: SubmitRequest) -> Job:
+        if not request.files:
+            raise errors.InputError("nothing to submit: no SQL file", hint="Give SQL text or a file")
+        call = Call(path, request.form_fields(reveal_secrets=True), request.files, creates_job=True)
+        body = self._authorized(call, path.rsplit("/", 1)[-1])
+        return _job_from(body, "submit")
+
+    def job_summary(self, job_id: str) -> Job:
+        """``displayUserJobSummary`` for one job."""
+        body = self._authorized(Call("sqlflow/job/displayUserJobSummary", {"jobId": job_id}),
+                                "displayUserJobSummary")
+        return _job_from(body, "displayUserJobSummary")
+
+    def jobs_summary(self) -> JobList:
+        """``displayUserJobsSummary``: every job of the user, with counts."""
+        body = self._authorized(Call("sqlflow/job/displayUserJobsSummary", {}), "displayUserJobsSummary")
+        data = body.get("data") or {}
+        details = data.get("jobDetails") or []
+        return JobList(
+            total=int(data.get("total") or len(details)), success=int(data.get("success") or 0),
+            partial_success=int(data.get("partialSuccess") or 0), fail=int(data.get("fail") or 0),
+            jobs=tuple(Job.from_api(d) for d in details if isinstance(d, dict)),
+        )
+
+    def delete_job(self, job_id: str) -> Job:
+        """``deleteUserJob``: the answer is the job with status ``delete``."""
+        body = self._authorized(Call("sqlflow/job/deleteUserJob", {"jobId": job_id}), "deleteUserJob")
+        return _job_from(body, "deleteUserJob")
+
+    # --- lineage ----------------------------------------------------------------------------
+
+    def export_lineage_json(self, job_id: str, *, full: bool = True, table_level: bool = False) -> dict[str, Any]:
+        """``exportFullLineageAsJson`` (or ``exportLineageAsJson`` with ``full=False``), checked."""
+        name = "exportFullLineageAsJson" if full else "exportLineageAsJson"
+        fields = {"jobId": job_id, "tableToTable": "true" if table_level else "false"}
+        return self._authorized(Call(f"sqlflow/job/{name}", fields), name)
+
+    def export_lineage_csv(self, job_id: str, *, delimiter: str = ",", table_level: bool = False) -> str:
+        """``exportFullLineageAsCsv``: the CSV text (an error body raises instead)."""
+        fields = {"jobId": job_id, "delimiter": delimiter, "tableToTable": "true" if table_level else "false"}
+        return self._export_text(Call("sqlflow/job/exportFullLineageAsCsv", fields), "exportFullLineageAsCsv")
+
+    def export_lineage_graphml(self, job_id: str) -> str:
+        """``exportLineageAsGraphml``: the GraphML text (an error body raises instead)."""
+        return self._export_text(Call("sqlflow/job/exportLineageAsGraphml", {"jobId": job_id}),
+                                 "exportLineageAsGraphml")
+
+    def _export_text(self, call: Call, what: str) -> str:
+        def text_of(response: httpx.Response) -> str:
+            _refuse_error_body(response, what, self._secrets())
+            return response.text
+
+        return self._with_credentials(call, text_of)
+
+
+def _job_from(body: dict[str, Any], what: str) -> Job:
+    data = body.get("data")
+    if not isinstance(data, dict) or not data.get("jobId"):
+        raise errors.BadResponseError(f"{what}: the answer has no job in its data")
+    return Job.from_api(data)
+
+
+def _refuse_error_body(response: httpx.Response, what: str, secrets: tuple[Secret | None, ...]) -> None:
+    """An export's body is the export itself, unless it is an error JSON: refuse that one."""
+    text = response.text.lstrip()
+    if text.startswith("{"):
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and "code" in body:
+            check_answer(response, body, what=what, secrets=secrets)
+            return
+    if response.status_code >= 400:
+        check_answer(response, {}, what=what, secrets=secrets)
+    if text.startswith("<!") or text[:5].lower() == "<html":
+        raise errors.BadResponseError(f"{what}: the server answered an HTML page instead of the export")

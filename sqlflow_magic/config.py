@@ -1,0 +1,142 @@
+"""Where each setting comes from: magic option > ``%config`` (or ``ipython_config.py``) > env var > default.
+
+=====================  ======================  ==============================================
+setting                env var                 default
+=====================  ======================  ==============================================
+base_url               ``SQLFLOW_URL``         the embedded local server; SQLFlow Cloud when
+                                               credentials are set
+user_id                ``SQLFLOW_USER_ID``     ``gudu|0123456789`` (on-premise 5.x user)
+secret_key             ``SQLFLOW_SECRET_KEY``  none (or ``%sqlflow_login``); never ``%config``
+token                  ``SQLFLOW_TOKEN``       none: fetched with the secret key
+default_vendor         ``SQLFLOW_DBVENDOR``    ``dbvoracle``
+=====================  ======================  ==============================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .errors import ConfigurationError
+from .secrets import Secret, mask_identifier
+from .settings import CLOUD_URL, ONPREM_USER_ID, ClientSettings, normalize_base_url
+from .vendors import DEFAULT_VENDOR
+
+ENV_URL = "SQLFLOW_URL"
+ENV_USER_ID = "SQLFLOW_USER_ID"
+ENV_SECRET_KEY = "SQLFLOW_SECRET_KEY"
+ENV_TOKEN = "SQLFLOW_TOKEN"
+ENV_DBVENDOR = "SQLFLOW_DBVENDOR"
+
+EMBEDDED = "embedded local server"
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A setting's effective value and where it came from (``option``, ``%config``, an env var, ...)."""
+
+    value: object
+    source: str
+
+
+@dataclass(frozen=True)
+class EffectiveConfig:
+    """The settings in force, each with its source. ``base_url`` is None for the embedded server."""
+
+    base_url: Sourced
+    user_id: Sourced
+    secret_key: Sourced
+    token: Sourced
+    default_vendor: Sourced
+    others: dict[str, Sourced] = field(default_factory=dict)
+
+    @property
+    def uses_embedded_server(self) -> bool:
+        return self.base_url.value is None
+
+    def client_settings(self, embedded_url: str | None = None) -> ClientSettings:
+        """The client settings; ``embedded_url`` is the local server's URL when it is used."""
+        base_url = embedded_url if self.uses_embedded_server else self.base_url.value
+        if base_url is None:
+            raise ConfigurationError("the embedded local server has not been started")
+        return ClientSettings(
+            base_url=str(base_url), user_id=str(self.user_id.value),
+            secret_key=_secret(self.secret_key.value), token=_secret(self.token.value),
+            connect_timeout=float(self.others["connect_timeout"].value),  # type: ignore[arg-type]
+            read_timeout=float(self.others["read_timeout"].value),  # type: ignore[arg-type]
+            ca_bundle=_str_or_none(self.others["ca_bundle"].value),
+            max_retries=int(self.others["max_retries"].value),  # type: ignore[call-overload]
+            is_embedded=self.uses_embedded_server,
+        )
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(setting, shown value, source) for display; secrets are masked, user ids shortened."""
+        shown: list[tuple[str, str, str]] = []
+        for name in ("base_url", "user_id", "secret_key", "token", "default_vendor"):
+            item: Sourced = getattr(self, name)
+            shown.append((name, _show(name, item.value, self.uses_embedded_server), item.source))
+        shown += [(name, _show(name, item.value, False), item.source) for name, item in self.others.items()]
+        return shown
+
+
+def resolve(configured: Mapping[str, object], env: Mapping[str, str] | None = None,
+            login_secret: Secret | None = None, login_user: str | None = None) -> EffectiveConfig:
+    """Combine ``%config`` values (None = not set), env vars and defaults into an :class:`EffectiveConfig`."""
+    env = os.environ if env is None else env
+
+    def pick(name: str, env_name: str | None, default: object) -> Sourced:
+        value = configured.get(name)
+        if value is not None and value != "":
+            return Sourced(value, "%config")
+        if env_name and env.get(env_name, "").strip():
+            raw = env[env_name]
+            return Sourced(raw if env_name == ENV_SECRET_KEY else raw.strip(), f"env {env_name}")
+        return Sourced(default, "default")
+
+    user_id = Sourced(login_user, "%sqlflow_login") if login_user else pick("user_id", ENV_USER_ID, None)
+    secret = Sourced(login_secret, "%sqlflow_login") if login_secret else pick("secret_key", ENV_SECRET_KEY, None)
+    token = pick("token", ENV_TOKEN, None)
+    has_credentials = any(s.value for s in (user_id, secret, token))
+    url = pick("base_url", ENV_URL, None)
+    if url.value is None:
+        url = Sourced(CLOUD_URL, "default (credentials set)") if has_credentials else Sourced(None, "default")
+    else:
+        url = Sourced(normalize_base_url(str(url.value)), url.source)
+    if (secret.value or token.value) and not user_id.value:
+        raise ConfigurationError(
+            "a secret key or token is set but no user id",
+            hint=f"Set {ENV_USER_ID} (or %config SQLFlowMagics.user_id = '...') to your SQLFlow account id",
+        )
+    if not user_id.value:
+        user_id = Sourced(ONPREM_USER_ID, "default")
+    others = {
+        name: pick(name, None, default)
+        for name, default in (("connect_timeout", 10.0), ("read_timeout", 120.0), ("ca_bundle", None),
+                              ("max_retries", 3), ("max_cell_bytes", 64 * 1024 * 1024),
+                              ("local_server_db", None))
+    }
+    return EffectiveConfig(url, user_id, secret, token, pick("default_vendor", ENV_DBVENDOR, DEFAULT_VENDOR),
+                           others)
+
+
+def _secret(value: object) -> Secret | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, Secret) else Secret(str(value))
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _show(name: str, value: object, embedded: bool) -> str:
+    if name == "base_url" and value is None:
+        return EMBEDDED if embedded else "(not set)"
+    if value is None or value == "":
+        return "(not set)"
+    if name in ("secret_key", "token"):
+        return "******** (set)"
+    if name == "user_id":
+        return mask_identifier(str(value))
+    return str(value)

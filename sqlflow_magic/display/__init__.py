@@ -1,0 +1,1 @@
+"""How jobs, requests and settings look in a notebook. Knows nothing of HTTP."""

@@ -1,0 +1,99 @@
+"""The job panel: a live ipywidgets panel with a Refresh button, plus HTML and text fallbacks.
+
+The panel carries all three forms in one display (``_repr_mimebundle_``), so JupyterLab shows the
+widget while nbconvert, GitHub and terminal IPython show a readable summary. Without ipywidgets
+installed, only the HTML and text forms are produced.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+from ..errors import SQLFlowError
+from ..models import Job
+from .render import ServerInfo, job_html, job_text
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def widgets_available() -> bool:
+    return importlib.util.find_spec("ipywidgets") is not None
+
+
+class JobPanel:
+    """Shows one job. ``fetch_job(job_id)`` is called by Refresh to get the job's latest state."""
+
+    def __init__(self, job: Job, server: ServerInfo, fetch_job: Callable[[str], Job] | None = None,
+                 *, use_widgets: bool | None = None) -> None:
+        self.job = job
+        self.server = server
+        self.note = ""
+        self._fetch_job = fetch_job
+        self._use_widgets = widgets_available() if use_widgets is None else use_widgets
+        self._widget: Any = None
+        self._job_view: Any = None
+        self._note_view: Any = None
+
+    def __repr__(self) -> str:
+        return job_text(self.job, self.server, self.note)
+
+    @property
+    def widget(self) -> Any:
+        """The ipywidgets ``VBox`` (built on first use), or None without ipywidgets."""
+        if self._widget is None and self._use_widgets:
+            self._widget = self._build_widget()
+        return self._widget
+
+    def _build_widget(self) -> Any:
+        import ipywidgets as widgets
+
+        self._job_view = widgets.HTML(value=job_html(self.job, self.server))
+        self._note_view = widgets.HTML(value="")
+        children = [self._job_view]
+        if self._fetch_job is not None:
+            button = widgets.Button(description="Refresh", icon="refresh",
+                                    tooltip="Ask SQLFlow for this job's latest status")
+            button.add_class("sqlflow-refresh")
+            button.on_click(lambda _button: self.refresh())
+            children.append(widgets.HBox([button, self._note_view]))
+        box = widgets.VBox(children)
+        box.add_class("sqlflow-panel")
+        return box
+
+    def refresh(self) -> None:
+        """Fetch the job again and update the panel in place; a failure is shown in the panel."""
+        if self._fetch_job is None:
+            return
+        try:
+            job = self._fetch_job(self.job.job_id)
+        except SQLFlowError as exc:
+            self.set_note(f"Refresh failed: {exc}")
+            return
+        self.update(job)
+
+    def update(self, job: Job, note: str = "") -> None:
+        """Show ``job`` (and an optional note) in place of the current state."""
+        self.job = job
+        self.set_note(note)
+        if self._job_view is not None:
+            self._job_view.value = job_html(job, self.server)
+
+    def set_note(self, note: str) -> None:
+        self.note = note
+        if self._note_view is not None:
+            self._note_view.value = f'<span class="sqlflow-note">{escape(note)}</span>' if note else ""
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
+        bundle: dict[str, Any] = {
+            "text/plain": job_text(self.job, self.server, self.note),
+            "text/html": job_html(self.job, self.server, self.note),
+        }
+        widget = self.widget
+        if widget is not None:
+            view = widget._repr_mimebundle_()
+            if view and WIDGET_VIEW in view:
+                bundle[WIDGET_VIEW] = view[WIDGET_VIEW]
+        return bundle

@@ -1,0 +1,108 @@
+"""Static HTML and plain-text forms of what the magics show: they work in nbconvert, GitHub and a terminal.
+
+Every string that came from a server or a user is HTML-escaped here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+from ..models import Job
+from ..secrets import mask_identifier
+from ..vendors import VENDORS
+
+STATUS_COLOURS = {
+    "create": "#6b7280", "process": "#2563eb", "success": "#15803d",
+    "partial_success": "#b45309", "fail": "#b91c1c", "delete": "#6b7280",
+}
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """Which server a job lives on, as shown to the user (never with credentials in it)."""
+
+    url: str
+    embedded: bool
+
+    @property
+    def label(self) -> str:
+        return f"embedded local server ({self.url})" if self.embedded else self.url
+
+
+def job_rows(job: Job, server: ServerInfo) -> list[tuple[str, str]]:
+    """The (label, value) pairs of a job panel, values as plain text."""
+    vendor = f"{job.db_vendor} ({VENDORS[job.db_vendor]})" if job.db_vendor in VENDORS else job.db_vendor
+    rows = [
+        ("Job id", job.job_id),
+        ("Name", job.job_name or "(none)"),
+        ("Status", job.status or "(unknown)"),
+        ("Vendor", vendor),
+        ("Files", ", ".join(job.file_names) or "(none)"),
+        ("Created", job.create_time),
+        ("User", mask_identifier(job.user_id)),
+        ("Server", server.label),
+    ]
+    if job.error_message:
+        rows.append(("Error", job.error_message))
+    return rows
+
+
+def status_badge_html(status: str) -> str:
+    colour = STATUS_COLOURS.get(status, "#374151")
+    return (f'<span style="background:{colour};color:white;border-radius:3px;padding:0 6px">'
+            f"{escape(status or 'unknown')}</span>")
+
+
+def job_html(job: Job, server: ServerInfo, note: str = "") -> str:
+    """The job as an HTML table; the job id can be selected with one click."""
+    cells = []
+    for label, value in job_rows(job, server):
+        if label == "Job id":
+            shown = f'<code class="sqlflow-job-id" style="user-select:all">{escape(value)}</code>'
+        elif label == "Status":
+            shown = status_badge_html(value)
+        elif label == "Server" and server.embedded:
+            shown = f"<b>embedded local server</b> ({escape(server.url)})"
+        else:
+            shown = escape(value)
+        cells.append(f'<tr><th style="text-align:left;padding-right:1em">{escape(label)}</th>'
+                     f'<td style="text-align:left">{shown}</td></tr>')
+    note_html = f'<div class="sqlflow-note">{escape(note)}</div>' if note else ""
+    return (f'<div class="sqlflow-job"><b>SQLFlow job</b><table>{"".join(cells)}</table>{note_html}</div>')
+
+
+def job_text(job: Job, server: ServerInfo, note: str = "") -> str:
+    """The job as aligned plain text, for terminals and text-only viewers."""
+    rows = job_rows(job, server)
+    width = max(len(label) for label, _ in rows)
+    lines = ["SQLFlow job"] + [f"  {label.ljust(width)}  {value}" for label, value in rows]
+    return "\n".join([*lines, note] if note else lines)
+
+
+def table_html(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f'<th style="text-align:left">{escape(h)}</th>' for h in header)
+    body = "".join("<tr>" + "".join(f'<td style="text-align:left">{escape(c)}</td>' for c in row) + "</tr>"
+                   for row in rows)
+    return f"<div><b>{escape(title)}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+
+
+def table_text(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([title, line.format(*header).rstrip()] + [line.format(*r).rstrip() for r in rows])
+
+
+class Table:
+    """A titled table that shows as HTML in notebooks and as text elsewhere."""
+
+    def __init__(self, title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.title, self.header, self.rows = title, list(header), [list(r) for r in rows]
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        return {"text/plain": table_text(self.title, self.header, self.rows),
+                "text/html": table_html(self.title, self.header, self.rows)}
+
+    def __repr__(self) -> str:
+        return table_text(self.title, self.header, self.rows)

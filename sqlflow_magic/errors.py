@@ -1,0 +1,132 @@
+"""The exceptions of sqlflow-magic. Each says what went wrong and what to do about it.
+
+In IPython each renders as one line (``_render_traceback_``) and the cell fails, so that
+nbval, nbclient and papermill notice.
+"""
+
+from __future__ import annotations
+
+
+class SQLFlowError(Exception):
+    """Base class: ``message`` says what went wrong, ``hint`` what to do."""
+
+    default_hint = ""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = self.default_hint if hint is None else hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.message}. {self.hint}" if self.hint else self.message
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+class ConfigurationError(SQLFlowError):
+    """The settings cannot work: a malformed URL, missing or contradictory credentials."""
+
+
+class InputError(SQLFlowError):
+    """The SQL or files to send cannot be sent as they are (too big, not text, unreadable)."""
+
+
+# --- the network -------------------------------------------------------------------------------
+
+
+class TransportError(SQLFlowError):
+    """The request did not get a usable answer from the server."""
+
+
+class ServerUnreachableError(TransportError):
+    """No connection could be made (refused, DNS failure, connect timeout)."""
+
+    default_hint = "Check the base URL (%sqlflow_config) and that the server is running and reachable"
+
+
+class RequestTimeoutError(TransportError):
+    """The server took longer than the read timeout to answer."""
+
+    default_hint = "Try again, or raise SQLFlowMagics.read_timeout"
+
+
+class SubmitOutcomeUnknownError(TransportError):
+    """A submit was sent but its answer was lost: the job may or may not exist. Never re-sent silently."""
+
+    default_hint = (
+        "The job may have been created: look for it with %sqlflow_jobs before you submit again"
+    )
+
+
+class BadResponseError(TransportError):
+    """The answer was not SQLFlow's JSON (e.g. a proxy's HTML error page)."""
+
+    default_hint = "Check that the base URL points at SQLFlow's /gspLive_backend prefix (%sqlflow_config)"
+
+
+# --- SQLFlow said no ---------------------------------------------------------------------------
+
+
+class APIError(SQLFlowError):
+    """SQLFlow answered with an error ``code`` in its JSON body."""
+
+    def __init__(self, message: str, *, code: int | None, hint: str | None = None) -> None:
+        self.code = code
+        super().__init__(message, hint=hint)
+
+
+class AuthenticationError(APIError):
+    """401: missing or invalid userId / secret key."""
+
+    default_hint = (
+        "Check SQLFLOW_USER_ID and the secret key (set SQLFLOW_SECRET_KEY or run %sqlflow_login)"
+    )
+
+
+class TokenExpiredError(APIError):
+    """403: the token is invalid or expired and could not be renewed."""
+
+    default_hint = "Give a secret key (SQLFLOW_SECRET_KEY or %sqlflow_login) so the token can be renewed"
+
+
+class JobNotFoundError(APIError):
+    """The job does not exist or belongs to another user."""
+
+    default_hint = "Check the jobId; %sqlflow_jobs lists your jobs"
+
+
+class IncompatibleJobError(APIError):
+    """410: the job was made by an incompatible SQLFlow version."""
+
+    default_hint = "Submit the SQL again as a new job (omit --job-id)"
+
+
+class LicenseError(APIError):
+    """411-417: a licence problem on the SQLFlow server."""
+
+    default_hint = "Ask the SQLFlow server's administrator to check its licence"
+
+
+class PremiumAccountError(APIError):
+    """426: the call needs a premium account."""
+
+    default_hint = "This feature needs a premium SQLFlow account"
+
+
+class RateLimitedError(APIError):
+    """429: too many requests, still refused after the bounded retries."""
+
+    default_hint = "Wait a minute and try again"
+
+
+class ServerError(APIError):
+    """The server failed (HTTP 5xx or an unknown error code)."""
+
+    default_hint = "Try again later; if it persists, check the server's logs"
+
+
+class RequestRejectedError(APIError):
+    """The server refused the request's content (a bad field, a limit)."""
+
+    default_hint = "Fix the request as the message says"

@@ -1,0 +1,226 @@
+"""The IPython magics. A thin layer: options in, :class:`SQLFlowClient` calls, displays out.
+
+Configuration (``%config SQLFlowMagics.<name> = value`` or ``c.SQLFlowMagics.<name>`` in
+``ipython_config.py``) wins over the env vars ``SQLFLOW_URL``, ``SQLFLOW_USER_ID``,
+``SQLFLOW_SECRET_KEY``, ``SQLFLOW_TOKEN`` and ``SQLFLOW_DBVENDOR``; an option on the magic line
+wins over both. With none of them set, the magics use the embedded local SQLFlow server.
+"""
+
+from __future__ import annotations
+
+import getpass
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+from traitlets import Float, Int, TraitError, Unicode, validate
+
+from . import submit_options as check
+from .config import EffectiveConfig, resolve
+from .display.panel import JobPanel
+from .display.render import Table
+from .display.request import RequestPreview
+from .errors import ConfigurationError
+from .models import SubmitRequest
+from .secrets import MASK, Secret, mask_identifier
+from .session import Connections
+from .settings import normalize_base_url
+from .vendors import UnknownVendorError, resolve_vendor
+
+JOB_VARIABLE = "sqlflow_job"
+CONFIG_TRAITS = ("base_url", "user_id", "default_vendor", "connect_timeout", "read_timeout", "ca_bundle",
+                 "max_retries", "max_cell_bytes", "local_server_db")
+_SECRET_ON_LINE = ("never put a {what} on the magic line: it is saved with the notebook. "
+                   "{fix}")
+
+
+@magics_class
+class SQLFlowMagics(Magics):
+    """Magics for Gudu SQLFlow: ``%%sqlflow_submit``, ``%sqlflow_config``, ``%sqlflow_login``."""
+
+    base_url = Unicode(None, allow_none=True, help="SQLFlow base URL ending in /gspLive_backend "
+                       "(a bare host is completed). Unset: the embedded local server.").tag(config=True)
+    user_id = Unicode(None, allow_none=True, help="SQLFlow account id (userId).").tag(config=True)
+    default_vendor = Unicode(None, allow_none=True, help="dbvendor used when --dbvendor is not given "
+                             "(default dbvoracle).").tag(config=True)
+    connect_timeout = Float(None, allow_none=True, help="Seconds to wait for a connection (10).").tag(config=True)
+    read_timeout = Float(None, allow_none=True, help="Seconds to wait for an answer (120).").tag(config=True)
+    ca_bundle = Unicode(None, allow_none=True, help="PEM file of CAs to trust for HTTPS.").tag(config=True)
+    max_retries = Int(None, allow_none=True, help="Retries when it is safe (3).").tag(config=True)
+    max_cell_bytes = Int(None, allow_none=True, help="Largest cell or file to upload (64 MiB).").tag(config=True)
+    local_server_db = Unicode(None, allow_none=True, help="SQLite file of the embedded local server "
+                              "(default: in the user data directory).").tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self.connections = Connections()
+        self._login_user: str | None = None
+        self._login_secret: Secret | None = None
+
+    @validate("base_url")
+    def _check_base_url(self, proposal: dict[str, Any]) -> str | None:
+        value = proposal["value"]
+        if value:
+            try:
+                normalize_base_url(value)
+            except ConfigurationError as exc:
+                raise TraitError(str(exc)) from None
+        return value
+
+    @validate("default_vendor")
+    def _check_vendor(self, proposal: dict[str, Any]) -> str | None:
+        value = proposal["value"]
+        try:
+            return resolve_vendor(value) if value else value
+        except UnknownVendorError as exc:
+            raise TraitError(str(exc)) from None
+
+    def close(self) -> None:
+        """Close the clients and stop the embedded server (on ``%unload_ext``)."""
+        self.connections.close()
+
+    def effective_config(self) -> EffectiveConfig:
+        """The settings in force now, each with where it came from."""
+        configured = {name: getattr(self, name) for name in CONFIG_TRAITS}
+        return resolve(configured, login_secret=self._login_secret, login_user=self._login_user)
+
+    # --- %%sqlflow_submit -----------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("-d", "--dbvendor", help="SQL dialect: a dbvendor such as dbvmssql, or mssql, sqlserver, "
+              "oracle, postgres, snowflake, bigquery, ... (default: SQLFlowMagics.default_vendor)")
+    @argument("-j", "--job-id", help="add this cell to an existing job, e.g. --job-id $sqlflow_job_id")
+    @argument("-n", "--job-name", help="a name for a new job")
+    @argument("--default-database", help="database assumed for unqualified names")
+    @argument("--default-schema", help="schema assumed for unqualified names")
+    @argument("--hostname", help="a live database to read metadata from: its host")
+    @argument("--port", type=check.port_number, help="the live database's port")
+    @argument("--database", help="the live database's database name")
+    @argument("--account", help="the live database's account (user name)")
+    @argument("--password-env", metavar="ENV_VAR", help="read the database password from this env var")
+    @argument("--password-prompt", action="store_true", help="ask for the database password (getpass)")
+    @argument("--schedule", metavar="CRON", help="run the job on a schedule, e.g. '0 1 * * *'")
+    @argument("--on-top", action="store_true", help="pin the job at the top of the job list")
+    @argument("--no-incremental", action="store_true",
+              help="with --job-id: replace the job's files instead of adding to them")
+    @argument("--sqlsource", help="where the SQL came from (free text for SQLFlow)")
+    @argument("--extra", help="free text passed as SQLFlow's 'extra' field")
+    @argument("-f", "--file", action="append", default=[], metavar="PATH",
+              help="attach a .sql or .zip file; repeatable; globs such as 'sql/*.sql' work")
+    @argument("--filename", default="cell.sql", help="file name of the cell's SQL (default cell.sql)")
+    @argument("--var", default="sqlflow_job_id", help="variable that receives the jobId (default sqlflow_job_id)")
+    @argument("--dry-run", action="store_true", help="show the request, secrets masked, and send nothing")
+    @argument("--password", help="refused: use --password-env or --password-prompt")
+    @argument("--secret-key", help="refused: use SQLFLOW_SECRET_KEY or %%sqlflow_login")
+    @argument("--token", help="refused: use SQLFLOW_TOKEN or %%sqlflow_login")
+    @line_cell_magic
+    def sqlflow_submit(self, line: str, cell: str | None = None) -> None:
+        """Upload the cell's SQL to SQLFlow's submitPersistJob and show the job in a panel.
+
+        The cell is sent verbatim as one file (``cell.sql``); the line form ``%sqlflow_submit
+        --file PATH`` sends files only. On success the jobId is saved in
+        ``sqlflow_job_id`` (see ``--var``) and the job in ``sqlflow_job``; pass
+        ``--job-id $sqlflow_job_id`` in a later cell to add more SQL to the same job. On failure
+        neither variable changes.
+        """
+        args = check.unquote(parse_argstring(self.sqlflow_submit, line))
+        _refuse_secrets_on_line(args)
+        config = self.effective_config()
+        request = self._submit_request(args, cell or "", config)
+        var = check.variable_name(args.var)
+        if args.dry_run:
+            display(self._preview(request, config))
+            return
+        client = self.connections.client(config)
+        job = client.submit_persist_job(request)
+        self.shell.user_ns[var] = job.job_id
+        self.shell.user_ns[JOB_VARIABLE] = job
+        display(JobPanel(job, self.connections.server_info(client.settings), client.job_summary))
+
+    def _submit_request(self, args: Any, cell: str, config: EffectiveConfig) -> SubmitRequest:
+        max_bytes = int(config.others["max_cell_bytes"].value)  # type: ignore[call-overload]
+        files = check.attached_files(args.file, max_bytes)
+        cell_upload = check.cell_file(cell, args.filename, max_bytes)
+        if cell_upload is None and not files:
+            raise UsageError("nothing to submit: the cell is empty; write SQL below %%sqlflow_submit, "
+                             "or attach files with --file")
+        if args.no_incremental and not args.job_id:
+            raise UsageError("--no-incremental needs --job-id: it replaces the files of an existing job")
+        schedule = check.cron_expression(args.schedule) if args.schedule else None
+        return SubmitRequest(
+            dbvendor=check.vendor(args.dbvendor or str(config.default_vendor.value)),
+            files=tuple(([cell_upload] if cell_upload else []) + files),
+            job_id=check.job_id(args.job_id) if args.job_id else None,
+            job_name=args.job_name, incremental=not args.no_incremental,
+            default_database=args.default_database, default_schema=args.default_schema,
+            hostname=args.hostname, port=args.port, database=args.database, account=args.account,
+            password=check.password(args.password_env, args.password_prompt),
+            schedulable=schedule is not None, cron_expression=schedule, on_top=args.on_top,
+            sqlsource=args.sqlsource, extra=args.extra,
+        )
+
+    def _preview(self, request: SubmitRequest, config: EffectiveConfig) -> RequestPreview:
+        if config.uses_embedded_server:
+            url = "http://127.0.0.1:<port>/gspLive_backend (embedded local server)"
+        else:
+            url = str(config.base_url.value)
+        auth = {"userId": mask_identifier(str(config.user_id.value)), "token": MASK}
+        return RequestPreview(f"{url}/sqlflow/job/submitPersistJob",
+                              {**auth, **request.form_fields(reveal_secrets=False)}, request.files)
+
+    # --- %sqlflow_config and %sqlflow_login -----------------------------------------------------
+
+    @line_magic
+    def sqlflow_config(self, line: str) -> None:
+        """Show each effective setting, its value (secrets masked) and where it came from.
+
+        Precedence: magic option > %config / ipython_config.py > env var > default.
+        """
+        if line.strip():
+            raise UsageError("%sqlflow_config takes no arguments; change settings with "
+                             "%config SQLFlowMagics.<name> = <value>")
+        display(Table("SQLFlow settings (option > %config > env > default)", ["setting", "value", "source"],
+                      self.effective_config().rows()))
+
+    @line_magic
+    def sqlflow_login(self, line: str) -> None:
+        """Ask for the SQLFlow secret key with a hidden prompt and keep it in memory for this session.
+
+        Usage: ``%sqlflow_login [USER_ID]`` (default: the configured user id). The key is checked by
+        getting a token right away; it is never written to the notebook.
+        """
+        user = line.strip() or self._login_user or self.effective_config().user_id.value
+        if not user or user == "gudu|0123456789":
+            raise UsageError("give your SQLFlow user id: %sqlflow_login YOUR_USER_ID "
+                             "(or set SQLFLOW_USER_ID)")
+        secret = getpass.getpass(f"SQLFlow secret key for {mask_identifier(str(user))}: ")
+        if not secret.strip():
+            raise UsageError("no secret key was entered: run %sqlflow_login again and paste the key")
+        if secret != secret.strip():
+            raise UsageError("the secret key has leading or trailing white space: paste it again without it")
+        previous = (self._login_user, self._login_secret)
+        self._login_user, self._login_secret = str(user), Secret(secret)
+        try:
+            config = self.effective_config()
+            client = self.connections.client(config)
+            client.generate_token()
+        except Exception:
+            self._login_user, self._login_secret = previous
+            raise
+        print(f"Logged in to {client.settings.base_url} as {mask_identifier(str(user))}; "
+              "the key is kept in memory only.")
+
+
+_SAFE_WAYS = {
+    "password": ("database password", "Use --password-env ENV_VAR or --password-prompt"),
+    "secret_key": ("secret key", "Set SQLFLOW_SECRET_KEY outside the notebook or run %sqlflow_login"),
+    "token": ("token", "Set SQLFLOW_TOKEN outside the notebook or run %sqlflow_login"),
+}
+
+
+def _refuse_secrets_on_line(args: Any) -> None:
+    for option, (what, fix) in _SAFE_WAYS.items():
+        if getattr(args, option) is not None:
+            raise UsageError(_SECRET_ON_LINE.format(what=what, fix=fix))

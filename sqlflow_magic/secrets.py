@@ -1,0 +1,61 @@
+"""Secret values that refuse to be printed, and masking helpers for what is shown to users."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+MASK = "********"
+
+
+class Secret:
+    """A secret string (secret key, token, database password).
+
+    ``str()``, ``repr()`` and f-strings give a mask; only :meth:`reveal` gives the value, so a secret
+    that slips into a message, a log record or a widget shows up as ``********``.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The real value, for the one place that must send it over the wire."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK!r})"
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __format__(self, spec: str) -> str:
+        return MASK
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a Secret cannot be pickled")
+
+
+def mask_identifier(value: str) -> str:
+    """Show enough of an account id to recognise it, not enough to copy it: ``goo…06``."""
+    if len(value) <= 6:
+        return "…" if value else ""
+    return f"{value[:3]}…{value[-2:]}"
+
+
+def redact(text: str, secrets: Iterable[Secret | str | None]) -> str:
+    """Replace every occurrence of the given secrets in ``text`` with the mask."""
+    for secret in secrets:
+        raw = secret.reveal() if isinstance(secret, Secret) else secret
+        if raw and len(raw) >= 4:
+            text = text.replace(raw, MASK)
+    return text

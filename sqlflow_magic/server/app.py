@@ -1,0 +1,118 @@
+"""The Starlette application of the local SQLFlow-compatible server."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from sqlflow_magic._version import __version__
+from sqlflow_magic.server.config import ServerConfig
+from sqlflow_magic.server.params import authenticate, is_known_secret, read_params
+from sqlflow_magic.server.responses import NOT_FOUND, UNAUTHORIZED, ApiError, error_response
+from sqlflow_magic.server.routes_jobs import (
+    ServerContext,
+    context_of,
+    delete_user_job,
+    display_user_job_summary,
+    display_user_jobs_summary,
+    submit_persist_job,
+    submit_user_job,
+)
+from sqlflow_magic.server.store import JobNotFoundError, JobStore
+from sqlflow_magic.server.tokens import issue_token
+
+#: Both path prefixes the real service is known under.
+PREFIXES = ("/gspLive_backend", "/api/gspLive_backend")
+JWT_SECRET_SETTING = "jwt_secret"
+
+
+async def generate_token(request: Request) -> Response:
+    """``/user/generateToken``: trade ``userId`` + ``secretKey`` for a token (``code`` is the string "200")."""
+    context = context_of(request)
+    params = await read_params(request, context.config)
+    user_id = params.get("userId")
+    secret_key = params.get("secretKey") or ""
+    if user_id is None:
+        raise ApiError(UNAUTHORIZED, "userId is required")
+    if not is_known_secret(context.config, user_id, secret_key):
+        try:  # the on-premise user needs no secret
+            authenticate(params, context.config, context.jwt_secret)
+        except ApiError:
+            raise ApiError(UNAUTHORIZED, "wrong userId or secretKey") from None
+    token = issue_token(context.jwt_secret, user_id, context.config.token_ttl_seconds)
+    return JSONResponse({"code": "200", "token": token})
+
+
+def _api_routes() -> list[BaseRoute]:
+    endpoints = {
+        "/user/generateToken": generate_token,
+        "/sqlflow/job/submitPersistJob": submit_persist_job,
+        "/sqlflow/job/submitUserJob": submit_user_job,
+        "/sqlflow/job/displayUserJobSummary": display_user_job_summary,
+        "/sqlflow/job/displayUserJobsSummary": display_user_jobs_summary,
+        "/sqlflow/job/deleteUserJob": delete_user_job,
+    }
+    return [Route(path, endpoint, methods=["POST"]) for path, endpoint in endpoints.items()]
+
+
+async def _api_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.code, exc.message, exc.http_status)
+
+
+async def _job_not_found(_request: Request, exc: Exception) -> Response:
+    # a job deleted while this request was being handled
+    return error_response(NOT_FOUND, f"job {exc.args[0]} not found")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    messages = {
+        404: f"no such endpoint: {request.url.path}",
+        405: f"method {request.method} not allowed: the SQLFlow API takes POST",
+    }
+    return error_response(exc.status_code, messages.get(exc.status_code, str(exc.detail)), exc.status_code)
+
+
+async def _internal_error(_request: Request, _exc: Exception) -> Response:
+    return error_response(500, "internal server error", 500)
+
+
+def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette:
+    """Build the app serving the SQLFlow job API under both ``PREFIXES``.
+
+    The app opens ``config.db_path`` (unless given a ``store``) and closes it at shutdown;
+    ``app.state.context`` holds the :class:`ServerContext` (config, store, token key).
+    """
+    own_store = store is None
+    job_store = JobStore(config.db_path, server_version=__version__) if store is None else store
+    jwt_secret = config.jwt_secret or job_store.get_or_create_setting(
+        JWT_SECRET_SETTING, lambda: secrets.token_urlsafe(48)
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if own_store:
+            job_store.close()
+
+    routes = _api_routes()
+    app = Starlette(
+        routes=[Mount(prefix, routes=routes) for prefix in PREFIXES],
+        exception_handlers={
+            ApiError: _api_error,
+            JobNotFoundError: _job_not_found,
+            HTTPException: _http_error,
+            Exception: _internal_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.context = ServerContext(config=config, store=job_store, jwt_secret=jwt_secret)
+    return app

@@ -1,0 +1,64 @@
+"""Settings of the local SQLFlow-compatible server."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+#: The single user of an on-premise SQLFlow 5.x server; it needs no token.
+ONPREM_USER_ID = "gudu|0123456789"
+
+
+def default_db_path() -> Path:
+    """Return the per-user SQLite file the server keeps its jobs in by default."""
+    return Path(platformdirs.user_data_dir("sqlflow-magic")) / "jobs.sqlite3"
+
+
+@dataclass
+class ServerConfig:
+    """How the local server listens, who may use it and what it accepts.
+
+    ``users`` maps a ``userId`` to its secret key; the secrets never show in ``repr``.
+    With ``jwt_secret=None`` a secret is generated once and kept in the database, so
+    tokens stay valid across restarts.
+    """
+
+    db_path: Path = field(default_factory=default_db_path)
+    host: str = "127.0.0.1"
+    port: int = 0
+    users: dict[str, str] = field(default_factory=dict, repr=False)
+    jwt_secret: str | None = field(default=None, repr=False)
+    token_ttl_seconds: int = 86400
+    max_upload_bytes: int = 200 * 1024 * 1024
+    max_files_per_request: int = 100
+    allow_onprem_user: bool = True
+
+    def __post_init__(self) -> None:
+        self.db_path = Path(self.db_path)
+
+
+class UsersFileError(ValueError):
+    """The users file is missing, is not JSON or is not a ``{"userId": "secretKey"}`` object."""
+
+
+def load_users_file(path: str | Path) -> dict[str, str]:
+    """Read a JSON object ``{"userId": "secretKey", ...}`` from ``path``.
+
+    Raises :class:`UsersFileError` with a message that never includes a secret.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsersFileError(f"cannot read users file {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UsersFileError(f"users file {path} is not valid JSON (line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise UsersFileError(f'users file {path} must hold a JSON object {{"userId": "secretKey"}}')
+    for user_id, secret in data.items():
+        if not isinstance(secret, str) or not secret:
+            raise UsersFileError(f"users file {path}: the secret key of {user_id!r} must be a non-empty string")
+    return dict(data)

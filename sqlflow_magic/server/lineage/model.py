@@ -1,0 +1,188 @@
+"""Typed results of the lineage engine: objects, columns, relationships, errors, processes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Error types that mean "some SQL was not (fully) analysed"; any of them makes a job a partial success.
+HARD_ERROR_TYPES = frozenset(
+    {"SyntaxError", "UnsupportedSyntax", "AnalysisError", "TimeoutError", "DecodeError", "LimitExceeded"}
+)
+#: Error types that are only hints: reported, but the analysis of the statement is complete.
+HINT_ERROR_TYPES = frozenset(
+    {"DialectFallback", "UnsupportedStatement", "OrphanColumn", "ProceduralCode", "Rewritten", "EmptyInput"}
+)
+
+#: The pseudo column that stands for "the rows of a table" (row-deciding flows, COUNT(*), DELETE).
+ROWS_COLUMN = "RelationRows"
+
+
+@dataclass(frozen=True)
+class SqlSource:
+    """One SQL file: a name (shown in errors) and its text.
+
+    ``decode_error`` is set by :func:`~sqlflow_magic.server.lineage.decode_sql` when the bytes were
+    not clean text; :func:`~sqlflow_magic.server.lineage.analyze` reports it as a ``DecodeError``.
+    """
+
+    name: str
+    text: str
+    decode_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A start and an (exclusive) end position: 1-based line and column."""
+
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
+
+    def to_json(self) -> list[dict[str, object]]:
+        """SQLFlow's shape: two coordinate objects, start then end."""
+        return [
+            {"x": self.start_line, "y": self.start_column, "hashCode": "0"},
+            {"x": self.end_line, "y": self.end_column, "hashCode": "0"},
+        ]
+
+
+def spans_to_json(spans: list[Span]) -> list[dict[str, object]]:
+    """Flatten spans into SQLFlow's list of coordinate objects."""
+    return [point for span in spans for point in span.to_json()]
+
+
+@dataclass
+class Column:
+    """A column of a table, view or result set; ``coordinates`` lists each occurrence."""
+
+    id: str
+    name: str
+    coordinates: list[Span] = field(default_factory=list)
+
+    def add_span(self, span: Span | None) -> None:
+        """Record an occurrence, once per position."""
+        if span is not None and span not in self.coordinates:
+            self.coordinates.append(span)
+
+
+@dataclass
+class DbObject:
+    """A table, view, result set (``select_list``) or process, with its columns."""
+
+    id: str
+    name: str
+    type: str
+    database: str | None = None
+    schema: str | None = None
+    columns: list[Column] = field(default_factory=list)
+    coordinates: list[Span] = field(default_factory=list)
+    _column_index: dict[str, Column] = field(default_factory=dict, repr=False, compare=False)
+
+    def add_span(self, span: Span | None) -> None:
+        """Record an occurrence of the object, once per position."""
+        if span is not None and span not in self.coordinates:
+            self.coordinates.append(span)
+
+    def find_column(self, key: str) -> Column | None:
+        """The column registered under the normalised name ``key``."""
+        return self._column_index.get(key)
+
+    @property
+    def qualified_name(self) -> str:
+        """``database.schema.name`` with the known parts."""
+        return ".".join(part for part in (self.database, self.schema, self.name) if part)
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    """One end of a relationship: a column of an object, at a position in one statement."""
+
+    id: str
+    column: str
+    parent_id: str
+    parent_name: str
+    coordinates: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """A data flow into ``target`` from ``sources``; ``type`` is ``fdd`` (values) or ``fdr`` (rows)."""
+
+    id: str
+    type: str
+    effect_type: str
+    target: ColumnRef
+    sources: tuple[ColumnRef, ...]
+    process_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LineageError:
+    """An error or a hint: ``error_type`` is one of :data:`HARD_ERROR_TYPES` or :data:`HINT_ERROR_TYPES`."""
+
+    message: str
+    error_type: str
+    file_name: str = ""
+    span: Span | None = None
+
+    @property
+    def is_hint(self) -> bool:
+        """Whether this entry only informs (the analysis it concerns is complete)."""
+        return self.error_type in HINT_ERROR_TYPES
+
+
+@dataclass
+class Process:
+    """One analysed data flow of a statement, with its table-level lineage.
+
+    ``sources`` maps each source object id to ``fdd`` (values flow) or ``fdr`` (it only decides rows).
+    A statement may yield several processes (Hive multi-insert, MERGE's update and insert branches).
+    """
+
+    id: str
+    name: str
+    effect_type: str
+    file_name: str
+    statement_index: int
+    target_id: str
+    sources: dict[str, str] = field(default_factory=dict)
+    span: Span | None = None
+
+
+@dataclass
+class LineageResult:
+    """Everything :func:`~sqlflow_magic.server.lineage.analyze` found, in a deterministic order."""
+
+    dbvendor: str
+    dialect: str
+    dbobjs: list[DbObject] = field(default_factory=list)
+    relationships: list[Relationship] = field(default_factory=list)
+    errors: list[LineageError] = field(default_factory=list)
+    processes: list[Process] = field(default_factory=list)
+    statement_count: int = 0
+    analysed_count: int = 0
+    timed_out: bool = False
+
+    @property
+    def status(self) -> str:
+        """``success``, ``partial_success`` (something was not analysed) or ``fail`` (nothing was)."""
+        hard = self.timed_out or any(not error.is_hint for error in self.errors)
+        if self.analysed_count == 0:
+            return "fail"
+        return "partial_success" if hard else "success"
+
+    def object_by_id(self, object_id: str) -> DbObject:
+        """The object (table, view, result set, process) with this id."""
+        for obj in self.dbobjs:
+            if obj.id == object_id:
+                return obj
+        raise KeyError(object_id)
+
+    def table_lineage(self) -> list[tuple[str, str, str, str]]:
+        """Table-level edges ``(source id, target id, fdd|fdr, effect type)``, one per process and pair."""
+        edges: list[tuple[str, str, str, str]] = []
+        for process in self.processes:
+            for source_id, kind in process.sources.items():
+                edges.append((source_id, process.target_id, kind, process.effect_type))
+        return edges

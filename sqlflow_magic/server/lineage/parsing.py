@@ -1,0 +1,327 @@
+"""Split a SQL script into statements and parse each one on its own, so one bad statement costs only itself.
+
+The script is cut into batches (T-SQL ``GO`` lines, SQL*Plus ``/`` lines), each batch is tokenized in
+pieces of about :data:`PIECE_CHARS` that end at a semicolon (bounded memory, deadline checks), the
+tokens are split at semicolons, ``BEGIN ... END`` blocks are kept together, and every statement is
+parsed separately. A statement that fails is retried split before statement keywords (T-SQL scripts
+often have no semicolons) and otherwise reported with its position.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
+
+from sqlflow_magic.server.lineage.deadline import Deadline
+from sqlflow_magic.server.lineage.dialects import DialectChoice
+from sqlflow_magic.server.lineage.model import Span
+from sqlflow_magic.server.lineage.procedural import (
+    block_depth_change,
+    is_statement_start,
+    split_procedural_prefix,
+)
+
+PIECE_CHARS = 64 * 1024
+_SPLIT_TRIES = 3
+
+
+class LineIndex:
+    """Converts character offsets of one text into 1-based line/column positions."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0]
+        position = text.find("\n")
+        while position != -1:
+            self._starts.append(position + 1)
+            position = text.find("\n", position + 1)
+
+    def point(self, offset: int) -> tuple[int, int]:
+        """``(line, column)`` of ``offset``."""
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return line + 1, offset - self._starts[line] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        """The span from ``start`` to the exclusive ``end`` offset."""
+        (start_line, start_column), (end_line, end_column) = self.point(start), self.point(end)
+        return Span(start_line, start_column, end_line, end_column)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A parsed statement; node positions (``meta``) are relative to ``base`` in the file text."""
+
+    expression: exp.Expr
+    base: int
+    start: int
+    end: int
+    in_block: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A statement (or text) that could not be parsed, at absolute offsets ``start``..``end``."""
+
+    message: str
+    error_type: str
+    start: int
+    end: int
+
+
+class ScriptParser:
+    """Parses the scripts of one dialect; see the module docstring for the strategy."""
+
+    def __init__(self, choice: DialectChoice, deadline: Deadline) -> None:
+        self._choice = choice
+        self._dialect = Dialect.get_or_raise(choice.dialect)
+        self._tokenizer = self._dialect.tokenizer()
+        self._parser = self._dialect.parser()
+        self._deadline = deadline
+
+    def parse(self, text: str) -> Iterator[Statement | Failure]:
+        """Statements and failures of ``text``, in order of appearance."""
+        for start, end in self._batches(text):
+            for item in self._pieces(text, start, end):
+                if isinstance(item, Failure):
+                    yield item
+                    continue
+                base, piece, tokens = item
+                for group in _group_blocks(_split_chunks(tokens)):
+                    self._deadline.check()
+                    yield from self._parse_group(group, piece, base)
+
+    def _batches(self, text: str) -> list[tuple[int, int]]:
+        separator = self._choice.batch_separator
+        if separator is None:
+            return [(0, len(text))]
+        batches, start = [], 0
+        for match in separator.finditer(text):
+            batches.append((start, match.start()))
+            start = match.end()
+        batches.append((start, len(text)))
+        return [(s, e) for s, e in batches if text[s:e].strip()]
+
+    def _pieces(self, text: str, start: int, end: int) -> Iterator[tuple[int, str, list[Token]] | Failure]:
+        position = start
+        while position < end:
+            self._deadline.check()
+            size = PIECE_CHARS
+            while True:
+                cut = end if position + size >= end else text.find("\n", position + size, end)
+                cut = end if cut == -1 else cut if cut == end else cut + 1
+                piece = text[position:cut]
+                try:
+                    tokens = self._tokenizer.tokenize(piece)
+                except TokenError as exc:
+                    if cut < end:
+                        size *= 2
+                        continue
+                    yield from self._salvage(text, position, end, exc)
+                    return
+                if cut < end:
+                    last = _last_semicolon(tokens)
+                    if last is None:
+                        size *= 2
+                        continue
+                    tokens = tokens[: last + 1]
+                    yield position, piece, tokens
+                    position += tokens[-1].end + 1
+                else:
+                    yield position, piece, tokens
+                    position = end
+                break
+
+    def _salvage(
+        self, text: str, start: int, end: int, error: TokenError
+    ) -> Iterator[tuple[int, str, list[Token]] | Failure]:
+        """Tokenize the longest prefix (ending at a semicolon) before an unterminated string or comment."""
+        lines = [start]
+        newline = text.find("\n", start, end)
+        while newline != -1:
+            lines.append(newline + 1)
+            newline = text.find("\n", newline + 1, end)
+        low, high, good = 0, len(lines) - 1, None
+        while low <= high:
+            middle = (low + high) // 2
+            try:
+                tokens = self._tokenizer.tokenize(text[start : lines[middle]])
+                good, low = (middle, tokens), middle + 1
+            except TokenError:
+                high = middle - 1
+        failed_at = start
+        if good is not None:
+            tokens = good[1]
+            last = _last_semicolon(tokens)
+            if last is not None:
+                yield start, text[start : lines[good[0]]], tokens[: last + 1]
+                failed_at = start + tokens[last].end + 1
+        while failed_at < end and text[failed_at].isspace():
+            failed_at += 1
+        message = f"Syntax error: cannot tokenize the text from here ({error}); unterminated string or comment?"
+        yield Failure(message, "SyntaxError", failed_at, min(end, failed_at + 1))
+
+    def _parse_group(self, group: list[list[Token]], piece: str, base: int) -> Iterator[Statement | Failure]:
+        if len(group) == 1:
+            yield from self._parse_single(group[0], piece, base, in_block=False)
+            return
+        tokens = [token for chunk in group for token in chunk]
+        try:
+            expressions = self._parse_tokens(_with_semicolons(group), piece)
+        except Exception:
+            expressions = None
+        if expressions is not None:
+            expressions = [e for e in expressions if not isinstance(e, exp.EndStatement)]
+            for expression in expressions:
+                yield Statement(expression, base, base + tokens[0].start, base + tokens[-1].end + 1)
+            return
+        yield Failure(
+            "Procedural block analysed statement by statement: its control flow, variables and "
+            "parameters were skipped",
+            "ProceduralCode",
+            base + tokens[0].start,
+            base + tokens[-1].end + 1,
+        )
+        for chunk in group:
+            _, statement_tokens = split_procedural_prefix(chunk)
+            if statement_tokens:
+                yield from self._parse_single(statement_tokens, piece, base, in_block=True)
+
+    def _parse_single(
+        self, tokens: list[Token], piece: str, base: int, *, in_block: bool
+    ) -> Iterator[Statement | Failure]:
+        tokens, note = self._rewrite(tokens)
+        start = 0
+        while start < len(tokens):
+            self._deadline.check()
+            part = tokens[start:]
+            try:
+                expressions = self._parse_tokens(part, piece)
+            except Exception as exc:
+                error_index = _error_index(exc, part)
+                split = self._split_before(part, error_index, piece)
+                if split is not None:
+                    length, expressions = split
+                    yield from _statements(expressions, part[:length], base, in_block, note)
+                    start += length
+                    continue
+                yield _failure(exc, part, error_index, base)
+                following = [k for k in _statement_starts(part) if k > error_index]
+                if not following:
+                    return
+                start += following[0]
+                continue
+            yield from _statements(expressions, part, base, in_block, note)
+            return
+
+    def _split_before(self, part: list[Token], error_index: int, piece: str) -> tuple[int, list] | None:
+        candidates = [k for k in _statement_starts(part) if 0 < k <= error_index]
+        for length in reversed(candidates[-_SPLIT_TRIES:]):
+            try:
+                expressions = self._parse_tokens(part[:length], piece)
+            except Exception:
+                continue
+            if expressions and not any(_incomplete(e) for e in expressions):
+                return length, expressions
+        return None
+
+    def _parse_tokens(self, tokens: list[Token], piece: str) -> list[exp.Expr]:
+        return [e for e in self._parser.parse(tokens, piece) if e is not None]
+
+    def _rewrite(self, tokens: list[Token]) -> tuple[list[Token], str | None]:
+        """MySQL ``REPLACE INTO`` is not parsed by sqlglot (it becomes a Command): read it as INSERT."""
+        if len(tokens) > 2 and tokens[0].text.upper() == "REPLACE" and tokens[1].text.upper() == "INTO":
+            first = tokens[0]
+            insert = Token(TokenType.INSERT, "INSERT", first.line, first.col, first.start, first.end)
+            return [insert, *tokens[1:]], "REPLACE INTO analysed as INSERT INTO"
+        return tokens, None
+
+
+def _last_semicolon(tokens: list[Token]) -> int | None:
+    for index in range(len(tokens) - 1, -1, -1):
+        if tokens[index].token_type == TokenType.SEMICOLON:
+            return index
+    return None
+
+
+def _split_chunks(tokens: list[Token]) -> list[list[Token]]:
+    chunks: list[list[Token]] = [[]]
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            chunks.append([])
+        else:
+            chunks[-1].append(token)
+    return [chunk for chunk in chunks if chunk]
+
+
+def _group_blocks(chunks: list[list[Token]]) -> Iterator[list[list[Token]]]:
+    """Keep the chunks of a ``BEGIN ... END`` block (procedure bodies, PL/SQL blocks) together."""
+    group: list[list[Token]] = []
+    depth = 0
+    for chunk in chunks:
+        group.append(chunk)
+        depth += block_depth_change(chunk)
+        if depth <= 0:
+            yield group
+            group, depth = [], 0
+    if group:
+        yield group
+
+
+def _with_semicolons(group: list[list[Token]]) -> list[Token]:
+    tokens: list[Token] = []
+    for chunk in group:
+        tokens.extend(chunk)
+        last = chunk[-1]
+        tokens.append(Token(TokenType.SEMICOLON, ";", last.line, last.col + 1, last.end + 1, last.end + 1))
+    return tokens
+
+
+def _statement_starts(tokens: list[Token]) -> list[int]:
+    starts, depth = [], 0
+    for index, token in enumerate(tokens):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth = max(0, depth - 1)
+        elif depth == 0 and is_statement_start(tokens, index):
+            starts.append(index)
+    return starts
+
+
+def _incomplete(expression: exp.Expr) -> bool:
+    """A prefix such as ``INSERT INTO t`` parses, but is not the statement the author wrote."""
+    return isinstance(expression, exp.Insert) and expression.expression is None
+
+
+def _error_index(error: Exception, tokens: list[Token]) -> int:
+    details = error.errors[0] if isinstance(error, ParseError) and error.errors else {}
+    line, column = details.get("line"), details.get("col")
+    for index, token in enumerate(tokens):
+        if token.line == line and token.col == column:
+            return index
+    return len(tokens) - 1
+
+
+def _failure(error: Exception, tokens: list[Token], index: int, base: int) -> Failure:
+    token = tokens[min(index, len(tokens) - 1)]
+    if isinstance(error, ParseError) and error.errors:
+        description = error.errors[0].get("description") or "invalid syntax"
+    else:
+        description = f"{type(error).__name__}: {error}"[:300]
+    message = f"Syntax error: {description} (near {token.text[:40]!r})"
+    return Failure(message, "SyntaxError", base + token.start, base + token.end + 1)
+
+
+def _statements(
+    expressions: list[exp.Expr], tokens: list[Token], base: int, in_block: bool, note: str | None
+) -> Iterator[Statement]:
+    start, end = base + tokens[0].start, base + tokens[-1].end + 1
+    for expression in expressions:
+        if not isinstance(expression, exp.EndStatement):
+            yield Statement(expression, base, start, end, in_block, note)

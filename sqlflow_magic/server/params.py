@@ -1,0 +1,163 @@
+"""Reading a request's parameters (query, urlencoded or multipart) and checking them."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass, field
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import Message, Receive
+
+from sqlflow_magic.server.config import ONPREM_USER_ID, ServerConfig
+from sqlflow_magic.server.responses import BAD_REQUEST, FORBIDDEN, TOO_LARGE, UNAUTHORIZED, ApiError
+from sqlflow_magic.server.store import SqlFile
+from sqlflow_magic.server.tokens import TokenError, verify_token
+from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
+
+FILES_FIELD = "sqlfiles"
+ONPREM_LITERAL_TOKEN = "token"
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass
+class RequestParams:
+    """A request's scalar fields (form fields over query parameters) and its ``sqlfiles`` parts."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    files: list[SqlFile] = field(default_factory=list)
+    authorization: str = ""
+
+    def get(self, name: str) -> str | None:
+        """Return a field with surrounding blanks removed; None when absent or empty."""
+        value = self.fields.get(name, "").strip()
+        return value or None
+
+
+def _size_limited(receive: Receive, limit: int) -> Receive:
+    received = 0
+
+    async def receive_within_limit() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise _too_large(limit)
+        return message
+
+    return receive_within_limit
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        TOO_LARGE, f"the request is larger than the server's upload limit of {limit} bytes (max_upload_bytes)", 413
+    )
+
+
+async def read_params(request: Request, config: ServerConfig) -> RequestParams:
+    """Collect query parameters, form fields and uploaded ``sqlfiles``, enforcing the upload limits."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > config.max_upload_bytes:
+        raise _too_large(config.max_upload_bytes)
+    params = RequestParams(fields=dict(request.query_params), authorization=request.headers.get("authorization", ""))
+    limited = Request(request.scope, _size_limited(request.receive, config.max_upload_bytes))
+    try:
+        async with limited.form(max_files=config.max_files_per_request) as form:
+            for name, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    if name == FILES_FIELD:
+                        params.files.append(SqlFile(value.filename or "", await value.read()))
+                elif name == FILES_FIELD:
+                    raise ApiError(BAD_REQUEST, "sqlfiles must be sent as multipart file parts, each with a filename")
+                else:
+                    params.fields[name] = value
+    except HTTPException as exc:  # starlette's form parser reports its own limits this way
+        if "Too many files" in str(exc.detail):
+            raise ApiError(
+                TOO_LARGE,
+                f"too many files: at most {config.max_files_per_request} per request (max_files_per_request)",
+                413,
+            ) from None
+        raise ApiError(BAD_REQUEST, f"cannot read the request body: {exc.detail}") from None
+    for number, sql_file in enumerate(params.files, start=1):
+        if not sql_file.filename:
+            params.files[number - 1] = SqlFile(f"sqlfile{number}.sql", sql_file.content)
+    return params
+
+
+def _token_of(params: RequestParams) -> str | None:
+    token = params.get("token")
+    if token:
+        return token
+    scheme, _, credentials = params.authorization.strip().partition(" ")
+    if scheme.lower() in ("token", "bearer") and credentials.strip():
+        return credentials.strip()
+    return None
+
+
+def is_known_secret(config: ServerConfig, user_id: str, secret_key: str) -> bool:
+    """Tell whether ``secret_key`` is the secret of ``user_id`` (in constant time)."""
+    expected = config.users.get(user_id)
+    return expected is not None and hmac.compare_digest(expected.encode(), secret_key.encode())
+
+
+def authenticate(params: RequestParams, config: ServerConfig, jwt_secret: str) -> str:
+    """Return the caller's userId once its token checks out; raise :class:`ApiError` (401/403) if not."""
+    user_id = params.get("userId")
+    if user_id is None:
+        raise ApiError(UNAUTHORIZED, "userId is required")
+    if config.allow_onprem_user and user_id == ONPREM_USER_ID and user_id not in config.users:
+        return user_id  # on-premise 5.x semantics: this user needs no token
+    if user_id not in config.users:
+        raise ApiError(UNAUTHORIZED, f"unknown userId {user_id!r}")
+    token = _token_of(params)
+    if token is None:
+        raise ApiError(FORBIDDEN, "token is invalid or expired: no token given (call /user/generateToken first)")
+    try:
+        verify_token(jwt_secret, token, user_id)
+    except TokenError as exc:
+        raise ApiError(FORBIDDEN, f"token is invalid or expired: {exc}; call /user/generateToken") from None
+    return user_id
+
+
+def parse_bool(params: RequestParams, name: str, default: bool) -> bool:
+    """Read a ``true``/``false`` field (any case); absent or empty gives ``default``."""
+    value = params.get(name)
+    if value is None:
+        return default
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ApiError(BAD_REQUEST, f"{name} must be true or false, not {value!r}")
+
+
+def parse_port(params: RequestParams) -> int | None:
+    """Read the optional ``port`` field: an integer from 1 to 65535."""
+    value = params.get("port")
+    if value is None:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ApiError(BAD_REQUEST, f"port must be an integer from 1 to 65535, not {value!r}")
+    return int(value)
+
+
+def parse_job_id(value: str) -> str:
+    """Check that a jobId is 32 lowercase hex characters."""
+    if not _JOB_ID.fullmatch(value):
+        raise ApiError(BAD_REQUEST, f"jobId must be 32 lowercase hexadecimal characters, not {value!r}")
+    return value
+
+
+def parse_vendor(params: RequestParams) -> str:
+    """Read the required ``dbvendor`` field; it must be one of SQLFlow's ``dbv...`` values."""
+    value = params.get("dbvendor")
+    if value is None:
+        raise ApiError(BAD_REQUEST, "dbvendor is required, e.g. dbvoracle, dbvmssql, dbvpostgresql")
+    if value.lower() in VENDORS:
+        return value.lower()
+    try:
+        hint = f"did you mean {resolve_vendor(value)!r}?"
+    except UnknownVendorError as exc:
+        hint = str(exc).partition(": ")[2]
+    raise ApiError(BAD_REQUEST, f"unknown dbvendor {value!r}: {hint}")

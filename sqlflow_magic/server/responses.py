@@ -1,0 +1,92 @@
+"""The JSON shapes the server answers with: errors and job objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from sqlflow_magic.server.store import Job
+
+# Codes of the SQLFlow API (the ``code`` field of every answer).
+OK = 200
+BAD_REQUEST = 400
+UNAUTHORIZED = 401  # missing or unknown userId, wrong secret key
+FORBIDDEN = 403  # token missing, invalid or expired
+NOT_FOUND = 404  # no such job for this user
+TOO_LARGE = 413  # upload over max_upload_bytes or max_files_per_request
+
+
+class ApiError(Exception):
+    """A failure to answer as ``{"code": code, "error": message}`` (with HTTP status ``http_status``)."""
+
+    def __init__(self, code: int, message: str, http_status: int = 200) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+
+
+def error_response(code: int, message: str, http_status: int = 200) -> JSONResponse:
+    """Return the API's error body; SQLFlow answers most errors with HTTP 200."""
+    return JSONResponse({"code": code, "error": message}, status_code=http_status)
+
+
+def data_response(data: dict[str, Any]) -> JSONResponse:
+    """Return ``{"code": 200, "data": data}``."""
+    return JSONResponse({"code": OK, "data": data})
+
+
+def data_source(job: Job) -> dict[str, Any]:
+    """The live database the job names (never its password), or ``{}``."""
+    given = {"hostname": job.hostname, "port": job.port, "database": job.database, "account": job.account}
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def submitted_job(job: Job) -> dict[str, Any]:
+    """The ``data`` of a submit answer."""
+    return {
+        "jobId": job.job_id,
+        "jobName": job.job_name,
+        "userId": job.user_id,
+        "dbVendor": job.db_vendor,
+        "dataSource": data_source(job),
+        "fileNames": list(job.file_names),
+        "createTime": job.create_time,
+        "status": job.status,
+    }
+
+
+def format_execute_time(millis: int) -> str:
+    """Format a run time as SQLFlow does: ``"0min 1sec"``."""
+    seconds = millis // 1000
+    return f"{seconds // 60}min {seconds % 60}sec"
+
+
+def job_summary(job: Job) -> dict[str, Any]:
+    """The full job object of ``displayUserJobSummary`` and ``jobDetails``."""
+    summary = submitted_job(job)
+    summary.update(
+        {
+            "sessionId": job.session_id,
+            "executeTime": format_execute_time(job.execute_time_millis),
+            "executeTimeMillis": job.execute_time_millis,
+            "onTop": job.on_top,
+            "parallel": False,
+            "persist": job.persist,
+            "incremental": job.incremental,
+            "schedulable": job.schedulable,
+            "cancelSchedule": False,
+            "lastExecuteTime": job.last_execute_time,
+            "subJobs": [],
+            "version": job.version,
+            "defaultDatabase": job.default_database,
+            "defaultSchema": job.default_schema,
+            "cronExpression": job.cron_expression,
+            "sqlsource": job.sqlsource,
+            "updateTime": job.updated_at,
+        }
+    )
+    if job.error_message:
+        summary["errorMessage"] = job.error_message
+    return summary

@@ -1,0 +1,197 @@
+"""The ``/sqlflow/job/...`` endpoints: submit, summarise and delete jobs."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sqlflow_magic.server.config import ServerConfig
+from sqlflow_magic.server.params import (
+    RequestParams,
+    authenticate,
+    parse_bool,
+    parse_job_id,
+    parse_port,
+    parse_vendor,
+    read_params,
+)
+from sqlflow_magic.server.responses import (
+    BAD_REQUEST,
+    NOT_FOUND,
+    ApiError,
+    data_response,
+    job_summary,
+    submitted_job,
+)
+from sqlflow_magic.server.store import DELETED, Job, JobStore
+
+# form field -> jobs column, for the optional text settings of a submit
+_TEXT_OPTIONS = {
+    "defaultDatabase": "default_database",
+    "defaultSchema": "default_schema",
+    "hostname": "hostname",
+    "database": "database",
+    "account": "account",
+    "cronExpression": "cron_expression",
+    "sqlsource": "sqlsource",
+    "extra": "extra",
+}
+_BOOL_OPTIONS = {"schedulable": "schedulable", "onTop": "on_top", "incremental": "incremental"}
+
+
+@dataclass
+class ServerContext:
+    """What every endpoint needs: the settings, the job store and the key that signs tokens."""
+
+    config: ServerConfig
+    store: JobStore
+    jwt_secret: str
+
+
+def context_of(request: Request) -> ServerContext:
+    """Return the :class:`ServerContext` of the app serving ``request``."""
+    return request.app.state.context
+
+
+async def authenticated_params(request: Request) -> tuple[ServerContext, RequestParams, str]:
+    """Read a request and check its caller; return the context, the parameters and the userId."""
+    context = context_of(request)
+    params = await read_params(request, context.config)
+    user_id = authenticate(params, context.config, context.jwt_secret)
+    return context, params, user_id
+
+
+def _submit_options(params: RequestParams) -> dict[str, object]:
+    """The settings this submit gives explicitly, keyed by jobs column. The password is dropped."""
+    options: dict[str, object] = {
+        column: params.get(name) for name, column in _TEXT_OPTIONS.items() if params.get(name) is not None
+    }
+    for name, column in _BOOL_OPTIONS.items():
+        if params.get(name) is not None:
+            options[column] = parse_bool(params, name, default=False)
+    port = parse_port(params)
+    if port is not None:
+        options["port"] = port
+    cron = options.get("cron_expression")
+    if isinstance(cron, str) and not _is_five_field_cron(cron):
+        raise ApiError(BAD_REQUEST, f"cronExpression must be five cron fields like '0 1 * * *', not {cron!r}")
+    return options
+
+
+def _is_five_field_cron(expression: str) -> bool:
+    from croniter import croniter  # imported here: only a few submits carry a schedule
+
+    return len(expression.split()) == 5 and croniter.is_valid(expression)
+
+
+async def _owned_job(store: JobStore, user_id: str, job_id: str) -> Job:
+    job = await run_in_threadpool(store.get_job, parse_job_id(job_id))
+    if job is None or job.user_id != user_id:
+        raise ApiError(NOT_FOUND, f"job {job_id} not found for user {user_id!r}")
+    if job.status == DELETED:
+        raise ApiError(NOT_FOUND, f"job {job_id} was deleted")
+    return job
+
+
+async def _submit(request: Request, persist: bool) -> Response:
+    context, params, user_id = await authenticated_params(request)
+    db_vendor = parse_vendor(params)
+    options = _submit_options(params)
+    parse_bool(params, "firstSubmit", default=False)  # checked for form; a jobId already tells first from later
+    job_name = params.get("jobName")
+    if not persist and job_name is None:
+        raise ApiError(BAD_REQUEST, "jobName is required")
+    if not params.files:
+        raise ApiError(BAD_REQUEST, "no SQL file: send one or more multipart file parts named sqlfiles")
+    job_id = params.get("jobId") if persist else None
+    if job_id is None:
+        if options.get("schedulable") and not options.get("cron_expression"):
+            raise ApiError(BAD_REQUEST, "cronExpression is required when schedulable is true")
+        new_id = uuid.uuid4().hex
+        job = await run_in_threadpool(
+            context.store.create_job,
+            new_id,
+            user_id,
+            job_name or f"job-{new_id[:8]}",
+            db_vendor,
+            persist,
+            options,
+            params.files,
+        )
+        return data_response(submitted_job(job))
+    existing = await _owned_job(context.store, user_id, job_id)
+    replace = options.get("incremental") is False
+    if not replace and db_vendor != existing.db_vendor:
+        raise ApiError(
+            BAD_REQUEST,
+            f"job {job_id} holds {existing.db_vendor} SQL; to add {db_vendor} files, "
+            "submit them to a new job (or resend all files with incremental=false)",
+        )
+    schedulable = options.get("schedulable", existing.schedulable)
+    if schedulable and not options.get("cron_expression", existing.cron_expression):
+        raise ApiError(BAD_REQUEST, "cronExpression is required when schedulable is true")
+    changes: dict[str, object] = {**options, "db_vendor": db_vendor}
+    if job_name is not None:
+        changes["job_name"] = job_name
+    job = await run_in_threadpool(
+        lambda: context.store.add_files(job_id, params.files, replace=replace, changes=changes)
+    )
+    return data_response(submitted_job(job))
+
+
+async def submit_persist_job(request: Request) -> Response:
+    """``submitPersistJob``: a new job, or more files for the job named by ``jobId``."""
+    return await _submit(request, persist=True)
+
+
+async def submit_user_job(request: Request) -> Response:
+    """``submitUserJob``: a new one-off job (``jobName`` and ``dbvendor`` required)."""
+    return await _submit(request, persist=False)
+
+
+async def display_user_job_summary(request: Request) -> Response:
+    """``displayUserJobSummary``: one job of the caller, by ``jobId`` or else by ``jobName``."""
+    context, params, user_id = await authenticated_params(request)
+    job_id = params.get("jobId")
+    if job_id is not None:
+        return data_response(job_summary(await _owned_job(context.store, user_id, job_id)))
+    job_name = params.get("jobName")
+    if job_name is None:
+        raise ApiError(BAD_REQUEST, "jobId (or jobName) is required")
+    jobs = await run_in_threadpool(context.store.user_jobs, user_id)
+    named = [job for job in jobs if job.job_name == job_name]
+    if not named:
+        raise ApiError(NOT_FOUND, f"no job named {job_name!r} for user {user_id!r}")
+    return data_response(job_summary(max(named, key=lambda job: job.create_time)))
+
+
+async def display_user_jobs_summary(request: Request) -> Response:
+    """``displayUserJobsSummary``: counts and details of all the caller's jobs."""
+    context, _params, user_id = await authenticated_params(request)
+    jobs = await run_in_threadpool(context.store.user_jobs, user_id)
+    statuses = [job.status for job in jobs]
+    return data_response(
+        {
+            "total": len(jobs),
+            "success": statuses.count("success"),
+            "partialSuccess": statuses.count("partial_success"),
+            "fail": statuses.count("fail"),
+            "jobIds": [job.job_id for job in jobs],
+            "jobDetails": [job_summary(job) for job in jobs],
+        }
+    )
+
+
+async def delete_user_job(request: Request) -> Response:
+    """``deleteUserJob``: delete a job of the caller; answer it with status ``delete``."""
+    context, params, user_id = await authenticated_params(request)
+    job_id = params.get("jobId")
+    if job_id is None:
+        raise ApiError(BAD_REQUEST, "jobId is required")
+    await _owned_job(context.store, user_id, job_id)
+    job = await run_in_threadpool(context.store.delete_job, job_id)
+    return data_response(job_summary(job))

@@ -1,0 +1,180 @@
+"""Running the local server in a background thread of the current process (e.g. a Jupyter kernel)."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from types import TracebackType
+
+import uvicorn
+from starlette.applications import Starlette
+
+from sqlflow_magic.server.app import create_app
+from sqlflow_magic.server.config import ServerConfig
+
+
+class ServerStartError(RuntimeError):
+    """The embedded server did not come up (port taken, database unusable, timeout)."""
+
+
+class _ThreadServer(uvicorn.Server):
+    """A uvicorn server that never touches signal handlers: they belong to the host process."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Bind a TCP socket for uvicorn to serve on (``port`` 0 picks a free port).
+
+    The protocol must be given explicitly: asyncio sets TCP_NODELAY on accepted connections only
+    when the listening socket says ``IPPROTO_TCP`` (``socket.create_server`` leaves it 0), and
+    without TCP_NODELAY every keep-alive request waits 40 ms for a delayed ACK.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        if os.name == "posix":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class EmbeddedServer:
+    """The local SQLFlow-compatible server, served by uvicorn on a daemon thread.
+
+    ``start()`` returns once the server answers; ``url`` is then its base URL, ending in
+    ``/gspLive_backend``. Use it as a context manager or call ``stop()``. Nothing is printed
+    in normal operation; uvicorn logs only warnings and errors, with no access log.
+    """
+
+    def __init__(self, config: ServerConfig | None = None) -> None:
+        self.config = config or ServerConfig()
+        self._server: _ThreadServer | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self._app: Starlette | None = None
+        self._error: BaseException | None = None
+        self._port: int | None = None
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (known once ``start()`` has bound it)."""
+        if self._port is None:
+            raise RuntimeError("the server has not been started")
+        return self._port
+
+    @property
+    def host(self) -> str:
+        """The address clients connect to (loopback when the server listens on every interface)."""
+        return {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.config.host, self.config.host)
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT``, without the API prefix."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The base URL a SQLFlow client is configured with: ``http://HOST:PORT/gspLive_backend``."""
+        return f"{self.base_url}/gspLive_backend"
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, timeout: float = 15.0) -> EmbeddedServer:
+        """Start serving and wait until the server answers; raise :class:`ServerStartError` on failure."""
+        if self.running:
+            return self
+        try:
+            app = create_app(self.config)
+        except Exception as exc:
+            raise ServerStartError(f"cannot open the job database {self.config.db_path}: {exc}") from exc
+        try:
+            sock = listening_socket(self.config.host, self.config.port)
+        except OSError as exc:
+            app.state.context.store.close()
+            raise ServerStartError(f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror}") from exc
+        self._socket = sock
+        self._app = app
+        self._port = sock.getsockname()[1]
+        uvicorn_config = uvicorn.Config(
+            app, log_level="warning", access_log=False, log_config=None, lifespan="on", server_header=False
+        )
+        self._server = _ThreadServer(uvicorn_config)
+        self._error = None
+        self._thread = threading.Thread(target=self._serve, name="sqlflow-magic-server", daemon=True)
+        self._thread.start()
+        self._wait_until_answering(timeout)
+        return self
+
+    def _serve(self) -> None:
+        assert self._server is not None and self._socket is not None
+        try:
+            self._server.run(sockets=[self._socket])
+        except BaseException as exc:  # reported by start()
+            self._error = exc
+
+    def _wait_until_answering(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                self.stop()
+                raise ServerStartError(f"the server stopped while starting: {self._error!r}")
+            if self._server is not None and self._server.started and self._answers():
+                return
+            time.sleep(0.02)
+        url = self.url
+        self.stop()
+        raise ServerStartError(f"the server did not answer on {url} within {timeout:g} s")
+
+    def _answers(self) -> bool:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=2)
+        try:
+            connection.request("POST", "/gspLive_backend/user/generateToken")
+            return connection.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            connection.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving, wait for the thread and close the job database. Safe to call twice."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive() and self._server is not None:
+                self._server.force_exit = True
+                self._thread.join(timeout)
+        if self._socket is not None:
+            self._socket.close()
+        if self._app is not None:  # normally closed by the app's lifespan already
+            self._app.state.context.store.close()
+        self._server = None
+        self._thread = None
+        self._socket = None
+        self._app = None
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

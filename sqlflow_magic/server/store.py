@@ -1,0 +1,371 @@
+"""Durable storage of jobs, their SQL files and results in one SQLite file.
+
+One connection guarded by a lock serves every thread of the server; several processes
+(two notebook kernels, say) may share the file thanks to WAL mode and a busy timeout.
+Every write is committed with ``synchronous=FULL`` before the method returns, so a job the
+server has answered for survives a crash. Database passwords are never stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    job_name TEXT NOT NULL,
+    db_vendor TEXT NOT NULL,
+    status TEXT NOT NULL,
+    persist INTEGER NOT NULL,
+    incremental INTEGER NOT NULL DEFAULT 1,
+    default_database TEXT,
+    default_schema TEXT,
+    hostname TEXT,
+    port INTEGER,
+    database TEXT,
+    account TEXT,
+    schedulable INTEGER NOT NULL DEFAULT 0,
+    cron_expression TEXT,
+    on_top INTEGER NOT NULL DEFAULT 0,
+    sqlsource TEXT,
+    extra TEXT,
+    error_message TEXT,
+    session_id TEXT,
+    execute_time_millis INTEGER NOT NULL DEFAULT 0,
+    last_execute_time TEXT,
+    version TEXT NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 1,
+    create_time TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs (user_id, status);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
+CREATE TABLE IF NOT EXISTS files (
+    job_id TEXT NOT NULL REFERENCES jobs (job_id),
+    seq INTEGER NOT NULL,
+    filename TEXT NOT NULL,
+    content BLOB NOT NULL,
+    PRIMARY KEY (job_id, seq)
+);
+CREATE TABLE IF NOT EXISTS job_results (
+    job_id TEXT NOT NULL REFERENCES jobs (job_id),
+    kind TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (job_id, kind)
+);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+#: Job columns a submit may set (the ``options`` of :meth:`JobStore.create_job`).
+OPTION_COLUMNS = frozenset(
+    {
+        "incremental",
+        "default_database",
+        "default_schema",
+        "hostname",
+        "port",
+        "database",
+        "account",
+        "schedulable",
+        "cron_expression",
+        "on_top",
+        "sqlsource",
+        "extra",
+    }
+)
+
+DELETED = "delete"
+
+
+def now_timestamp() -> str:
+    """Return the local time as SQLFlow writes it: ``yyyy-MM-dd HH:mm:ss``."""
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    """One uploaded SQL file (``.sql`` text or a ``.zip``), exactly as received."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Job:
+    """A row of the ``jobs`` table plus the names of the job's files, in upload order.
+
+    ``revision`` grows by one at every submit that changes the files, so a worker can tell
+    whether the files changed while it analysed them.
+    """
+
+    job_id: str
+    user_id: str
+    job_name: str
+    db_vendor: str
+    status: str
+    persist: bool
+    incremental: bool
+    default_database: str | None
+    default_schema: str | None
+    hostname: str | None
+    port: int | None
+    database: str | None
+    account: str | None
+    schedulable: bool
+    cron_expression: str | None
+    on_top: bool
+    sqlsource: str | None
+    extra: str | None
+    error_message: str | None
+    session_id: str | None
+    execute_time_millis: int
+    last_execute_time: str | None
+    version: str
+    revision: int
+    create_time: str
+    updated_at: str
+    file_names: tuple[str, ...] = ()
+
+
+_BOOL_COLUMNS = frozenset(f.name for f in fields(Job) if f.type == "bool")
+
+
+class JobNotFoundError(KeyError):
+    """No job has this id (or it was deleted)."""
+
+
+class JobStore:
+    """Jobs, files, results and settings in the SQLite file ``path`` (created if missing)."""
+
+    def __init__(self, path: str | Path, server_version: str = "") -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._server_version = server_version
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        with self._transaction() as conn:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
+    def close(self) -> None:
+        """Close the connection; further calls fail."""
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # settings ---------------------------------------------------------------------------------
+
+    def get_or_create_setting(self, key: str, make_value: Callable[[], str]) -> str:
+        """Return the setting ``key``, storing ``make_value()`` first if it has none."""
+        with self._transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (key, make_value()))
+            return conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()[0]
+
+    # jobs -------------------------------------------------------------------------------------
+
+    def create_job(
+        self,
+        job_id: str,
+        user_id: str,
+        job_name: str,
+        db_vendor: str,
+        persist: bool,
+        options: dict[str, object],
+        files: Sequence[SqlFile],
+    ) -> Job:
+        """Store a new job with status ``create`` and its files; return it."""
+        _check_options(options)
+        stamp = now_timestamp()
+        row = {
+            "job_id": job_id,
+            "user_id": user_id,
+            "job_name": job_name,
+            "db_vendor": db_vendor,
+            "status": "create",
+            "persist": persist,
+            "version": self._server_version,
+            "create_time": stamp,
+            "updated_at": stamp,
+            **options,
+        }
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self._transaction() as conn:
+            conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks})", tuple(row.values()))
+            _insert_files(conn, job_id, files, first_seq=1)
+            return _read_job(conn, job_id)
+
+    def add_files(self, job_id: str, files: Sequence[SqlFile], *, replace: bool, changes: dict[str, object]) -> Job:
+        """Append ``files`` to a job (or replace its files), apply ``changes`` and reset it to ``create``.
+
+        ``changes`` may set ``job_name``, ``db_vendor`` and any option column. Old results are dropped.
+        Raises :class:`JobNotFoundError` if the job does not exist or was deleted.
+        """
+        allowed = OPTION_COLUMNS | {"job_name", "db_vendor"}
+        if set(changes) - allowed:
+            raise ValueError(f"not changeable: {sorted(set(changes) - allowed)}")
+        updates = {
+            **changes,
+            "status": "create",
+            "error_message": None,
+            "updated_at": now_timestamp(),
+        }
+        assignments = ", ".join(f"{column} = ?" for column in updates)
+        with self._transaction() as conn:
+            if _read_job(conn, job_id).status == DELETED:
+                raise JobNotFoundError(job_id)
+            conn.execute(
+                f"UPDATE jobs SET {assignments}, revision = revision + 1 WHERE job_id = ?",
+                (*updates.values(), job_id),
+            )
+            conn.execute("DELETE FROM job_results WHERE job_id = ?", (job_id,))
+            if replace:
+                conn.execute("DELETE FROM files WHERE job_id = ?", (job_id,))
+            last_seq = conn.execute("SELECT MAX(seq) FROM files WHERE job_id = ?", (job_id,)).fetchone()[0]
+            _insert_files(conn, job_id, files, first_seq=(last_seq or 0) + 1)
+            return _read_job(conn, job_id)
+
+    def get_job(self, job_id: str) -> Job | None:
+        """Return the job ``job_id`` (deleted ones too, with status ``delete``), or None."""
+        with self._lock:
+            try:
+                return _read_job(self._conn, job_id)
+            except JobNotFoundError:
+                return None
+
+    def user_jobs(self, user_id: str) -> list[Job]:
+        """Return a user's jobs that are not deleted: pinned (``on_top``) first, then newest first."""
+        with self._lock:
+            ids = self._conn.execute(
+                "SELECT job_id FROM jobs WHERE user_id = ? AND status != ? "
+                "ORDER BY on_top DESC, create_time DESC, rowid DESC",
+                (user_id, DELETED),
+            ).fetchall()
+            return [_read_job(self._conn, row[0]) for row in ids]
+
+    def jobs_with_status(self, status: str) -> list[Job]:
+        """Return every job with ``status``, oldest first (the order a worker should take them in)."""
+        with self._lock:
+            ids = self._conn.execute(
+                "SELECT job_id FROM jobs WHERE status = ? ORDER BY updated_at, rowid", (status,)
+            ).fetchall()
+            return [_read_job(self._conn, row[0]) for row in ids]
+
+    def delete_job(self, job_id: str) -> Job:
+        """Mark a job ``delete`` and drop its files and results; return it as it was, status ``delete``."""
+        with self._transaction() as conn:
+            job = _read_job(conn, job_id)
+            conn.execute(
+                "UPDATE jobs SET status = ?, updated_at = ? WHERE job_id = ?", (DELETED, now_timestamp(), job_id)
+            )
+            conn.execute("DELETE FROM files WHERE job_id = ?", (job_id,))
+            conn.execute("DELETE FROM job_results WHERE job_id = ?", (job_id,))
+        return dataclasses.replace(job, status=DELETED)
+
+    def set_status(
+        self,
+        job_id: str,
+        status: str,
+        *,
+        error_message: str | None = None,
+        session_id: str | None = None,
+        execute_time_millis: int | None = None,
+        only_if_status: str | None = None,
+        only_if_revision: int | None = None,
+    ) -> bool:
+        """Set a job's status (and error, session id, run time); return False if nothing matched.
+
+        ``only_if_status`` / ``only_if_revision`` make the change conditional, so a worker can claim a
+        job atomically (``create`` -> ``process``) and not overwrite a newer submit with old results.
+        A final status also sets ``last_execute_time``.
+        """
+        stamp = now_timestamp()
+        updates: dict[str, object] = {"status": status, "error_message": error_message, "updated_at": stamp}
+        if session_id is not None:
+            updates["session_id"] = session_id
+        if execute_time_millis is not None:
+            updates["execute_time_millis"] = execute_time_millis
+        if status in ("success", "partial_success", "fail"):
+            updates["last_execute_time"] = stamp
+        where = "job_id = ? AND status != ?"
+        params: list[object] = [job_id, DELETED]
+        if only_if_status is not None:
+            where += " AND status = ?"
+            params.append(only_if_status)
+        if only_if_revision is not None:
+            where += " AND revision = ?"
+            params.append(only_if_revision)
+        assignments = ", ".join(f"{column} = ?" for column in updates)
+        with self._transaction() as conn:
+            cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE {where}", (*updates.values(), *params))
+            return cursor.rowcount == 1
+
+    # files and results ------------------------------------------------------------------------
+
+    def job_files(self, job_id: str) -> list[SqlFile]:
+        """Return a job's files with their exact bytes, in upload order."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT filename, content FROM files WHERE job_id = ? ORDER BY seq", (job_id,)
+            ).fetchall()
+        return [SqlFile(row["filename"], bytes(row["content"])) for row in rows]
+
+    def put_result(self, job_id: str, kind: str, body: bytes) -> None:
+        """Store (or overwrite) a result of a job, e.g. ``kind="lineage.json"``."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO job_results (job_id, kind, body) VALUES (?, ?, ?)", (job_id, kind, body)
+            )
+
+    def get_result(self, job_id: str, kind: str) -> bytes | None:
+        """Return a stored result of a job, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT body FROM job_results WHERE job_id = ? AND kind = ?", (job_id, kind)
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+
+def _check_options(options: dict[str, object]) -> None:
+    unknown = set(options) - OPTION_COLUMNS
+    if unknown:
+        raise ValueError(f"unknown job options: {sorted(unknown)}")
+
+
+def _insert_files(conn: sqlite3.Connection, job_id: str, files: Sequence[SqlFile], first_seq: int) -> None:
+    conn.executemany(
+        "INSERT INTO files (job_id, seq, filename, content) VALUES (?, ?, ?, ?)",
+        [(job_id, first_seq + i, f.filename, f.content) for i, f in enumerate(files)],
+    )
+
+
+def _read_job(conn: sqlite3.Connection, job_id: str) -> Job:
+    row = conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+    if row is None:
+        raise JobNotFoundError(job_id)
+    names = conn.execute("SELECT filename FROM files WHERE job_id = ? ORDER BY seq", (job_id,)).fetchall()
+    values = {key: (bool(row[key]) if key in _BOOL_COLUMNS else row[key]) for key in row.keys()}
+    return Job(**values, file_names=tuple(name[0] for name in names))

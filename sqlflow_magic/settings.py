@@ -1,0 +1,111 @@
+"""Connection settings of a :class:`~sqlflow_magic.client.SQLFlowClient`, and base-URL resolution.
+
+The base URL is the full prefix that ends in ``/gspLive_backend``:
+
+=================  =====================================================
+SQLFlow Cloud      ``https://api.gudusoft.com/api/gspLive_backend``
+                   (older docs: ``https://api.gudusoft.com/gspLive_backend``)
+On-premise 5.x     ``http://HOST:8081/gspLive_backend``, or ``http://HOST/api/gspLive_backend`` behind nginx
+On-premise 6.x     ``http://HOST:8165/api/gspLive_backend``
+=================  =====================================================
+
+A bare host is completed: ``http://HOST:8081`` becomes ``http://HOST:8081/gspLive_backend`` (the 5.x
+port), any other bare host or path gets ``/api/gspLive_backend``, and a pasted endpoint URL such as
+``.../gspLive_backend/sqlflow/job/submitPersistJob`` is cut back to its prefix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import ConfigurationError
+from .secrets import Secret
+
+CLOUD_URL = "https://api.gudusoft.com/api/gspLive_backend"
+ONPREM_USER_ID = "gudu|0123456789"
+"""The fixed user of on-premise SQLFlow 5.x: it needs no token (clients send the literal ``token``)."""
+
+PREFIX = "gspLive_backend"
+
+
+def normalize_base_url(url: str) -> str:
+    """Return the ``.../gspLive_backend`` prefix for ``url``, or raise :class:`ConfigurationError`."""
+    text = url.strip()
+    if not text:
+        raise ConfigurationError("the SQLFlow base URL is empty", hint="Set e.g. http://HOST:8165/api/gspLive_backend")
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if "://" not in text:
+        raise ConfigurationError(
+            f"the SQLFlow base URL {text!r} has no scheme",
+            hint=f"Write it in full, e.g. http://{text.rstrip('/')} or https://{text.rstrip('/')}",
+        )
+    if scheme not in ("http", "https"):
+        close = difflib.get_close_matches(scheme, ["https", "http"], n=1, cutoff=0.6)
+        fix = close[0] if close else "https"
+        kind = "a misspelt" if close else "an unsupported"
+        raise ConfigurationError(f"the SQLFlow base URL {text!r} has {kind} scheme {parts.scheme!r}",
+                                 hint=f"Use http or https, e.g. {fix}://{text.split('://', 1)[1]}")
+    if not parts.hostname:
+        raise ConfigurationError(f"the SQLFlow base URL {text!r} has no host", hint="Write e.g. http://HOST:8165")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError(f"the SQLFlow base URL {text!r} has a bad port",
+                                 hint="The port must be a number from 1 to 65535") from None
+    path = parts.path.rstrip("/")
+    marker = f"/{PREFIX}"
+    if marker in path:
+        path = path[: path.index(marker) + len(marker)]
+    elif path.endswith("/api"):
+        path = f"{path}/{PREFIX}"
+    elif not path and port == 8081:
+        path = marker
+    else:
+        path = f"{path}/api/{PREFIX}"
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Everything a client needs to talk to one SQLFlow server. Secrets are :class:`Secret`.
+
+    ``user_id`` with ``secret_key`` lets the client get and renew tokens; a ``token`` alone is used
+    as given. The on-premise 5.x user ``gudu|0123456789`` needs neither.
+    """
+
+    base_url: str
+    user_id: str = ONPREM_USER_ID
+    secret_key: Secret | None = field(default=None, repr=False)
+    token: Secret | None = field(default=None, repr=False)
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+    ca_bundle: str | None = None
+    max_retries: int = 3
+    backoff_seconds: float = 0.5
+    is_embedded: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", normalize_base_url(self.base_url))
+        for name in ("secret_key", "token"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, Secret(value))
+        if self.secret_key is not None and self.secret_key.reveal() != self.secret_key.reveal().strip():
+            raise ConfigurationError("the secret key has leading or trailing white space",
+                                     hint="Copy it again without spaces or line breaks")
+        if self.connect_timeout <= 0 or self.read_timeout <= 0:
+            raise ConfigurationError("timeouts must be positive numbers of seconds",
+                                     hint="Set e.g. read_timeout = 120")
+
+    @property
+    def needs_token(self) -> bool:
+        """False for the on-premise 5.x user, which works without a token."""
+        return self.user_id != ONPREM_USER_ID
+
+    def replace(self, **changes: object) -> ClientSettings:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,153 @@
+"""Checks and conversions for ``%%sqlflow_submit`` options: each problem is a ``UsageError`` saying the fix."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import glob
+import keyword
+import os
+import re
+import zipfile
+from pathlib import Path
+
+from IPython.core.error import UsageError
+
+from .models import UploadFile
+from .secrets import Secret
+from .vendors import UnknownVendorError, resolve_vendor
+
+JOB_ID = re.compile(r"[0-9a-f]{32}")
+TEXT_SUFFIXES = (".sql", ".txt", ".ddl", ".hql", ".pls", ".pks", ".pkb", ".prc", ".bteq")
+
+
+def unquote(args: argparse.Namespace) -> argparse.Namespace:
+    """Strip one pair of matching quotes from string options: IPython splits magic lines keeping them."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            return value[1:-1]
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    for name, value in vars(args).items():
+        setattr(args, name, strip(value))
+    return args
+
+
+def port_number(text: str) -> int:
+    """argparse ``type`` for ``--port``."""
+    text = text.strip("'\"")
+    if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"the port must be a number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
+def vendor(name: str) -> str:
+    try:
+        return resolve_vendor(name)
+    except UnknownVendorError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def job_id(value: str) -> str:
+    text = value.strip().lower()
+    if not JOB_ID.fullmatch(text):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise UsageError(f"malformed jobId {shown!r}: SQLFlow job ids are 32 hex characters; "
+                         "pass a saved one with --job-id $sqlflow_job_id")
+    return text
+
+
+def variable_name(name: str) -> str:
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise UsageError(f"--var {name!r} is not a Python variable name: use letters, digits and _")
+    return name
+
+
+def cron_expression(text: str) -> str:
+    from croniter import croniter
+
+    expr = " ".join(text.split())
+    if len(expr.split()) != 5 or not croniter.is_valid(expr):
+        raise UsageError(f"--schedule {text!r} is not a five-field cron expression "
+                         "(minute hour day month weekday): e.g. --schedule '0 1 * * *' for 01:00 daily")
+    return expr
+
+
+def password(env_name: str | None, prompt: bool) -> Secret | None:
+    """The database password from an env var or a getpass prompt; never from the magic line."""
+    if env_name and prompt:
+        raise UsageError("give either --password-env or --password-prompt, not both")
+    if env_name:
+        value = os.environ.get(env_name)
+        if value is None:
+            raise UsageError(f"--password-env {env_name}: that environment variable is not set; "
+                             f"set it outside the notebook (export {env_name}=...) and restart the kernel")
+        return Secret(value)
+    if prompt:
+        return Secret(getpass.getpass("Database password: "))
+    return None
+
+
+def cell_file(cell: str, filename: str, max_bytes: int) -> UploadFile | None:
+    """The cell as a ``sqlfiles`` part, or None when the cell is empty."""
+    if not cell.strip():
+        return None
+    try:
+        data = cell.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UsageError(f"the cell has text that is not valid UTF-8 (at character {exc.start}): "
+                         "remove or retype that character") from None
+    if len(data) > max_bytes:
+        raise UsageError(f"the cell is {len(data) / 2**20:.1f} MiB, over the limit of {max_bytes / 2**20:.0f} MiB: "
+                         "attach the SQL with --file, or raise SQLFlowMagics.max_cell_bytes")
+    return UploadFile(filename=filename, content=data)
+
+
+def attached_files(patterns: list[str], max_bytes: int) -> list[UploadFile]:
+    """Expand ``--file`` patterns (globs, ``~``) into checked uploads, in a stable order."""
+    uploads: list[UploadFile] = []
+    seen: set[Path] = set()
+    for pattern in patterns:
+        expanded = os.path.expanduser(pattern)
+        matches = sorted(glob.glob(expanded, recursive=True)) if glob.has_magic(expanded) else [expanded]
+        if not matches or not (glob.has_magic(expanded) or os.path.lexists(expanded)):
+            raise UsageError(f"--file {pattern!r} matches no file: check the path (relative to {os.getcwd()})")
+        for match in matches:
+            path = Path(match)
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                uploads.append(_checked_file(path, pattern, max_bytes))
+    return uploads
+
+
+def _checked_file(path: Path, pattern: str, max_bytes: int) -> UploadFile:
+    if path.is_dir():
+        raise UsageError(f"--file {pattern!r}: {path} is a directory; attach its files with --file '{path}/*.sql'")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(8192)
+    except OSError as exc:
+        raise UsageError(f"--file {pattern!r}: cannot read {path} ({exc.strerror or exc}); "
+                         "check that it exists and that you may read it") from None
+    if size > max_bytes:
+        raise UsageError(f"--file {path} is {size / 2**20:.1f} MiB, over the limit of {max_bytes / 2**20:.0f} MiB: "
+                         "split it, or raise SQLFlowMagics.max_cell_bytes")
+    if path.suffix.lower() == ".zip":
+        if not zipfile.is_zipfile(path):
+            raise UsageError(f"--file {path} ends in .zip but is not a zip archive: re-create it with a zip tool")
+        return UploadFile(filename=path.name, path=path)
+    if b"\x00" in head:
+        raise UsageError(f"--file {path} is a binary file, not SQL text: attach .sql text files or a .zip of them")
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--file {path} is not UTF-8 text (bad byte at offset {exc.start}): "
+                         "convert it, e.g. iconv -f latin1 -t utf-8") from None
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        raise UsageError(f"--file {path}: only .sql text files and .zip archives can be attached; "
+                         "rename it to .sql if it holds SQL")
+    return UploadFile(filename=path.name, path=path)

@@ -1,0 +1,131 @@
+"""One HTTP exchange with bounded, safe retries, and network failures as typed errors."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import httpx
+
+from . import errors
+from ._version import __version__
+from .models import UploadFile
+from .responses import retry_after_seconds
+from .settings import ClientSettings
+
+log = logging.getLogger("sqlflow_magic")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A gateway's 502/504 may come after the backend created the job: never resend a submit then.
+SUBMIT_RETRY_STATUSES = frozenset({429, 503})
+MAX_BACKOFF_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Call:
+    """One POST: the path below the base URL, its form fields and files."""
+
+    path: str
+    fields: dict[str, str]
+    files: tuple[UploadFile, ...] = ()
+    creates_job: bool = False
+
+
+def build_http_client(settings: ClientSettings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The ``httpx.Client`` for ``settings``: timeouts, TLS verification, proxies from the environment."""
+    verify: ssl.SSLContext | bool = True
+    if settings.ca_bundle:
+        try:
+            verify = ssl.create_default_context(cafile=settings.ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise errors.ConfigurationError(
+                f"cannot read the CA bundle {settings.ca_bundle!r}: {exc.__class__.__name__}",
+                hint="Point ca_bundle at a PEM file of trusted certificates",
+            ) from None
+    timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
+                            write=settings.read_timeout, pool=settings.connect_timeout)
+    return httpx.Client(
+        base_url=settings.base_url + "/", timeout=timeout, verify=verify, trust_env=True,
+        transport=transport, headers={"User-Agent": f"sqlflow-magic/{__version__} httpx/{httpx.__version__}"},
+    )
+
+
+class Sender:
+    """Sends :class:`Call` objects, retrying only where it is safe, and maps network failures to errors."""
+
+    def __init__(self, http: httpx.Client, settings: ClientSettings,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._http = http
+        self._settings = settings
+        self._sleep = sleep
+
+    def send(self, call: Call) -> httpx.Response:
+        """POST ``call``; retries a bounded number of times on connect failures and 429/502/503/504."""
+        retry_statuses = SUBMIT_RETRY_STATUSES if call.creates_job else RETRY_STATUSES
+        attempt = 0
+        while True:
+            delay: float | None = None
+            try:
+                response = self._post(call)
+            except httpx.ConnectError as exc:
+                if _is_dns_failure(exc) or attempt >= self._settings.max_retries:
+                    raise self._unreachable(exc) from None
+            except httpx.ConnectTimeout:
+                if attempt >= self._settings.max_retries:
+                    raise errors.ServerUnreachableError(
+                        f"connecting to {self._where()} timed out after {self._settings.connect_timeout:g} s"
+                    ) from None
+            except httpx.TimeoutException:
+                raise self._lost_answer(call, "timed out waiting for the answer") from None
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+                raise self._lost_answer(call, f"the connection broke ({type(exc).__name__})") from None
+            else:
+                if response.status_code not in retry_statuses or attempt >= self._settings.max_retries:
+                    return response
+                delay = retry_after_seconds(response)
+            attempt += 1
+            backoff = self._settings.backoff_seconds * 2 ** (attempt - 1)
+            wait = min(MAX_BACKOFF_SECONDS, backoff if delay is None else max(delay, backoff))
+            log.info("retrying %s in %.1f s (attempt %d)", call.path, wait, attempt + 1)
+            self._sleep(wait)
+
+    def _post(self, call: Call) -> httpx.Response:
+        log.debug("POST %s", call.path)
+        with ExitStack() as stack:
+            parts = []
+            for upload in call.files:
+                parts.append(("sqlfiles", (upload.filename, upload.open(stack), upload.content_type())))
+            return self._http.post(call.path, data=call.fields, files=parts or None)
+
+    def _where(self) -> str:
+        return display_url(self._settings.base_url)
+
+    def _unreachable(self, exc: httpx.ConnectError) -> errors.ServerUnreachableError:
+        host = httpx.URL(self._settings.base_url).host
+        if _is_dns_failure(exc):
+            return errors.ServerUnreachableError(
+                f"cannot resolve the host name {host!r}", hint="Check the spelling of the base URL's host and your DNS"
+            )
+        return errors.ServerUnreachableError(f"cannot connect to {self._where()} (connection refused)")
+
+    def _lost_answer(self, call: Call, what: str) -> errors.TransportError:
+        if call.creates_job:
+            return errors.SubmitOutcomeUnknownError(f"the submit to {self._where()} {what}")
+        return errors.RequestTimeoutError(f"{call.path.rsplit('/', 1)[-1]} at {self._where()} {what}",
+                                          hint="Try again; if it persists raise SQLFlowMagics.read_timeout")
+
+
+def display_url(url: str) -> str:
+    """``url`` without any user:password part, fit to show."""
+    parsed = httpx.URL(url)
+    return str(parsed.copy_with(userinfo=b"")) if parsed.userinfo else url
+
+
+def _is_dns_failure(exc: httpx.ConnectError) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("name or service not known", "nodename nor servname", "getaddrinfo",
+                                   "temporary failure in name resolution", "no address associated"))

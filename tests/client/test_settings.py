@@ -1,0 +1,121 @@
+"""Base URLs, vendors and where settings come from."""
+
+from __future__ import annotations
+
+import pytest
+
+from sqlflow_magic.config import resolve
+from sqlflow_magic.errors import ConfigurationError
+from sqlflow_magic.secrets import MASK, Secret, mask_identifier, redact
+from sqlflow_magic.settings import CLOUD_URL, ONPREM_USER_ID, ClientSettings, normalize_base_url
+from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://api.gudusoft.com/gspLive_backend", "https://api.gudusoft.com/gspLive_backend"),
+        ("https://api.gudusoft.com/api/gspLive_backend/", "https://api.gudusoft.com/api/gspLive_backend"),
+        ("https://api.gudusoft.com", "https://api.gudusoft.com/api/gspLive_backend"),
+        ("http://sqlflow.local:8081", "http://sqlflow.local:8081/gspLive_backend"),
+        ("http://sqlflow.local:8165", "http://sqlflow.local:8165/api/gspLive_backend"),
+        ("http://sqlflow.local/api", "http://sqlflow.local/api/gspLive_backend"),
+        ("http://h:8165/api/gspLive_backend/sqlflow/job/submitPersistJob", "http://h:8165/api/gspLive_backend"),
+        ("  HTTP://h:8081/gspLive_backend  ", "http://h:8081/gspLive_backend"),
+    ],
+)
+def test_base_url_is_completed_to_the_gsplive_prefix(given, expected):
+    assert normalize_base_url(given) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        ("sqlflow.local:8165", ["no scheme", "http://sqlflow.local:8165"]),
+        ("htp://h", ["misspelt scheme", "http://h"]),
+        ("htps://h", ["misspelt scheme", "https://h"]),
+        ("ftp://h", ["unsupported scheme"]),
+        ("http://h:99999", ["bad port"]),
+        ("", ["empty"]),
+        ("http://", ["no host"]),
+    ],
+)
+def test_bad_base_urls_name_the_fix(given, words):
+    with pytest.raises(ConfigurationError) as caught:
+        normalize_base_url(given)
+    for word in words:
+        assert word in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "vendor"),
+    [("mssql", "dbvmssql"), ("sqlserver", "dbvmssql"), ("SQLServer", "dbvmssql"), ("oracle", "dbvoracle"),
+     ("postgres", "dbvpostgresql"), ("snowflake", "dbvsnowflake"), ("dbvbigquery", "dbvbigquery"),
+     ("Hive", "dbvhive"), ("spark", "dbvsparksql"), ("tsql", "dbvmssql")],
+)
+def test_vendor_aliases(typed, vendor):
+    assert resolve_vendor(typed) == vendor
+
+
+def test_every_api_vendor_resolves_to_itself():
+    assert all(resolve_vendor(v) == v for v in VENDORS)
+    assert len(VENDORS) == 27
+
+
+def test_misspelt_vendor_suggests_the_closest():
+    with pytest.raises(UnknownVendorError, match="did you mean 'dbvsnowflake'"):
+        resolve_vendor("snowflak")
+    with pytest.raises(UnknownVendorError, match="use one of"):
+        resolve_vendor("zzzzzzzz")
+
+
+def test_secret_never_prints():
+    secret = Secret("sk-very-secret")
+    assert "sk-very" not in f"{secret} {secret!r} {[secret]} {secret:>20}"
+    assert secret.reveal() == "sk-very-secret"
+    assert redact("token sk-very-secret here", [secret]) == f"token {MASK} here"
+    assert "sk-" not in repr(ClientSettings("http://h:8165", user_id="u", secret_key="sk-very-secret"))
+    assert mask_identifier("google-oauth2|104002923119102769706") == "goo…06"
+
+
+def test_secret_key_with_stray_whitespace_is_refused():
+    with pytest.raises(ConfigurationError, match="white space"):
+        ClientSettings("http://h:8165", user_id="u", secret_key="abc \n")
+
+
+def test_precedence_config_over_env_over_default():
+    env = {"SQLFLOW_URL": "http://env-host:8165", "SQLFLOW_DBVENDOR": "dbvmssql"}
+    chosen = resolve({"base_url": "http://config-host:8165"}, env)
+    assert chosen.base_url.value == "http://config-host:8165/api/gspLive_backend"
+    assert chosen.base_url.source == "%config"
+    assert chosen.default_vendor.value == "dbvmssql"
+    assert chosen.default_vendor.source == "env SQLFLOW_DBVENDOR"
+    assert chosen.others["read_timeout"].source == "default"
+
+
+def test_nothing_configured_means_the_embedded_server():
+    chosen = resolve({}, {})
+    assert chosen.uses_embedded_server
+    assert chosen.user_id.value == ONPREM_USER_ID
+    settings = chosen.client_settings("http://127.0.0.1:5000/gspLive_backend")
+    assert settings.is_embedded and not settings.needs_token
+
+
+def test_credentials_without_url_mean_the_cloud():
+    chosen = resolve({}, {"SQLFLOW_USER_ID": "me", "SQLFLOW_SECRET_KEY": "k" * 20})
+    assert chosen.base_url.value == CLOUD_URL
+    assert not chosen.uses_embedded_server
+    rows = {name: (value, source) for name, value, source in chosen.rows()}
+    assert rows["secret_key"] == ("******** (set)", "env SQLFLOW_SECRET_KEY")
+
+
+def test_login_wins_over_env():
+    chosen = resolve({}, {"SQLFLOW_USER_ID": "env-user", "SQLFLOW_SECRET_KEY": "env-key-123"},
+                     login_secret=Secret("login-key-456"), login_user="login-user")
+    assert chosen.user_id.value == "login-user"
+    assert chosen.secret_key.source == "%sqlflow_login"
+
+
+def test_secret_without_user_id_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="SQLFLOW_USER_ID"):
+        resolve({}, {"SQLFLOW_SECRET_KEY": "k" * 20})

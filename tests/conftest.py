@@ -1,0 +1,31 @@
+"""Fixtures shared by the whole test suite: a server configuration and a running local server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sqlflow_magic.server import EmbeddedServer, ServerConfig
+
+ALICE = "alice@example.com"
+ALICE_SECRET = "sk-alice-7f3a9c1e5b"
+BOB = "bob@example.com"
+BOB_SECRET = "sk-bob-2d8e6a4f01"
+
+
+@pytest.fixture
+def server_config(tmp_path: Path) -> ServerConfig:
+    """A server configuration on a fresh database, with users Alice and Bob."""
+    return ServerConfig(db_path=tmp_path / "jobs.sqlite3", users={ALICE: ALICE_SECRET, BOB: BOB_SECRET})
+
+
+@pytest.fixture
+def local_server(server_config: ServerConfig) -> Iterator[EmbeddedServer]:
+    """The local SQLFlow-compatible server, started on ``server_config`` and stopped afterwards."""
+    server = EmbeddedServer(server_config).start()
+    try:
+        yield server
+    finally:
+        server.stop()

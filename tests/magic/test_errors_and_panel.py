@@ -1,0 +1,156 @@
+"""Every error class fails the cell with one line; the panel's three forms and its Refresh button."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from sqlflow_magic import errors
+from sqlflow_magic.display.panel import JobPanel
+from sqlflow_magic.display.render import ServerInfo
+from sqlflow_magic.models import Job
+from sqlflow_magic.session import Connections
+from tests.magic.conftest import widget_by_id
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def answering(handler):
+    """Connections whose network is ``handler``, except that tokens are handed out normally."""
+
+    def route(request):
+        if request.url.path.endswith("/user/generateToken"):
+            return httpx.Response(200, json={"code": "200", "token": "a.b.c"})
+        return handler(request)
+
+    return Connections(transport=httpx.MockTransport(route))
+
+
+def raising(exc_type):
+    def handler(request):
+        raise exc_type("simulated", request=request)
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("handler", "error_name"),
+    [
+        (lambda r: httpx.Response(200, json={"code": 401, "error": "bad user"}), "AuthenticationError"),
+        (lambda r: httpx.Response(200, json={"code": 403, "error": "expired"}), "TokenExpiredError"),
+        (lambda r: httpx.Response(200, json={"code": 404, "error": "no job"}), "JobNotFoundError"),
+        (lambda r: httpx.Response(200, json={"code": 410, "error": "old"}), "IncompatibleJobError"),
+        (lambda r: httpx.Response(200, json={"code": 412, "error": "licence"}), "LicenseError"),
+        (lambda r: httpx.Response(200, json={"code": 426, "error": "premium"}), "PremiumAccountError"),
+        (lambda r: httpx.Response(429, json={"code": 429, "error": "slow"}), "RateLimitedError"),
+        (lambda r: httpx.Response(200, json={"code": 400, "error": "bad field"}), "RequestRejectedError"),
+        (lambda r: httpx.Response(500, json={"code": 500, "error": "boom"}), "ServerError"),
+        (lambda r: httpx.Response(502, text="<html>proxy</html>"), "BadResponseError"),
+        (raising(httpx.ConnectError), "ServerUnreachableError"),
+        (raising(httpx.ReadTimeout), "SubmitOutcomeUnknownError"),
+    ],
+)
+def test_each_error_is_one_line_and_a_failed_cell(alice_shell, handler, error_name):
+    shell = alice_shell
+    assert shell.run("%%sqlflow_submit\nselect 1").success
+    saved = shell.ns["sqlflow_job_id"], shell.ns["sqlflow_job"]
+    shell.ip.run_line_magic("config", "SQLFlowMagics.max_retries = 0")
+    shell.magics.connections = answering(handler)
+    run = shell.run("%%sqlflow_submit --job-id $sqlflow_job_id\nselect 2")
+    assert not run.success
+    assert isinstance(run.error, errors.SQLFlowError) and type(run.error).__name__ == error_name
+    lines = run.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{error_name}: "), run.stdout
+    assert "Traceback" not in run.stdout
+    assert (shell.ns["sqlflow_job_id"], shell.ns["sqlflow_job"]) == saved
+
+
+def test_configuration_error_is_one_line(shell):
+    shell.ip.run_line_magic("config", "SQLFlowMagics.ca_bundle = '/no/such/ca.pem'")
+    shell.ip.run_line_magic("config", "SQLFlowMagics.base_url = 'https://sqlflow.example'")
+    run = shell.run("%%sqlflow_submit\nselect 1")
+    assert not run.success and run.stdout.strip().startswith("ConfigurationError: cannot read the CA bundle")
+
+
+def test_bad_base_url_in_config_is_refused_at_once(shell, caplog):
+    shell.run("%config SQLFlowMagics.base_url = 'htp://sqlflow.example'")  # %config logs, it does not raise
+    assert shell.magics.base_url is None
+    assert "misspelt scheme 'htp'" in caplog.text and "http://sqlflow.example" in caplog.text
+
+
+def test_unreachable_real_port(alice_shell):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    alice_shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = 'http://127.0.0.1:{port}'")
+    alice_shell.ip.run_line_magic("config", "SQLFlowMagics.max_retries = 0")
+    run = alice_shell.run("%%sqlflow_submit\nselect 1")
+    assert not run.success and run.stdout.startswith("ServerUnreachableError: cannot connect")
+
+
+def test_html_page_from_a_real_web_server(alice_shell, tmp_path):
+    import http.server
+    import threading
+
+    (tmp_path / "index.html").write_text("<html><body>not sqlflow</body></html>")
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/api/gspLive_backend"
+        alice_shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = {url!r}")
+        run = alice_shell.run("%%sqlflow_submit\nselect 1")
+    finally:
+        server.shutdown()
+    assert not run.success and run.stdout.startswith("BadResponseError:")
+
+
+# --- the panel -----------------------------------------------------------------------------------
+
+JOB = Job(job_id="c359aef4bd9641d697732422debd8055", job_name="<script>alert(1)</script>",
+          user_id="google-oauth2|104002923119102769706", db_vendor="dbvmssql", status="create",
+          file_names=("a&b.sql",), create_time="2020-12-15 15:14:39")
+
+
+def test_panel_has_three_forms_and_escapes_server_strings():
+    panel = JobPanel(JOB, ServerInfo("http://127.0.0.1:5/gspLive_backend", embedded=True), lambda _id: JOB)
+    bundle = panel._repr_mimebundle_()
+    assert {"text/plain", "text/html", WIDGET} <= set(bundle)
+    assert "<script>" not in bundle["text/html"] and "&lt;script&gt;" in bundle["text/html"]
+    assert "a&amp;b.sql" in bundle["text/html"]
+    assert "104002923119102769706" not in str(bundle) and "goo…06" in bundle["text/plain"]
+    assert "embedded local server" in bundle["text/plain"] and "embedded local server" in bundle["text/html"]
+    assert 'user-select:all' in bundle["text/html"]
+    assert "VBox" not in bundle["text/plain"]
+
+
+def test_panel_without_ipywidgets_has_html_and_text_only():
+    panel = JobPanel(JOB, ServerInfo("https://api.gudusoft.com/gspLive_backend", False), use_widgets=False)
+    bundle = panel._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"}
+    assert "embedded" not in bundle["text/plain"]
+
+
+def test_refresh_button_updates_the_panel_in_place(alice_shell):
+    shell = alice_shell
+    run = shell.run("%%sqlflow_submit -n refresh-me\nselect 1")
+    job_id = shell.ns["sqlflow_job_id"]
+    [bundle] = run.outputs
+    box = widget_by_id(bundle[WIDGET]["model_id"])
+    job_view, (button, note) = box.children[0], box.children[1].children
+    assert "create" in job_view.value
+    from sqlflow_magic.server.store import JobStore
+
+    store = JobStore(shell.server.config.db_path)
+    try:
+        store.set_status(job_id, "success")
+    finally:
+        store.close()
+    button.click()
+    assert "success" in job_view.value and "create" not in job_view.value
+    assert note.value == ""
+    shell.server.stop()  # the panel keeps its own client: make the server go away
+    button.click()
+    assert "Refresh failed" in note.value and "success" in job_view.value

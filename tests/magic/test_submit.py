@@ -1,0 +1,181 @@
+"""%%sqlflow_submit end to end against the real local server: options, namespace, multipart, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from sqlflow_magic.models import Job
+from sqlflow_magic.server.store import JobStore
+from tests.conftest import ALICE_SECRET
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def stored_files(shell, job_id):
+    store = JobStore(shell.server.config.db_path)
+    try:
+        return [(f.filename, f.content) for f in store.job_files(job_id)]
+    finally:
+        store.close()
+
+
+def test_help_lists_every_option(shell):
+    run = shell.run("%%sqlflow_submit?")
+    assert run.success
+    doc = shell.magics.sqlflow_submit.__doc__
+    for option in ("--dbvendor", "--job-id", "--job-name", "--default-database", "--default-schema", "--hostname",
+                   "--port", "--database", "--account", "--password-env", "--password-prompt", "--schedule",
+                   "--on-top", "--no-incremental", "--sqlsource", "--extra", "--file", "--filename", "--var",
+                   "--dry-run"):
+        assert option in doc, option
+
+
+def test_submit_on_the_embedded_default_saves_the_job(shell):
+    run = shell.run("%%sqlflow_submit -d mssql -n first\nSELECT a FROM t;")
+    assert run.success, run.text()
+    job_id = shell.ns["sqlflow_job_id"]
+    assert len(job_id) == 32
+    job = shell.ns["sqlflow_job"]
+    assert isinstance(job, Job) and job.job_id == job_id and job.db_vendor == "dbvmssql"
+    [bundle] = run.outputs
+    assert {"text/plain", "text/html", WIDGET} <= set(bundle)
+    assert "embedded local server" in bundle["text/plain"]
+    assert "VBox(" not in bundle["text/plain"]
+
+
+def test_the_cell_is_uploaded_verbatim_and_incrementally(alice_shell):
+    shell = alice_shell
+    first = "-- leading comment\nSELECT a, 'x;y' FROM t;\n\n  GO  \n"
+    assert shell.run(f"%%sqlflow_submit -d oracle --filename first.sql\n{first}").success
+    job_id = shell.ns["sqlflow_job_id"]
+    run = shell.run("%%sqlflow_submit -d oracle --job-id $sqlflow_job_id\nINSERT INTO u SELECT a FROM t;")
+    assert run.success, run.text()
+    assert shell.ns["sqlflow_job_id"] == job_id
+    assert shell.ns["sqlflow_job"].file_names == ("first.sql", "cell.sql")
+    files = stored_files(shell, job_id)
+    assert files[0] == ("first.sql", first.encode())
+    assert files[1] == ("cell.sql", b"INSERT INTO u SELECT a FROM t;\n")  # run_cell ends cells with a newline
+
+
+def test_no_incremental_replaces_the_files(alice_shell):
+    shell = alice_shell
+    assert shell.run("%%sqlflow_submit\nselect 1 from a").success
+    assert shell.run("%%sqlflow_submit -j $sqlflow_job_id --no-incremental --filename b.sql\nselect 1 from b").success
+    assert shell.ns["sqlflow_job"].file_names == ("b.sql",)
+
+
+def test_option_wins_over_config_and_aliases_resolve(alice_shell):
+    shell = alice_shell
+    shell.ip.run_line_magic("config", "SQLFlowMagics.default_vendor = 'snowflake'")
+    assert shell.run("%%sqlflow_submit\nselect 1").success
+    assert shell.ns["sqlflow_job"].db_vendor == "dbvsnowflake"
+    assert shell.run("%%sqlflow_submit --dbvendor postgres\nselect 1").success
+    assert shell.ns["sqlflow_job"].db_vendor == "dbvpostgresql"
+
+
+def test_files_globs_and_zip(alice_shell, tmp_path):
+    import zipfile
+
+    (tmp_path / "a.sql").write_text("select 1 from a;")
+    (tmp_path / "b.sql").write_text("select 1 from b;")
+    with zipfile.ZipFile(tmp_path / "more.zip", "w") as archive:
+        archive.writestr("c.sql", "select 1 from c;")
+    shell = alice_shell
+    run = shell.run(f"%%sqlflow_submit --file '{tmp_path}/*.sql' -f {tmp_path}/more.zip\nselect 1 from cell;")
+    assert run.success, run.text()
+    assert shell.ns["sqlflow_job"].file_names == ("cell.sql", "a.sql", "b.sql", "more.zip")
+    files = dict(stored_files(shell, shell.ns["sqlflow_job_id"]))
+    assert files["more.zip"] == (tmp_path / "more.zip").read_bytes()
+    # files alone, with an empty cell
+    assert shell.run(f"%sqlflow_submit -f {tmp_path}/a.sql").success
+    assert shell.ns["sqlflow_job"].file_names == ("a.sql",)
+
+
+def test_var_and_fields(alice_shell, monkeypatch):
+    monkeypatch.setenv("WAREHOUSE_PASSWORD", "pw-for-the-db-42")
+    shell = alice_shell
+    line = ("--var my_job --job-name nightly --default-database DW --default-schema SALES --hostname db.local "
+            "--port 5432 --database dw --account reader --password-env WAREHOUSE_PASSWORD "
+            "--schedule '30 2 * * 1-5' --on-top --sqlsource notebook --extra 'some text'")
+    run = shell.run(f"%%sqlflow_submit {line}\nselect 1")
+    assert run.success, run.text()
+    assert "sqlflow_job_id" not in shell.ns
+    job = shell.ns["sqlflow_job"]
+    assert shell.ns["my_job"] == job.job_id and job.job_name == "nightly"
+    assert job.data_source.get("hostname") == "db.local"
+    summary = shell.magics.connections.client(shell.magics.effective_config()).job_summary(job.job_id)
+    assert summary.schedulable is True
+    assert "pw-for-the-db-42" not in run.text()
+    assert b"pw-for-the-db-42" not in shell.server.config.db_path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("cell", "words"),
+    [
+        ("%%sqlflow_submit\n   \n", ["cell is empty", "--file"]),
+        ("%sqlflow_submit -d mssql", ["cell is empty", "--file"]),
+        ("%%sqlflow_submit -d oracel\nselect 1", ["unknown dbvendor 'oracel'", "dbvoracle"]),
+        ("%%sqlflow_submit --no-such-option\nselect 1", ["unrecognized arguments"]),
+        ("%%sqlflow_submit --job-id\nselect 1", ["expected one argument"]),
+        ("%%sqlflow_submit --job-id 1234\nselect 1", ["malformed jobId", "32 hex"]),
+        ("%%sqlflow_submit --schedule 'every day'\nselect 1", ["cron", "0 1 * * *"]),
+        ("%%sqlflow_submit --port http\nselect 1", ["port must be a number"]),
+        ("%%sqlflow_submit --file /no/such/*.sql\nselect 1", ["matches no file"]),
+        ("%%sqlflow_submit --var 2bad\nselect 1", ["not a Python variable name"]),
+        ("%%sqlflow_submit --password hunter2\nselect 1", ["--password-env"]),
+        ("%%sqlflow_submit --no-incremental\nselect 1", ["needs --job-id"]),
+        ("%%sqlflow_submit --password-env NO_SUCH_ENV_VAR_X\nselect 1", ["not set"]),
+    ],
+)
+def test_usage_errors_fail_the_cell_and_keep_the_saved_job(alice_shell, cell, words):
+    shell = alice_shell
+    assert shell.run("%%sqlflow_submit\nselect 1").success
+    saved_id, saved_job = shell.ns["sqlflow_job_id"], shell.ns["sqlflow_job"]
+    run = shell.run(cell)
+    assert not run.success
+    message = run.stderr.strip()
+    assert message.startswith("UsageError:") and len(message.splitlines()) == 1, message
+    for word in words:
+        assert word in message
+    assert "hunter2" not in run.text()
+    assert shell.ns["sqlflow_job_id"] == saved_id and shell.ns["sqlflow_job"] is saved_job
+
+
+def test_unknown_job_is_an_error_that_keeps_the_saved_job(alice_shell):
+    shell = alice_shell
+    assert shell.run("%%sqlflow_submit\nselect 1").success
+    saved_id = shell.ns["sqlflow_job_id"]
+    run = shell.run("%%sqlflow_submit -j 0123456789abcdef0123456789abcdef\nselect 1")
+    assert not run.success
+    assert run.stdout.strip().startswith("JobNotFoundError:") and len(run.stdout.strip().splitlines()) == 1
+    assert shell.ns["sqlflow_job_id"] == saved_id
+
+
+def test_wrong_secret_key_fails_without_showing_it(alice_shell, monkeypatch):
+    monkeypatch.setenv("SQLFLOW_SECRET_KEY", "sk-wrong-1234567")
+    run = alice_shell.run("%%sqlflow_submit\nselect 1")
+    assert not run.success and "AuthenticationError" in run.stdout
+    assert "sk-wrong-1234567" not in run.text() and ALICE_SECRET not in run.text()
+    assert "sqlflow_job_id" not in alice_shell.ns
+
+
+def test_dry_run_sends_nothing_and_masks_secrets(alice_shell, monkeypatch):
+    monkeypatch.setenv("WAREHOUSE_PASSWORD", "pw-for-the-db-42")
+    shell = alice_shell
+    run = shell.run("%%sqlflow_submit --dry-run --password-env WAREHOUSE_PASSWORD -n dry\nselect 1")
+    assert run.success, run.text()
+    text = run.text()
+    assert "Dry run, nothing sent" in text and "submitPersistJob" in text and "cell.sql (9 bytes)" in text
+    assert "pw-for-the-db-42" not in text and ALICE_SECRET not in text and "********" in text
+    assert "sqlflow_job_id" not in shell.ns
+    client = shell.magics.connections.client(shell.magics.effective_config())
+    assert all(job.job_name != "dry" for job in client.jobs_summary().jobs)
+
+
+def test_dry_run_on_the_embedded_default_starts_no_server(shell):
+    assert shell.run("%%sqlflow_submit --dry-run\nselect 1").success
+    assert shell.magics.connections._server is None
+
+
+def test_magic_returns_none(alice_shell):
+    assert alice_shell.ip.run_cell_magic("sqlflow_submit", "", "select 1") is None

@@ -1,0 +1,70 @@
+"""Helpers for talking to the local server over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sqlflow_magic.server import EmbeddedServer, ServerConfig
+from tests.conftest import ALICE, ALICE_SECRET, BOB, BOB_SECRET
+
+SqlFiles = list[tuple[str, bytes]]
+
+
+class Api:
+    """A small SQLFlow client for tests: every call returns the decoded JSON body."""
+
+    def __init__(self, base_url: str) -> None:
+        self.client = httpx.Client(base_url=base_url, timeout=10)
+
+    def post(self, path: str, *, files: SqlFiles | None = None, **kwargs: Any) -> dict[str, Any]:
+        parts = [("sqlfiles", (name, content, "application/sql")) for name, content in files or []]
+        response = self.client.post(path, files=parts or None, **kwargs)
+        assert response.headers["content-type"].startswith("application/json"), response.text
+        return response.json()
+
+    def token(self, user_id: str = ALICE, secret_key: str = ALICE_SECRET) -> str:
+        answer = self.post("/gspLive_backend/user/generateToken", data={"userId": user_id, "secretKey": secret_key})
+        assert answer["code"] == "200", answer
+        return answer["token"]
+
+    def submit(
+        self,
+        files: SqlFiles,
+        *,
+        user_id: str = ALICE,
+        token: str | None = None,
+        path: str = "/gspLive_backend/sqlflow/job/submitPersistJob",
+        **fields: str,
+    ) -> dict[str, Any]:
+        data = {"userId": user_id, "token": token or self.token(), "dbvendor": "dbvoracle", **fields}
+        return self.post(path, files=files, data=data)
+
+    def call(self, endpoint: str, *, user_id: str = ALICE, token: str | None = None, **fields: str) -> dict[str, Any]:
+        data = {"userId": user_id, "token": token or self.token(), **fields}
+        return self.post(f"/gspLive_backend/sqlflow/job/{endpoint}", data=data)
+
+
+@pytest.fixture
+def api(local_server: EmbeddedServer) -> Iterator[Api]:
+    """An :class:`Api` bound to the running ``local_server`` (base URL without the prefix)."""
+    client = Api(local_server.base_url)
+    try:
+        yield client
+    finally:
+        client.client.close()
+
+
+@pytest.fixture(scope="module")
+def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """An :class:`Api` on one server per test module, for tests that do not care what jobs exist."""
+    db_path: Path = tmp_path_factory.mktemp("shared") / "jobs.sqlite3"
+    config = ServerConfig(db_path=db_path, users={ALICE: ALICE_SECRET, BOB: BOB_SECRET})
+    with EmbeddedServer(config) as server:
+        client = Api(server.base_url)
+        yield client
+        client.client.close()

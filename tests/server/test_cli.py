@@ -1,0 +1,59 @@
+"""``sqlflow-magic serve`` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import ALICE, ALICE_SECRET
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_runs_until_terminated(tmp_path: Path) -> None:
+    users_file = tmp_path / "users.json"
+    users_file.write_text(json.dumps({ALICE: ALICE_SECRET}))
+    port = free_port()
+    command = [sys.executable, "-m", "sqlflow_magic.cli", "serve", "--port", str(port)]
+    command += ["--db", str(tmp_path / "cli.sqlite3"), "--users-file", str(users_file)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/gspLive_backend"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                answer = httpx.post(f"{url}/user/generateToken", data={"userId": ALICE, "secretKey": ALICE_SECRET})
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.05)
+        assert answer.json()["code"] == "200"
+    finally:
+        process.terminate()
+        stdout, stderr = process.communicate(timeout=10)
+    assert stdout.strip() == f"sqlflow-magic local SQLFlow server: {url}"
+    assert ALICE_SECRET not in stdout + stderr
+
+
+def test_serve_reports_a_bad_users_file(tmp_path: Path) -> None:
+    users_file = tmp_path / "users.json"
+    users_file.write_text("[1, 2]")
+    result = subprocess.run(
+        [sys.executable, "-m", "sqlflow_magic.cli", "serve", "--users-file", str(users_file)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 2
+    assert "JSON object" in result.stderr
