@@ -91,7 +91,9 @@ def resolve(configured: Mapping[str, object], env: Mapping[str, str] | None = No
             return Sourced(value, "%config")
         if env_name and env.get(env_name, "").strip():
             raw = env[env_name]
-            return Sourced(raw if env_name == ENV_SECRET_KEY else raw.strip(), f"env {env_name}")
+            if env_name in (ENV_SECRET_KEY, ENV_TOKEN):  # kept unstripped: stray white space is reported
+                return Sourced(Secret(raw), f"env {env_name}")
+            return Sourced(raw.strip(), f"env {env_name}")
         return Sourced(default, "default")
 
     user_id = Sourced(login_user, "%sqlflow_login") if login_user else pick("user_id", ENV_USER_ID, None)

@@ -9,6 +9,7 @@ wins over both. With none of them set, the magics use the embedded local SQLFlow
 from __future__ import annotations
 
 import getpass
+from dataclasses import replace
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -18,15 +19,17 @@ from IPython.display import display
 from traitlets import Float, Int, TraitError, Unicode, validate
 
 from . import submit_options as check
+from .client import SQLFlowClient
 from .config import EffectiveConfig, resolve
 from .display.panel import JobPanel
 from .display.render import Table
 from .display.request import RequestPreview
 from .errors import ConfigurationError
-from .models import SubmitRequest
+from .models import Job, SubmitRequest
 from .secrets import MASK, Secret, mask_identifier
 from .session import Connections
 from .settings import normalize_base_url
+from .transport import display_url
 from .vendors import UnknownVendorError, resolve_vendor
 
 JOB_VARIABLE = "sqlflow_job"
@@ -134,6 +137,8 @@ class SQLFlowMagics(Magics):
             display(self._preview(request, config))
             return
         client = self.connections.client(config)
+        if request.job_id and not args.dbvendor:
+            request = replace(request, dbvendor=self._vendor_of(request.job_id, client))
         job = client.submit_persist_job(request)
         self.shell.user_ns[var] = job.job_id
         self.shell.user_ns[JOB_VARIABLE] = job
@@ -161,14 +166,20 @@ class SQLFlowMagics(Magics):
             sqlsource=args.sqlsource, extra=args.extra,
         )
 
+    def _vendor_of(self, job_id: str, client: SQLFlowClient) -> str:
+        """An incremental submit without --dbvendor keeps the job's vendor."""
+        saved = self.shell.user_ns.get(JOB_VARIABLE)
+        if isinstance(saved, Job) and saved.job_id == job_id and saved.db_vendor:
+            return saved.db_vendor
+        return client.job_summary(job_id).db_vendor
+
     def _preview(self, request: SubmitRequest, config: EffectiveConfig) -> RequestPreview:
-        if config.uses_embedded_server:
-            url = "http://127.0.0.1:<port>/gspLive_backend (embedded local server)"
-        else:
-            url = str(config.base_url.value)
+        embedded = config.uses_embedded_server
+        url = "http://127.0.0.1:<port>/gspLive_backend" if embedded else display_url(str(config.base_url.value))
         auth = {"userId": mask_identifier(str(config.user_id.value)), "token": MASK}
         return RequestPreview(f"{url}/sqlflow/job/submitPersistJob",
-                              {**auth, **request.form_fields(reveal_secrets=False)}, request.files)
+                              {**auth, **request.form_fields(reveal_secrets=False)}, request.files,
+                              "the embedded local server" if embedded else "")
 
     # --- %sqlflow_config and %sqlflow_login -----------------------------------------------------
 

@@ -94,9 +94,10 @@ class ClientSettings:
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, Secret(value))
-        if self.secret_key is not None and self.secret_key.reveal() != self.secret_key.reveal().strip():
-            raise ConfigurationError("the secret key has leading or trailing white space",
-                                     hint="Copy it again without spaces or line breaks")
+        for name, secret in (("secret key", self.secret_key), ("token", self.token)):
+            if secret is not None and secret.reveal() != secret.reveal().strip():
+                raise ConfigurationError(f"the {name} has leading or trailing white space",
+                                         hint="Copy it again without spaces or line breaks")
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
             raise ConfigurationError("timeouts must be positive numbers of seconds",
                                      hint="Set e.g. read_timeout = 120")

@@ -16,6 +16,7 @@ class RequestPreview:
     url: str
     fields: dict[str, str]
     files: Sequence[UploadFile]
+    server_note: str = ""
 
     def _rows(self) -> list[list[str]]:
         rows = [[name, value] for name, value in self.fields.items()]
@@ -23,7 +24,8 @@ class RequestPreview:
         return rows
 
     def _title(self) -> str:
-        return f"Dry run, nothing sent: POST {self.url}"
+        on = f" (to {self.server_note})" if self.server_note else ""
+        return f"Dry run, nothing sent{on}: POST {self.url}"
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         return {"text/plain": table_text(self._title(), ["field", "value"], self._rows()),

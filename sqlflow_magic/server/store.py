@@ -11,11 +11,14 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
+
+from sqlflow_magic.server.records import DELETED, OPTION_COLUMNS, Job, SqlFile, now_timestamp
+
+__all__ = ["DELETED", "Job", "JobNotFoundError", "JobStore", "SqlFile"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -64,77 +67,7 @@ CREATE TABLE IF NOT EXISTS job_results (
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-#: Job columns a submit may set (the ``options`` of :meth:`JobStore.create_job`).
-OPTION_COLUMNS = frozenset(
-    {
-        "incremental",
-        "default_database",
-        "default_schema",
-        "hostname",
-        "port",
-        "database",
-        "account",
-        "schedulable",
-        "cron_expression",
-        "on_top",
-        "sqlsource",
-        "extra",
-    }
-)
-
-DELETED = "delete"
-
-
-def now_timestamp() -> str:
-    """Return the local time as SQLFlow writes it: ``yyyy-MM-dd HH:mm:ss``."""
-    return time.strftime("%Y-%m-%d %H:%M:%S")
-
-
-@dataclass(frozen=True)
-class SqlFile:
-    """One uploaded SQL file (``.sql`` text or a ``.zip``), exactly as received."""
-
-    filename: str
-    content: bytes
-
-
-@dataclass(frozen=True)
-class Job:
-    """A row of the ``jobs`` table plus the names of the job's files, in upload order.
-
-    ``revision`` grows by one at every submit that changes the files, so a worker can tell
-    whether the files changed while it analysed them.
-    """
-
-    job_id: str
-    user_id: str
-    job_name: str
-    db_vendor: str
-    status: str
-    persist: bool
-    incremental: bool
-    default_database: str | None
-    default_schema: str | None
-    hostname: str | None
-    port: int | None
-    database: str | None
-    account: str | None
-    schedulable: bool
-    cron_expression: str | None
-    on_top: bool
-    sqlsource: str | None
-    extra: str | None
-    error_message: str | None
-    session_id: str | None
-    execute_time_millis: int
-    last_execute_time: str | None
-    version: str
-    revision: int
-    create_time: str
-    updated_at: str
-    file_names: tuple[str, ...] = ()
-
-
+SCHEMA_VERSION = 1
 _BOOL_COLUMNS = frozenset(f.name for f in fields(Job) if f.type == "bool")
 
 
@@ -159,6 +92,7 @@ class JobStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         """Close the connection; further calls fail."""
@@ -166,9 +100,10 @@ class JobStore:
             self._conn.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and a transaction: IMMEDIATE for writes, a consistent snapshot for reads."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield self._conn
             except BaseException:
@@ -250,29 +185,29 @@ class JobStore:
 
     def get_job(self, job_id: str) -> Job | None:
         """Return the job ``job_id`` (deleted ones too, with status ``delete``), or None."""
-        with self._lock:
+        with self._transaction(write=False) as conn:
             try:
-                return _read_job(self._conn, job_id)
+                return _read_job(conn, job_id)
             except JobNotFoundError:
                 return None
 
     def user_jobs(self, user_id: str) -> list[Job]:
         """Return a user's jobs that are not deleted: pinned (``on_top``) first, then newest first."""
-        with self._lock:
-            ids = self._conn.execute(
+        with self._transaction(write=False) as conn:
+            ids = conn.execute(
                 "SELECT job_id FROM jobs WHERE user_id = ? AND status != ? "
                 "ORDER BY on_top DESC, create_time DESC, rowid DESC",
                 (user_id, DELETED),
             ).fetchall()
-            return [_read_job(self._conn, row[0]) for row in ids]
+            return [_read_job(conn, row[0]) for row in ids]
 
     def jobs_with_status(self, status: str) -> list[Job]:
         """Return every job with ``status``, oldest first (the order a worker should take them in)."""
-        with self._lock:
-            ids = self._conn.execute(
+        with self._transaction(write=False) as conn:
+            ids = conn.execute(
                 "SELECT job_id FROM jobs WHERE status = ? ORDER BY updated_at, rowid", (status,)
             ).fetchall()
-            return [_read_job(self._conn, row[0]) for row in ids]
+            return [_read_job(conn, row[0]) for row in ids]
 
     def delete_job(self, job_id: str) -> Job:
         """Mark a job ``delete`` and drop its files and results; return it as it was, status ``delete``."""
@@ -327,8 +262,8 @@ class JobStore:
 
     def job_files(self, job_id: str) -> list[SqlFile]:
         """Return a job's files with their exact bytes, in upload order."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
                 "SELECT filename, content FROM files WHERE job_id = ? ORDER BY seq", (job_id,)
             ).fetchall()
         return [SqlFile(row["filename"], bytes(row["content"])) for row in rows]
@@ -342,10 +277,8 @@ class JobStore:
 
     def get_result(self, job_id: str, kind: str) -> bytes | None:
         """Return a stored result of a job, or None."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT body FROM job_results WHERE job_id = ? AND kind = ?", (job_id, kind)
-            ).fetchone()
+        with self._transaction(write=False) as conn:
+            row = conn.execute("SELECT body FROM job_results WHERE job_id = ? AND kind = ?", (job_id, kind)).fetchone()
         return None if row is None else bytes(row[0])
 
 

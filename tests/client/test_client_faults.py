@@ -90,7 +90,7 @@ def test_dns_failure_is_not_retried():
         raise httpx.ConnectError(f"[Errno {socket.EAI_NONAME}] Name or service not known", request=request)
 
     client, calls, _ = make_client(no_dns)
-    with pytest.raises(errors.ServerUnreachableError, match="cannot resolve the host name 'sqlflow.test'"):
+    with pytest.raises(errors.ServerUnreachableError, match=r"cannot resolve the host name 'sqlflow\.test'"):
         client.job_summary(JOB["jobId"])
     assert len(calls) == 1
 

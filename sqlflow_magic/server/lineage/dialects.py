@@ -29,7 +29,7 @@ VENDOR_DIALECTS: dict[str, str] = {
 }
 
 #: Vendors whose qualified names are ``database.table`` (no schema level).
-TWO_LEVEL_VENDORS = frozenset({"dbvmysql", "dbvhive", "dbvimpala", "dbvsparksql", "dbvdatabricks"})
+TWO_LEVEL_VENDORS = frozenset({"dbvmysql", "dbvhive", "dbvimpala", "dbvsparksql"})
 
 #: T-SQL family: a line holding only ``GO`` (optionally a count) ends a batch.
 _GO_LINE = re.compile(r"^[ \t]*GO(?:[ \t]+\d+)?[ \t]*(?:--[^\n]*)?\r?$", re.IGNORECASE | re.MULTILINE)

@@ -181,8 +181,7 @@ class ScriptParser:
                 yield Statement(expression, base, base + tokens[0].start, base + tokens[-1].end + 1)
             return
         yield Failure(
-            "Procedural block analysed statement by statement: its control flow, variables and "
-            "parameters were skipped",
+            "Procedural block analysed statement by statement: its control flow, variables and parameters were skipped",
             "ProceduralCode",
             base + tokens[0].start,
             base + tokens[-1].end + 1,
@@ -296,7 +295,9 @@ def _statement_starts(tokens: list[Token]) -> list[int]:
 
 def _incomplete(expression: exp.Expr) -> bool:
     """A prefix such as ``INSERT INTO t`` parses, but is not the statement the author wrote."""
-    return isinstance(expression, exp.Insert) and expression.expression is None
+    if isinstance(expression, exp.Insert):
+        return expression.expression is None
+    return isinstance(expression, exp.Update) and not expression.expressions
 
 
 def _error_index(error: Exception, tokens: list[Token]) -> int:

@@ -1,0 +1,317 @@
+"""Turn each kind of statement into data flows: a target (table, view or result set) fed by a query.
+
+``sqlglot.lineage`` and scopes only understand queries (trap 4 of the notes), so INSERT, CTAS,
+CREATE VIEW, SELECT INTO, UPDATE, MERGE, DELETE and multi-table inserts are rewritten into a SELECT
+whose outputs map, by position, onto the target's columns. The statement itself is never modified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+
+@dataclass
+class TargetColumn:
+    """A target column as written (``node`` carries its position)."""
+
+    name: str
+    node: exp.Expr | None = None
+
+
+@dataclass
+class Flow:
+    """One data flow of a statement: ``query``'s output ``i`` feeds target column ``i``."""
+
+    effect: str
+    label: str
+    target: exp.Table | None
+    target_type: str = "table"
+    query: exp.Query | None = None
+    #: Explicit target columns (INSERT column list, view column list, SET targets, DDL columns).
+    columns: list[TargetColumn] | None = None
+    #: DELETE-like: no values flow, only the rows of the target are decided (fdr).
+    rows_only: bool = False
+    #: CREATE TABLE / VIEW / CTAS / SELECT INTO: the target's columns become known to later statements.
+    defines_schema: bool = False
+    #: UPDATE / MERGE / DELETE read their own target; that is not a table-level source.
+    target_is_read: bool = False
+
+
+def nested_statements(statement: exp.Expr) -> list[exp.Expr] | None:
+    """The statements inside a block, an IF or a procedure body; ``None`` for a plain statement."""
+    if isinstance(statement, exp.Block):
+        return list(statement.expressions)
+    if isinstance(statement, exp.IfBlock):
+        return [branch for branch in (statement.args.get("true"), statement.args.get("false")) if branch]
+    if isinstance(statement, exp.Create) and isinstance(statement.expression, exp.Block):
+        return list(statement.expression.expressions)
+    return None
+
+
+def flows_for(statement: exp.Expr, *, into_is_variable: bool = False) -> list[Flow]:
+    """The data flows of one statement (empty for statements that move no data, such as DROP)."""
+    if isinstance(statement, exp.Insert):
+        return _insert_flows(statement)
+    if isinstance(statement, exp.Update):
+        return _update_flows(statement)
+    if isinstance(statement, exp.Merge):
+        return _merge_flows(statement)
+    if isinstance(statement, exp.Delete):
+        return _delete_flows(statement)
+    if isinstance(statement, exp.Create):
+        return _create_flows(statement)
+    if isinstance(statement, exp.MultitableInserts):
+        return _multitable_flows(statement)
+    if isinstance(statement, exp.Alter):
+        return _rename_flows(statement)
+    if isinstance(statement, exp.Query):
+        return _query_flows(statement, into_is_variable)
+    return []
+
+
+def _query_flows(query: exp.Query, into_is_variable: bool) -> list[Flow]:
+    into = query.args.get("into")
+    if into is not None:
+        query = query.copy()
+        query.set("into", None)
+        target = into.this
+        is_table = isinstance(target, exp.Table) and not into_is_variable and not target.name.startswith(("@", ":"))
+        if is_table:
+            return [Flow("insert", "Select Into", target, query=query, defines_schema=True)]
+    return [Flow("select", "Select", None, "select_list", query=_unwrap(query))]
+
+
+def _insert_flows(insert: exp.Insert, query: exp.Expr | None = None) -> list[Flow]:
+    target, columns = _target_and_columns(insert.this)
+    if target is None:
+        return []
+    query = insert.expression if query is None else query
+    if not isinstance(query, exp.Query):  # VALUES: constants only, but the target is still written
+        return [Flow("insert", "Insert", target, columns=columns)]
+    query = _with_moved(_unwrap(query), insert.args.get("with_"))
+    return [Flow("insert", "Insert", target, query=query, columns=columns)]
+
+
+def _multitable_flows(statement: exp.MultitableInserts) -> list[Flow]:
+    source = statement.args.get("source")
+    flows: list[Flow] = []
+    for item in statement.expressions:
+        condition = None
+        if isinstance(item, exp.ConditionalInsert):
+            condition, item = item.args.get("expression"), item.this
+        if not isinstance(item, exp.Insert) or source is None:
+            continue
+        body = item.expression
+        if isinstance(body, exp.Values) and body.expressions:
+            relation = exp.Subquery(this=source.copy(), alias=exp.TableAlias(this=exp.to_identifier("src_")))
+            query = exp.Select(expressions=[e.copy() for e in body.expressions[0].expressions])
+            query.set("from_", exp.From(this=relation))
+            if condition is not None:
+                query.set("where", exp.Where(this=condition.copy()))
+            flows.extend(_insert_flows(item, query))
+        elif isinstance(body, exp.Select) and not body.args.get("from_"):
+            query = body.copy()
+            relation = source.copy() if isinstance(source, exp.Table) else exp.Subquery(this=source.copy())
+            query.set("from_", exp.From(this=relation))
+            flows.extend(_insert_flows(item, query))
+        else:
+            flows.extend(_insert_flows(item))
+    return flows
+
+
+def _create_flows(create: exp.Create) -> list[Flow]:
+    kind = str(create.args.get("kind") or "").upper()
+    target, columns = _target_and_columns(create.this)
+    if target is None or kind not in ("TABLE", "VIEW", "MATERIALIZED VIEW"):
+        return []
+    is_view = "VIEW" in kind
+    query = create.expression
+    if isinstance(query, exp.Query):
+        effect, label = ("create_view", "Create View") if is_view else ("create_table", "Create Table")
+        query = _with_moved(_unwrap(query), create.args.get("with_"))
+        view_type = "view" if is_view else "table"
+        return [Flow(effect, label, target, view_type, query=query, columns=columns, defines_schema=True)]
+    like = create.find(exp.LikeProperty)
+    if like is not None and isinstance(like.this, exp.Table):
+        query = exp.select("*").from_(like.this.copy())
+        return [Flow("like_table", "Like Table", target, query=query, defines_schema=True)]
+    if columns:
+        return [Flow("create_table", "Create Table", target, columns=columns, defines_schema=True)]
+    return []
+
+
+def _rename_flows(alter: exp.Alter) -> list[Flow]:
+    old = alter.this
+    flows: list[Flow] = []
+    for action in alter.args.get("actions") or []:
+        if isinstance(action, exp.AlterRename) and isinstance(action.this, exp.Table) and isinstance(old, exp.Table):
+            new = action.this.copy()
+            for part in ("db", "catalog"):
+                if new.args.get(part) is None and old.args.get(part) is not None:
+                    new.set(part, old.args[part].copy())
+            query = exp.select("*").from_(old.copy())
+            flows.append(Flow("rename_table", "Rename Table", new, query=query, defines_schema=True))
+    return flows
+
+
+def _update_flows(update: exp.Update) -> list[Flow]:
+    target_ref = update.this
+    if not isinstance(target_ref, exp.Table):
+        return []
+    relations = _relations(update.args.get("from_"))
+    physical = _find_relation(target_ref, relations)
+    select = exp.Select()
+    if physical is not None:
+        _set_from(select, relations)
+    else:
+        physical = target_ref
+        _set_from(select, [target_ref, *_flatten_joins(target_ref), *relations])
+    columns, projections = _assignments(update.expressions)
+    select.set("expressions", projections)
+    _copy_clause(select, update, "where")
+    select = _with_moved(select, update.args.get("with_"))
+    return [Flow("update", "Update", physical, query=select, columns=columns, target_is_read=True)]
+
+
+def _merge_flows(merge: exp.Merge) -> list[Flow]:
+    target, using = merge.this, merge.args.get("using")
+    whens = merge.args.get("whens")
+    if not isinstance(target, exp.Table) or using is None or whens is None:
+        return []
+    flows: list[Flow] = []
+    for when in whens.expressions:
+        action = when.args.get("then")
+        select = exp.Select()
+        select.set("from_", exp.From(this=target.copy()))
+        join = exp.Join(this=using.copy(), on=merge.args["on"].copy() if merge.args.get("on") else None)
+        select.set("joins", [join])
+        if when.args.get("condition") is not None:
+            select.set("where", exp.Where(this=when.args["condition"].copy()))
+        if isinstance(action, exp.Update):
+            columns, projections = _assignments(action.expressions)
+            select.set("expressions", projections)
+            flows.append(Flow("merge_update", "Merge", target, query=select, columns=columns, target_is_read=True))
+        elif isinstance(action, exp.Insert):
+            names = action.this.expressions if isinstance(action.this, (exp.Tuple, exp.Schema)) else []
+            values = action.expression.expressions if isinstance(action.expression, exp.Tuple) else []
+            columns = [TargetColumn(n.name, n) for n in names] or None
+            select.set("expressions", [v.copy() for v in values])
+            flows.append(Flow("merge_insert", "Merge", target, query=select, columns=columns, target_is_read=True))
+        else:  # WHEN MATCHED THEN DELETE
+            select.set("expressions", [exp.Star()])
+            flows.append(Flow("merge", "Merge", target, query=select, rows_only=True, target_is_read=True))
+    return flows
+
+
+def _delete_flows(delete: exp.Delete) -> list[Flow]:
+    target_ref = delete.this
+    if not isinstance(target_ref, exp.Table):
+        tables = delete.args.get("tables") or []
+        target_ref = tables[0] if tables else None
+    if not isinstance(target_ref, exp.Table):
+        return []
+    relations = _relations(delete.args.get("from_"))
+    using = delete.args.get("using")
+    extra = list(using) if isinstance(using, list) else [using] if using is not None else []
+    physical = _find_relation(target_ref, relations)
+    select = exp.Select(expressions=[exp.Star()])
+    if physical is not None:
+        _set_from(select, [*relations, *extra])
+    else:
+        physical = target_ref
+        _set_from(select, [target_ref, *_flatten_joins(target_ref), *relations, *extra])
+    _copy_clause(select, delete, "where")
+    select = _with_moved(select, delete.args.get("with_"))
+    return [Flow("delete", "Delete", physical, query=select, rows_only=True, target_is_read=True)]
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _target_and_columns(node: exp.Expr | None) -> tuple[exp.Table | None, list[TargetColumn] | None]:
+    if isinstance(node, exp.Schema):
+        columns = []
+        for item in node.expressions:
+            if isinstance(item, exp.ColumnDef):
+                columns.append(TargetColumn(item.name, item.this))
+            elif isinstance(item, (exp.Identifier, exp.Column)):
+                columns.append(TargetColumn(item.name, item))
+        table = node.this if isinstance(node.this, exp.Table) else None
+        return table, columns or None
+    return (node, None) if isinstance(node, exp.Table) else (None, None)
+
+
+def _assignments(assignments: list[exp.Expr]) -> tuple[list[TargetColumn], list[exp.Expr]]:
+    columns, projections = [], []
+    for assignment in assignments:
+        if not isinstance(assignment, exp.EQ) or not isinstance(assignment.this, (exp.Column, exp.Identifier)):
+            continue
+        target = assignment.this
+        identifier = target.this if isinstance(target, exp.Column) else target
+        columns.append(TargetColumn(target.name, identifier))
+        projections.append(exp.Alias(this=assignment.expression.copy(), alias=exp.to_identifier(f"_set{len(columns)}")))
+    return columns, projections
+
+
+def _unwrap(query: exp.Expr) -> exp.Expr:
+    while isinstance(query, exp.Subquery) and not query.alias and isinstance(query.this, exp.Query):
+        query = query.this
+    return query
+
+
+def _with_moved(query: exp.Expr, with_: exp.Expr | None) -> exp.Expr:
+    """Put a statement-level WITH onto the query (``WITH c AS (...) INSERT INTO t SELECT ... FROM c``)."""
+    if with_ is None:
+        return query
+    query = query.copy()
+    existing = query.args.get("with_")
+    if existing is not None:
+        existing.set("expressions", [*(e.copy() for e in with_.expressions), *existing.expressions])
+    else:
+        query.set("with_", with_.copy())
+    return query
+
+
+def _relations(from_: exp.Expr | None) -> list[exp.Expr]:
+    if not isinstance(from_, exp.From):
+        return []
+    return [from_.this, *_flatten_joins(from_.this)]
+
+
+def _flatten_joins(relation: exp.Expr) -> list[exp.Expr]:
+    return [join for join in relation.args.get("joins") or []]
+
+
+def _find_relation(target: exp.Table, relations: list[exp.Expr]) -> exp.Table | None:
+    """The table in FROM that an UPDATE/DELETE target names (T-SQL ``UPDATE o ... FROM orders o``)."""
+    if target.args.get("db") is not None:
+        return None
+    for relation in relations:
+        node = relation.this if isinstance(relation, exp.Join) else relation
+        if isinstance(node, exp.Table) and node.alias_or_name == target.name:
+            return node
+    return None
+
+
+def _set_from(select: exp.Select, relations: list[exp.Expr]) -> None:
+    """FROM the first relation; the others (joins, or extra tables) become joins of the select."""
+    first, *rest = relations
+    first = first.copy()
+    first.set("joins", None)
+    select.set("from_", exp.From(this=first))
+    joins = []
+    for relation in rest:
+        if isinstance(relation, exp.Join):
+            join = relation.copy()
+        else:
+            node = relation.copy()
+            node.set("joins", None)
+            join = exp.Join(this=node)
+        joins.append(join)
+    select.set("joins", joins or None)
+
+
+def _copy_clause(select: exp.Select, statement: exp.Expr, name: str) -> None:
+    clause = statement.args.get(name)
+    if clause is not None:
+        select.set(name, clause.copy())

@@ -1,0 +1,87 @@
+"""Token-level heuristics for procedural SQL: block nesting, statement starts, PL/SQL wrappers."""
+
+from __future__ import annotations
+
+from sqlglot.tokens import Token, TokenType
+
+_LITERALS = frozenset({TokenType.STRING, TokenType.IDENTIFIER, TokenType.NATIONAL_STRING, TokenType.NUMBER})
+_TRANSACTION_WORDS = frozenset({"TRAN", "TRANSACTION", "WORK", "DISTRIBUTED"})
+#: ``END IF``, ``END LOOP``, ...: closers of blocks that we do not count as openers.
+_UNCOUNTED_BLOCKS = frozenset({"IF", "LOOP", "WHILE", "REPEAT", "FOR"})
+
+_START_WORDS = frozenset(
+    {
+        "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "TRUNCATE", "SELECT", "WITH",
+        "DECLARE", "USE", "EXEC", "EXECUTE", "GRANT", "REVOKE", "PRINT", "SET", "IF", "WHILE", "RETURN",
+        "BEGIN", "CALL", "REPLACE",
+    }
+)  # fmt: skip
+#: A start word right after one of these continues the statement (``ON DELETE``, ``UNION SELECT``, ...).
+_CONTINUATIONS = frozenset(
+    {
+        "THEN", "ON", "FOR", "OF", "INSTEAD", "AFTER", "BEFORE", "UNION", "ALL", "EXCEPT", "INTERSECT",
+        "MINUS", "DISTINCT", "AS", "IS", "INTO", "TABLE", "VIEW", "INDEX", "SCHEMA", "DATABASE", "OR",
+        "NOT", "EXISTS", "KEY", "(", ",", ".", "=",
+    }
+)  # fmt: skip
+#: These start words are function calls or table hints when an opening parenthesis follows.
+_FUNCTION_LIKE = frozenset({"IF", "REPLACE", "WITH", "TRUNCATE", "LEFT", "RIGHT"})
+_DML_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "WITH", "TRUNCATE", "REPLACE", "CREATE"})
+_ROUTINE_WORDS = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER", "PACKAGE", "TYPE", "PROC"})
+
+
+def _word(token: Token) -> str:
+    return "" if token.token_type in _LITERALS else token.text.upper()
+
+
+def block_depth_change(chunk: list[Token]) -> int:
+    """Net number of ``BEGIN``/``CASE`` blocks that ``chunk`` opens (negative: closes)."""
+    delta, index = 0, 0
+    while index < len(chunk):
+        word = _word(chunk[index])
+        following = _word(chunk[index + 1]) if index + 1 < len(chunk) else ""
+        if word == "BEGIN":
+            # A lone ``BEGIN;`` or ``BEGIN TRANSACTION`` starts a transaction, not a block.
+            if following not in _TRANSACTION_WORDS and len(chunk) > 1:
+                delta += 1
+        elif word == "CASE":
+            delta += 1
+        elif word == "END":
+            if following in _UNCOUNTED_BLOCKS:
+                index += 1
+            else:
+                delta -= 1
+                if following == "CASE":
+                    index += 1
+        index += 1
+    return delta
+
+
+def is_statement_start(tokens: list[Token], index: int) -> bool:
+    """Whether ``tokens[index]`` plausibly starts a new statement (for scripts without semicolons)."""
+    word = _word(tokens[index])
+    if word not in _START_WORDS:
+        return False
+    if index > 0 and _word(tokens[index - 1]) in _CONTINUATIONS:
+        return False
+    following = tokens[index + 1] if index + 1 < len(tokens) else None
+    return not (word in _FUNCTION_LIKE and following is not None and following.token_type == TokenType.L_PAREN)
+
+
+def split_procedural_prefix(chunk: list[Token]) -> tuple[list[Token], list[Token]]:
+    """Split a chunk of a procedural block into its procedural prefix and the SQL statement after it.
+
+    ``BEGIN INSERT INTO t ...`` gives ``([BEGIN], [INSERT, ...])``; a routine header such as
+    ``CREATE PROCEDURE p IS v NUMBER`` or a bare ``END IF`` has no statement: ``(chunk, [])``.
+    """
+    depth = 0
+    for index, token in enumerate(chunk):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth = max(0, depth - 1)
+        elif depth == 0 and _word(token) in _DML_WORDS and (index == 0 or is_statement_start(chunk, index)):
+            if _word(token) == "CREATE" and any(_word(t) in _ROUTINE_WORDS for t in chunk[index + 1 : index + 6]):
+                continue
+            return chunk[:index], chunk[index:]
+    return chunk, []

@@ -1,0 +1,76 @@
+"""The records the job store hands out: jobs and their SQL files."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+#: Job columns a submit may set (the ``options`` of ``JobStore.create_job``).
+OPTION_COLUMNS = frozenset(
+    {
+        "incremental",
+        "default_database",
+        "default_schema",
+        "hostname",
+        "port",
+        "database",
+        "account",
+        "schedulable",
+        "cron_expression",
+        "on_top",
+        "sqlsource",
+        "extra",
+    }
+)
+
+DELETED = "delete"
+
+
+def now_timestamp() -> str:
+    """Return the local time as SQLFlow writes it: ``yyyy-MM-dd HH:mm:ss``."""
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    """One uploaded SQL file (``.sql`` text or a ``.zip``), exactly as received."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Job:
+    """A row of the ``jobs`` table plus the names of the job's files, in upload order.
+
+    ``revision`` grows by one at every submit that changes the files, so a worker can tell
+    whether the files changed while it analysed them.
+    """
+
+    job_id: str
+    user_id: str
+    job_name: str
+    db_vendor: str
+    status: str
+    persist: bool
+    incremental: bool
+    default_database: str | None
+    default_schema: str | None
+    hostname: str | None
+    port: int | None
+    database: str | None
+    account: str | None
+    schedulable: bool
+    cron_expression: str | None
+    on_top: bool
+    sqlsource: str | None
+    extra: str | None
+    error_message: str | None
+    session_id: str | None
+    execute_time_millis: int
+    last_execute_time: str | None
+    version: str
+    revision: int
+    create_time: str
+    updated_at: str
+    file_names: tuple[str, ...] = ()
