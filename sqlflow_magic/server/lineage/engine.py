@@ -1,0 +1,179 @@
+"""The entry point: :func:`analyze` a set of SQL files into a :class:`LineageResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+
+from sqlflow_magic.server.lineage.analyzer import FlowAnalyzer, StatementContext
+from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
+from sqlflow_magic.server.lineage.dialects import DialectChoice, choose_dialect
+from sqlflow_magic.server.lineage.flows import flows_for, nested_statements
+from sqlflow_magic.server.lineage.model import LineageError, LineageResult, Span, SqlSource
+from sqlflow_magic.server.lineage.parsing import Failure, LineIndex, ScriptParser, Statement
+from sqlflow_magic.server.lineage.registry import Registry
+
+#: Commands (statements sqlglot could not parse) that move no data: reported only as hints.
+_NO_LINEAGE_COMMANDS = frozenset(
+    {
+        "PRINT", "SET", "GRANT", "REVOKE", "COMMENT", "ANALYZE", "VACUUM", "SHOW", "DESCRIBE", "DESC",
+        "EXPLAIN", "PROMPT", "SPOOL", "WHENEVER", "REFRESH", "MSCK", "LOCK", "UNLOCK", "CHECKPOINT",
+        "RAISERROR", "THROW", "COMMIT", "ROLLBACK", "BEGIN", "START", "SAVEPOINT", "DBCC", "KILL",
+        "WAITFOR", "OPEN", "CLOSE", "FETCH", "DEALLOCATE", "EXIT", "REM", "DEFINE", "UNDEFINE", "DROP",
+        "ALTER", "USE", "DECLARE", "RETURN", "BREAK", "CONTINUE", "GOTO", "END", "NULL", "RESET",
+        "DELIMITER", "CONNECT", "DISCONNECT", "EXEC", "EXECUTE", "CALL", "IF", "ELSE", "WHILE",
+    }
+)  # fmt: skip
+_MAX_NESTING = 50
+
+
+def analyze(
+    files: Sequence[SqlSource],
+    dbvendor: str,
+    *,
+    default_database: str | None = None,
+    default_schema: str | None = None,
+    deadline: float | None = None,
+) -> LineageResult:
+    """Compute table- and column-level lineage of SQL files, SQLFlow-style.
+
+    ``dbvendor`` is a SQLFlow ``dbv*`` value (or a friendly alias); vendors without a sqlglot
+    dialect use the default dialect and a ``DialectFallback`` hint says so. ``default_database``
+    and ``default_schema`` qualify unqualified names. ``deadline`` is a ``time.monotonic()`` value:
+    past it the analysis stops with a ``TimeoutError`` entry and what it found so far.
+    Never raises on bad SQL: problems become entries of ``errors`` (see :class:`LineageResult`).
+    """
+    session = _Session(choose_dialect(dbvendor), default_database, default_schema, Deadline(deadline))
+    return session.run(files)
+
+
+class _Session:
+    def __init__(
+        self, choice: DialectChoice, default_database: str | None, default_schema: str | None, deadline: Deadline
+    ) -> None:
+        self.choice = choice
+        dialect = Dialect.get_or_raise(choice.dialect)
+        self.registry = Registry(
+            dialect,
+            two_level_names=choice.two_level_names,
+            default_database=default_database,
+            default_schema=default_schema,
+        )
+        self.result = LineageResult(dbvendor=choice.vendor, dialect=choice.dialect or "default")
+        self.deadline = deadline
+        self.parser = ScriptParser(choice, deadline)
+        self.analyzer = FlowAnalyzer(self.registry, self.result, choice.dialect, deadline)
+        self._where: tuple[str, Span | None] = ("", None)
+
+    def run(self, files: Sequence[SqlSource]) -> LineageResult:
+        result = self.result
+        if self.choice.fallback_message:
+            result.errors.append(LineageError(self.choice.fallback_message, "DialectFallback"))
+        try:
+            for source in files:
+                self._file(source)
+        except DeadlineExceeded:
+            result.timed_out = True
+            file_name, span = self._where
+            message = (
+                f"analysis stopped at its deadline after {result.statement_count} statements; "
+                "later statements were not analysed"
+            )
+            result.errors.append(LineageError(message, "TimeoutError", file_name, span))
+        result.dbobjs = self.registry.objects
+        return result
+
+    def _file(self, source: SqlSource) -> None:
+        result = self.result
+        if source.decode_error:
+            result.errors.append(LineageError(source.decode_error, "DecodeError", source.name))
+        if not source.text.strip():
+            if not source.decode_error:
+                result.errors.append(LineageError(f"{source.name}: the file is empty", "EmptyInput", source.name))
+            return
+        lines = LineIndex(source.text)
+        self._where = (source.name, None)
+        found = False
+        for item in self.parser.parse(source.text):
+            found = True
+            if isinstance(item, Failure):
+                span = lines.span(item.start, item.end)
+                result.errors.append(LineageError(item.message, item.error_type, source.name, span))
+                if item.error_type == "SyntaxError":
+                    result.statement_count += 1
+                continue
+            self._statement(item, source, lines)
+        if not found:
+            message = f"{source.name}: no SQL statements (only comments or whitespace)"
+            result.errors.append(LineageError(message, "EmptyInput", source.name))
+
+    def _statement(self, statement: Statement, source: SqlSource, lines: LineIndex) -> None:
+        result = self.result
+        result.statement_count += 1
+        ctx = StatementContext(
+            source.name, source.text, lines, statement.base, statement.start, statement.end, result.statement_count
+        )
+        self._where = (source.name, ctx.statement_span)
+        if statement.note:
+            result.errors.append(LineageError(statement.note, "Rewritten", source.name, ctx.statement_span))
+        try:
+            self._dispatch(statement.expression, ctx, statement.in_block, 0)
+        except DeadlineExceeded:
+            raise
+        except Exception as exc:  # RecursionError on absurd nesting included: report, keep going
+            message = f"could not analyse the statement ({type(exc).__name__}: {str(exc)[:200]}) [{ctx.snippet(60)}]"
+            result.errors.append(LineageError(message, "AnalysisError", source.name, ctx.statement_span))
+            return
+        result.analysed_count += 1
+
+    def _dispatch(self, expression: exp.Expr, ctx: StatementContext, in_block: bool, depth: int) -> None:
+        nested = nested_statements(expression)
+        if nested is not None and depth < _MAX_NESTING:
+            for inner in nested:
+                self._dispatch(inner, ctx, True, depth + 1)
+            return
+        if isinstance(expression, exp.Command):
+            self._command(expression, ctx)
+            return
+        if isinstance(expression, exp.Use):
+            self._use(expression)
+            return
+        if isinstance(expression, exp.Execute):
+            message = f"procedure call not analysed (its body is not part of the job) [{ctx.snippet(60)}]"
+            self._report("UnsupportedStatement", message, ctx)
+            return
+        self.registry.remember_spelling(expression)
+        into_is_variable = self.choice.select_into_is_variable or (in_block and self.choice.dialect != "tsql")
+        for flow in flows_for(expression, into_is_variable=into_is_variable):
+            self.analyzer.analyze(flow, ctx)
+
+    def _command(self, command: exp.Command, ctx: StatementContext) -> None:
+        keyword = str(command.this or "").upper()
+        dialect = self.choice.dialect or "default"
+        if keyword in _NO_LINEAGE_COMMANDS:
+            message = f"statement not analysed (sqlglot {dialect} reads it as a generic command) [{ctx.snippet()}]"
+            self._report("UnsupportedStatement", message, ctx)
+        else:
+            message = (
+                f"statement not analysed: sqlglot ({dialect}) does not support this syntax and fell back "
+                f"to a generic command, so its lineage is missing [{ctx.snippet()}]"
+            )
+            self._report("UnsupportedSyntax", message, ctx)
+
+    def _use(self, use: exp.Use) -> None:
+        kind = str(use.args.get("kind") or "").upper()
+        target = use.this
+        if not isinstance(target, exp.Table) or kind not in ("", "DATABASE", "SCHEMA"):
+            return
+        registry = self.registry
+        if kind == "SCHEMA":
+            registry.default_schema = target.name
+            if target.args.get("db") is not None:
+                registry.default_database = target.args["db"].name
+        elif kind == "DATABASE" or self.choice.two_level_names or self.choice.dialect == "tsql":
+            registry.default_database = target.name
+
+    def _report(self, error_type: str, message: str, ctx: StatementContext) -> None:
+        self.result.errors.append(LineageError(message, error_type, ctx.file_name, ctx.statement_span))

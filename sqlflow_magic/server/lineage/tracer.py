@@ -1,0 +1,302 @@
+"""Column-level lineage over sqlglot scopes: which table columns feed an output, and which decide its rows.
+
+A linear walk of the scope tree with memoisation per (scope, output), instead of
+``sqlglot.lineage.lineage``: it keeps value flows (``fdd``) apart from row-deciding ones (``fdr``:
+WHERE, JOIN conditions, GROUP BY, HAVING, QUALIFY, window PARTITION BY / ORDER BY) and never runs
+the O(n^2) select trimming (trap 5 of the notes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope, find_all_in_scope, walk_in_scope
+
+from sqlflow_magic.server.lineage.registry import placeholder_index
+
+#: ``(object index, normalised column name)``; the name ``*`` stands for "all columns".
+LeafKey = tuple[int, str]
+
+_ROW_CLAUSES = ("where", "group", "having", "qualify", "connect", "prewhere")
+
+
+class Trace:
+    """Leaves feeding one output: ``fdd`` (values) and ``fdr`` (rows), each leaf with its first node."""
+
+    __slots__ = ("fdd", "fdr")
+
+    def __init__(self) -> None:
+        self.fdd: dict[LeafKey, exp.Expr] = {}
+        self.fdr: dict[LeafKey, exp.Expr] = {}
+
+    def add(self, key: LeafKey, node: exp.Expr, rows: bool) -> None:
+        """Add one leaf as a value flow, or as a row flow when ``rows``."""
+        (self.fdr if rows else self.fdd).setdefault(key, node)
+
+    def merge(self, other: Trace, rows: bool) -> None:
+        """Add another trace; with ``rows`` all of its leaves become row flows."""
+        values = self.fdr if rows else self.fdd
+        for key, node in other.fdd.items():
+            values.setdefault(key, node)
+        for key, node in other.fdr.items():
+            self.fdr.setdefault(key, node)
+
+
+_EMPTY = Trace()
+
+
+class ColumnTracer:
+    """Traces the outputs of a qualified query (``root``) back to table columns.
+
+    Tables must have been renamed to registry placeholders (see :func:`placeholder`);
+    ``known_columns`` gives an object's complete column list, when known, to place
+    unqualified columns.
+    """
+
+    def __init__(self, root: Scope, known_columns: Callable[[int], list[str] | None]) -> None:
+        self.root = root
+        self._known_columns = known_columns
+        self._traces: dict[tuple[int, int | str], Trace] = {}
+        self._rows: dict[int, Trace] = {}
+        self._active: set[tuple[int, int | str]] = set()
+        self._names: dict[int, dict[str, exp.Expr]] = {}
+        self._subqueries: dict[int, dict[int, Scope]] = {}
+        #: Columns that could not be placed in any table, and columns linked to the first candidate table.
+        self.orphans: dict[str, exp.Expr] = {}
+        self.ambiguous: dict[str, exp.Expr] = {}
+
+    def output_names(self) -> list[str]:
+        """The names of the root query's outputs, by position."""
+        return [select.alias_or_name for select in self.root.expression.selects]
+
+    def output(self, index: int) -> Trace:
+        """The lineage of the root query's output at ``index``."""
+        return self._trace(self.root, index)
+
+    def rows(self) -> Trace:
+        """The columns that decide which rows the root query returns (all as ``fdr``)."""
+        return self._row_trace(self.root)
+
+    # -- outputs -----------------------------------------------------------------------------
+    def _trace(self, scope: Scope, key: int | str) -> Trace:
+        memo_key = (id(scope), key)
+        cached = self._traces.get(memo_key)
+        if cached is not None:
+            return cached
+        if memo_key in self._active:  # a recursive CTE referring to itself
+            return _EMPTY
+        self._active.add(memo_key)
+        try:
+            result = self._trace_uncached(scope, key)
+        finally:
+            self._active.discard(memo_key)
+        self._traces[memo_key] = result
+        return result
+
+    def _trace_uncached(self, scope: Scope, key: int | str) -> Trace:
+        expression = scope.expression
+        if isinstance(expression, exp.SetOperation):
+            index = key if isinstance(key, int) else _position(expression.selects, key)
+            trace = Trace()
+            if index is not None:
+                for branch in _branches(scope):
+                    trace.merge(self._trace(branch, index), rows=False)
+            return trace
+        if isinstance(expression, exp.UDTF):
+            trace = Trace()
+            for column in expression.find_all(exp.Column):
+                self._resolve(scope, column, trace, rows=False, in_projection=True)
+            return trace
+        if not isinstance(expression, exp.Select):
+            return _EMPTY
+        projection = self._projection(scope, key)
+        if projection is not None:
+            return self._trace_expression(scope, projection)
+        if key == "*" or (isinstance(key, str) and expression.is_star):
+            trace = Trace()
+            for _, source in scope.selected_sources.values():
+                self._from_source(source, key, exp.Star(), trace, rows=False)
+            return trace
+        return _EMPTY
+
+    def _trace_expression(self, scope: Scope, node: exp.Expr) -> Trace:
+        trace = Trace()
+        if isinstance(node, exp.Star):
+            for _, source in scope.selected_sources.values():
+                self._from_source(source, "*", node, trace, rows=False)
+            return trace
+        window_columns = {
+            id(column)
+            for window in find_all_in_scope(node, exp.Window)
+            for part in (*(window.args.get("partition_by") or []), window.args.get("order"))
+            if part is not None
+            for column in part.find_all(exp.Column)
+        }
+        subqueries = self._subquery_scopes(scope)
+        for inner in walk_in_scope(node):
+            if isinstance(inner, exp.Column):
+                rows = id(inner) in window_columns
+                self._resolve(scope, inner, trace, rows=rows, in_projection=True)
+            elif id(inner) in subqueries:
+                self._whole(subqueries[id(inner)], trace, rows=False)
+        return trace
+
+    def _whole(self, scope: Scope, trace: Trace, rows: bool) -> None:
+        """Everything a subquery reads: its outputs and the columns deciding its rows."""
+        for index in range(len(scope.expression.selects)):
+            trace.merge(self._trace(scope, index), rows=rows)
+        trace.merge(self._row_trace(scope), rows=True)
+
+    # -- rows --------------------------------------------------------------------------------
+    def _row_trace(self, scope: Scope) -> Trace:
+        cached = self._rows.get(id(scope))
+        if cached is not None:
+            return cached
+        self._rows[id(scope)] = _EMPTY  # guards recursive CTEs
+        trace = Trace()
+        expression = scope.expression
+        if isinstance(expression, exp.SetOperation):
+            for branch in _branches(scope):
+                trace.merge(self._row_trace(branch), rows=True)
+        elif isinstance(expression, exp.Select):
+            subqueries = self._subquery_scopes(scope)
+            for clause in _row_clauses(expression):
+                for inner in walk_in_scope(clause):
+                    if isinstance(inner, exp.Column):
+                        self._resolve(scope, inner, trace, rows=True, in_projection=False)
+                    elif id(inner) in subqueries:
+                        self._whole(subqueries[id(inner)], trace, rows=True)
+            for _, source in scope.selected_sources.values():
+                if isinstance(source, Scope):
+                    trace.merge(self._row_trace(source), rows=True)
+        self._rows[id(scope)] = trace
+        return trace
+
+    # -- resolution --------------------------------------------------------------------------
+    def _resolve(self, scope: Scope, column: exp.Column, trace: Trace, rows: bool, in_projection: bool) -> None:
+        name = "*" if column.is_star else column.name
+        table = column.table
+        if table:
+            source = _lookup(scope, table)
+            if source is None:
+                self.orphans.setdefault(column.sql(), column)
+                return
+            self._from_source(source, name, column, trace, rows)
+            return
+        if not in_projection and isinstance(scope.expression, exp.Select):
+            projection = self._projection(scope, name)
+            if projection is not None and not _is_plain_column(projection, name):
+                trace.merge(self._trace_expression(scope, projection), rows=rows)
+                return
+        source = self._guess_source(scope, name, column)
+        if source is None:
+            self.orphans.setdefault(name, column)
+            return
+        self._from_source(source, name, column, trace, rows)
+
+    def _from_source(
+        self, source: exp.Table | Scope, name: str, node: exp.Expr, trace: Trace, rows: bool
+    ) -> None:
+        if isinstance(source, exp.Table):
+            index = placeholder_index(source.name)
+            if index is None:
+                self.orphans.setdefault(name, node)
+            else:
+                trace.add((index, name), node, rows)
+        elif name == "*" and isinstance(source.expression, exp.Query) and not source.expression.is_star:
+            for index in range(len(source.expression.selects)):
+                trace.merge(self._trace(source, index), rows=rows)
+        else:
+            trace.merge(self._trace(source, name), rows=rows)
+
+    def _guess_source(self, scope: Scope | None, name: str, column: exp.Expr) -> exp.Table | Scope | None:
+        """Place an unqualified column: the only source that may have it, else the first (an orphan)."""
+        while scope is not None:
+            sources = [source for _, source in scope.selected_sources.values()]
+            candidates = [source for source in sources if self._may_have(source, name)]
+            if len(candidates) == 1:
+                return candidates[0]
+            if candidates:
+                self.ambiguous.setdefault(name, column)
+                return candidates[0]
+            scope = scope.parent  # a correlated reference to an outer query
+        return None
+
+    def _may_have(self, source: exp.Table | Scope, name: str) -> bool:
+        if isinstance(source, exp.Table):
+            index = placeholder_index(source.name)
+            known = self._known_columns(index) if index is not None else None
+            return known is None or name in known
+        expression = source.expression
+        if isinstance(expression, exp.UDTF):
+            return name in expression.alias_column_names or not expression.alias_column_names
+        if isinstance(expression, exp.Query):
+            names = expression.named_selects
+            return name in names or "*" in names or expression.is_star
+        return False
+
+    def _projection(self, scope: Scope, key: int | str) -> exp.Expr | None:
+        selects = scope.expression.selects
+        if isinstance(key, int):
+            return selects[key] if key < len(selects) else None
+        names = self._names.get(id(scope))
+        if names is None:
+            names = {}
+            for select in selects:
+                names.setdefault(select.alias_or_name, select)
+            self._names[id(scope)] = names
+        return names.get(key)
+
+    def _subquery_scopes(self, scope: Scope) -> dict[int, Scope]:
+        mapping = self._subqueries.get(id(scope))
+        if mapping is None:
+            mapping = {id(child.expression): child for child in scope.subquery_scopes}
+            self._subqueries[id(scope)] = mapping
+        return mapping
+
+
+def _branches(scope: Scope) -> Iterator[Scope]:
+    """The SELECT branches of a (nested) set operation, left to right, without recursion."""
+    stack = [scope]
+    while stack:
+        current = stack.pop()
+        if isinstance(current.expression, exp.SetOperation) and current.set_operation_scopes:
+            stack.extend(reversed(current.set_operation_scopes))
+        elif current is not scope:
+            yield current
+
+
+def _row_clauses(select: exp.Select) -> Iterator[exp.Expr]:
+    for name in _ROW_CLAUSES:
+        clause = select.args.get(name)
+        if clause is not None:
+            yield clause
+    from_ = select.args.get("from_")
+    joins = list(select.args.get("joins") or [])
+    if from_ is not None:
+        joins.extend(from_.this.args.get("joins") or [])
+    for join in joins:
+        if join.args.get("on") is not None:
+            yield join.args["on"]
+
+
+def _lookup(scope: Scope | None, table: str) -> exp.Table | Scope | None:
+    while scope is not None:
+        source = scope.sources.get(table)
+        if source is not None:
+            return source
+        scope = scope.parent
+    return None
+
+
+def _position(selects: list[exp.Expr], name: str) -> int | None:
+    for index, select in enumerate(selects):
+        if select.alias_or_name == name:
+            return index
+    return None
+
+
+def _is_plain_column(projection: exp.Expr, name: str) -> bool:
+    inner = projection.this if isinstance(projection, exp.Alias) else projection
+    return isinstance(inner, exp.Column) and inner.name == name

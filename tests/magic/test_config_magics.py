@@ -1,0 +1,70 @@
+"""%sqlflow_config and %sqlflow_login."""
+
+from __future__ import annotations
+
+import getpass
+
+from tests.conftest import ALICE, ALICE_SECRET
+
+
+def config_rows(shell):
+    run = shell.run("%sqlflow_config")
+    assert run.success, run.text()
+    [bundle] = run.outputs
+    lines = bundle["text/plain"].splitlines()[2:]
+    return {line.split()[0]: line for line in lines}, bundle
+
+
+def test_config_shows_values_and_sources(shell, monkeypatch):
+    monkeypatch.setenv("SQLFLOW_DBVENDOR", "dbvmssql")
+    monkeypatch.setenv("SQLFLOW_USER_ID", "someone@example.com")
+    monkeypatch.setenv("SQLFLOW_SECRET_KEY", "sk-config-test-99")
+    shell.ip.run_line_magic("config", "SQLFlowMagics.base_url = 'http://sqlflow.internal:8165'")
+    rows, bundle = config_rows(shell)
+    assert "http://sqlflow.internal:8165/api/gspLive_backend" in rows["base_url"] and "%config" in rows["base_url"]
+    assert "dbvmssql" in rows["default_vendor"] and "env SQLFLOW_DBVENDOR" in rows["default_vendor"]
+    assert "******** (set)" in rows["secret_key"] and "env SQLFLOW_SECRET_KEY" in rows["secret_key"]
+    assert "som…om" in rows["user_id"]
+    assert "sk-config-test-99" not in str(bundle) and "someone@example.com" not in str(bundle)
+
+
+def test_config_on_nothing_says_embedded(shell):
+    rows, _ = config_rows(shell)
+    assert "embedded local server" in rows["base_url"]
+
+
+def test_config_takes_no_arguments(shell):
+    run = shell.run("%sqlflow_config base_url")
+    assert not run.success and "%config SQLFlowMagics" in run.stderr
+
+
+def test_login_checks_the_key_and_keeps_it_in_memory(shell, local_server, monkeypatch):
+    shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = {local_server.url!r}")
+    prompts: list[str] = []
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": prompts.append(prompt) or ALICE_SECRET)
+    run = shell.run(f"%sqlflow_login {ALICE}")
+    assert run.success, run.text()
+    assert "Logged in" in run.stdout and ALICE_SECRET not in run.text() and ALICE not in prompts[0]
+    assert shell.run("%%sqlflow_submit\nselect 1").success
+    assert shell.ns["sqlflow_job"].user_id == ALICE
+    rows, _ = config_rows(shell)
+    assert "%sqlflow_login" in rows["secret_key"]
+
+
+def test_login_with_a_wrong_key_keeps_nothing(shell, local_server, monkeypatch):
+    shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = {local_server.url!r}")
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": "sk-wrong-key-000")
+    run = shell.run(f"%sqlflow_login {ALICE}")
+    assert not run.success and run.stdout.startswith("AuthenticationError:")
+    assert "sk-wrong-key-000" not in run.text()
+    rows, _ = config_rows(shell)
+    assert "(not set)" in rows["secret_key"]
+
+
+def test_login_refuses_blank_and_padded_keys(shell, monkeypatch):
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": " padded-key ")
+    run = shell.run("%sqlflow_login me@example.com")
+    assert not run.success and "white space" in run.stderr and "padded-key" not in run.text()
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": "")
+    assert "no secret key was entered" in shell.run("%sqlflow_login me@example.com").stderr
+    assert "give your SQLFlow user id" in shell.run("%sqlflow_login").stderr
