@@ -116,7 +116,7 @@ def resolve(configured: Mapping[str, object], env: Mapping[str, str] | None = No
         name: pick(name, None, default)
         for name, default in (("connect_timeout", 10.0), ("read_timeout", 120.0), ("ca_bundle", None),
                               ("max_retries", 3), ("max_cell_bytes", 64 * 1024 * 1024),
-                              ("local_server_db", None))
+                              ("local_server_db", None), ("wait", False), ("max_wait", 600.0))
     }
     return EffectiveConfig(url, user_id, secret, token, pick("default_vendor", ENV_DBVENDOR, DEFAULT_VENDOR),
                            others)

@@ -90,6 +90,12 @@ class TokenExpiredError(APIError):
     default_hint = "Give a secret key (SQLFLOW_SECRET_KEY or %sqlflow_login) so the token can be renewed"
 
 
+class EndpointNotFoundError(APIError):
+    """HTTP 404: the server has no such path, so the base URL or the server version is wrong."""
+
+    default_hint = "Check that the base URL is SQLFlow's /gspLive_backend prefix (%sqlflow_config)"
+
+
 class JobNotFoundError(APIError):
     """The job does not exist or belongs to another user."""
 

@@ -16,15 +16,15 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
-from traitlets import Float, Int, TraitError, Unicode, validate
+from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from . import submit_options as check
 from .client import SQLFlowClient
 from .config import EffectiveConfig, resolve
-from .display.panel import JobPanel
 from .display.render import Table
 from .display.request import RequestPreview
 from .errors import ConfigurationError
+from .following import follow, new_panel
 from .models import Job, SubmitRequest
 from .secrets import MASK, Secret, mask_identifier
 from .session import Connections
@@ -34,7 +34,7 @@ from .vendors import UnknownVendorError, resolve_vendor
 
 JOB_VARIABLE = "sqlflow_job"
 CONFIG_TRAITS = ("base_url", "user_id", "default_vendor", "connect_timeout", "read_timeout", "ca_bundle",
-                 "max_retries", "max_cell_bytes", "local_server_db")
+                 "max_retries", "max_cell_bytes", "local_server_db", "wait", "max_wait")
 _SECRET_ON_LINE = ("never put a {what} on the magic line: it is saved with the notebook. "
                    "{fix}")
 
@@ -55,6 +55,9 @@ class SQLFlowMagics(Magics):
     max_cell_bytes = Int(None, allow_none=True, help="Largest cell or file to upload (64 MiB).").tag(config=True)
     local_server_db = Unicode(None, allow_none=True, help="SQLite file of the embedded local server "
                               "(default: in the user data directory).").tag(config=True)
+    wait = Bool(None, allow_none=True, help="Wait for every submitted job to finish, as with --wait "
+                "(default False).").tag(config=True)
+    max_wait = Float(None, allow_none=True, help="Longest wait for a job, in seconds (600).").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -114,6 +117,9 @@ class SQLFlowMagics(Magics):
               help="attach a .sql or .zip file; repeatable; globs such as 'sql/*.sql' work")
     @argument("--filename", default="cell.sql", help="file name of the cell's SQL (default cell.sql)")
     @argument("--var", default="sqlflow_job_id", help="variable that receives the jobId (default sqlflow_job_id)")
+    @argument("--wait", action="store_true", default=None,
+              help="wait for the job to finish, showing progress, then draw its lineage (see SQLFlowMagics.wait)")
+    @argument("--no-wait", action="store_false", dest="wait", help="do not wait, whatever SQLFlowMagics.wait says")
     @argument("--dry-run", action="store_true", help="show the request, secrets masked, and send nothing")
     @argument("--password", help="refused: use --password-env or --password-prompt")
     @argument("--secret-key", help="refused: use SQLFLOW_SECRET_KEY or %%sqlflow_login")
@@ -142,7 +148,10 @@ class SQLFlowMagics(Magics):
         job = client.submit_persist_job(request)
         self.shell.user_ns[var] = job.job_id
         self.shell.user_ns[JOB_VARIABLE] = job
-        display(JobPanel(job, self.connections.server_info(client.settings), client.job_summary))
+        panel = new_panel(job, client, self.connections.server_info(client.settings))
+        panel.handle = display(panel, display_id=True)
+        if args.wait if args.wait is not None else config.others["wait"].value:
+            self.shell.user_ns[JOB_VARIABLE] = follow(panel, client, float(config.others["max_wait"].value))
 
     def _submit_request(self, args: Any, cell: str, config: EffectiveConfig) -> SubmitRequest:
         max_bytes = int(config.others["max_cell_bytes"].value)  # type: ignore[call-overload]

@@ -49,6 +49,9 @@ def check_answer(
     code = body_code(body)
     if response.status_code < 400 and code in OK_CODES:
         return body
+    if response.status_code == 404:
+        raise errors.EndpointNotFoundError(
+            f"{what}: the server has no endpoint {response.request.url.path}", code=404)
     if code is None or code in OK_CODES:
         code = response.status_code if response.status_code >= 400 else None
     message = str(body.get("error") or body.get("message") or body.get("msg") or "no error message")

@@ -1,8 +1,10 @@
 """The job panel: a live ipywidgets panel with a Refresh button, plus HTML and text fallbacks.
 
-The panel carries all three forms in one display (``_repr_mimebundle_``), so JupyterLab shows the
+The panel carries all its forms in one display (``_repr_mimebundle_``), so JupyterLab shows the
 widget while nbconvert, GitHub and terminal IPython show a readable summary. Without ipywidgets
-installed, only the HTML and text forms are produced.
+installed, only the HTML and text forms are produced. While a job is followed the widget's values
+change in place; the static forms are re-published (``update_display``) only when something final
+happened, so the saved notebook shows the last state.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ..models import Job
 from .render import ServerInfo, job_html, job_text
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+LINEAGE_STATUSES = frozenset({"success", "partial_success"})
 
 
 def widgets_available() -> bool:
@@ -24,14 +27,22 @@ def widgets_available() -> bool:
 
 
 class JobPanel:
-    """Shows one job. ``fetch_job(job_id)`` is called by Refresh to get the job's latest state."""
+    """Shows one job and, once it is done, its table-level lineage.
+
+    ``fetch_job(job_id)`` is called by Refresh; ``fetch_lineage(job_id)`` (lineage JSON) when the job
+    has reached ``success`` or ``partial_success``. Both are optional.
+    """
 
     def __init__(self, job: Job, server: ServerInfo, fetch_job: Callable[[str], Job] | None = None,
-                 *, use_widgets: bool | None = None) -> None:
+                 *, fetch_lineage: Callable[[str], dict[str, Any]] | None = None,
+                 use_widgets: bool | None = None) -> None:
         self.job = job
         self.server = server
         self.note = ""
+        self.lineage: Any = None
+        self.handle: Any = None
         self._fetch_job = fetch_job
+        self._fetch_lineage = fetch_lineage
         self._use_widgets = widgets_available() if use_widgets is None else use_widgets
         self._widget: Any = None
         self._job_view: Any = None
@@ -51,7 +62,7 @@ class JobPanel:
         import ipywidgets as widgets
 
         self._job_view = widgets.HTML(value=job_html(self.job, self.server))
-        self._note_view = widgets.HTML(value="")
+        self._note_view = widgets.HTML(value=self._note_html())
         children = [self._job_view]
         if self._fetch_job is not None:
             button = widgets.Button(description="Refresh", icon="refresh",
@@ -59,6 +70,10 @@ class JobPanel:
             button.add_class("sqlflow-refresh")
             button.on_click(lambda _button: self.refresh())
             children.append(widgets.HBox([button, self._note_view]))
+        else:
+            children.append(self._note_view)
+        if self.lineage is not None and self.lineage.widget is not None:
+            children.append(self.lineage.widget)
         box = widgets.VBox(children)
         box.add_class("sqlflow-panel")
         return box
@@ -73,9 +88,10 @@ class JobPanel:
             self.set_note(f"Refresh failed: {exc}")
             return
         self.update(job)
+        self.finish()
 
     def update(self, job: Job, note: str = "") -> None:
-        """Show ``job`` (and an optional note) in place of the current state."""
+        """Show ``job`` (and an optional note) in place of the current state (widget values only)."""
         self.job = job
         self.set_note(note)
         if self._job_view is not None:
@@ -84,13 +100,39 @@ class JobPanel:
     def set_note(self, note: str) -> None:
         self.note = note
         if self._note_view is not None:
-            self._note_view.value = f'<span class="sqlflow-note">{escape(note)}</span>' if note else ""
+            self._note_view.value = self._note_html()
+
+    def _note_html(self) -> str:
+        return f'<span class="sqlflow-note">{escape(self.note)}</span>' if self.note else ""
+
+    def finish(self) -> None:
+        """Add the lineage picture once the job is done, and re-publish the static forms."""
+        if self.job.status in LINEAGE_STATUSES and self.lineage is None and self._fetch_lineage is not None:
+            try:
+                self.attach_lineage(self._fetch_lineage(self.job.job_id))
+            except SQLFlowError as exc:
+                self.set_note(f"Could not get the lineage: {exc}")
+        if self.handle is not None:
+            self.handle.update(self)
+
+    def attach_lineage(self, lineage_json: dict[str, Any]) -> None:
+        from .lineage_view import LineageView
+
+        self.lineage = LineageView(lineage_json, use_widgets=self._use_widgets)
+        if self._widget is not None and self.lineage.widget is not None:
+            self._widget.children = (*self._widget.children, self.lineage.widget)
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
-        bundle: dict[str, Any] = {
-            "text/plain": job_text(self.job, self.server, self.note),
-            "text/html": job_html(self.job, self.server, self.note),
-        }
+        html = job_html(self.job, self.server, self.note)
+        text = job_text(self.job, self.server, self.note)
+        bundle: dict[str, Any] = {}
+        if self.lineage is not None:
+            static = self.lineage.static_bundle()
+            html += static.get("text/html", "")
+            text += "\n\n" + static.get("text/plain", "")
+            if "image/svg+xml" in static:
+                bundle["image/svg+xml"] = static["image/svg+xml"]
+        bundle.update({"text/plain": text, "text/html": html})
         widget = self.widget
         if widget is not None:
             view = widget._repr_mimebundle_()

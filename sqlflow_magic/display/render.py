@@ -46,7 +46,31 @@ def job_rows(job: Job, server: ServerInfo) -> list[tuple[str, str]]:
     ]
     if job.error_message:
         rows.append(("Error", job.error_message))
+    problems = job_problems(job)
+    if problems:
+        rows.append(("Problems", "; ".join(problems)))
     return rows
+
+
+def job_problems(job: Job, limit: int = 5) -> list[str]:
+    """The job's analysis errors (partial success or failure) as short lines, at most ``limit`` and a count."""
+    found = job.other.get("errors")
+    if not isinstance(found, list):
+        return []
+    lines = []
+    for error in found[:limit]:
+        if not isinstance(error, dict):
+            continue
+        where = ""
+        spots = error.get("coordinates") or []
+        if spots and isinstance(spots[0], dict):
+            where = f"line {spots[0].get('x')}, column {spots[0].get('y')}: "
+        name = error.get("fileName") or error.get("file") or ""
+        prefix = f"{name} " if name else ""
+        lines.append(f"{prefix}{where}{error.get('errorMessage') or error.get('message') or error}")
+    if len(found) > limit:
+        lines.append(f"and {len(found) - limit} more")
+    return lines
 
 
 def status_badge_html(status: str) -> str:

@@ -24,6 +24,11 @@ class ServerConfig:
     ``users`` maps a ``userId`` to its secret key; the secrets never show in ``repr``.
     With ``jwt_secret=None`` a secret is generated once and kept in the database, so
     tokens stay valid across restarts.
+
+    Lineage is computed in ``analysis_processes`` separate processes (1 or 2; with 2, one stays
+    free for ``/sqlflow/generation/sqlflow`` while jobs run). An analysis may take
+    ``job_time_limit_seconds``; one that ignores that limit is killed ``job_kill_grace_seconds``
+    later. ``run_worker=False`` leaves submitted jobs in status ``create`` (a store-only server).
     """
 
     db_path: Path = field(default_factory=default_db_path)
@@ -35,9 +40,17 @@ class ServerConfig:
     max_upload_bytes: int = 200 * 1024 * 1024
     max_files_per_request: int = 100
     allow_onprem_user: bool = True
+    job_time_limit_seconds: float = 120.0
+    job_kill_grace_seconds: float = 5.0
+    analysis_processes: int = 2
+    run_worker: bool = True
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path)
+        if not 1 <= self.analysis_processes <= 8:
+            raise ValueError(f"analysis_processes must be from 1 to 8, not {self.analysis_processes}")
+        if self.job_time_limit_seconds <= 0 or self.job_kill_grace_seconds < 0:
+            raise ValueError("job_time_limit_seconds must be positive and job_kill_grace_seconds not negative")
 
 
 class UsersFileError(ValueError):

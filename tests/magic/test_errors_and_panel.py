@@ -145,12 +145,12 @@ def test_refresh_button_updates_the_panel_in_place(alice_shell):
 
     store = JobStore(shell.server.config.db_path)
     try:
-        store.set_status(job_id, "success")
+        store.set_status(job_id, "process")
     finally:
         store.close()
     button.click()
-    assert "success" in job_view.value and "create" not in job_view.value
+    assert "process" in job_view.value and "create" not in job_view.value
     assert note.value == ""
     shell.server.stop()  # the panel keeps its own client: make the server go away
     button.click()
-    assert "Refresh failed" in note.value and "success" in job_view.value
+    assert "Refresh failed" in note.value and "process" in job_view.value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -23,9 +24,11 @@ from sqlflow_magic.server.lineage.model import (
 )
 from sqlflow_magic.server.lineage.parsing import LineIndex
 from sqlflow_magic.server.lineage.registry import Registry, placeholder
+from sqlflow_magic.server.lineage.tracer import ROWS_KEY as _ROWS_KEY
 from sqlflow_magic.server.lineage.tracer import ColumnTracer, LeafKey
 
-_ROWS_KEY = "\x00rows"
+#: Oracle's and MySQL's one-row dummy table: not a data source.
+_DUMMY_TABLES = frozenset({"dual"})
 _MAX_HINTS = 5
 _DEADLINE_STRIDE = 256
 #: Qualification settings, tried in order: sqlglot raises without metadata in many legal queries (trap 7).
@@ -97,7 +100,7 @@ class FlowAnalyzer:
         self._result.processes.append(process)
         if flow.query is None:
             keys = [registry.normalize(c.name, _quoted(c.node)) for c in flow.columns or []]
-            for key, column in zip(keys, flow.columns or []):
+            for key, column in zip(keys, flow.columns or [], strict=True):
                 registry.column(target, key, ctx.span(column.node), column.name)
             if flow.defines_schema:
                 registry.set_schema(target, keys)
@@ -146,6 +149,8 @@ class FlowAnalyzer:
             is_bare = table.args.get("db") is None and table.args.get("catalog") is None
             if is_bare and registry.normalize(table.name, _quoted(name)) in ctes:
                 continue
+            if is_bare and table.name.lower() in _DUMMY_TABLES and not _quoted(name):
+                continue
             index = registry.table(table, ctx.span(table))
             referenced[index] = None
             alias = table.args.get("alias")
@@ -189,7 +194,7 @@ class FlowAnalyzer:
             ]
         known = registry.known_columns(target) if not flow.defines_schema else None
         if known and len(known) == len(selects):
-            return [(key, registry.display(key), ctx.span(select)) for key, select in zip(known, selects)]
+            return [(key, registry.display(key), ctx.span(select)) for key, select in zip(known, selects, strict=True)]
         keys = []
         for select in selects:
             name = select.alias_or_name
@@ -256,7 +261,7 @@ def _positioned_parts(node: exp.Expr) -> list[exp.Expr]:
         if isinstance(alias, exp.Identifier) and "start" in alias.meta:
             return [alias]
         return _positioned_parts(node.this)
-    return [identifier for _, identifier in zip(range(64), node.find_all(exp.Identifier))]
+    return list(itertools.islice(node.find_all(exp.Identifier), 64))
 
 
 def _bind_single_source_columns(query: exp.Expr) -> None:

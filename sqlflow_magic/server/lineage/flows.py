@@ -183,9 +183,11 @@ def _merge_flows(merge: exp.Merge) -> list[Flow]:
     flows: list[Flow] = []
     for when in whens.expressions:
         action = when.args.get("then")
+        # Unqualified names resolve to the first source: the target for UPDATE SET, the source for INSERT.
+        first, second = (using, target) if isinstance(action, exp.Insert) else (target, using)
         select = exp.Select()
-        select.set("from_", exp.From(this=target.copy()))
-        join = exp.Join(this=using.copy(), on=merge.args["on"].copy() if merge.args.get("on") else None)
+        select.set("from_", exp.From(this=first.copy()))
+        join = exp.Join(this=second.copy(), on=merge.args["on"].copy() if merge.args.get("on") else None)
         select.set("joins", [join])
         if when.args.get("condition") is not None:
             select.set("where", exp.Where(this=when.args["condition"].copy()))

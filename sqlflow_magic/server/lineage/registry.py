@@ -40,6 +40,7 @@ class Registry:
         self._tables: dict[TableKey, int] = {}
         self._result_sets = 0
         self._spelling: dict[str, str] = {}
+        self._statement_spelling: dict[str, str] = {}
         #: Object index -> complete ordered list of normalised column names (from DDL or CTAS).
         self.schemas: dict[int, list[str]] = {}
 
@@ -62,16 +63,19 @@ class Registry:
         return name.upper() if strategy in _UPPER else name.lower()
 
     def remember_spelling(self, expression: exp.Expr) -> None:
-        """Record how the identifiers of a statement are written (the first spelling wins)."""
-        spelling = self._spelling
+        """Record how the identifiers of a statement are written (in it, and first ever)."""
+        spelling, statement_spelling = self._spelling, {}
         for identifier in expression.find_all(exp.Identifier):
             name = identifier.this
             if isinstance(name, str):
-                spelling.setdefault(self.normalize(name, identifier.quoted), name)
+                key = self.normalize(name, identifier.quoted)
+                statement_spelling.setdefault(key, name)
+                spelling.setdefault(key, name)
+        self._statement_spelling = statement_spelling
 
     def display(self, key: str) -> str:
-        """The original spelling of a normalised name."""
-        return self._spelling.get(key, key)
+        """The original spelling of a normalised name: as in the current statement, else as first seen."""
+        return self._statement_spelling.get(key) or self._spelling.get(key, key)
 
     # -- objects -----------------------------------------------------------------------------
     def table_parts(self, table: exp.Table) -> tuple[TableKey, tuple[str | None, str | None, str]]:

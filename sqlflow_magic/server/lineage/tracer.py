@@ -17,6 +17,8 @@ from sqlflow_magic.server.lineage.registry import placeholder_index
 
 #: ``(object index, normalised column name)``; the name ``*`` stands for "all columns".
 LeafKey = tuple[int, str]
+#: The leaf name for "the rows of a table" (``COUNT(*)``, row-only sources, DELETE targets).
+ROWS_KEY = "\x00rows"
 
 _ROW_CLAUSES = ("where", "group", "having", "qualify", "connect", "prewhere")
 
@@ -99,9 +101,16 @@ class ColumnTracer:
         if isinstance(expression, exp.SetOperation):
             index = key if isinstance(key, int) else _position(expression.selects, key)
             trace = Trace()
-            if index is not None:
-                for branch in _branches(scope):
-                    trace.merge(self._trace(branch, index), rows=False)
+            if index is None:
+                return trace
+            if isinstance(expression, exp.Except) and len(scope.set_operation_scopes) == 2:
+                # Only the left side supplies values; the right side removes rows.
+                left, right = scope.set_operation_scopes
+                trace.merge(self._trace(left, index), rows=False)
+                trace.merge(self._trace(right, index), rows=True)
+                return trace
+            for branch in _branches(scope):
+                trace.merge(self._trace(branch, index), rows=False)
             return trace
         if isinstance(expression, exp.UDTF):
             trace = Trace()
@@ -140,6 +149,28 @@ class ColumnTracer:
                 self._resolve(scope, inner, trace, rows=rows, in_projection=True)
             elif id(inner) in subqueries:
                 self._whole(subqueries[id(inner)], trace, rows=False)
+            elif isinstance(inner, exp.Count) and inner.find(exp.Column) is None:
+                trace.merge(self._row_count(scope, inner), rows=False)
+        return trace
+
+    def _row_count(self, scope: Scope, node: exp.Expr) -> Trace:
+        """``COUNT(*)``: the value comes from the number of rows of the tables under ``scope``."""
+        trace = Trace()
+        pending = [scope]
+        seen: set[int] = set()
+        while pending:
+            current = pending.pop(0)
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            if isinstance(current.expression, exp.SetOperation):
+                pending.extend(current.set_operation_scopes)
+                continue
+            for _, source in current.selected_sources.values():
+                if isinstance(source, Scope):
+                    pending.append(source)
+                elif (index := placeholder_index(source.name)) is not None:
+                    trace.add((index, ROWS_KEY), node, rows=False)
         return trace
 
     def _whole(self, scope: Scope, trace: Trace, rows: bool) -> None:
@@ -257,11 +288,12 @@ class ColumnTracer:
 
 
 def _branches(scope: Scope) -> Iterator[Scope]:
-    """The SELECT branches of a (nested) set operation, left to right, without recursion."""
+    """The branches of a chain of one kind of set operation (``a UNION b UNION c``), without recursion."""
+    kind = type(scope.expression)
     stack = [scope]
     while stack:
         current = stack.pop()
-        if isinstance(current.expression, exp.SetOperation) and current.set_operation_scopes:
+        if type(current.expression) is kind and current.set_operation_scopes:
             stack.extend(reversed(current.set_operation_scopes))
         elif current is not scope:
             yield current

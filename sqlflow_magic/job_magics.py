@@ -1,0 +1,155 @@
+"""Magics that follow jobs after the submit: ``%sqlflow_status``, ``%sqlflow_jobs``, ``%sqlflow_delete``,
+``%sqlflow_lineage``. They share the configuration and connections of :class:`SQLFlowMagics`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import StdinNotImplementedError, UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+
+from . import submit_options as check
+from .display.render import Table
+from .errors import InputError
+from .following import follow, new_panel
+
+if TYPE_CHECKING:
+    from .client import SQLFlowClient
+    from .magics import SQLFlowMagics
+
+
+@magics_class
+class SQLFlowJobMagics(Magics):
+    """Job magics; ``settings`` is the :class:`SQLFlowMagics` that holds configuration and connections."""
+
+    def __init__(self, shell: Any, settings: SQLFlowMagics) -> None:
+        super().__init__(shell=shell)
+        self.settings = settings
+
+    def _client(self) -> SQLFlowClient:
+        return self.settings.connections.client(self.settings.effective_config())
+
+    def _job_id(self, given: str | None, var: str = "sqlflow_job_id") -> str:
+        if given:
+            return check.job_id(given)
+        saved = self.shell.user_ns.get(var)
+        if not isinstance(saved, str):
+            raise UsageError(f"no job id given and no saved {var}: submit with %%sqlflow_submit first, "
+                             "or name a job (%sqlflow_jobs lists them)")
+        return check.job_id(saved)
+
+    @magic_arguments()
+    @argument("job_id", nargs="?", help="the job (default: the saved sqlflow_job_id)")
+    @argument("--wait", action="store_true", help="wait until the job is finished, showing progress")
+    @line_magic
+    def sqlflow_status(self, line: str) -> None:
+        """Show the panel of a job: status, files, errors and, once done, its lineage picture."""
+        args = check.unquote(parse_argstring(self.sqlflow_status, line))
+        self._show_panel(self._job_id(args.job_id), self._client(), wait=args.wait)
+
+    def _show_panel(self, job_id: str, client: SQLFlowClient, *, wait: bool) -> None:
+        panel = new_panel(client.job_summary(job_id), client, self.settings.connections.server_info(client.settings))
+        panel.handle = display(panel, display_id=True)
+        if wait:
+            follow(panel, client, float(self.settings.effective_config().others["max_wait"].value))  # type: ignore[arg-type]
+        else:
+            panel.finish()
+
+    @line_magic
+    def sqlflow_jobs(self, line: str) -> None:
+        """List your jobs: id, name, status, vendor, files and creation time."""
+        if line.strip():
+            raise UsageError("%sqlflow_jobs takes no arguments")
+        listing = self._client().jobs_summary()
+        rows = [[j.job_id, j.job_name, j.status, j.db_vendor, ", ".join(j.file_names), j.create_time]
+                for j in sorted(listing.jobs, key=lambda j: j.create_time, reverse=True)]
+        title = (f"{listing.total} SQLFlow jobs: {listing.success} success, {listing.partial_success} "
+                 f"partial success, {listing.fail} failed")
+        display(Table(title, ["job id", "name", "status", "vendor", "files", "created"], rows))
+
+    @magic_arguments()
+    @argument("job_id", help="the job to delete")
+    @argument("-y", "--yes", action="store_true", help="delete without asking")
+    @line_magic
+    def sqlflow_delete(self, line: str) -> None:
+        """Delete a job and its files from SQLFlow. Asks first, unless ``--yes``."""
+        args = check.unquote(parse_argstring(self.sqlflow_delete, line))
+        job_id = check.job_id(args.job_id)
+        if not args.yes:
+            try:
+                answer = input(f"Delete SQLFlow job {job_id}? [y/N] ")
+            except (StdinNotImplementedError, EOFError, OSError):
+                raise UsageError("cannot ask for confirmation here: add --yes to delete without asking") from None
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Not deleted.")
+                return
+        job = self._client().delete_job(job_id)
+        print(f"Deleted job {job.job_id} ({job.job_name or 'no name'}).")
+
+    @magic_arguments()
+    @argument("job_id", nargs="?", help="the job (default: the saved sqlflow_job_id)")
+    @argument("--table-level", action="store_true", help="table-to-table lineage only (no columns)")
+    @argument("--format", choices=("json", "csv", "graphml"), default="json", help="export format (json)")
+    @argument("--out", metavar="FILE", help="also write the export to this file")
+    @argument("--var", default="sqlflow_lineage", help="variable for the result (default sqlflow_lineage)")
+    @argument("--show", action="store_true", help="draw the lineage")
+    @argument("--wait", action="store_true", help="wait for the job to finish first")
+    @line_magic
+    def sqlflow_lineage(self, line: str) -> None:
+        """Fetch a job's lineage: JSON (parsed), CSV (a pandas DataFrame, or a list of dicts without
+        pandas) or GraphML (text); store it in a variable, write it to a file, draw it.
+        """
+        args = check.unquote(parse_argstring(self.sqlflow_lineage, line))
+        var = check.variable_name(args.var)
+        job_id = self._job_id(args.job_id)
+        client = self._client()
+        if args.wait:
+            self._show_panel(job_id, client, wait=True)
+        text, value = _export(client, job_id, args.format, args.table_level)
+        if args.out:
+            _write(Path(args.out).expanduser(), text)
+        self.shell.user_ns[var] = value
+        if args.show:
+            from .display.lineage_view import LineageView
+
+            shown = value if args.format == "json" else client.export_lineage_json(job_id, table_level=args.table_level)
+            display(LineageView(shown))
+        written = f", written to {args.out}" if args.out else ""
+        print(f"Lineage of job {job_id} ({args.format}{', table level' if args.table_level else ''}) "
+              f"is in {var}{written}.")
+
+
+def _export(client: SQLFlowClient, job_id: str, fmt: str, table_level: bool) -> tuple[str, Any]:
+    if fmt == "json":
+        data = client.export_lineage_json(job_id, table_level=table_level)
+        return json.dumps(data, indent=2, ensure_ascii=False), data
+    if fmt == "graphml":
+        text = client.export_lineage_graphml(job_id)
+        return text, text
+    text = client.export_lineage_csv(job_id, table_level=table_level)
+    return text, _csv_value(text)
+
+
+def _csv_value(text: str) -> Any:
+    records = list(csv.DictReader(io.StringIO(text)))
+    try:
+        import pandas
+    except ImportError:
+        return records
+    return pandas.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}",
+                         hint="Choose a path in a folder you may write to") from None

@@ -1,0 +1,202 @@
+"""The work done in the analysis processes: a job's files in, its status and lineage exports out.
+
+Everything here runs in a child process of the server (see :mod:`sqlflow_magic.server.pool`), so it
+imports neither starlette nor uvicorn, and it never raises on bad input: unreadable files, zip
+bombs and SQL the engine cannot read become entries of the job's errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlflow_magic.server.records import SqlFile
+
+#: Stored result with the job's error list (``{"errors": [...], "errorCount": n}``).
+ERRORS_KIND = "errors.json"
+#: Error type of a zip member that is not SQL: reported, but it does not make a job partial.
+SKIPPED_FILE = "SkippedFile"
+#: Error type of an unusable zip (corrupt, a bomb, unsafe member names).
+ARCHIVE_ERROR = "ArchiveError"
+#: How many errors a job's summary lists at most (the lineage JSON lists them all).
+MAX_LISTED_ERRORS = 100
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def export_kind(export_format: str, table_level: bool) -> str:
+    """The stored result name of one pre-rendered export: ``lineage.json``, ``lineage-table.csv``..."""
+    return f"lineage{'-table' if table_level else ''}.{export_format}"
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """What one analysis needs; it is pickled to the analysis process."""
+
+    files: tuple[SqlFile, ...]
+    dbvendor: str
+    default_database: str | None = None
+    default_schema: str | None = None
+    time_limit_seconds: float | None = None
+    job_id: str | None = None
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """The final status of an analysed job and the results to store with it."""
+
+    status: str
+    error_message: str | None
+    session_id: str
+    results: dict[str, bytes] = field(default_factory=dict)
+
+
+def ignore_interrupts() -> None:
+    """Initializer of the analysis processes: Ctrl-C (or a Jupyter kernel interrupt sent to the whole
+    process group) is for the server, which stops the analyses itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def warm_up() -> int:
+    """Import the lineage engine so the first real analysis starts at once; return the process id."""
+    import sqlflow_magic.server.lineage  # noqa: F401
+
+    return os.getpid()
+
+
+def new_session_id() -> str:
+    """A SQLFlow session id: ``<64 hex>_<epoch ms>``."""
+    return f"{secrets.token_hex(32)}_{int(time.time() * 1000)}"
+
+
+def failed_outcome(message: str, error_type: str, file_name: str = "") -> JobOutcome:
+    """A ``fail`` outcome whose error list holds ``message`` (used for crashes and hard time limits)."""
+    entry = {"errorMessage": message, "errorType": error_type, "coordinates": []}
+    if file_name:
+        entry["fileName"] = file_name
+    return JobOutcome("fail", message, new_session_id(), {ERRORS_KIND: _errors_body([entry])})
+
+
+def analyse_job(request: AnalysisRequest) -> JobOutcome:
+    """Analyse all files of a job and pre-render every export, so exports are served from storage."""
+    try:
+        return _analyse_job(request)
+    except Exception as exc:  # an engine bug must cost this job only, never the worker
+        return failed_outcome(f"the analysis failed unexpectedly: {type(exc).__name__}: {exc}"[:500], "AnalysisError")
+
+
+def analyse_generation(request: AnalysisRequest) -> dict[str, Any]:
+    """The answer of ``/sqlflow/generation/sqlflow`` for the SQL of ``request``."""
+    from sqlflow_magic.server.lineage import generation_response
+
+    result, _status, _message = _analyse(request)
+    return generation_response(result)
+
+
+def _analyse_job(request: AnalysisRequest) -> JobOutcome:
+    from sqlflow_magic.server.lineage import to_csv, to_graphml, to_sqlflow_json
+
+    result, status, message = _analyse(request)
+    now_ms = int(time.time() * 1000)
+    results: dict[str, bytes] = {}
+    session_id = ""
+    for table_level in (False, True):
+        answer = to_sqlflow_json(result, job_id=request.job_id, table_level=table_level, now_ms=now_ms)
+        session_id = answer.get("sessionId") or session_id
+        results[export_kind("json", table_level)] = json.dumps(answer, ensure_ascii=False).encode()
+        results[export_kind("csv", table_level)] = to_csv(result, table_level=table_level).encode()
+        results[export_kind("graphml", table_level)] = to_graphml(result, table_level=table_level).encode()
+    listed = [_error_entry(error) for error in result.errors if not error.is_hint or error.error_type == SKIPPED_FILE]
+    results[ERRORS_KIND] = _errors_body(listed)
+    return JobOutcome(status, message, session_id or new_session_id(), results)
+
+
+def _analyse(request: AnalysisRequest) -> tuple[Any, str, str | None]:
+    """Run the engine on every file (zips expanded); return the result, the job status and its message."""
+    from sqlflow_magic.server.lineage import analyze
+
+    sources, notes = _sources(request.files)
+    limit = request.time_limit_seconds
+    deadline = None if limit is None else time.monotonic() + limit
+    result = analyze(
+        sources,
+        request.dbvendor,
+        default_database=request.default_database,
+        default_schema=request.default_schema,
+        deadline=deadline,
+    )
+    status = result.status  # before the file notes are added: a skipped member is no analysis problem
+    result.errors[:0] = notes
+    if result.timed_out:
+        message = (
+            f"time limit of {limit:g} s (job_time_limit_seconds) exceeded after {result.statement_count} "
+            "statements; split the SQL into smaller jobs or raise the limit"
+        )
+        return result, "fail", message
+    if status == "success" and any(note.error_type == ARCHIVE_ERROR for note in notes):
+        status = "partial_success"
+    return result, status, _status_message(result, status)
+
+
+def _sources(files: Sequence[SqlFile]) -> tuple[list[Any], list[Any]]:
+    """Decode plain files and expand zips into engine sources, plus notes on what was skipped or broken."""
+    from sqlflow_magic.server.lineage import decode_sql
+
+    sources: list[Any] = []
+    notes: list[Any] = []
+    for file in files:
+        if file.filename.lower().endswith(".zip") or file.content.startswith(_ZIP_MAGIC):
+            _expand(file, sources, notes)
+        else:
+            sources.append(decode_sql(file.content, file.filename or "query.sql"))
+    return sources, notes
+
+
+def _expand(file: SqlFile, sources: list[Any], notes: list[Any]) -> None:
+    from sqlflow_magic.server.archive import ArchiveError, expand_zip
+    from sqlflow_magic.server.lineage import LineageError, decode_sql
+
+    name = file.filename or "archive.zip"
+    try:
+        expansion = expand_zip(file.content)
+    except ArchiveError as exc:
+        notes.append(LineageError(f"{name}: {exc}", ARCHIVE_ERROR, name))
+        return
+    for member in expansion.members:
+        sources.append(decode_sql(member.content, f"{name}/{member.name}"))
+    for skipped in expansion.skipped:
+        notes.append(LineageError(f"{name}/{skipped.name}: {skipped.reason}", SKIPPED_FILE, name))
+
+
+def _status_message(result: Any, status: str) -> str | None:
+    """The short ``errorMessage`` of a job: how many problems, and the first one."""
+    if status == "success":
+        return None
+    problems = [error for error in result.errors if not error.is_hint and error.error_type != SKIPPED_FILE]
+    if status == "fail":
+        if not problems:
+            return "no SQL statement found in the job's files"
+        return f"no SQL statement could be analysed: {problems[0].message}"[:1000]
+    more = f" (and {len(problems) - 1} more, see errors)" if len(problems) > 1 else ""
+    first = problems[0].message if problems else "some SQL was not analysed"
+    return f"{len(problems)} problem(s) in the SQL: {first}{more}"[:1000]
+
+
+def _error_entry(error: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "errorMessage": error.message,
+        "errorType": error.error_type,
+        "coordinates": error.span.to_json() if error.span else [],
+    }
+    if error.file_name:
+        entry["fileName"] = error.file_name
+    return entry
+
+
+def _errors_body(entries: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"errors": entries[:MAX_LISTED_ERRORS], "errorCount": len(entries)}).encode()
