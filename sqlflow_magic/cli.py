@@ -36,10 +36,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def serve(host: str, port: int, db_path: Path | None, users_file: Path | None) -> int:
     """Serve in the foreground until interrupted; return the exit status."""
-    import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from sqlflow_magic.server.app import create_app
-    from sqlflow_magic.server.runner import listening_socket
+    from sqlflow_magic.server.runner import AppServer, listening_socket, uvicorn_config
 
     users = load_users_file(users_file) if users_file is not None else {}
     config = ServerConfig(host=host, port=port, users=users)
@@ -55,8 +55,7 @@ def serve(host: str, port: int, db_path: Path | None, users_file: Path | None) -
         shown_host = f"[{host}]" if ":" in host else host
         print(f"sqlflow-magic local SQLFlow server: http://{shown_host}:{sock.getsockname()[1]}/gspLive_backend")
         sys.stdout.flush()
-        server_config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False)
-        uvicorn.Server(server_config).run(sockets=[sock])
+        AppServer(uvicorn_config(app, log_config=LOGGING_CONFIG)).run(sockets=[sock])
     return 0
 
 

@@ -156,7 +156,7 @@ class SQLFlowMagics(Magics):
     def _submit_request(self, args: Any, cell: str, config: EffectiveConfig) -> SubmitRequest:
         max_bytes = int(config.others["max_cell_bytes"].value)  # type: ignore[call-overload]
         files = check.attached_files(args.file, max_bytes)
-        cell_upload = check.cell_file(cell, args.filename, max_bytes)
+        cell_upload = check.cell_file(cell, check.file_name(args.filename), max_bytes)
         if cell_upload is None and not files:
             raise UsageError("nothing to submit: the cell is empty; write SQL below %%sqlflow_submit, "
                              "or attach files with --file")
@@ -164,7 +164,7 @@ class SQLFlowMagics(Magics):
             raise UsageError("--no-incremental needs --job-id: it replaces the files of an existing job")
         schedule = check.cron_expression(args.schedule) if args.schedule else None
         return SubmitRequest(
-            dbvendor=check.vendor(args.dbvendor or str(config.default_vendor.value)),
+            dbvendor=self._vendor(args.dbvendor, config),
             files=tuple(([cell_upload] if cell_upload else []) + files),
             job_id=check.job_id(args.job_id) if args.job_id else None,
             job_name=args.job_name, incremental=not args.no_incremental,
@@ -174,6 +174,15 @@ class SQLFlowMagics(Magics):
             schedulable=schedule is not None, cron_expression=schedule, on_top=args.on_top,
             sqlsource=args.sqlsource, extra=args.extra,
         )
+
+    @staticmethod
+    def _vendor(option: str | None, config: EffectiveConfig) -> str:
+        if option is not None:
+            return check.vendor(option)
+        try:
+            return resolve_vendor(str(config.default_vendor.value))
+        except UnknownVendorError as exc:
+            raise UsageError(f"{exc} (from {config.default_vendor.source})") from None
 
     def _vendor_of(self, job_id: str, client: SQLFlowClient) -> str:
         """An incremental submit without --dbvendor keeps the job's vendor."""

@@ -60,6 +60,13 @@ def job_id(value: str) -> str:
     return text
 
 
+def file_name(name: str) -> str:
+    """``--filename``: the name SQLFlow shows for the cell's file."""
+    if not name.strip() or "/" in name or "\\" in name or name in (".", ".."):
+        raise UsageError(f"--filename {name!r} must be a plain file name such as cell.sql, without folders")
+    return name
+
+
 def variable_name(name: str) -> str:
     if not name.isidentifier() or keyword.iskeyword(name):
         raise UsageError(f"--var {name!r} is not a Python variable name: use letters, digits and _")
@@ -116,10 +123,10 @@ def attached_files(patterns: list[str], max_bytes: int) -> list[UploadFile]:
         if not matches or not (glob.has_magic(expanded) or os.path.lexists(expanded)):
             raise UsageError(f"--file {pattern!r} matches no file: check the path (relative to {os.getcwd()})")
         for match in matches:
-            path = Path(match)
-            if path.resolve() not in seen:
-                seen.add(path.resolve())
-                uploads.append(_checked_file(path, pattern, max_bytes))
+            real = Path(os.path.realpath(match))
+            if real not in seen:
+                seen.add(real)
+                uploads.append(_checked_file(Path(match), pattern, max_bytes))
     return uploads
 
 

@@ -29,3 +29,6 @@ def local_server(server_config: ServerConfig) -> Iterator[EmbeddedServer]:
         yield server
     finally:
         server.stop()
+
+
+pytest_plugins = ["tests.shell_fixtures"]

@@ -200,6 +200,7 @@ class _Builder:
         # column node = (object id, column name); hops[node] = [(next node, relation type, effect type)]
         self.hops: dict[tuple[str, str], list[tuple[tuple[str, str], str, str]]] = defaultdict(list)
         self.joins: list[ColumnEdge] = []
+        self.implicit: set[str] = set()
         for rel in relationships:
             self._add(rel)
         has_out = {node[0] for node in self.hops}
@@ -226,10 +227,11 @@ class _Builder:
     def _node(self, ref: dict) -> tuple[str, str]:
         parent = str(ref.get("parentId") or "") or f"name:{ref.get('parentName') or '?'}"
         column = str(ref.get("column") or ref.get("name") or "")
-        if parent not in self.objects:  # referenced but not listed: treat it as a plain table
+        if parent not in self.objects:  # referenced but not listed: a plain table, columns from its refs
             self.objects[parent] = _Object(parent, str(ref.get("parentName") or parent), "table", [])
+            self.implicit.add(parent)
         obj = self.objects[parent]
-        if column and column not in PSEUDO_COLUMNS and column not in obj.columns and obj.type == "table":
+        if parent in self.implicit and column and column not in PSEUDO_COLUMNS and column not in obj.columns:
             obj.columns.append(column)
         return parent, column
 

@@ -8,6 +8,7 @@ bombs and SQL the engine cannot read become entries of the job's errors.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import signal
@@ -56,10 +57,15 @@ class JobOutcome:
     results: dict[str, bytes] = field(default_factory=dict)
 
 
-def ignore_interrupts() -> None:
-    """Initializer of the analysis processes: Ctrl-C (or a Jupyter kernel interrupt sent to the whole
-    process group) is for the server, which stops the analyses itself."""
+def init_analysis_process() -> None:
+    """Initializer of an analysis process.
+
+    Ctrl-C (or a Jupyter kernel interrupt, sent to the whole process group) is for the server,
+    which stops its analyses itself. sqlglot's warnings would land on the server's terminal
+    through logging's last-resort handler; the job's errors report them instead.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 
 def warm_up() -> int:

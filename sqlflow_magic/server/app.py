@@ -25,8 +25,10 @@ from sqlflow_magic.server.routes_jobs import (
     submit_persist_job,
     submit_user_job,
 )
+from sqlflow_magic.server.routes_lineage import lineage_routes
 from sqlflow_magic.server.store import JobNotFoundError, JobStore
 from sqlflow_magic.server.tokens import issue_token
+from sqlflow_magic.server.worker import JobWorker
 
 #: Both path prefixes the real service is known under.
 PREFIXES = ("/gspLive_backend", "/api/gspLive_backend")
@@ -89,7 +91,8 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
     """Build the app serving the SQLFlow job API under both ``PREFIXES``.
 
     The app opens ``config.db_path`` (unless given a ``store``) and closes it at shutdown;
-    ``app.state.context`` holds the :class:`ServerContext` (config, store, token key).
+    ``app.state.context`` holds the :class:`ServerContext` (config, store, token key, job worker).
+    The lifespan starts the :class:`JobWorker` and its analysis processes and stops them again.
     """
     own_store = store is None
     job_store = JobStore(config.db_path, server_version=__version__) if store is None else store
@@ -97,13 +100,19 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
         JWT_SECRET_SETTING, lambda: secrets.token_urlsafe(48)
     )
 
+    worker = JobWorker(job_store, config)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        if own_store:
-            job_store.close()
+        worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            if own_store:
+                job_store.close()
 
-    routes = _api_routes()
+    routes = _api_routes() + lineage_routes()
     app = Starlette(
         routes=[Mount(prefix, routes=routes) for prefix in PREFIXES],
         exception_handlers={
@@ -114,5 +123,5 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
         },
         lifespan=lifespan,
     )
-    app.state.context = ServerContext(config=config, store=job_store, jwt_secret=jwt_secret)
+    app.state.context = ServerContext(config=config, store=job_store, jwt_secret=jwt_secret, worker=worker)
     return app

@@ -56,8 +56,14 @@ def _too_large(limit: int) -> ApiError:
     )
 
 
-async def read_params(request: Request, config: ServerConfig) -> RequestParams:
-    """Collect query parameters, form fields and uploaded ``sqlfiles``, enforcing the upload limits."""
+async def read_params(
+    request: Request, config: ServerConfig, file_fields: tuple[str, ...] = (FILES_FIELD,)
+) -> RequestParams:
+    """Collect query parameters, form fields and uploaded files, enforcing the upload limits.
+
+    File parts named in ``file_fields`` (``sqlfiles`` for jobs; ``sqlfile`` for the generation
+    endpoint) become ``files``; other file parts are ignored.
+    """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > config.max_upload_bytes:
         raise _too_large(config.max_upload_bytes)
@@ -67,10 +73,10 @@ async def read_params(request: Request, config: ServerConfig) -> RequestParams:
         async with limited.form(max_files=config.max_files_per_request) as form:
             for name, value in form.multi_items():
                 if isinstance(value, UploadFile):
-                    if name == FILES_FIELD:
+                    if name in file_fields:
                         params.files.append(SqlFile(value.filename or "", await value.read()))
-                elif name == FILES_FIELD:
-                    raise ApiError(BAD_REQUEST, "sqlfiles must be sent as multipart file parts, each with a filename")
+                elif name in file_fields:
+                    raise ApiError(BAD_REQUEST, f"{name} must be sent as multipart file parts, each with a filename")
                 else:
                     params.fields[name] = value
     except HTTPException as exc:  # starlette's form parser reports its own limits this way

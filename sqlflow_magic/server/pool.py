@@ -131,7 +131,10 @@ class AnalysisPool:
             future = slot.submit(fn, *args)
         except (BrokenProcessPool, asyncio.TimeoutError) as exc:
             self._replace(slot)
-            raise self._crashed("the analysis process did not start") from exc
+            raise self._crashed(
+                "the analysis process did not start (a script that starts the server must do so "
+                "under `if __name__ == '__main__':`)"
+            ) from exc
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), limit)
         except asyncio.TimeoutError:

@@ -14,7 +14,11 @@ BAD_REQUEST = 400
 UNAUTHORIZED = 401  # missing or unknown userId, wrong secret key
 FORBIDDEN = 403  # token missing, invalid or expired
 NOT_FOUND = 404  # no such job for this user
+TIME_LIMIT = 408  # a synchronous analysis ran past job_time_limit_seconds
+CONFLICT = 409  # the job is not finished (create/process): its lineage is not there yet
 TOO_LARGE = 413  # upload over max_upload_bytes or max_files_per_request
+INTERNAL_ERROR = 500  # the analysis process crashed
+UNAVAILABLE = 503  # the server is shutting down
 
 
 class ApiError(Exception):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sqlflow_magic.server.analysis import ERRORS_KIND
 from sqlflow_magic.server.config import ServerConfig
 from sqlflow_magic.server.params import (
     RequestParams,
@@ -29,6 +32,9 @@ from sqlflow_magic.server.responses import (
 )
 from sqlflow_magic.server.store import DELETED, Job, JobStore
 
+if TYPE_CHECKING:
+    from sqlflow_magic.server.worker import JobWorker
+
 # form field -> jobs column, for the optional text settings of a submit
 _TEXT_OPTIONS = {
     "defaultDatabase": "default_database",
@@ -45,11 +51,12 @@ _BOOL_OPTIONS = {"schedulable": "schedulable", "onTop": "on_top", "incremental":
 
 @dataclass
 class ServerContext:
-    """What every endpoint needs: the settings, the job store and the key that signs tokens."""
+    """What every endpoint needs: the settings, the job store, the key that signs tokens, the job worker."""
 
     config: ServerConfig
     store: JobStore
     jwt_secret: str
+    worker: JobWorker
 
 
 def context_of(request: Request) -> ServerContext:
@@ -88,7 +95,8 @@ def _is_five_field_cron(expression: str) -> bool:
     return len(expression.split()) == 5 and croniter.is_valid(expression)
 
 
-async def _owned_job(store: JobStore, user_id: str, job_id: str) -> Job:
+async def owned_job(store: JobStore, user_id: str, job_id: str) -> Job:
+    """Return the caller's job ``job_id``; answer 404 if it does not exist, is another user's or was deleted."""
     job = await run_in_threadpool(store.get_job, parse_job_id(job_id))
     if job is None or job.user_id != user_id:
         raise ApiError(NOT_FOUND, f"job {job_id} not found for user {user_id!r}")
@@ -122,8 +130,9 @@ async def _submit(request: Request, persist: bool) -> Response:
             options,
             params.files,
         )
+        context.worker.notify()
         return data_response(submitted_job(job))
-    existing = await _owned_job(context.store, user_id, job_id)
+    existing = await owned_job(context.store, user_id, job_id)
     replace = options.get("incremental") is False
     if not replace and db_vendor != existing.db_vendor:
         raise ApiError(
@@ -140,6 +149,7 @@ async def _submit(request: Request, persist: bool) -> Response:
     job = await run_in_threadpool(
         lambda: context.store.add_files(job_id, params.files, replace=replace, changes=changes)
     )
+    context.worker.notify()
     return data_response(submitted_job(job))
 
 
@@ -158,7 +168,8 @@ async def display_user_job_summary(request: Request) -> Response:
     context, params, user_id = await authenticated_params(request)
     job_id = params.get("jobId")
     if job_id is not None:
-        return data_response(job_summary(await _owned_job(context.store, user_id, job_id)))
+        job = await owned_job(context.store, user_id, job_id)
+        return data_response(await _summary_with_errors(context.store, job))
     job_name = params.get("jobName")
     if job_name is None:
         raise ApiError(BAD_REQUEST, "jobId (or jobName) is required")
@@ -166,7 +177,19 @@ async def display_user_job_summary(request: Request) -> Response:
     named = [job for job in jobs if job.job_name == job_name]
     if not named:
         raise ApiError(NOT_FOUND, f"no job named {job_name!r} for user {user_id!r}")
-    return data_response(job_summary(max(named, key=lambda job: job.create_time)))
+    return data_response(await _summary_with_errors(context.store, max(named, key=lambda job: job.create_time)))
+
+
+async def _summary_with_errors(store: JobStore, job: Job) -> dict[str, Any]:
+    """The job object, plus ``errors`` (and ``errorCount``) once the analysis has listed problems."""
+    summary = job_summary(job)
+    if job.status in ("success", "partial_success", "fail"):
+        body = await run_in_threadpool(store.get_result, job.job_id, ERRORS_KIND)
+        listed = json.loads(body) if body else {}
+        if listed.get("errors"):
+            summary["errors"] = listed["errors"]
+            summary["errorCount"] = listed.get("errorCount", len(listed["errors"]))
+    return summary
 
 
 async def display_user_jobs_summary(request: Request) -> Response:
@@ -192,6 +215,6 @@ async def delete_user_job(request: Request) -> Response:
     job_id = params.get("jobId")
     if job_id is None:
         raise ApiError(BAD_REQUEST, "jobId is required")
-    await _owned_job(context.store, user_id, job_id)
+    await owned_job(context.store, user_id, job_id)
     job = await run_in_threadpool(context.store.delete_job, job_id)
     return data_response(job_summary(job))

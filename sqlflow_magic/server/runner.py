@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import multiprocessing
 import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -22,7 +24,43 @@ class ServerStartError(RuntimeError):
     """The embedded server did not come up (port taken, database unusable, timeout)."""
 
 
-class _ThreadServer(uvicorn.Server):
+#: Seconds uvicorn waits for open requests at shutdown before it cancels them.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
+class AppServer(uvicorn.Server):
+    """A uvicorn server for :func:`create_app` that stops the analyses first when it shuts down.
+
+    uvicorn waits for open requests before it runs the app's lifespan shutdown; killing the
+    analysis processes first makes a request waiting for an analysis answer at once.
+    """
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop the job worker's analyses, then shut down as uvicorn does."""
+        app = self.config.app
+        if isinstance(app, Starlette):
+            app.state.context.worker.begin_shutdown()
+        await super().shutdown(sockets=sockets)
+
+
+def uvicorn_config(app: Starlette, log_config: dict[str, Any] | None = None) -> uvicorn.Config:
+    """uvicorn settings of the local server: quiet (warnings only, no access log), bounded shutdown.
+
+    ``log_config`` None leaves logging to the host process (a notebook kernel); a terminal
+    server passes uvicorn's own ``LOGGING_CONFIG``.
+    """
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        log_config=log_config,
+        lifespan="on",
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+
+
+class _ThreadServer(AppServer):
     """A uvicorn server that never touches signal handlers: they belong to the host process."""
 
     @contextlib.contextmanager
@@ -98,6 +136,12 @@ class EmbeddedServer:
         """Start serving and wait until the server answers; raise :class:`ServerStartError` on failure."""
         if self.running:
             return self
+        if getattr(multiprocessing.current_process(), "_inheriting", False):
+            # an analysis process is importing the script that started the server: do not recurse
+            raise ServerStartError(
+                "the local server was started while a new analysis process imported the main script; "
+                "start it under `if __name__ == '__main__':`"
+            )
         try:
             app = create_app(self.config)
         except Exception as exc:
@@ -110,10 +154,7 @@ class EmbeddedServer:
         self._socket = sock
         self._app = app
         self._port = sock.getsockname()[1]
-        uvicorn_config = uvicorn.Config(
-            app, log_level="warning", access_log=False, log_config=None, lifespan="on", server_header=False
-        )
-        self._server = _ThreadServer(uvicorn_config)
+        self._server = _ThreadServer(uvicorn_config(app))
         self._error = None
         self._thread = threading.Thread(target=self._serve, name="sqlflow-magic-server", daemon=True)
         self._thread.start()
@@ -151,7 +192,7 @@ class EmbeddedServer:
             connection.close()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop serving, wait for the thread and close the job database. Safe to call twice."""
+        """Stop serving and the analysis processes, wait for the thread, close the job database. Safe to call twice."""
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -161,7 +202,8 @@ class EmbeddedServer:
                 self._thread.join(timeout)
         if self._socket is not None:
             self._socket.close()
-        if self._app is not None:  # normally closed by the app's lifespan already
+        if self._app is not None:  # normally done by the app's lifespan already
+            self._app.state.context.worker.pool.kill_all(wait=True)
             self._app.state.context.store.close()
         self._server = None
         self._thread = None

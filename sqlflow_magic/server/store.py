@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
@@ -230,12 +230,14 @@ class JobStore:
         execute_time_millis: int | None = None,
         only_if_status: str | None = None,
         only_if_revision: int | None = None,
+        results: Mapping[str, bytes] | None = None,
     ) -> bool:
         """Set a job's status (and error, session id, run time); return False if nothing matched.
 
         ``only_if_status`` / ``only_if_revision`` make the change conditional, so a worker can claim a
         job atomically (``create`` -> ``process``) and not overwrite a newer submit with old results.
-        A final status also sets ``last_execute_time``.
+        ``results``, if given, replace the job's stored results in the same transaction, and only if
+        the change applies. A final status also sets ``last_execute_time``.
         """
         stamp = now_timestamp()
         updates: dict[str, object] = {"status": status, "error_message": error_message, "updated_at": stamp}
@@ -256,6 +258,12 @@ class JobStore:
         assignments = ", ".join(f"{column} = ?" for column in updates)
         with self._transaction() as conn:
             cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE {where}", (*updates.values(), *params))
+            if cursor.rowcount == 1 and results is not None:
+                conn.execute("DELETE FROM job_results WHERE job_id = ?", (job_id,))
+                conn.executemany(
+                    "INSERT INTO job_results (job_id, kind, body) VALUES (?, ?, ?)",
+                    [(job_id, kind, body) for kind, body in results.items()],
+                )
             return cursor.rowcount == 1
 
     # files and results ------------------------------------------------------------------------

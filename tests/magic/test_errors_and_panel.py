@@ -10,7 +10,7 @@ from sqlflow_magic.display.panel import JobPanel
 from sqlflow_magic.display.render import ServerInfo
 from sqlflow_magic.models import Job
 from sqlflow_magic.session import Connections
-from tests.magic.conftest import widget_by_id
+from tests.shell_fixtures import widget_by_id
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 

@@ -271,7 +271,14 @@ def _bind_single_source_columns(query: exp.Expr) -> None:
         if not isinstance(select, exp.Select) or len(scope.selected_sources) != 1:
             continue
         alias = next(iter(scope.selected_sources))
-        computed = {s.alias for s in select.selects if isinstance(s, exp.Alias) and not isinstance(s.this, exp.Column)}
+        # ``GROUP BY r`` may name the output ``region AS r``: leave such names to the tracer.
+        renamed = {
+            s.alias
+            for s in select.selects
+            if isinstance(s, exp.Alias) and not (isinstance(s.this, exp.Column) and s.this.name == s.alias)
+        }
+        in_projection = {id(c) for s in select.selects for c in s.find_all(exp.Column)}
         for column in scope.columns:
-            if not column.table and column.name not in computed:
-                column.set("table", exp.to_identifier(alias))
+            if column.table or (column.name in renamed and id(column) not in in_projection):
+                continue
+            column.set("table", exp.to_identifier(alias))

@@ -208,15 +208,14 @@ def _merge_flows(merge: exp.Merge) -> list[Flow]:
 
 
 def _delete_flows(delete: exp.Delete) -> list[Flow]:
-    target_ref = delete.this
-    if not isinstance(target_ref, exp.Table):
-        tables = delete.args.get("tables") or []
-        target_ref = tables[0] if tables else None
+    target_ref, tables = delete.this, delete.args.get("tables") or []
+    relations = _relations(delete.args.get("from_"))
+    if tables and isinstance(target_ref, exp.Table):  # MySQL: DELETE t1 FROM t1 JOIN t2 ...
+        relations, target_ref = [target_ref, *_flatten_joins(target_ref)], tables[0]
     if not isinstance(target_ref, exp.Table):
         return []
-    relations = _relations(delete.args.get("from_"))
     using = delete.args.get("using")
-    extra = list(using) if isinstance(using, list) else [using] if using is not None else []
+    extra = [u for u in (using if isinstance(using, list) else [using]) if isinstance(u, exp.Expr)]
     physical = _find_relation(target_ref, relations)
     select = exp.Select(expressions=[exp.Star()])
     if physical is not None:

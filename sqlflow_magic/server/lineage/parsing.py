@@ -92,7 +92,7 @@ class ScriptParser:
                     yield item
                     continue
                 base, piece, tokens = item
-                for group in _group_blocks(_split_chunks(tokens)):
+                for group in _group_blocks(_split_chunks(tokens), self._choice.dialect != "tsql"):
                     self._deadline.check()
                     yield from self._parse_group(group, piece, base)
 
@@ -194,7 +194,7 @@ class ScriptParser:
     def _parse_single(
         self, tokens: list[Token], piece: str, base: int, *, in_block: bool
     ) -> Iterator[Statement | Failure]:
-        tokens, note = self._rewrite(tokens)
+        tokens, note = self._rewrite(tokens, piece)
         start = 0
         while start < len(tokens):
             self._deadline.check()
@@ -232,13 +232,32 @@ class ScriptParser:
     def _parse_tokens(self, tokens: list[Token], piece: str) -> list[exp.Expr]:
         return [e for e in self._parser.parse(tokens, piece) if e is not None]
 
-    def _rewrite(self, tokens: list[Token]) -> tuple[list[Token], str | None]:
-        """MySQL ``REPLACE INTO`` is not parsed by sqlglot (it becomes a Command): read it as INSERT."""
-        if len(tokens) > 2 and tokens[0].text.upper() == "REPLACE" and tokens[1].text.upper() == "INTO":
-            first = tokens[0]
+    def _rewrite(self, tokens: list[Token], piece: str) -> tuple[list[Token], str | None]:
+        """MySQL ``REPLACE INTO`` becomes an opaque Command in sqlglot: read it as ``INSERT INTO``."""
+        first = tokens[0]
+        if first.text.upper() != "REPLACE" or len(tokens) < 2:
+            return tokens, None
+        rest = tokens[1]
+        if rest.token_type == TokenType.STRING and rest.text[:4].upper() == "INTO":
+            # The tokenizer swallowed the statement into one string: tokenize it again as an INSERT.
+            rest_start = piece.find(rest.text, first.end + 1)
+            if rest_start == -1:
+                return tokens, None
+            text = "INSERT " + piece[first.end + 1 : rest_start + len(rest.text)]  # same length as REPLACE
+            try:
+                tokens = self._tokenizer.tokenize(text)
+            except TokenError:
+                return [first, rest], None
+            for token in tokens:
+                token.start += first.start
+                token.end += first.start
+                token.line += first.line - 1
+        elif rest.text.upper() == "INTO":
             insert = Token(TokenType.INSERT, "INSERT", first.line, first.col, first.start, first.end)
-            return [insert, *tokens[1:]], "REPLACE INTO analysed as INSERT INTO"
-        return tokens, None
+            tokens = [insert, *tokens[1:]]
+        else:
+            return tokens, None
+        return tokens, "REPLACE INTO analysed as INSERT INTO"
 
 
 def _last_semicolon(tokens: list[Token]) -> int | None:
@@ -258,16 +277,17 @@ def _split_chunks(tokens: list[Token]) -> list[list[Token]]:
     return [chunk for chunk in chunks if chunk]
 
 
-def _group_blocks(chunks: list[list[Token]]) -> Iterator[list[list[Token]]]:
+def _group_blocks(chunks: list[list[Token]], headers: bool) -> Iterator[list[list[Token]]]:
     """Keep the chunks of a ``BEGIN ... END`` block (procedure bodies, PL/SQL blocks) together."""
     group: list[list[Token]] = []
-    depth = 0
+    depth, declare_pending = 0, False
     for chunk in chunks:
         group.append(chunk)
-        depth += block_depth_change(chunk)
+        delta, declare_pending = block_depth_change(chunk, declare_pending, headers)
+        depth += delta
         if depth <= 0:
             yield group
-            group, depth = [], 0
+            group, depth, declare_pending = [], 0, False
     if group:
         yield group
 

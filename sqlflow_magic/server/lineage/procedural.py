@@ -34,16 +34,25 @@ def _word(token: Token) -> str:
     return "" if token.token_type in _LITERALS else token.text.upper()
 
 
-def block_depth_change(chunk: list[Token]) -> int:
-    """Net number of ``BEGIN``/``CASE`` blocks that ``chunk`` opens (negative: closes)."""
+def block_depth_change(chunk: list[Token], declare_pending: bool, headers: bool) -> tuple[int, bool]:
+    """Net number of blocks that ``chunk`` opens (negative: closes), and whether a BEGIN is awaited.
+
+    With ``headers`` (PL/SQL-like dialects), ``DECLARE ...`` and ``CREATE PROCEDURE p IS ...`` open a
+    block whose ``BEGIN`` comes in a later chunk; ``declare_pending`` carries that across chunks.
+    """
     delta, index = 0, 0
+    if headers and _opens_declarations(chunk):
+        delta, declare_pending = 1, True
     while index < len(chunk):
         word = _word(chunk[index])
         following = _word(chunk[index + 1]) if index + 1 < len(chunk) else ""
         if word == "BEGIN":
             # A lone ``BEGIN;`` or ``BEGIN TRANSACTION`` starts a transaction, not a block.
             if following not in _TRANSACTION_WORDS and len(chunk) > 1:
-                delta += 1
+                if declare_pending:
+                    declare_pending = False
+                else:
+                    delta += 1
         elif word == "CASE":
             delta += 1
         elif word == "END":
@@ -54,7 +63,18 @@ def block_depth_change(chunk: list[Token]) -> int:
                 if following == "CASE":
                     index += 1
         index += 1
-    return delta
+    return delta, declare_pending
+
+
+def _opens_declarations(chunk: list[Token]) -> bool:
+    """``DECLARE v NUMBER`` or a routine header ending in declarations (``... IS v NUMBER``)."""
+    first = _word(chunk[0])
+    if first == "DECLARE":
+        return len(chunk) > 1 and not chunk[1].text.startswith("@")
+    if first != "CREATE" or not any(_word(t) in _ROUTINE_WORDS for t in chunk[1:6]):
+        return False
+    words = {_word(t) for t in chunk}
+    return "BEGIN" not in words and bool(words & {"IS", "AS"})
 
 
 def is_statement_start(tokens: list[Token], index: int) -> bool:

@@ -1,4 +1,4 @@
-"""An IPython shell with the extension loaded, and helpers to run cells and read what they showed."""
+"""Fixtures for magic tests: an IPython shell with the extension loaded; helpers to run cells and read outputs."""
 
 from __future__ import annotations
 
@@ -43,9 +43,9 @@ class Shell:
     def ns(self) -> dict[str, Any]:
         return self.ip.user_ns
 
-    def run(self, source: str) -> CellRun:
+    def run(self, source: str, store_history: bool = True) -> CellRun:
         with capture_output() as captured:
-            result = self.ip.run_cell(source, store_history=True)
+            result = self.ip.run_cell(source, store_history=store_history)
         error = result.error_in_exec or result.error_before_exec
         return CellRun(result.success, error, captured.stdout, captured.stderr,
                        [dict(o.data) for o in captured.outputs])

@@ -1,0 +1,209 @@
+"""The job worker: moves submitted jobs from ``create`` through ``process`` to a final status.
+
+It runs on the server's event loop but never analyses there: every analysis goes to the
+:class:`~sqlflow_magic.server.pool.AnalysisPool`. The store is the queue: a job is claimed with an
+atomic ``create`` -> ``process`` change, and a result is written only if the job is still in
+``process`` at the revision that was analysed, so a submit that arrives meanwhile (which puts the
+job back to ``create`` with a new revision) is analysed again instead of being overwritten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import threading
+import time
+from typing import Any
+
+from sqlflow_magic.server.analysis import (
+    AnalysisRequest,
+    JobOutcome,
+    analyse_generation,
+    analyse_job,
+    failed_outcome,
+)
+from sqlflow_magic.server.config import ServerConfig
+from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout, PoolClosedError
+from sqlflow_magic.server.records import Job
+from sqlflow_magic.server.store import JobStore
+
+logger = logging.getLogger(__name__)
+
+#: How often the worker looks for jobs nobody told it about (submitted by another process on the same file).
+POLL_SECONDS = 2.0
+FINAL_STATUSES = ("success", "partial_success", "fail")
+
+
+class JobWorker:
+    """Analyses the jobs of ``store`` in the background, and runs synchronous analyses on request.
+
+    :meth:`start` and :meth:`stop` belong to the app's lifespan (on the event loop);
+    :meth:`begin_shutdown` may be called from any thread to stop the analyses at once.
+    """
+
+    def __init__(self, store: JobStore, config: ServerConfig) -> None:
+        self.store = store
+        self.config = config
+        self.pool = AnalysisPool(config.analysis_processes)
+        # with two or more processes, one stays free for synchronous /generation requests
+        self._jobs_at_once = max(1, config.analysis_processes - 1)
+        self._stopping = threading.Event()
+        self._wake: asyncio.Event | None = None
+        self._capacity: asyncio.Semaphore | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight: set[str] = set()
+
+    @property
+    def hard_limit(self) -> float:
+        """Seconds after which a running analysis is killed."""
+        return self.config.job_time_limit_seconds + self.config.job_kill_grace_seconds
+
+    def start(self) -> None:
+        """Start the analysis processes and (unless ``run_worker`` is off) the job loop."""
+        self._wake = asyncio.Event()
+        self._capacity = asyncio.Semaphore(self._jobs_at_once)
+        self.pool.start()
+        if self.config.run_worker:
+            self._loop_task = asyncio.create_task(self._run(), name="sqlflow-magic-job-worker")
+
+    def notify(self) -> None:
+        """Tell the worker that a job may be waiting (call it on the event loop, e.g. after a submit)."""
+        if self._wake is not None:
+            self._wake.set()
+
+    def begin_shutdown(self) -> None:
+        """Stop taking jobs and kill the analysis processes; unfinished jobs go back to ``create``.
+
+        Thread-safe and quick: in-flight requests waiting for an analysis fail at once, so the
+        HTTP server does not wait for them before it shuts down.
+        """
+        self._stopping.set()
+        self.pool.kill_all()
+
+    async def stop(self) -> None:
+        """Shut down (see :meth:`begin_shutdown`) and wait for the job tasks and the processes."""
+        self.begin_shutdown()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=5)
+            for task in pending:
+                task.cancel()
+        await self.pool.close()
+
+    async def generate(self, request: AnalysisRequest) -> dict[str, Any]:
+        """Analyse SQL synchronously (``/sqlflow/generation/sqlflow``) within the job time limit."""
+        return await self.pool.run(analyse_generation, request, limit=self.hard_limit)
+
+    # the job loop ---------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        assert self._wake is not None and self._capacity is not None
+        try:
+            await asyncio.to_thread(self._recover)
+        except Exception:
+            logger.warning("could not look for unfinished jobs", exc_info=True)
+        while not self._stopping.is_set():
+            await self._capacity.acquire()
+            self._wake.clear()
+            try:
+                job = await asyncio.to_thread(self._claim_next, frozenset(self._in_flight))
+            except Exception:  # e.g. the database is locked by another process for longer than its timeout
+                logger.warning("could not look for jobs to analyse", exc_info=True)
+                job = None
+            if job is None:
+                self._capacity.release()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                continue
+            self._in_flight.add(job.job_id)
+            task = asyncio.create_task(self._process(job), name=f"sqlflow-magic-job-{job.job_id}")
+            self._tasks.add(task)
+            task.add_done_callback(lambda done, job_id=job.job_id: self._job_done(done, job_id))
+
+    def _job_done(self, task: asyncio.Task[None], job_id: str) -> None:
+        self._tasks.discard(task)
+        self._in_flight.discard(job_id)
+        assert self._capacity is not None
+        self._capacity.release()
+        self.notify()  # the job may have been submitted again while it was analysed
+
+    def _recover(self) -> None:
+        """Put jobs left in ``process`` by a crash or a restart back to ``create``."""
+        for job in self.store.jobs_with_status("process"):
+            if self.store.set_status(job.job_id, "create", only_if_status="process", only_if_revision=job.revision):
+                logger.info("job %s was left unfinished; analysing it again", job.job_id)
+
+    def _claim_next(self, in_flight: frozenset[str]) -> Job | None:
+        """Claim the oldest ``create`` job (``create`` -> ``process``), or return None if there is none.
+
+        A job whose previous revision is still being analysed waits until that analysis is done.
+        """
+        for job in self.store.jobs_with_status("create"):
+            if job.job_id in in_flight:
+                continue
+            if self.store.set_status(job.job_id, "process", only_if_status="create", only_if_revision=job.revision):
+                return dataclasses.replace(job, status="process")
+        return None
+
+    async def _process(self, job: Job) -> None:
+        """Analyse one claimed job and store its outcome, unless the job changed meanwhile."""
+        started = time.monotonic()
+        try:
+            outcome = await self._analyse(job)
+        except PoolClosedError:
+            await asyncio.to_thread(self._requeue, job)
+            return
+        except Exception as exc:  # a bug here must cost one job, never the worker
+            logger.exception("analysis of job %s failed", job.job_id)
+            outcome = failed_outcome(f"internal error of the local server: {type(exc).__name__}", "AnalysisError")
+        millis = int((time.monotonic() - started) * 1000)
+        try:
+            stored = await asyncio.to_thread(
+                self.store.set_status,
+                job.job_id,
+                outcome.status,
+                error_message=outcome.error_message,
+                session_id=outcome.session_id,
+                execute_time_millis=millis,
+                only_if_status="process",
+                only_if_revision=job.revision,
+                results=outcome.results,
+            )
+        except Exception:  # the store was closed under us (shutdown) or is unusable
+            logger.warning("could not store the outcome of job %s", job.job_id, exc_info=True)
+            return
+        if not stored:
+            logger.info("job %s changed while it was analysed; its newer revision will be analysed", job.job_id)
+
+    async def _analyse(self, job: Job) -> JobOutcome:
+        files = await asyncio.to_thread(self.store.job_files, job.job_id)
+        request = AnalysisRequest(
+            files=tuple(files),
+            dbvendor=job.db_vendor,
+            default_database=job.default_database,
+            default_schema=job.default_schema,
+            time_limit_seconds=self.config.job_time_limit_seconds,
+            job_id=job.job_id,
+        )
+        try:
+            return await self.pool.run(analyse_job, request, limit=self.hard_limit)
+        except AnalysisTimeout:
+            limit = self.config.job_time_limit_seconds
+            message = (
+                f"time limit of {limit:g} s (job_time_limit_seconds) exceeded: the analysis did not stop "
+                "and was killed; split the SQL into smaller jobs or raise the limit"
+            )
+            return failed_outcome(message, "TimeLimitExceeded")
+        except AnalysisCrashed as exc:
+            return failed_outcome(str(exc), "AnalysisError")
+
+    def _requeue(self, job: Job) -> None:
+        """Give back a job the shutdown interrupted, so the next start analyses it."""
+        with contextlib.suppress(Exception):  # the store may already be closed: recovery handles it then
+            self.store.set_status(job.job_id, "create", only_if_status="process", only_if_revision=job.revision)
