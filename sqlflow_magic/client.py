@@ -119,7 +119,8 @@ class SQLFlowClient:
         return (self.settings.secret_key, self._token, self.settings.token)
 
     def _checked_json(self, response: httpx.Response, what: str) -> dict[str, Any]:
-        return check_answer(response, parse_json(response, what=what), what=what, secrets=self._secrets())
+        return check_answer(response, parse_json(response, what=what), what=what, secrets=self._secrets(),
+                            user_id=self.settings.user_id)
 
     def _answer(self, call: Call, what: str) -> dict[str, Any]:
         return self._checked_json(self._sender.send(call), what)
@@ -185,7 +186,7 @@ class SQLFlowClient:
 
     def _export_text(self, call: Call, what: str) -> str:
         def text_of(response: httpx.Response) -> str:
-            _refuse_error_body(response, what, self._secrets())
+            _refuse_error_body(response, what, self._secrets(), self.settings.user_id)
             return response.text
 
         return self._with_credentials(call, text_of)
@@ -198,7 +199,8 @@ def _job_from(body: dict[str, Any], what: str) -> Job:
     return Job.from_api(data)
 
 
-def _refuse_error_body(response: httpx.Response, what: str, secrets: tuple[Secret | None, ...]) -> None:
+def _refuse_error_body(response: httpx.Response, what: str, secrets: tuple[Secret | None, ...],
+                       user_id: str) -> None:
     """An export's body is the export itself, unless it is an error JSON: refuse that one."""
     text = response.text.lstrip()
     if text.startswith("{"):
@@ -207,9 +209,9 @@ def _refuse_error_body(response: httpx.Response, what: str, secrets: tuple[Secre
         except ValueError:
             body = None
         if isinstance(body, dict) and "code" in body:
-            check_answer(response, body, what=what, secrets=secrets)
+            check_answer(response, body, what=what, secrets=secrets, user_id=user_id)
             return
     if response.status_code >= 400:
-        check_answer(response, {}, what=what, secrets=secrets)
+        check_answer(response, {}, what=what, secrets=secrets, user_id=user_id)
     if text.startswith("<!") or text[:5].lower() == "<html":
         raise errors.BadResponseError(f"{what}: the server answered an HTML page instead of the export")

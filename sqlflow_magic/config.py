@@ -1,15 +1,12 @@
 """Where each setting comes from: magic option > ``%config`` (or ``ipython_config.py``) > env var > default.
 
-=====================  ======================  ==============================================
-setting                env var                 default
-=====================  ======================  ==============================================
-base_url               ``SQLFLOW_URL``         the embedded local server; SQLFlow Cloud when
-                                               credentials are set
-user_id                ``SQLFLOW_USER_ID``     ``gudu|0123456789`` (on-premise 5.x user)
-secret_key             ``SQLFLOW_SECRET_KEY``  none (or ``%sqlflow_login``); never ``%config``
-token                  ``SQLFLOW_TOKEN``       none: fetched with the secret key
-default_vendor         ``SQLFLOW_DBVENDOR``    ``dbvoracle``
-=====================  ======================  ==============================================
+- ``base_url``: ``SQLFLOW_URL``; default the embedded local server, or SQLFlow Cloud when a secret key
+  or token is set.
+- ``user_id``: ``SQLFLOW_USER_ID``; default ``gudu|0123456789`` (the on-premise 5.x user).
+- secret key: ``SQLFLOW_SECRET_KEY`` or ``%sqlflow_login``; deliberately not a ``%config`` setting.
+- token: ``SQLFLOW_TOKEN``; default: fetched with the secret key.
+- ``default_vendor``: ``SQLFLOW_DBVENDOR``; default ``dbvoracle``.
+- ``local_server_db``: ``SQLFLOW_LOCAL_SERVER_DB``; default a file in the user data directory.
 """
 
 from __future__ import annotations
@@ -28,6 +25,7 @@ ENV_USER_ID = "SQLFLOW_USER_ID"
 ENV_SECRET_KEY = "SQLFLOW_SECRET_KEY"
 ENV_TOKEN = "SQLFLOW_TOKEN"
 ENV_DBVENDOR = "SQLFLOW_DBVENDOR"
+ENV_LOCAL_SERVER_DB = "SQLFLOW_LOCAL_SERVER_DB"
 
 EMBEDDED = "embedded local server"
 
@@ -50,6 +48,7 @@ class EffectiveConfig:
     token: Sourced
     default_vendor: Sourced
     others: dict[str, Sourced] = field(default_factory=dict)
+    problems: tuple[ConfigurationError, ...] = ()
 
     @property
     def uses_embedded_server(self) -> bool:
@@ -57,6 +56,8 @@ class EffectiveConfig:
 
     def client_settings(self, embedded_url: str | None = None) -> ClientSettings:
         """The client settings; ``embedded_url`` is the local server's URL when it is used."""
+        if self.problems:
+            raise self.problems[0]
         base_url = embedded_url if self.uses_embedded_server else self.base_url.value
         if base_url is None:
             raise ConfigurationError("the embedded local server has not been started")
@@ -77,12 +78,17 @@ class EffectiveConfig:
             item: Sourced = getattr(self, name)
             shown.append((name, _show(name, item.value, self.uses_embedded_server), item.source))
         shown += [(name, _show(name, item.value, False), item.source) for name, item in self.others.items()]
+        shown += [("PROBLEM", str(problem), "") for problem in self.problems]
         return shown
 
 
 def resolve(configured: Mapping[str, object], env: Mapping[str, str] | None = None,
             login_secret: Secret | None = None, login_user: str | None = None) -> EffectiveConfig:
-    """Combine ``%config`` values (None = not set), env vars and defaults into an :class:`EffectiveConfig`."""
+    """Combine ``%config`` values (None = not set), env vars and defaults into an :class:`EffectiveConfig`.
+
+    Never raises: what cannot work is collected in ``problems`` (shown by ``%sqlflow_config``, raised
+    by :meth:`EffectiveConfig.client_settings`).
+    """
     env = os.environ if env is None else env
 
     def pick(name: str, env_name: str | None, default: object) -> Sourced:
@@ -96,30 +102,37 @@ def resolve(configured: Mapping[str, object], env: Mapping[str, str] | None = No
             return Sourced(raw.strip(), f"env {env_name}")
         return Sourced(default, "default")
 
+    problems: list[ConfigurationError] = []
     user_id = Sourced(login_user, "%sqlflow_login") if login_user else pick("user_id", ENV_USER_ID, None)
     secret = Sourced(login_secret, "%sqlflow_login") if login_secret else pick("secret_key", ENV_SECRET_KEY, None)
     token = pick("token", ENV_TOKEN, None)
-    has_credentials = any(s.value for s in (user_id, secret, token))
     url = pick("base_url", ENV_URL, None)
-    if url.value is None:
-        url = Sourced(CLOUD_URL, "default (credentials set)") if has_credentials else Sourced(None, "default")
-    else:
-        url = Sourced(normalize_base_url(str(url.value)), url.source)
+    if url.value is None and (secret.value or token.value):
+        url = Sourced(CLOUD_URL, "default (credentials set)")
+    elif url.value is not None:
+        try:
+            url = Sourced(normalize_base_url(str(url.value)), url.source)
+        except ConfigurationError as exc:
+            problems.append(ConfigurationError(f"{exc.message} (from {url.source})", hint=exc.hint))
     if (secret.value or token.value) and not user_id.value:
-        raise ConfigurationError(
+        problems.append(ConfigurationError(
             "a secret key or token is set but no user id",
-            hint=f"Set {ENV_USER_ID} (or %config SQLFlowMagics.user_id = '...') to your SQLFlow account id",
-        )
+            hint=f"Set {ENV_USER_ID} (or %config SQLFlowMagics.user_id = '...') to your SQLFlow account id"))
+    if user_id.value and not (secret.value or token.value) and url.value is None:
+        problems.append(ConfigurationError(
+            f"a user id is set ({user_id.source}) but no secret key, token or server URL",
+            hint=f"Set {ENV_SECRET_KEY} or run %sqlflow_login for SQLFlow Cloud, or set {ENV_URL} for your server"))
     if not user_id.value:
         user_id = Sourced(ONPREM_USER_ID, "default")
     others = {
-        name: pick(name, None, default)
-        for name, default in (("connect_timeout", 10.0), ("read_timeout", 120.0), ("ca_bundle", None),
-                              ("max_retries", 3), ("max_cell_bytes", 64 * 1024 * 1024),
-                              ("local_server_db", None), ("wait", False), ("max_wait", 600.0))
+        name: pick(name, env_name, default)
+        for name, env_name, default in (
+            ("connect_timeout", None, 10.0), ("read_timeout", None, 120.0), ("ca_bundle", None, None),
+            ("max_retries", None, 3), ("max_cell_bytes", None, 64 * 1024 * 1024),
+            ("local_server_db", ENV_LOCAL_SERVER_DB, None), ("wait", None, False), ("max_wait", None, 600.0))
     }
     return EffectiveConfig(url, user_id, secret, token, pick("default_vendor", ENV_DBVENDOR, DEFAULT_VENDOR),
-                           others)
+                           others, tuple(problems))
 
 
 def _secret(value: object) -> Secret | None:
@@ -135,6 +148,10 @@ def _str_or_none(value: object) -> str | None:
 def _show(name: str, value: object, embedded: bool) -> str:
     if name == "base_url" and value is None:
         return EMBEDDED if embedded else "(not set)"
+    if name == "local_server_db" and not value:
+        from .server.config import default_db_path
+
+        return str(default_db_path())
     if value is None or value == "":
         return "(not set)"
     if name in ("secret_key", "token"):

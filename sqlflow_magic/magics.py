@@ -8,7 +8,7 @@ wins over both. With none of them set, the magics use the embedded local SQLFlow
 
 from __future__ import annotations
 
-import getpass
+import argparse
 from dataclasses import replace
 from typing import Any
 
@@ -28,7 +28,7 @@ from .following import follow, new_panel
 from .models import Job, SubmitRequest
 from .secrets import MASK, Secret, mask_identifier
 from .session import Connections
-from .settings import normalize_base_url
+from .settings import ONPREM_USER_ID, normalize_base_url
 from .transport import display_url
 from .vendors import UnknownVendorError, resolve_vendor
 
@@ -83,6 +83,14 @@ class SQLFlowMagics(Magics):
         except UnknownVendorError as exc:
             raise TraitError(str(exc)) from None
 
+    @validate("connect_timeout", "read_timeout", "max_wait", "max_cell_bytes", "max_retries")
+    def _check_positive(self, proposal: dict[str, Any]) -> float | int | None:
+        value, name = proposal["value"], proposal["trait"].name
+        lowest = 0 if name == "max_retries" else 1e-9
+        if value is not None and value < lowest:
+            raise TraitError(f"SQLFlowMagics.{name} must be {'0 or more' if lowest == 0 else 'positive'}, not {value}")
+        return value
+
     def close(self) -> None:
         """Close the clients and stop the embedded server (on ``%unload_ext``)."""
         self.connections.close()
@@ -121,9 +129,9 @@ class SQLFlowMagics(Magics):
               help="wait for the job to finish, showing progress, then draw its lineage (see SQLFlowMagics.wait)")
     @argument("--no-wait", action="store_false", dest="wait", help="do not wait, whatever SQLFlowMagics.wait says")
     @argument("--dry-run", action="store_true", help="show the request, secrets masked, and send nothing")
-    @argument("--password", help="refused: use --password-env or --password-prompt")
-    @argument("--secret-key", help="refused: use SQLFLOW_SECRET_KEY or %%sqlflow_login")
-    @argument("--token", help="refused: use SQLFLOW_TOKEN or %%sqlflow_login")
+    @argument("--password", help=argparse.SUPPRESS)
+    @argument("--secret-key", help=argparse.SUPPRESS)
+    @argument("--token", help=argparse.SUPPRESS)
     @line_cell_magic
     def sqlflow_submit(self, line: str, cell: str | None = None) -> None:
         """Upload the cell's SQL to SQLFlow's submitPersistJob and show the job in a panel.
@@ -140,12 +148,10 @@ class SQLFlowMagics(Magics):
         request = self._submit_request(args, cell or "", config)
         var = check.variable_name(args.var)
         if args.dry_run:
-            display(self._preview(request, config))
+            display(self._preview(self._for_existing_job(request, args, None), config))
             return
         client = self.connections.client(config)
-        if request.job_id and not args.dbvendor:
-            request = replace(request, dbvendor=self._vendor_of(request.job_id, client))
-        job = client.submit_persist_job(request)
+        job = client.submit_persist_job(self._for_existing_job(request, args, client))
         self.shell.user_ns[var] = job.job_id
         self.shell.user_ns[JOB_VARIABLE] = job
         panel = new_panel(job, client, self.connections.server_info(client.settings))
@@ -184,17 +190,32 @@ class SQLFlowMagics(Magics):
         except UnknownVendorError as exc:
             raise UsageError(f"{exc} (from {config.default_vendor.source})") from None
 
-    def _vendor_of(self, job_id: str, client: SQLFlowClient) -> str:
-        """An incremental submit without --dbvendor keeps the job's vendor."""
+    def _for_existing_job(self, request: SubmitRequest, args: Any, client: SQLFlowClient | None) -> SubmitRequest:
+        """An incremental submit keeps the job's vendor (unless --dbvendor says otherwise) and gets a file
+        name the job does not have yet (cell-2.sql, ...). ``client`` None: no network (a dry run)."""
+        if not request.job_id or not request.incremental:
+            return request
         saved = self.shell.user_ns.get(JOB_VARIABLE)
-        if isinstance(saved, Job) and saved.job_id == job_id and saved.db_vendor:
-            return saved.db_vendor
-        return client.job_summary(job_id).db_vendor
+        job = saved if isinstance(saved, Job) and saved.job_id == request.job_id else None
+        if job is None and client is not None:
+            job = client.job_summary(request.job_id)
+        if job is None:
+            vendor = request.dbvendor if args.dbvendor is not None else "(the job's vendor, looked up when sent)"
+            return replace(request, dbvendor=vendor)
+        files = request.files
+        if args.filename == "cell.sql" and files and files[0].filename == "cell.sql":
+            files = (replace(files[0], filename=_unused_name("cell.sql", job.file_names)), *files[1:])
+        return replace(request, dbvendor=request.dbvendor if args.dbvendor is not None else job.db_vendor,
+                       files=files)
 
     def _preview(self, request: SubmitRequest, config: EffectiveConfig) -> RequestPreview:
         embedded = config.uses_embedded_server
-        url = "http://127.0.0.1:<port>/gspLive_backend" if embedded else display_url(str(config.base_url.value))
-        auth = {"userId": mask_identifier(str(config.user_id.value)), "token": MASK}
+        if embedded:
+            url = self.connections.running_embedded_url() or "http://127.0.0.1:<port>/gspLive_backend"
+        else:
+            url = display_url(str(config.base_url.value))
+        needs_token = str(config.user_id.value) != ONPREM_USER_ID
+        auth = {"userId": mask_identifier(str(config.user_id.value)), "token": MASK if needs_token else "token"}
         return RequestPreview(f"{url}/sqlflow/job/submitPersistJob",
                               {**auth, **request.form_fields(reveal_secrets=False)}, request.files,
                               "the embedded local server" if embedded else "")
@@ -221,10 +242,11 @@ class SQLFlowMagics(Magics):
         getting a token right away; it is never written to the notebook.
         """
         user = line.strip() or self._login_user or self.effective_config().user_id.value
-        if not user or user == "gudu|0123456789":
+        if not user or user == ONPREM_USER_ID:
             raise UsageError("give your SQLFlow user id: %sqlflow_login YOUR_USER_ID "
                              "(or set SQLFLOW_USER_ID)")
-        secret = getpass.getpass(f"SQLFlow secret key for {mask_identifier(str(user))}: ")
+        secret = check.ask_secret(f"SQLFlow secret key for {mask_identifier(str(user))}: ",
+                                  "the SQLFLOW_SECRET_KEY environment variable")
         if not secret.strip():
             raise UsageError("no secret key was entered: run %sqlflow_login again and paste the key")
         if secret != secret.strip():
@@ -253,3 +275,14 @@ def _refuse_secrets_on_line(args: Any) -> None:
     for option, (what, fix) in _SAFE_WAYS.items():
         if getattr(args, option) is not None:
             raise UsageError(_SECRET_ON_LINE.format(what=what, fix=fix))
+
+
+def _unused_name(name: str, taken: tuple[str, ...]) -> str:
+    """``name``, or ``stem-2.sql``, ``stem-3.sql``, ... whichever the job does not have yet."""
+    if name not in taken:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    number = 2
+    while f"{stem}-{number}{dot}{suffix}" in taken:
+        number += 1
+    return f"{stem}-{number}{dot}{suffix}"

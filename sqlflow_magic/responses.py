@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from . import errors
-from .secrets import Secret, redact
+from .secrets import Secret, mask_identifier, redact
 
 OK_CODES = frozenset({200, 203})
 
@@ -43,7 +43,8 @@ def parse_json(response: httpx.Response, *, what: str) -> dict[str, Any]:
 
 
 def check_answer(
-    response: httpx.Response, body: dict[str, Any], *, what: str, secrets: tuple[Secret | None, ...]
+    response: httpx.Response, body: dict[str, Any], *, what: str, secrets: tuple[Secret | None, ...],
+    user_id: str | None = None,
 ) -> dict[str, Any]:
     """Return ``body`` when both the HTTP status and its ``code`` say success, else raise a typed error."""
     code = body_code(body)
@@ -54,8 +55,10 @@ def check_answer(
             f"{what}: the server has no endpoint {response.request.url.path}", code=404)
     if code is None or code in OK_CODES:
         code = response.status_code if response.status_code >= 400 else None
-    message = str(body.get("error") or body.get("message") or body.get("msg") or "no error message")
-    raise error_for_code(code, f"{what}: SQLFlow answered code {code}: {redact(message, secrets)}")
+    message = redact(str(body.get("error") or body.get("message") or body.get("msg") or "no error message"), secrets)
+    if user_id and len(user_id) > 2:  # shown shortened, as in the panels
+        message = message.replace(user_id, mask_identifier(user_id))
+    raise error_for_code(code, f"{what}: SQLFlow answered code {code}: {message}")
 
 
 def error_for_code(code: int | None, message: str) -> errors.APIError:

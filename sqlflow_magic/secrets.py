@@ -48,7 +48,7 @@ class Secret:
 def mask_identifier(value: str) -> str:
     """Show enough of an account id to recognise it, not enough to copy it: ``goo…06``."""
     if len(value) <= 6:
-        return "…" if value else ""
+        return f"{value[:1]}…" if value else ""
     return f"{value[:3]}…{value[-2:]}"
 
 

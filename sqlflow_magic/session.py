@@ -71,6 +71,11 @@ class Connections:
                 self._server, self._server_db = server, db_path
             return self._server.url
 
+    def running_embedded_url(self) -> str | None:
+        """The embedded server's URL if it is running, without starting it."""
+        server = self._server
+        return server.url if server is not None and server.running else None
+
     def close(self) -> None:
         """Close every client and stop the embedded server."""
         with self._lock:

@@ -53,6 +53,9 @@ def vendor(name: str) -> str:
 
 def job_id(value: str) -> str:
     text = value.strip().lower()
+    if text.startswith("$"):
+        raise UsageError(f"{value} is not defined: submit a first cell without --job-id, which saves "
+                         "its jobId in sqlflow_job_id")
     if not JOB_ID.fullmatch(text):
         shown = value if len(value) <= 40 else value[:37] + "..."
         raise UsageError(f"malformed jobId {shown!r}: SQLFlow job ids are 32 hex characters; "
@@ -94,8 +97,27 @@ def password(env_name: str | None, prompt: bool) -> Secret | None:
                              f"set it outside the notebook (export {env_name}=...) and restart the kernel")
         return Secret(value)
     if prompt:
-        return Secret(getpass.getpass("Database password: "))
+        return Secret(ask_secret("Database password: ", "--password-env ENV_VAR"))
     return None
+
+
+def ask_secret(prompt: str, instead: str) -> str:
+    """A hidden prompt; where nobody can answer (a headless run), a UsageError naming ``instead``."""
+    from IPython.core.error import StdinNotImplementedError
+
+    try:
+        return getpass.getpass(prompt)
+    except (StdinNotImplementedError, EOFError) as exc:
+        raise UsageError(f"cannot ask for a secret here (no one can type into this run): use {instead}") from exc
+
+
+def human_size(size: int) -> str:
+    """``512 bytes``, ``3.5 KiB``, ``64 MiB``."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 2**20:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / 2**20:.1f} MiB"
 
 
 def cell_file(cell: str, filename: str, max_bytes: int) -> UploadFile | None:
@@ -108,7 +130,7 @@ def cell_file(cell: str, filename: str, max_bytes: int) -> UploadFile | None:
         raise UsageError(f"the cell has text that is not valid UTF-8 (at character {exc.start}): "
                          "remove or retype that character") from None
     if len(data) > max_bytes:
-        raise UsageError(f"the cell is {len(data) / 2**20:.1f} MiB, over the limit of {max_bytes / 2**20:.0f} MiB: "
+        raise UsageError(f"the cell is {human_size(len(data))}, over the limit of {human_size(max_bytes)}: "
                          "attach the SQL with --file, or raise SQLFlowMagics.max_cell_bytes")
     return UploadFile(filename=filename, content=data)
 
@@ -121,7 +143,8 @@ def attached_files(patterns: list[str], max_bytes: int) -> list[UploadFile]:
         expanded = os.path.expanduser(pattern)
         matches = sorted(glob.glob(expanded, recursive=True)) if glob.has_magic(expanded) else [expanded]
         if not matches or not (glob.has_magic(expanded) or os.path.lexists(expanded)):
-            raise UsageError(f"--file {pattern!r} matches no file: check the path (relative to {os.getcwd()})")
+            raise UsageError(f"--file {pattern!r} matches no file: check the path "
+                             "(a relative path starts in the kernel's working folder, see %pwd)")
         for match in matches:
             real = Path(os.path.realpath(match))
             if real not in seen:
@@ -141,7 +164,7 @@ def _checked_file(path: Path, pattern: str, max_bytes: int) -> UploadFile:
         raise UsageError(f"--file {pattern!r}: cannot read {path} ({exc.strerror or exc}); "
                          "check that it exists and that you may read it") from None
     if size > max_bytes:
-        raise UsageError(f"--file {path} is {size / 2**20:.1f} MiB, over the limit of {max_bytes / 2**20:.0f} MiB: "
+        raise UsageError(f"--file {path} is {human_size(size)}, over the limit of {human_size(max_bytes)}: "
                          "split it, or raise SQLFlowMagics.max_cell_bytes")
     if path.suffix.lower() == ".zip":
         if not zipfile.is_zipfile(path):

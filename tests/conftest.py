@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,3 +34,6 @@ def local_server(server_config: ServerConfig) -> Iterator[EmbeddedServer]:
 
 
 pytest_plugins = ["tests.shell_fixtures"]
+
+# Notebook kernels (nbval, nbclient) inherit this: tests never write into the user's own job database.
+os.environ.setdefault("SQLFLOW_LOCAL_SERVER_DB", str(Path(tempfile.mkdtemp(prefix="sqlflow-tests-")) / "jobs.sqlite3"))

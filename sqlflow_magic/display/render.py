@@ -44,6 +44,11 @@ def job_rows(job: Job, server: ServerInfo) -> list[tuple[str, str]]:
         ("User", mask_identifier(job.user_id)),
         ("Server", server.label),
     ]
+    if job.schedulable:
+        cron = job.other.get("cronExpression")
+        rows.append(("Schedule", f"cron {cron}" if cron else "yes"))
+    if job.on_top:
+        rows.append(("Pinned", "on top of the job list"))
     if job.error_message:
         rows.append(("Error", job.error_message))
     problems = job_problems(job)

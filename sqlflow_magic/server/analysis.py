@@ -28,6 +28,8 @@ ARCHIVE_ERROR = "ArchiveError"
 #: How many errors a job's summary lists at most (the lineage JSON lists them all).
 MAX_LISTED_ERRORS = 100
 _ZIP_MAGIC = b"PK\x03\x04"
+#: The reason :func:`~sqlflow_magic.server.archive.expand_zip` gives for a member that is not ``.sql``.
+NOT_SQL_REASON = "not a .sql file"
 
 
 def export_kind(export_format: str, table_level: bool) -> str:
@@ -173,10 +175,12 @@ def _expand(file: SqlFile, sources: list[Any], notes: list[Any]) -> None:
     except ArchiveError as exc:
         notes.append(LineageError(f"{name}: {exc}", ARCHIVE_ERROR, name))
         return
-    for member in expansion.members:
-        sources.append(decode_sql(member.content, f"{name}/{member.name}"))
+    for member_name, content in expansion.members:
+        sources.append(decode_sql(content, f"{name}/{member_name}"))
     for skipped in expansion.skipped:
-        notes.append(LineageError(f"{name}/{skipped.name}: {skipped.reason}", SKIPPED_FILE, name))
+        # a member that is merely not SQL is a note; an unsafe or encrypted one is a problem of the upload
+        kind = SKIPPED_FILE if skipped.reason == NOT_SQL_REASON else ARCHIVE_ERROR
+        notes.append(LineageError(f"{name}/{skipped.name}: {skipped.reason}", kind, name))
 
 
 def _status_message(result: Any, status: str) -> str | None:

@@ -86,7 +86,7 @@ class _Slot:
 class AnalysisPool:
     """``size`` analysis slots shared by jobs and synchronous requests; ``warm`` of them start at once."""
 
-    def __init__(self, size: int, *, warm: int = 1, startup_timeout: float = 60.0) -> None:
+    def __init__(self, size: int, *, warm: int = 0, startup_timeout: float = 60.0) -> None:
         self._slots = [_Slot(f"analysis-{index}") for index in range(size)]
         self._warm = warm
         self._startup_timeout = startup_timeout

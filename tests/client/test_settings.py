@@ -116,6 +116,21 @@ def test_login_wins_over_env():
     assert chosen.secret_key.source == "%sqlflow_login"
 
 
-def test_secret_without_user_id_is_a_configuration_error():
+def test_secret_without_user_id_is_a_configuration_problem():
+    chosen = resolve({}, {"SQLFLOW_SECRET_KEY": "k" * 20})
+    assert any("SQLFLOW_USER_ID" in str(p) for p in chosen.problems)
+    assert ("PROBLEM", str(chosen.problems[0]), "") in chosen.rows()
     with pytest.raises(ConfigurationError, match="SQLFLOW_USER_ID"):
-        resolve({}, {"SQLFLOW_SECRET_KEY": "k" * 20})
+        chosen.client_settings()
+
+
+def test_user_id_alone_is_a_problem_not_a_switch_to_the_cloud():
+    chosen = resolve({}, {"SQLFLOW_USER_ID": "me@example.com"})
+    assert chosen.uses_embedded_server
+    assert "no secret key, token or server URL" in str(chosen.problems[0])
+    assert not resolve({}, {"SQLFLOW_USER_ID": "me", "SQLFLOW_URL": "http://h:8165"}).problems
+
+
+def test_a_bad_url_from_the_environment_is_reported_with_its_source():
+    chosen = resolve({}, {"SQLFLOW_URL": "htps://x.example"})
+    assert "(from env SQLFLOW_URL)" in str(chosen.problems[0]) and "https://x.example" in str(chosen.problems[0])

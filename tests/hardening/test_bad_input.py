@@ -29,7 +29,7 @@ CASES = [
     ("vendor-without-value", "%%sqlflow_submit -d\nselect 1", ["--dbvendor", "expected one argument"]),
     ("short-job-id", "%%sqlflow_submit -j 12345\nselect 1", ["malformed jobId", "32 hex"]),
     ("non-hex-job-id", "%%sqlflow_submit -j zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\nselect 1", ["malformed jobId"]),
-    ("unexpanded-variable", "%%sqlflow_submit -j $no_such_variable\nselect 1", ["malformed jobId"]),
+    ("unexpanded-variable", "%%sqlflow_submit -j $no_such_variable\nselect 1", ["is not defined", "without --job-id"]),
     ("bad-cron-words", "%%sqlflow_submit --schedule 'every night'\nselect 1", ["cron", "'0 1 * * *'"]),
     ("bad-cron-six-fields", "%%sqlflow_submit --schedule '0 0 1 * * *'\nselect 1", ["five-field cron"]),
     ("bad-cron-range", "%%sqlflow_submit --schedule '61 * * * *'\nselect 1", ["five-field cron"]),
@@ -129,7 +129,7 @@ def test_a_100_mb_cell(submitted):
     with pytest.raises(Exception) as caught:
         submitted.ip.run_cell_magic("sqlflow_submit", "", body)
     assert type(caught.value).__name__ == "UsageError"
-    assert "over the limit of 64 MiB" in str(caught.value) and "max_cell_bytes" in str(caught.value)
+    assert "over the limit of 64.0 MiB" in str(caught.value) and "max_cell_bytes" in str(caught.value)
     assert submitted.ns["sqlflow_job_id"] == saved
 
 

@@ -179,3 +179,43 @@ def test_dry_run_on_the_embedded_default_starts_no_server(shell):
 
 def test_magic_returns_none(alice_shell):
     assert alice_shell.ip.run_cell_magic("sqlflow_submit", "", "select 1") is None
+
+
+def test_incremental_cells_get_distinct_file_names(alice_shell):
+    shell = alice_shell
+    for n in range(3):
+        assert shell.run(f"%%sqlflow_submit {'-j $sqlflow_job_id' if n else ''}\nselect {n}").success
+    assert shell.ns["sqlflow_job"].file_names == ("cell.sql", "cell-2.sql", "cell-3.sql")
+
+
+def test_dry_run_of_an_incremental_submit_shows_the_jobs_vendor(alice_shell):
+    shell = alice_shell
+    assert shell.run("%%sqlflow_submit -d spark\nselect 1").success
+    run = shell.run("%%sqlflow_submit --dry-run -j $sqlflow_job_id\nselect 2")
+    text = run.outputs[0]["text/plain"]
+    assert "dbvsparksql" in text and "cell-2.sql" in text and "incremental" in text
+
+
+def test_dry_run_on_the_onprem_user_shows_the_literal_token(shell):
+    text = shell.run("%%sqlflow_submit --dry-run\nselect 1").outputs[0]["text/plain"]
+    assert ["token", "token"] in [line.split() for line in text.splitlines()]
+
+
+def test_negative_timeouts_are_refused_by_config(shell, caplog):
+    shell.run("%config SQLFlowMagics.connect_timeout = -5")
+    assert shell.magics.connect_timeout is None and "must be positive" in caplog.text
+
+
+def test_password_prompt_without_a_keyboard_says_what_to_use(alice_shell, monkeypatch):
+    import getpass
+
+    from IPython.core.error import StdinNotImplementedError
+
+    def no_stdin(prompt=""):
+        raise StdinNotImplementedError("getpass was called, but this frontend does not support input requests.")
+
+    monkeypatch.setattr(getpass, "getpass", no_stdin)
+    run = alice_shell.run("%%sqlflow_submit --password-prompt\nselect 1")
+    assert not run.success and "use --password-env ENV_VAR" in run.stderr
+    run = alice_shell.run("%sqlflow_login alice@example.com")
+    assert not run.success and "SQLFLOW_SECRET_KEY" in run.stderr

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +71,38 @@ def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         client = Api(server.base_url)
         yield client
         client.client.close()
+
+
+FINAL = ("success", "partial_success", "fail")
+
+
+def wait_for_final(
+    api: Api, job_id: str, timeout: float = 20.0, *, user_id: str = ALICE, token: str | None = None
+) -> dict[str, Any]:
+    """Poll a job's summary until its status is final; return the summary (bounded wait)."""
+    token = token or api.token()
+    deadline = time.monotonic() + timeout
+    while True:
+        summary = api.call("displayUserJobSummary", user_id=user_id, token=token, jobId=job_id)["data"]
+        if summary["status"] in FINAL:
+            return summary
+        assert time.monotonic() < deadline, f"job {job_id} still {summary['status']} after {timeout} s"
+        time.sleep(0.05)
+
+
+@contextmanager
+def running_server(config: ServerConfig) -> Iterator[tuple[EmbeddedServer, Api]]:
+    """A server on ``config`` and an :class:`Api` bound to it, both closed afterwards."""
+    with EmbeddedServer(config) as server:
+        client = Api(server.base_url)
+        try:
+            yield server, client
+        finally:
+            client.client.close()
+
+
+@pytest.fixture
+def paused_api(server_config: ServerConfig) -> Iterator[Api]:
+    """An :class:`Api` on a server whose worker does not run: submitted jobs stay ``create``."""
+    with running_server(dataclasses.replace(server_config, run_worker=False)) as (_server, client):
+        yield client

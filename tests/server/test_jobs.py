@@ -31,7 +31,8 @@ SUMMARY_FIELDS = {
 }
 
 
-def test_job_summary_has_every_field(api: Api) -> None:
+def test_job_summary_has_every_field(paused_api: Api) -> None:
+    api = paused_api
     submitted = api.submit([("a.sql", b"select 1")], jobName="daily", defaultSchema="SALES")["data"]
     answer = api.call("displayUserJobSummary", jobId=submitted["jobId"])
     assert answer["code"] == 200
@@ -62,7 +63,8 @@ def test_jobs_of_other_users_are_invisible(api: Api) -> None:
     assert api.call("displayUserJobSummary", jobId=job_id)["code"] == 200
 
 
-def test_jobs_summary_lists_the_users_jobs(api: Api) -> None:
+def test_jobs_summary_lists_the_users_jobs(paused_api: Api) -> None:
+    api = paused_api
     first = api.submit([("a.sql", b"select 1")])["data"]["jobId"]
     second = api.submit([("b.sql", b"select 2")], path="/gspLive_backend/sqlflow/job/submitUserJob", jobName="b")
     answer = api.call("displayUserJobsSummary")

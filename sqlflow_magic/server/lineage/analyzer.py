@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -23,7 +24,7 @@ from sqlflow_magic.server.lineage.model import (
     Span,
 )
 from sqlflow_magic.server.lineage.parsing import LineIndex
-from sqlflow_magic.server.lineage.registry import Registry, placeholder
+from sqlflow_magic.server.lineage.registry import Registry, placeholder, placeholder_index
 from sqlflow_magic.server.lineage.tracer import ROWS_KEY as _ROWS_KEY
 from sqlflow_magic.server.lineage.tracer import ColumnTracer, LeafKey
 
@@ -167,8 +168,8 @@ class FlowAnalyzer:
         for number, options in enumerate(_ATTEMPTS):
             candidate = query.copy() if number < len(_ATTEMPTS) - 1 else query
             try:
-                if number == 1:
-                    _bind_single_source_columns(candidate)
+                if options.get("qualify_columns", True):
+                    _bind_single_source_columns(candidate, self._registry.known_columns)
                 qualified = qualify(
                     candidate, dialect=self._dialect, schema=schema, validate_qualify_columns=False,
                     identify=False, quote_identifiers=False, **options,
@@ -264,13 +265,21 @@ def _positioned_parts(node: exp.Expr) -> list[exp.Expr]:
     return list(itertools.islice(node.find_all(exp.Identifier), 64))
 
 
-def _bind_single_source_columns(query: exp.Expr) -> None:
-    """Qualify unqualified columns of single-source SELECTs, so sqlglot need not guess correlation."""
+def _bind_single_source_columns(query: exp.Expr, known_columns: Callable[[int], list[str] | None]) -> None:
+    """Qualify unqualified columns of single-source SELECTs, as SQL resolves them (innermost first).
+
+    Without this, sqlglot refuses any unqualified column of a subquery that could be correlated
+    when a table's columns are unknown (trap 7). A column the only table is known to lack is left
+    alone: it is a correlated reference.
+    """
     for scope in traverse_scope(query):
         select = scope.expression
         if not isinstance(select, exp.Select) or len(scope.selected_sources) != 1:
             continue
-        alias = next(iter(scope.selected_sources))
+        alias, (_, source) = next(iter(scope.selected_sources.items()))
+        known = None
+        if isinstance(source, exp.Table) and (index := placeholder_index(source.name)) is not None:
+            known = known_columns(index)
         # ``GROUP BY r`` may name the output ``region AS r``: leave such names to the tracer.
         renamed = {
             s.alias
@@ -280,5 +289,7 @@ def _bind_single_source_columns(query: exp.Expr) -> None:
         in_projection = {id(c) for s in select.selects for c in s.find_all(exp.Column)}
         for column in scope.columns:
             if column.table or (column.name in renamed and id(column) not in in_projection):
+                continue
+            if known is not None and column.name not in known:
                 continue
             column.set("table", exp.to_identifier(alias))

@@ -132,25 +132,28 @@ def to_graphml(result: LineageResult, table_level: bool = False) -> str:
         for key, value in data.items():
             ElementTree.SubElement(element, f"{{{_GRAPHML_NS}}}data", {"key": key}).text = value
 
-    edges: set[tuple[str, str, str, str]] = set()
+    edges: list[tuple[str, str, dict[str, str]]] = []
     for obj in view.objects:
+        if obj.type not in _DATA_OBJECT_TYPES:
+            continue
         add("node", {"id": f"t{obj.id}"}, {"label": obj.name, "kind": obj.type, "qualified": obj.qualified_name})
         if table_level:
             continue
         for column in obj.columns:
             label = f"{obj.name}.{column.name}"
             add("node", {"id": f"c{column.id}"}, {"label": label, "kind": "column", "parent": obj.qualified_name})
-            add("edge", {"source": f"t{obj.id}", "target": f"c{column.id}"}, {"edgekind": "contains"})
+            edges.append((f"t{obj.id}", f"c{column.id}", {"edgekind": "contains"}))
+    seen: set[tuple[str, str, str, str]] = set()
+    prefix = "t" if table_level else "c"
     for rel in view.relationships:
-        prefix = "t" if table_level else "c"
-        target = f"{prefix}{rel.target.parent_id if table_level else rel.target.id}"
+        target = prefix + (rel.target.parent_id if table_level else rel.target.id)
         for source_ref in rel.sources:
-            source = f"{prefix}{source_ref.parent_id if table_level else source_ref.id}"
-            edge = (source, target, rel.type, rel.effect_type)
-            if edge not in edges:
-                edges.add(edge)
-                data = {"relation": rel.type, "effect": rel.effect_type, "edgekind": "lineage"}
-                add("edge", {"source": source, "target": target}, data)
+            source = prefix + (source_ref.parent_id if table_level else source_ref.id)
+            if (source, target, rel.type, rel.effect_type) not in seen:
+                seen.add((source, target, rel.type, rel.effect_type))
+                edges.append((source, target, {"relation": rel.type, "effect": rel.effect_type, "edgekind": "lineage"}))
+    for number, (source, target, data) in enumerate(edges, start=1):
+        add("edge", {"id": f"e{number}", "source": source, "target": target}, data)
     ElementTree.indent(root)
     return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 

@@ -10,6 +10,8 @@ often have no semicolons) and otherwise reported with its position.
 from __future__ import annotations
 
 import bisect
+import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -25,9 +27,27 @@ from sqlflow_magic.server.lineage.procedural import (
     block_depth_change,
     is_statement_start,
     split_procedural_prefix,
+    starts_line_statement,
 )
 
 PIECE_CHARS = 64 * 1024
+
+
+class _CommandFallbackFilter(logging.Filter):
+    """sqlglot logs each Command fallback as a warning; :func:`analyze` reports them all in its result."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Falling back to parsing as a 'Command'" not in record.getMessage()
+
+
+_SQLGLOT_LOGGER = logging.getLogger("sqlglot")
+if not any(isinstance(f, _CommandFallbackFilter) for f in _SQLGLOT_LOGGER.filters):
+    _SQLGLOT_LOGGER.addFilter(_CommandFallbackFilter())
+_NEXT_STATEMENT = re.compile(
+    r"\n[ \t]*((?:INSERT|UPDATE|DELETE|MERGE|SELECT|WITH|CREATE|ALTER|DROP|TRUNCATE|EXEC|EXECUTE|DECLARE"
+    r"|SET|IF|BEGIN|PRINT|USE|RAISERROR|RETURN|GRANT)\b)",
+    re.IGNORECASE,
+)
 _SPLIT_TRIES = 3
 
 
@@ -194,29 +214,71 @@ class ScriptParser:
     def _parse_single(
         self, tokens: list[Token], piece: str, base: int, *, in_block: bool
     ) -> Iterator[Statement | Failure]:
-        tokens, note = self._rewrite(tokens, piece)
-        start = 0
-        while start < len(tokens):
-            self._deadline.check()
-            part = tokens[start:]
-            try:
-                expressions = self._parse_tokens(part, piece)
-            except Exception as exc:
-                error_index = _error_index(exc, part)
-                split = self._split_before(part, error_index, piece)
-                if split is not None:
-                    length, expressions = split
-                    yield from _statements(expressions, part[:length], base, in_block, note)
-                    start += length
+        pending = [tokens]
+        while pending:
+            tokens, note = self._rewrite(pending.pop(), piece)
+            start = 0
+            while start < len(tokens):
+                self._deadline.check()
+                part = tokens[start:]
+                try:
+                    expressions = self._parse_tokens(part, piece)
+                except Exception as exc:
+                    error_index = _error_index(exc, part)
+                    split = self._split_before(part, error_index, piece)
+                    if split is not None:
+                        length, expressions = split
+                        yield from _statements(expressions, part[:length], base, in_block, note)
+                        start += length
+                        continue
+                    yield _failure(exc, part, error_index, base)
+                    following = [k for k in _statement_starts(part) if k > error_index]
+                    if not following:
+                        break
+                    start += following[0]
                     continue
-                yield _failure(exc, part, error_index, base)
-                following = [k for k in _statement_starts(part) if k > error_index]
-                if not following:
-                    return
-                start += following[0]
-                continue
-            yield from _statements(expressions, part, base, in_block, note)
-            return
+                command_split = self._split_command(part, expressions, piece)
+                if command_split is not None:
+                    part, tail = command_split
+                    pending.append(tail)
+                    expressions = [exp.Command(this=part[0].text.upper())]
+                yield from _statements(expressions, part, base, in_block, note)
+                break
+
+    def _split_command(
+        self, part: list[Token], expressions: list[exp.Expr], piece: str
+    ) -> tuple[list[Token], list[Token]] | None:
+        """A command (``PRINT 'x'``) swallows the rest of its chunk; without semicolons that may be
+        more statements (T-SQL): split before the first line that starts a statement."""
+        if len(expressions) != 1 or not isinstance(expressions[0], exp.Command) or len(part) < 2:
+            return None
+        if len(part) > 2:  # the command kept its tokens: split before a statement word starting a line
+            for index in range(1, len(part)):
+                if starts_line_statement(part, index):
+                    return part[:index], part[index:]
+            return None
+        first, rest = part
+        if rest.token_type != TokenType.STRING or "\n" not in rest.text:
+            return None
+        rest_start = piece.find(rest.text, first.end + 1)
+        match = _NEXT_STATEMENT.search(rest.text)
+        if rest_start == -1 or match is None:
+            return None
+        split, end = rest_start + match.start(1), rest_start + len(rest.text)
+        head = self._tokenize_at(piece[first.start : split], first.start)
+        tail = self._tokenize_at(piece[split:end], split)
+        return (head, tail) if head and tail else None
+
+    def _tokenize_at(self, text: str, offset: int) -> list[Token]:
+        """Tokens of ``text``, which sits at ``offset`` in the piece (token lines are not adjusted)."""
+        try:
+            tokens = self._tokenizer.tokenize(text)
+        except TokenError:
+            return []
+        for token in tokens:
+            token.start += offset
+            token.end += offset
+        return tokens
 
     def _split_before(self, part: list[Token], error_index: int, piece: str) -> tuple[int, list] | None:
         candidates = [k for k in _statement_starts(part) if 0 < k <= error_index]
@@ -244,14 +306,9 @@ class ScriptParser:
             if rest_start == -1:
                 return tokens, None
             text = "INSERT " + piece[first.end + 1 : rest_start + len(rest.text)]  # same length as REPLACE
-            try:
-                tokens = self._tokenizer.tokenize(text)
-            except TokenError:
+            tokens = self._tokenize_at(text, first.start)
+            if not tokens:
                 return [first, rest], None
-            for token in tokens:
-                token.start += first.start
-                token.end += first.start
-                token.line += first.line - 1
         elif rest.text.upper() == "INTO":
             insert = Token(TokenType.INSERT, "INSERT", first.line, first.col, first.start, first.end)
             tokens = [insert, *tokens[1:]]

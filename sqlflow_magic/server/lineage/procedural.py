@@ -27,6 +27,8 @@ _CONTINUATIONS = frozenset(
 #: These start words are function calls or table hints when an opening parenthesis follows.
 _FUNCTION_LIKE = frozenset({"IF", "REPLACE", "WITH", "TRUNCATE", "LEFT", "RIGHT"})
 _DML_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "WITH", "TRUNCATE", "REPLACE", "CREATE"})
+#: In a procedural block, a statement may follow these words directly (``IF x THEN DELETE ...``).
+_BLOCK_LEADS = frozenset({"BEGIN", "THEN", "ELSE", "LOOP"})
 _ROUTINE_WORDS = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER", "PACKAGE", "TYPE", "PROC"})
 
 
@@ -88,6 +90,27 @@ def is_statement_start(tokens: list[Token], index: int) -> bool:
     return not (word in _FUNCTION_LIKE and following is not None and following.token_type == TokenType.L_PAREN)
 
 
+#: Word pairs where a statement word continues the previous clause even at the start of a line.
+_CLAUSE_PAIRS = frozenset(
+    {("ON", "DELETE"), ("ON", "UPDATE"), ("FOR", "UPDATE"), ("THEN", "UPDATE"), ("THEN", "DELETE"), ("THEN", "INSERT")}
+)
+_SET_OPERATORS = frozenset({"UNION", "ALL", "EXCEPT", "INTERSECT", "MINUS", "DISTINCT", "AS", "(", ","})
+
+
+def starts_line_statement(tokens: list[Token], index: int) -> bool:
+    """Whether ``tokens[index]`` is a statement word at the start of a line (after an unparsed command)."""
+    if index == 0 or tokens[index - 1].line >= tokens[index].line or _word(tokens[index]) not in _START_WORDS:
+        return False
+    previous = _word(tokens[index - 1])
+    return (previous, _word(tokens[index])) not in _CLAUSE_PAIRS and previous not in _SET_OPERATORS
+
+
+def _starts_block_statement(chunk: list[Token], index: int) -> bool:
+    if index == 0 or _word(chunk[index - 1]) in _BLOCK_LEADS:
+        return True
+    return is_statement_start(chunk, index)
+
+
 def split_procedural_prefix(chunk: list[Token]) -> tuple[list[Token], list[Token]]:
     """Split a chunk of a procedural block into its procedural prefix and the SQL statement after it.
 
@@ -100,7 +123,7 @@ def split_procedural_prefix(chunk: list[Token]) -> tuple[list[Token], list[Token
             depth += 1
         elif token.token_type == TokenType.R_PAREN:
             depth = max(0, depth - 1)
-        elif depth == 0 and _word(token) in _DML_WORDS and (index == 0 or is_statement_start(chunk, index)):
+        elif depth == 0 and _word(token) in _DML_WORDS and _starts_block_statement(chunk, index):
             if _word(token) == "CREATE" and any(_word(t) in _ROUTINE_WORDS for t in chunk[index + 1 : index + 6]):
                 continue
             return chunk[:index], chunk[index:]

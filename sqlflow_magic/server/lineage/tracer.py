@@ -64,6 +64,7 @@ class ColumnTracer:
         self._active: set[tuple[int, int | str]] = set()
         self._names: dict[int, dict[str, exp.Expr]] = {}
         self._subqueries: dict[int, dict[int, Scope]] = {}
+        self._table_columns: dict[int, list[str] | bool | None] = {}
         #: Columns that could not be placed in any table, and columns linked to the first candidate table.
         self.orphans: dict[str, exp.Expr] = {}
         self.ambiguous: dict[str, exp.Expr] = {}
@@ -256,8 +257,11 @@ class ColumnTracer:
 
     def _may_have(self, source: exp.Table | Scope, name: str) -> bool:
         if isinstance(source, exp.Table):
-            index = placeholder_index(source.name)
-            known = self._known_columns(index) if index is not None else None
+            known = self._table_columns.get(id(source), False)
+            if known is False:
+                index = placeholder_index(source.name)
+                known = self._known_columns(index) if index is not None else None
+                self._table_columns[id(source)] = known
             return known is None or name in known
         expression = source.expression
         if isinstance(expression, exp.UDTF):
