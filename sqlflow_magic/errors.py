@@ -51,6 +51,12 @@ class RequestTimeoutError(TransportError):
     default_hint = "Try again, or raise SQLFlowMagics.read_timeout"
 
 
+class ConnectionBrokenError(TransportError):
+    """The connection broke before the answer was complete (a reset, a proxy hanging up)."""
+
+    default_hint = "Try again; if it keeps happening, check the network path to the server (proxies, VPN)"
+
+
 class SubmitOutcomeUnknownError(TransportError):
     """A submit was sent but its answer was lost: the job may or may not exist. Never re-sent silently."""
 

@@ -115,8 +115,10 @@ class Sender:
     def _lost_answer(self, call: Call, what: str) -> errors.TransportError:
         if call.creates_job:
             return errors.SubmitOutcomeUnknownError(f"the submit to {self._where()} {what}")
-        return errors.RequestTimeoutError(f"{call.path.rsplit('/', 1)[-1]} at {self._where()} {what}",
-                                          hint="Try again; if it persists raise SQLFlowMagics.read_timeout")
+        message = f"{call.path.rsplit('/', 1)[-1]} at {self._where()} {what}"
+        if "timed out" in what:
+            return errors.RequestTimeoutError(message)
+        return errors.ConnectionBrokenError(message)
 
 
 def display_url(url: str) -> str:

@@ -54,7 +54,9 @@ def test_go_batches_are_split_with_line_offsets() -> None:
 
 
 def test_tsql_script_without_semicolons() -> None:
-    sql = "SET NOCOUNT ON\nINSERT INTO dbo.a SELECT x FROM dbo.b\nUPDATE dbo.c SET y = 1\nDELETE FROM dbo.d WHERE z = 0\n"
+    sql = (
+        "SET NOCOUNT ON\nINSERT INTO dbo.a SELECT x FROM dbo.b\nUPDATE dbo.c SET y = 1\nDELETE FROM dbo.d WHERE z = 0\n"
+    )
     result = _run(sql)
     assert _targets(result) == ["dbo.a", "dbo.c", "dbo.d"]
     assert result.status == "success"

@@ -29,7 +29,11 @@ EFFECT_TYPES = [
 _COORDINATE = {
     "type": "object",
     "required": ["x", "y", "hashCode"],
-    "properties": {"x": {"type": "integer", "minimum": 1}, "y": {"type": "integer", "minimum": 1}, "hashCode": {"const": "0"}},
+    "properties": {
+        "x": {"type": "integer", "minimum": 1},
+        "y": {"type": "integer", "minimum": 1},
+        "hashCode": {"const": "0"},
+    },
     "additionalProperties": False,
 }
 _COORDINATES = {"type": "array", "items": _COORDINATE}
@@ -149,7 +153,7 @@ SELECT o.CustomerId, SUM(o.Amount) FROM sales.Orders o WHERE o.Status = 'PAID' G
 CREATE VIEW rpt.BigCustomers AS SELECT CustomerId FROM rpt.CustomerTotals WHERE Total > 1000;
 SELECT * FROM sales.Orders;
 DELETE FROM sales.Orders WHERE Status = 'VOID';
-SELECT FROM broken;
+SELECT FROM WHERE;
 """
 
 
@@ -189,7 +193,7 @@ def test_json_content(result: LineageResult) -> None:
     assert tables["BigCustomers"]["type"] == "view"
     assert tables["RS-1"]["type"] == "select_list"
     assert [c["name"] for c in tables["RS-1"]["columns"]] == ["OrderId", "CustomerId", "Amount", "Status"]
-    assert data["summary"]["view"] == 1 and data["summary"]["process"] == 4
+    assert data["summary"]["view"] == 1 and data["summary"]["process"] == 5
     assert data["summary"]["database"] == 1 and data["summary"]["schema"] == 2
     assert [e["errorType"] for e in data["sqlflow"]["errors"]] == ["SyntaxError"]
     effects = {rel["effectType"] for rel in data["sqlflow"]["relationships"]}
@@ -216,7 +220,10 @@ def test_generation_response(result: LineageResult) -> None:
     answer = generation_response(result)
     assert answer["code"] == 203 and "Syntax error" in answer["error"]
     jsonschema.validate(
-        {"dbvendor": answer["data"]["dbvendor"], **{k: answer["data"][k] for k in ("dbobjs", "relationships", "errors")}},
+        {
+            "dbvendor": answer["data"]["dbvendor"],
+            **{k: answer["data"][k] for k in ("dbobjs", "relationships", "errors")},
+        },
         _SQLFLOW,
     )
     clean = generation_response(analyze([SqlSource("q.sql", "SELECT a FROM t")], "dbvoracle"))
@@ -231,7 +238,9 @@ def test_csv_export(result: LineageResult, delimiter: str) -> None:
     rows = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
     assert rows and all(len(row) == 10 for row in rows)
     totals = [r for r in rows if r["target_table"] == "CustomerTotals" and r["target_column"] == "Total"]
-    assert {(r["source_db"], r["source_schema"], r["source_table"], r["source_column"], r["relation_type"]) for r in totals} == {
+    assert {
+        (r["source_db"], r["source_schema"], r["source_table"], r["source_column"], r["relation_type"]) for r in totals
+    } == {
         ("dw", "sales", "Orders", "Amount", "fdd"),
         ("dw", "sales", "Orders", "Status", "fdr"),
         ("dw", "sales", "Orders", "CustomerId", "fdr"),
@@ -244,7 +253,10 @@ def test_csv_export(result: LineageResult, delimiter: str) -> None:
 def test_csv_table_level_and_default_names() -> None:
     result = analyze([SqlSource("q.sql", "INSERT INTO t SELECT a FROM s WHERE b > 0")], "dbvpostgresql")
     rows = list(csv.reader(io.StringIO(to_csv(result, table_level=True))))
-    assert rows == [CSV_HEADER.split(","), ["DEFAULT", "DEFAULT", "s", "TABLE", "DEFAULT", "DEFAULT", "t", "TABLE", "fdd", "insert"]]
+    assert rows == [
+        CSV_HEADER.split(","),
+        ["DEFAULT", "DEFAULT", "s", "TABLE", "DEFAULT", "DEFAULT", "t", "TABLE", "fdd", "insert"],
+    ]
     with pytest.raises(ValueError, match="single character"):
         to_csv(result, delimiter="::")
 

@@ -57,3 +57,38 @@ def test_serve_reports_a_bad_users_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "JSON object" in result.stderr
+
+
+def test_serve_analyses_jobs_and_stops_quickly(tmp_path: Path) -> None:
+    users_file = tmp_path / "users.json"
+    users_file.write_text(json.dumps({ALICE: ALICE_SECRET}))
+    port = free_port()
+    command = [sys.executable, "-m", "sqlflow_magic.cli", "serve", "--port", str(port)]
+    command += ["--db", str(tmp_path / "cli.sqlite3"), "--users-file", str(users_file)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/gspLive_backend"
+        assert process.stdout is not None and process.stdout.readline().strip().endswith(url)
+        with httpx.Client(base_url=url, timeout=10) as client:
+            token = client.post("/user/generateToken", data={"userId": ALICE, "secretKey": ALICE_SECRET}).json()
+            fields = {"userId": ALICE, "token": token["token"], "dbvendor": "dbvoracle"}
+            sql = ("a.sql", b"insert into t2 (a) select x from t1;")
+            submitted = client.post("/sqlflow/job/submitPersistJob", data=fields, files=[("sqlfiles", sql)]).json()
+            fields["jobId"] = submitted["data"]["jobId"]
+            deadline = time.monotonic() + 20
+            while True:
+                status = client.post("/sqlflow/job/displayUserJobSummary", data=fields).json()["data"]["status"]
+                if status not in ("create", "process"):
+                    break
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            assert status == "success"
+            assert "t1,x" in client.post("/sqlflow/job/exportFullLineageAsCsv", data=fields).text
+        started = time.monotonic()
+        process.terminate()
+        process.communicate(timeout=10)
+        assert time.monotonic() - started < 5
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

@@ -23,8 +23,8 @@ from sqlflow_magic.server.lineage.model import (
     Relationship,
     Span,
 )
-from sqlflow_magic.server.lineage.parsing import LineIndex
 from sqlflow_magic.server.lineage.registry import Registry, placeholder, placeholder_index
+from sqlflow_magic.server.lineage.scanning import LineIndex
 from sqlflow_magic.server.lineage.tracer import ROWS_KEY as _ROWS_KEY
 from sqlflow_magic.server.lineage.tracer import ColumnTracer, LeafKey
 

@@ -12,8 +12,9 @@ from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
 from sqlflow_magic.server.lineage.dialects import DialectChoice, choose_dialect
 from sqlflow_magic.server.lineage.flows import flows_for, nested_statements
 from sqlflow_magic.server.lineage.model import LineageError, LineageResult, Span, SqlSource
-from sqlflow_magic.server.lineage.parsing import Failure, LineIndex, ScriptParser, Statement
+from sqlflow_magic.server.lineage.parsing import ScriptParser, Statement
 from sqlflow_magic.server.lineage.registry import Registry
+from sqlflow_magic.server.lineage.scanning import Failure, LineIndex
 
 #: Commands (statements sqlglot could not parse) that move no data: reported only as hints.
 _NO_LINEAGE_COMMANDS = frozenset(

@@ -1,7 +1,6 @@
 """Split a SQL script into statements and parse each one on its own, so one bad statement costs only itself.
 
-The script is cut into batches (T-SQL ``GO`` lines, SQL*Plus ``/`` lines), each batch is tokenized in
-pieces of about :data:`PIECE_CHARS` that end at a semicolon (bounded memory, deadline checks), the
+The script is cut into tokenized pieces by :mod:`~sqlflow_magic.server.lineage.scanning`, the
 tokens are split at semicolons, ``BEGIN ... END`` blocks are kept together, and every statement is
 parsed separately. A statement that fails is retried split before statement keywords (T-SQL scripts
 often have no semicolons) and otherwise reported with its position.
@@ -9,7 +8,6 @@ often have no semicolons) and otherwise reported with its position.
 
 from __future__ import annotations
 
-import bisect
 import logging
 import re
 from collections.abc import Iterator
@@ -17,20 +15,18 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError, TokenError
+from sqlglot.errors import ParseError
 from sqlglot.tokens import Token, TokenType
 
 from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.dialects import DialectChoice
-from sqlflow_magic.server.lineage.model import Span
 from sqlflow_magic.server.lineage.procedural import (
     block_depth_change,
     is_statement_start,
     split_procedural_prefix,
     starts_line_statement,
 )
-
-PIECE_CHARS = 64 * 1024
+from sqlflow_magic.server.lineage.scanning import Failure, Scanner
 
 
 class _CommandFallbackFilter(logging.Filter):
@@ -51,27 +47,6 @@ _NEXT_STATEMENT = re.compile(
 _SPLIT_TRIES = 3
 
 
-class LineIndex:
-    """Converts character offsets of one text into 1-based line/column positions."""
-
-    def __init__(self, text: str) -> None:
-        self._starts = [0]
-        position = text.find("\n")
-        while position != -1:
-            self._starts.append(position + 1)
-            position = text.find("\n", position + 1)
-
-    def point(self, offset: int) -> tuple[int, int]:
-        """``(line, column)`` of ``offset``."""
-        line = bisect.bisect_right(self._starts, offset) - 1
-        return line + 1, offset - self._starts[line] + 1
-
-    def span(self, start: int, end: int) -> Span:
-        """The span from ``start`` to the exclusive ``end`` offset."""
-        (start_line, start_column), (end_line, end_column) = self.point(start), self.point(end)
-        return Span(start_line, start_column, end_line, end_column)
-
-
 @dataclass(frozen=True)
 class Statement:
     """A parsed statement; node positions (``meta``) are relative to ``base`` in the file text."""
@@ -84,107 +59,26 @@ class Statement:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class Failure:
-    """A statement (or text) that could not be parsed, at absolute offsets ``start``..``end``."""
-
-    message: str
-    error_type: str
-    start: int
-    end: int
-
-
 class ScriptParser:
     """Parses the scripts of one dialect; see the module docstring for the strategy."""
 
     def __init__(self, choice: DialectChoice, deadline: Deadline) -> None:
         self._choice = choice
         self._dialect = Dialect.get_or_raise(choice.dialect)
-        self._tokenizer = self._dialect.tokenizer()
         self._parser = self._dialect.parser()
         self._deadline = deadline
+        self._scanner = Scanner(self._dialect.tokenizer(), choice.batch_separator, deadline)
 
     def parse(self, text: str) -> Iterator[Statement | Failure]:
         """Statements and failures of ``text``, in order of appearance."""
-        for start, end in self._batches(text):
-            for item in self._pieces(text, start, end):
-                if isinstance(item, Failure):
-                    yield item
-                    continue
-                base, piece, tokens = item
-                for group in _group_blocks(_split_chunks(tokens), self._choice.dialect != "tsql"):
-                    self._deadline.check()
-                    yield from self._parse_group(group, piece, base)
-
-    def _batches(self, text: str) -> list[tuple[int, int]]:
-        separator = self._choice.batch_separator
-        if separator is None:
-            return [(0, len(text))]
-        batches, start = [], 0
-        for match in separator.finditer(text):
-            batches.append((start, match.start()))
-            start = match.end()
-        batches.append((start, len(text)))
-        return [(s, e) for s, e in batches if text[s:e].strip()]
-
-    def _pieces(self, text: str, start: int, end: int) -> Iterator[tuple[int, str, list[Token]] | Failure]:
-        position = start
-        while position < end:
-            self._deadline.check()
-            size = PIECE_CHARS
-            while True:
-                cut = end if position + size >= end else text.find("\n", position + size, end)
-                cut = end if cut == -1 else cut if cut == end else cut + 1
-                piece = text[position:cut]
-                try:
-                    tokens = self._tokenizer.tokenize(piece)
-                except TokenError as exc:
-                    if cut < end:
-                        size *= 2
-                        continue
-                    yield from self._salvage(text, position, end, exc)
-                    return
-                if cut < end:
-                    last = _last_semicolon(tokens)
-                    if last is None:
-                        size *= 2
-                        continue
-                    tokens = tokens[: last + 1]
-                    yield position, piece, tokens
-                    position += tokens[-1].end + 1
-                else:
-                    yield position, piece, tokens
-                    position = end
-                break
-
-    def _salvage(
-        self, text: str, start: int, end: int, error: TokenError
-    ) -> Iterator[tuple[int, str, list[Token]] | Failure]:
-        """Tokenize the longest prefix (ending at a semicolon) before an unterminated string or comment."""
-        lines = [start]
-        newline = text.find("\n", start, end)
-        while newline != -1:
-            lines.append(newline + 1)
-            newline = text.find("\n", newline + 1, end)
-        low, high, good = 0, len(lines) - 1, None
-        while low <= high:
-            middle = (low + high) // 2
-            try:
-                tokens = self._tokenizer.tokenize(text[start : lines[middle]])
-                good, low = (middle, tokens), middle + 1
-            except TokenError:
-                high = middle - 1
-        failed_at = start
-        if good is not None:
-            tokens = good[1]
-            last = _last_semicolon(tokens)
-            if last is not None:
-                yield start, text[start : lines[good[0]]], tokens[: last + 1]
-                failed_at = start + tokens[last].end + 1
-        while failed_at < end and text[failed_at].isspace():
-            failed_at += 1
-        message = f"Syntax error: cannot tokenize the text from here ({error}); unterminated string or comment?"
-        yield Failure(message, "SyntaxError", failed_at, min(end, failed_at + 1))
+        headers = self._choice.dialect != "tsql"
+        for item in self._scanner.scan(text):
+            if isinstance(item, Failure):
+                yield item
+                continue
+            for group in _group_blocks(_split_chunks(item.tokens), headers):
+                self._deadline.check()
+                yield from self._parse_group(group, item.text, item.base)
 
     def _parse_group(self, group: list[list[Token]], piece: str, base: int) -> Iterator[Statement | Failure]:
         if len(group) == 1:
@@ -265,20 +159,9 @@ class ScriptParser:
         if rest_start == -1 or match is None:
             return None
         split, end = rest_start + match.start(1), rest_start + len(rest.text)
-        head = self._tokenize_at(piece[first.start : split], first.start)
-        tail = self._tokenize_at(piece[split:end], split)
+        head = self._scanner.tokenize_at(piece[first.start : split], first.start)
+        tail = self._scanner.tokenize_at(piece[split:end], split)
         return (head, tail) if head and tail else None
-
-    def _tokenize_at(self, text: str, offset: int) -> list[Token]:
-        """Tokens of ``text``, which sits at ``offset`` in the piece (token lines are not adjusted)."""
-        try:
-            tokens = self._tokenizer.tokenize(text)
-        except TokenError:
-            return []
-        for token in tokens:
-            token.start += offset
-            token.end += offset
-        return tokens
 
     def _split_before(self, part: list[Token], error_index: int, piece: str) -> tuple[int, list] | None:
         candidates = [k for k in _statement_starts(part) if 0 < k <= error_index]
@@ -306,7 +189,7 @@ class ScriptParser:
             if rest_start == -1:
                 return tokens, None
             text = "INSERT " + piece[first.end + 1 : rest_start + len(rest.text)]  # same length as REPLACE
-            tokens = self._tokenize_at(text, first.start)
+            tokens = self._scanner.tokenize_at(text, first.start)
             if not tokens:
                 return [first, rest], None
         elif rest.text.upper() == "INTO":
@@ -315,13 +198,6 @@ class ScriptParser:
         else:
             return tokens, None
         return tokens, "REPLACE INTO analysed as INSERT INTO"
-
-
-def _last_semicolon(tokens: list[Token]) -> int | None:
-    for index in range(len(tokens) - 1, -1, -1):
-        if tokens[index].token_type == TokenType.SEMICOLON:
-            return index
-    return None
 
 
 def _split_chunks(tokens: list[Token]) -> list[list[Token]]:

@@ -227,9 +227,7 @@ class ColumnTracer:
             return
         self._from_source(source, name, column, trace, rows)
 
-    def _from_source(
-        self, source: exp.Table | Scope, name: str, node: exp.Expr, trace: Trace, rows: bool
-    ) -> None:
+    def _from_source(self, source: exp.Table | Scope, name: str, node: exp.Expr, trace: Trace, rows: bool) -> None:
         if isinstance(source, exp.Table):
             index = placeholder_index(source.name)
             if index is None:

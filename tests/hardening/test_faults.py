@@ -1,0 +1,201 @@
+"""Faults, kind by kind: each is survived with a clear one-line message, and nothing is lost.
+
+Real servers throughout: the local SQLFlow server (stopped, restarted, short-lived tokens) and a
+scripted loopback server (tests/hardening/fault_server.py) for errors, silence and resets. A mock
+transport is used only for DNS failure and connect timeouts, which loopback cannot produce.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+
+from sqlflow_magic.client import SQLFlowClient
+from sqlflow_magic.models import SubmitRequest, UploadFile
+from sqlflow_magic.server import EmbeddedServer, ServerConfig
+from sqlflow_magic.session import Connections
+from sqlflow_magic.settings import ClientSettings
+from tests.client.recording import RecordingTransport
+from tests.conftest import ALICE, ALICE_SECRET
+from tests.hardening.fault_server import JOB, Answer, fault_server
+
+SUBMIT = "%%sqlflow_submit -d mssql\nselect 1"
+
+
+def one_line(run) -> str:
+    text = (run.stdout + run.stderr).strip()
+    assert not run.success and len(text.splitlines()) == 1, text
+    return text
+
+
+def saved(shell):
+    return shell.ns.get("sqlflow_job_id"), shell.ns.get("sqlflow_job")
+
+
+@pytest.fixture
+def submitted(alice_shell):
+    assert alice_shell.run("%%sqlflow_submit -d mssql -n keep\nselect a from t").success
+    return alice_shell
+
+
+def point_at(shell, url, retries=3):
+    shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = {url!r}")
+    shell.ip.run_line_magic("config", f"SQLFlowMagics.max_retries = {retries}")
+
+
+# 1 ------------------------------------------------------------------------------------------------
+def test_server_down_from_the_start(shell):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    point_at(shell, f"http://127.0.0.1:{port}", retries=1)
+    assert "ServerUnreachableError: cannot connect" in one_line(shell.run(SUBMIT))
+    assert saved(shell) == (None, None)
+
+
+# 2 ------------------------------------------------------------------------------------------------
+def test_connection_refused_mid_session_then_back(submitted, server_config):
+    job_id, job = saved(submitted)
+    submitted.server.stop()
+    submitted.ip.run_line_magic("config", "SQLFlowMagics.max_retries = 1")
+    assert "ServerUnreachableError" in one_line(submitted.run("%sqlflow_status"))
+    assert "ServerUnreachableError" in one_line(submitted.run("%%sqlflow_submit -j $sqlflow_job_id\nselect 2"))
+    assert saved(submitted) == (job_id, job)
+    restarted = EmbeddedServer(server_config).start()
+    try:
+        point_at(submitted, restarted.url)
+        assert submitted.run("%%sqlflow_submit -j $sqlflow_job_id\nselect 2").success
+        assert submitted.ns["sqlflow_job"].job_id == job_id
+    finally:
+        restarted.stop()
+
+
+# 3 ------------------------------------------------------------------------------------------------
+def test_dns_failure(shell):
+    def no_such_host(request):
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+    point_at(shell, "http://sqlflow.no-such-domain.example")
+    shell.magics.connections = Connections(transport=httpx.MockTransport(no_such_host))
+    assert "cannot resolve the host name 'sqlflow.no-such-domain.example'" in one_line(shell.run(SUBMIT))
+
+
+# 4 ------------------------------------------------------------------------------------------------
+def test_connect_timeout(shell):
+    def timeout(request):
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    point_at(shell, "http://sqlflow.example", retries=1)
+    shell.magics.connections = Connections(transport=httpx.MockTransport(timeout))
+    assert "connecting to http://sqlflow.example" in one_line(shell.run(SUBMIT))
+
+
+# 5 ------------------------------------------------------------------------------------------------
+def test_read_timeout_on_a_status_call_and_on_a_submit(submitted):
+    with fault_server(lambda path, n: Answer(silent=True)) as server:
+        point_at(submitted, server.url)
+        submitted.ip.run_line_magic("config", "SQLFlowMagics.read_timeout = 0.5")
+        assert "RequestTimeoutError" in one_line(submitted.run("%sqlflow_status"))
+        before = saved(submitted)
+        text = one_line(submitted.run(SUBMIT))
+        assert "SubmitOutcomeUnknownError" in text and "%sqlflow_jobs" in text
+        assert server.requests.count("submitPersistJob") == 1, "a submit that may have landed is never re-sent"
+        assert saved(submitted) == before
+
+
+# 6, 7 ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("status", "name"), [(500, "ServerError"), (502, "BadResponseError")])
+def test_500_and_502(submitted, status, name):
+    body = {"code": 500, "error": "internal error"} if status == 500 else b"<html>Bad Gateway</html>"
+    headers = {} if status == 500 else {"content-type": "text/html"}
+    with fault_server(lambda path, n: Answer(status, body, headers)) as server:
+        point_at(submitted, server.url)
+        before = saved(submitted)
+        assert name in one_line(submitted.run(SUBMIT))
+        assert server.requests.count("submitPersistJob") == 1
+        assert saved(submitted) == before
+
+
+# 8 ------------------------------------------------------------------------------------------------
+def test_503_with_retry_after_is_retried(shell):
+    def busy_twice(path, n):
+        if n <= 2:
+            return Answer(503, b"busy", {"Retry-After": "1", "content-type": "text/plain"})
+        return Answer(200, {"code": 200, "data": {**JOB, "status": "create"}})
+
+    with fault_server(busy_twice) as server:
+        point_at(shell, server.url)
+        started = time.monotonic()
+        assert shell.run(SUBMIT).success
+        assert server.requests.count("submitPersistJob") == 3 and time.monotonic() - started >= 2
+
+
+# 9 ------------------------------------------------------------------------------------------------
+def test_html_error_page_instead_of_json(shell):
+    page = b"<!DOCTYPE html><html><body><h1>Sign in to the corporate proxy</h1></body></html>"
+    with fault_server(lambda path, n: Answer(200, page, {"content-type": "text/html"})) as server:
+        point_at(shell, server.url)
+        text = one_line(shell.run(SUBMIT))
+        assert "HTML page" in text and "/gspLive_backend" in text
+
+
+# 10 -----------------------------------------------------------------------------------------------
+def test_json_error_code_with_http_200(shell):
+    with fault_server(lambda path, n: Answer(200, {"code": 413, "error": "licence expired"})) as server:
+        point_at(shell, server.url)
+        text = one_line(shell.run(SUBMIT))
+        assert text.startswith("LicenseError:") and "licence expired" in text and "administrator" in text
+
+
+# 11 -----------------------------------------------------------------------------------------------
+def test_token_expires_between_calls(tmp_path):
+    config = ServerConfig(db_path=tmp_path / "jobs.sqlite3", users={ALICE: ALICE_SECRET}, token_ttl_seconds=1)
+    with EmbeddedServer(config).start() as server:
+        wire = RecordingTransport()
+        client = SQLFlowClient(ClientSettings(server.url, user_id=ALICE, secret_key=ALICE_SECRET), transport=wire)
+        job = client.submit_persist_job(SubmitRequest("dbvmssql", (UploadFile.from_text("select 1"),)))
+        time.sleep(2.1)
+        assert client.job_summary(job.job_id).job_id == job.job_id
+        assert wire.paths() == ["generateToken", "submitPersistJob", "displayUserJobSummary", "generateToken",
+                                "displayUserJobSummary"]
+
+
+# 12 -----------------------------------------------------------------------------------------------
+def test_connection_reset_during_a_large_upload(submitted, tmp_path):
+    big = tmp_path / "big.sql"
+    big.write_bytes(b"insert into t select * from s;\n" * 400_000)  # 12 MB
+    with fault_server(lambda path, n: Answer(reset=True)) as server:
+        point_at(submitted, server.url)
+        before = saved(submitted)
+        text = one_line(submitted.run(f"%%sqlflow_submit -f {big}\nselect 1"))
+        assert "SubmitOutcomeUnknownError" in text and "connection broke" in text
+        assert server.requests.count("submitPersistJob") == 1
+        assert saved(submitted) == before
+
+
+# 13 -----------------------------------------------------------------------------------------------
+def test_slow_server_and_ctrl_c_while_waiting(shell):
+    def slow(path, n):
+        if path == "submitPersistJob":
+            return Answer(200, {"code": 200, "data": {**JOB, "status": "create"}})
+        return Answer(200, {"code": 200, "data": JOB}, delay=0.2)
+
+    with fault_server(slow) as server:
+        point_at(shell, server.url)
+        timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        try:
+            run = shell.run(f"{SUBMIT.splitlines()[0]} --wait\nselect 1")
+        finally:
+            timer.cancel()
+        text = one_line(run)
+        assert text.startswith("WaitInterruptedError: stopped waiting for job c359aef4bd9641d697732422debd8055")
+        assert "%sqlflow_status c359aef4bd9641d697732422debd8055 --wait" in text
+        assert shell.ns["sqlflow_job_id"] == JOB["jobId"], "the job id is kept"
+        assert server.requests.count("displayUserJobSummary") >= 2
