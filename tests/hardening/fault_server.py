@@ -45,7 +45,7 @@ class FaultServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 path = self.path.rsplit("/", 1)[-1]
                 server.requests.append(path)
                 if path == "generateToken":  # tokens are handed out normally; the faults are elsewhere
