@@ -127,11 +127,9 @@ class JobPanel:
         text = job_text(self.job, self.server, self.note)
         bundle: dict[str, Any] = {}
         if self.lineage is not None:
-            static = self.lineage.static_bundle()
-            html += static.get("text/html", "")
-            text += "\n\n" + static.get("text/plain", "")
-            if "image/svg+xml" in static:
-                bundle["image/svg+xml"] = static["image/svg+xml"]
+            html += self.lineage.html()
+            text += "\n\n" + self.lineage.text()
+            bundle["image/svg+xml"] = self.lineage.svg()
         bundle.update({"text/plain": text, "text/html": html})
         widget = self.widget
         if widget is not None:

@@ -15,9 +15,12 @@ import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlflow_magic.server.records import SqlFile
+
+if TYPE_CHECKING:  # the engine is imported in the analysis processes only, when first needed
+    from sqlflow_magic.server.lineage import LineageError, LineageResult, SqlSource
 
 #: Stored result with the job's error list (``{"errors": [...], "errorCount": n}``).
 ERRORS_KIND = "errors.json"
@@ -110,21 +113,24 @@ def _analyse_job(request: AnalysisRequest) -> JobOutcome:
     from sqlflow_magic.server.lineage import to_csv, to_graphml, to_sqlflow_json
 
     result, status, message = _analyse(request)
+    listed = [_error_entry(error) for error in result.errors if not error.is_hint or error.error_type == SKIPPED_FILE]
+    results = {ERRORS_KIND: _errors_body(listed)}
+    if status == "fail":  # a failed job has no exports to serve
+        return JobOutcome(status, message, new_session_id(), results)
     now_ms = int(time.time() * 1000)
-    results: dict[str, bytes] = {}
     session_id = ""
     for table_level in (False, True):
         answer = to_sqlflow_json(result, job_id=request.job_id, table_level=table_level, now_ms=now_ms)
         session_id = answer.get("sessionId") or session_id
+        if status == "partial_success":  # SQLFlow's "full data plus an error string"
+            answer.update(code=203, error=message)
         results[export_kind("json", table_level)] = json.dumps(answer, ensure_ascii=False).encode()
         results[export_kind("csv", table_level)] = to_csv(result, table_level=table_level).encode()
         results[export_kind("graphml", table_level)] = to_graphml(result, table_level=table_level).encode()
-    listed = [_error_entry(error) for error in result.errors if not error.is_hint or error.error_type == SKIPPED_FILE]
-    results[ERRORS_KIND] = _errors_body(listed)
     return JobOutcome(status, message, session_id or new_session_id(), results)
 
 
-def _analyse(request: AnalysisRequest) -> tuple[Any, str, str | None]:
+def _analyse(request: AnalysisRequest) -> tuple[LineageResult, str, str | None]:
     """Run the engine on every file (zips expanded); return the result, the job status and its message."""
     from sqlflow_magic.server.lineage import analyze
 
@@ -151,12 +157,12 @@ def _analyse(request: AnalysisRequest) -> tuple[Any, str, str | None]:
     return result, status, _status_message(result, status)
 
 
-def _sources(files: Sequence[SqlFile]) -> tuple[list[Any], list[Any]]:
+def _sources(files: Sequence[SqlFile]) -> tuple[list[SqlSource], list[LineageError]]:
     """Decode plain files and expand zips into engine sources, plus notes on what was skipped or broken."""
     from sqlflow_magic.server.lineage import decode_sql
 
-    sources: list[Any] = []
-    notes: list[Any] = []
+    sources: list[SqlSource] = []
+    notes: list[LineageError] = []
     for file in files:
         if file.filename.lower().endswith(".zip") or file.content.startswith(_ZIP_MAGIC):
             _expand(file, sources, notes)
@@ -165,7 +171,7 @@ def _sources(files: Sequence[SqlFile]) -> tuple[list[Any], list[Any]]:
     return sources, notes
 
 
-def _expand(file: SqlFile, sources: list[Any], notes: list[Any]) -> None:
+def _expand(file: SqlFile, sources: list[SqlSource], notes: list[LineageError]) -> None:
     from sqlflow_magic.server.archive import ArchiveError, expand_zip
     from sqlflow_magic.server.lineage import LineageError, decode_sql
 
@@ -183,7 +189,7 @@ def _expand(file: SqlFile, sources: list[Any], notes: list[Any]) -> None:
         notes.append(LineageError(f"{name}/{skipped.name}: {skipped.reason}", kind, name))
 
 
-def _status_message(result: Any, status: str) -> str | None:
+def _status_message(result: LineageResult, status: str) -> str | None:
     """The short ``errorMessage`` of a job: how many problems, and the first one."""
     if status == "success":
         return None
@@ -197,7 +203,7 @@ def _status_message(result: Any, status: str) -> str | None:
     return f"{len(problems)} problem(s) in the SQL: {first}{more}"[:1000]
 
 
-def _error_entry(error: Any) -> dict[str, Any]:
+def _error_entry(error: LineageError) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "errorMessage": error.message,
         "errorType": error.error_type,

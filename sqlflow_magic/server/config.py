@@ -25,8 +25,9 @@ class ServerConfig:
     With ``jwt_secret=None`` a secret is generated once and kept in the database, so
     tokens stay valid across restarts.
 
-    Lineage is computed in ``analysis_processes`` separate processes (1 or 2; with 2, one stays
-    free for ``/sqlflow/generation/sqlflow`` while jobs run). An analysis may take
+    Lineage is computed in up to ``analysis_processes`` separate processes, started when first
+    needed and then kept; with two or more, one stays free for ``/sqlflow/generation/sqlflow``
+    while jobs run. An analysis may take
     ``job_time_limit_seconds``; one that ignores that limit is killed ``job_kill_grace_seconds``
     later. ``run_worker=False`` leaves submitted jobs in status ``create`` (a store-only server).
     """

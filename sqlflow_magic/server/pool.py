@@ -3,7 +3,8 @@
 Each slot is a single-process :class:`~concurrent.futures.ProcessPoolExecutor` started with the
 ``spawn`` method (never ``fork``: the server often runs inside a Jupyter kernel that has threads).
 One process per executor means a task that overruns its limit can be killed without touching the
-tasks of other slots; the killed slot is started again at once so it is warm for the next task.
+tasks of other slots. Processes start when first needed and are then kept for later tasks; a killed
+one is replaced at once, so the next task finds it warm.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import logging
 import multiprocessing
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -21,6 +23,21 @@ from sqlflow_magic.server.analysis import init_analysis_process, warm_up
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
+_LIVE_POOLS: weakref.WeakSet[AnalysisPool] = weakref.WeakSet()
+
+
+def _kill_at_exit() -> None:
+    for pool in list(_LIVE_POOLS):
+        pool.kill_all()
+
+
+# At interpreter exit concurrent.futures waits for every running task before the process may end,
+# which a kernel or script that never stopped its server would feel as a hang of up to the time limit.
+# Hooks of this kind run in reverse order of registration, so this one (registered after
+# concurrent.futures.process was imported above) kills the analyses first.
+_register_atexit = getattr(threading, "_register_atexit", None)
+if _register_atexit is not None:
+    _register_atexit(_kill_at_exit)
 
 
 class PoolClosedError(RuntimeError):
@@ -92,6 +109,7 @@ class AnalysisPool:
         self._startup_timeout = startup_timeout
         self._idle: asyncio.LifoQueue[_Slot] | None = None
         self._closed = threading.Event()
+        _LIVE_POOLS.add(self)
 
     @property
     def size(self) -> int:

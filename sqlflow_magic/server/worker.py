@@ -57,6 +57,11 @@ class JobWorker:
         self._in_flight: set[str] = set()
 
     @property
+    def stopping(self) -> bool:
+        """Whether the worker is shutting down (its analysis processes are being killed)."""
+        return self._stopping.is_set() or self.pool.closed
+
+    @property
     def hard_limit(self) -> float:
         """Seconds after which a running analysis is killed."""
         return self.config.job_time_limit_seconds + self.config.job_kill_grace_seconds
@@ -108,12 +113,14 @@ class JobWorker:
             await asyncio.to_thread(self._recover)
         except Exception:
             logger.warning("could not look for unfinished jobs", exc_info=True)
-        while not self._stopping.is_set():
+        while not self.stopping:
             await self._capacity.acquire()
             self._wake.clear()
             try:
                 job = await asyncio.to_thread(self._claim_next, frozenset(self._in_flight))
             except Exception:  # e.g. the database is locked by another process for longer than its timeout
+                if self.stopping:
+                    return
                 logger.warning("could not look for jobs to analyse", exc_info=True)
                 job = None
             if job is None:
@@ -157,7 +164,7 @@ class JobWorker:
         try:
             outcome = await self._analyse(job)
         except PoolClosedError:
-            await asyncio.to_thread(self._requeue, job)
+            self._requeue(job)  # one quick write, done here: at interpreter exit no thread can be started
             return
         except Exception as exc:  # a bug here must cost one job, never the worker
             logger.exception("analysis of job %s failed", job.job_id)
@@ -176,7 +183,8 @@ class JobWorker:
                 results=outcome.results,
             )
         except Exception:  # the store was closed under us (shutdown) or is unusable
-            logger.warning("could not store the outcome of job %s", job.job_id, exc_info=True)
+            if not self.stopping:
+                logger.warning("could not store the outcome of job %s", job.job_id, exc_info=True)
             return
         if not stored:
             logger.info("job %s changed while it was analysed; its newer revision will be analysed", job.job_id)

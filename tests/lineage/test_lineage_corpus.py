@@ -31,12 +31,24 @@ def _cases() -> list:
 CASES = _cases()
 
 
-def _analyze(vendor: str, case: dict) -> LineageResult:
+def _analyze(vendor: str, case: dict, column_level: bool = True) -> LineageResult:
     files = []
     if case.get("setup"):
         files.append(SqlSource("setup.sql", "\n".join(case["setup"])))
     files.append(SqlSource("case.sql", "\n".join(case["sql"])))
-    return analyze(files, vendor, **case.get("options", {}))
+    return analyze(files, vendor, column_level=column_level, **case.get("options", {}))
+
+
+def _table_lineage(result: LineageResult) -> list[tuple[str, str, dict[str, str]]]:
+    return [
+        (
+            p.effect_type,
+            result.object_by_id(p.target_id).qualified_name,
+            {result.object_by_id(s).qualified_name: kind for s, kind in p.sources.items()},
+        )
+        for p in result.processes
+        if p.file_name == "case.sql"
+    ]
 
 
 def _column_sources(result: LineageResult, process: Process, column: str) -> dict[str, list[str]]:
@@ -73,6 +85,15 @@ def test_corpus_case(vendor: str, case: dict) -> None:
             for kind in ("fdd", "fdr"):
                 if kind in expected:
                     assert sorted(actual[kind]) == sorted(expected[kind]), f"{kind} of {target.name}.{column}"
+
+
+@pytest.mark.parametrize(("vendor", "case"), CASES)
+def test_corpus_case_table_level_mode(vendor: str, case: dict) -> None:
+    """The fast table-level mode finds the same table-level lineage."""
+    result = _analyze(vendor, case, column_level=False)
+    expected = [(flow["effect"], flow["target"], flow["sources"]) for flow in case["flows"]]
+    assert _table_lineage(result) == expected
+    assert result.relationships == []
 
 
 def test_corpus_size() -> None:

@@ -215,3 +215,21 @@ def test_deadline_stops_a_long_analysis() -> None:
     assert 0 < result.analysed_count < 1800
     [timeout] = _errors(result, "TimeoutError")
     assert timeout.span is not None
+
+
+def test_tokenizer_pieces_never_split_a_block(monkeypatch) -> None:
+    monkeypatch.setattr("sqlflow_magic.server.lineage.scanning.PIECE_CHARS", 200)
+    body = "".join(f"  INSERT INTO t{i} SELECT a FROM s{i};\n" for i in range(30))
+    sql = "SELECT 1 FROM dual;\nBEGIN\n" + body + "END;\n/\nSELECT b FROM u;\n"
+    result = _run(sql, "dbvoracle")
+    assert _targets(result) == ["RS-1", *(f"t{i}" for i in range(30)), "RS-2"]
+    assert [e.error_type for e in result.errors] == ["ProceduralCode"]
+
+
+def test_small_pieces_give_the_same_result(monkeypatch) -> None:
+    script = _generated_script(40)
+    expected = _run(script, "dbvpostgresql")
+    monkeypatch.setattr("sqlflow_magic.server.lineage.scanning.PIECE_CHARS", 100)
+    pieced = _run(script, "dbvpostgresql")
+    assert pieced.relationships == expected.relationships
+    assert [p.span for p in pieced.processes] == [p.span for p in expected.processes]

@@ -55,6 +55,8 @@ def test_a_syntax_error_makes_a_partial_success_that_lists_it(api: Api) -> None:
     assert (error["errorType"], error["fileName"]) == ("SyntaxError", "broken.sql")
     assert error["coordinates"][0]["x"] == 2
     assert "t1,x" in csv_export(api, job_id)  # the good statement still has its lineage
+    lineage = api.call("exportFullLineageAsJson", jobId=job_id)
+    assert (lineage["code"], lineage["error"]) == (203, summary["errorMessage"])
 
 
 def test_garbage_or_binary_files_fail_without_hurting_the_worker(api: Api) -> None:

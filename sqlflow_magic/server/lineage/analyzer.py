@@ -51,6 +51,8 @@ class StatementContext:
     start: int
     end: int
     number: int
+    #: Variables and parameters of an enclosing procedural block (lower case): constants, not columns.
+    variables: frozenset[str] = frozenset()
 
     def span(self, node: exp.Expr | None) -> Span | None:
         """The span of a node, from the positions sqlglot kept on its identifiers."""
@@ -80,11 +82,14 @@ class StatementContext:
 class FlowAnalyzer:
     """Turns flows into objects, columns, relationships and processes of one :class:`LineageResult`."""
 
-    def __init__(self, registry: Registry, result: LineageResult, dialect: str, deadline: Deadline) -> None:
+    def __init__(
+        self, registry: Registry, result: LineageResult, dialect: str, deadline: Deadline, column_level: bool = True
+    ) -> None:
         self._registry = registry
         self._result = result
         self._dialect = dialect
         self._deadline = deadline
+        self._column_level = column_level
 
     def analyze(self, flow: Flow, ctx: StatementContext) -> None:
         """Record the lineage of one flow."""
@@ -107,6 +112,10 @@ class FlowAnalyzer:
                 registry.set_schema(target, keys)
             return
         referenced = self._prepare(flow.query, ctx)
+        if not self._column_level:
+            kinds = _table_kinds(flow.query, flow.rows_only)
+            process.sources = {registry.objects[i].id: kinds[i] for i in referenced if not _is_self(flow, i, target)}
+            return
         scope = self._qualify(flow.query, referenced)
         if scope is None:
             self._error(ctx, "AnalysisError", "column-level lineage unavailable: the query could not be resolved")
@@ -142,6 +151,8 @@ class FlowAnalyzer:
         """Register the query's tables and rename them to placeholders (only CTE names stay)."""
         registry = self._registry
         ctes = {registry.normalize(cte.alias, _quoted(cte.args["alias"].this)) for cte in query.find_all(exp.CTE)}
+        if ctx.variables:
+            _replace_variables(query, ctx.variables)
         referenced: dict[int, None] = {}
         for table in list(query.find_all(exp.Table)):
             name = table.this
@@ -242,6 +253,45 @@ class FlowAnalyzer:
     def _error(self, ctx: StatementContext, error_type: str, message: str, span: Span | None = None) -> None:
         error = LineageError(f"{message} [{ctx.snippet(60)}]", error_type, ctx.file_name, span or ctx.statement_span)
         self._result.errors.append(error)
+
+
+_ROW_CLAUSE_TYPES = (exp.Where, exp.Having, exp.Qualify, exp.Group)
+
+
+def _table_kinds(query: exp.Expr, rows_only: bool) -> dict[int, str]:
+    """Table level without column analysis: a table read only inside a filter (WHERE, HAVING, QUALIFY,
+    GROUP BY, JOIN ON, the right side of EXCEPT) is ``fdr``, any other table ``fdd``. An approximation:
+    a CTE used only in a filter still counts as ``fdd``."""
+    kinds: dict[int, str] = {}
+    for table in query.find_all(exp.Table):
+        index = placeholder_index(table.name)
+        if index is None:
+            continue
+        kind = "fdr" if rows_only or _in_filter(table, query) else "fdd"
+        if kinds.get(index) != "fdd":
+            kinds[index] = kind
+    return kinds
+
+
+def _in_filter(node: exp.Expr, root: exp.Expr) -> bool:
+    child, parent = node, node.parent
+    while parent is not None and child is not root:
+        if isinstance(parent, _ROW_CLAUSE_TYPES):
+            return True
+        if isinstance(parent, exp.Join) and child is parent.args.get("on"):
+            return True
+        if isinstance(parent, exp.Except) and child is parent.expression:
+            return True
+        child, parent = parent, parent.parent
+    return False
+
+
+def _replace_variables(query: exp.Expr, variables: frozenset[str]) -> None:
+    """``WHERE day = p_day`` in a procedure: ``p_day`` (and ``rec.field`` of a loop record) is no column."""
+    for column in list(query.find_all(exp.Column)):
+        qualifier = column.table.lower()
+        if (qualifier and qualifier in variables) or (not qualifier and column.name.lower() in variables):
+            column.replace(exp.Var(this=column.sql()))
 
 
 def _is_self(flow: Flow, index: int, target: int) -> bool:

@@ -37,6 +37,7 @@ def analyze(
     default_database: str | None = None,
     default_schema: str | None = None,
     deadline: float | None = None,
+    column_level: bool = True,
 ) -> LineageResult:
     """Compute table- and column-level lineage of SQL files, SQLFlow-style.
 
@@ -44,15 +45,24 @@ def analyze(
     dialect use the default dialect and a ``DialectFallback`` hint says so. ``default_database``
     and ``default_schema`` qualify unqualified names. ``deadline`` is a ``time.monotonic()`` value:
     past it the analysis stops with a ``TimeoutError`` entry and what it found so far.
+    ``column_level=False`` computes table-level lineage only (``processes``; no column
+    relationships), several times faster; a source read only in filters is then ``fdr`` by a
+    syntactic rule rather than by tracing columns.
     Never raises on bad SQL: problems become entries of ``errors`` (see :class:`LineageResult`).
     """
-    session = _Session(choose_dialect(dbvendor), default_database, default_schema, Deadline(deadline))
+    choice = choose_dialect(dbvendor)
+    session = _Session(choice, default_database, default_schema, Deadline(deadline), column_level)
     return session.run(files)
 
 
 class _Session:
     def __init__(
-        self, choice: DialectChoice, default_database: str | None, default_schema: str | None, deadline: Deadline
+        self,
+        choice: DialectChoice,
+        default_database: str | None,
+        default_schema: str | None,
+        deadline: Deadline,
+        column_level: bool,
     ) -> None:
         self.choice = choice
         dialect = Dialect.get_or_raise(choice.dialect)
@@ -65,7 +75,7 @@ class _Session:
         self.result = LineageResult(dbvendor=choice.vendor, dialect=choice.dialect or "default")
         self.deadline = deadline
         self.parser = ScriptParser(choice, deadline)
-        self.analyzer = FlowAnalyzer(self.registry, self.result, choice.dialect, deadline)
+        self.analyzer = FlowAnalyzer(self.registry, self.result, choice.dialect, deadline, column_level)
         self._where: tuple[str, Span | None] = ("", None)
 
     def run(self, files: Sequence[SqlSource]) -> LineageResult:
@@ -114,7 +124,14 @@ class _Session:
         result = self.result
         result.statement_count += 1
         ctx = StatementContext(
-            source.name, source.text, lines, statement.base, statement.start, statement.end, result.statement_count
+            source.name,
+            source.text,
+            lines,
+            statement.base,
+            statement.start,
+            statement.end,
+            result.statement_count,
+            statement.variables,
         )
         self._where = (source.name, ctx.statement_span)
         if statement.note:

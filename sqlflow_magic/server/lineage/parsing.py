@@ -22,6 +22,7 @@ from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.dialects import DialectChoice
 from sqlflow_magic.server.lineage.procedural import (
     block_depth_change,
+    declared_names,
     is_statement_start,
     split_procedural_prefix,
     starts_line_statement,
@@ -45,6 +46,9 @@ _NEXT_STATEMENT = re.compile(
     re.IGNORECASE,
 )
 _SPLIT_TRIES = 3
+#: Statements longer than this are not parsed (a data dump's INSERT ... VALUES is cut short first).
+MAX_STATEMENT_TOKENS = 500_000
+_VALUES_SHORTCUT_TOKENS = 2_000
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class Statement:
     end: int
     in_block: bool = False
     note: str | None = None
+    #: Lower-case names of the enclosing procedural block's variables and parameters.
+    variables: frozenset[str] = frozenset()
 
 
 class ScriptParser:
@@ -67,18 +73,32 @@ class ScriptParser:
         self._dialect = Dialect.get_or_raise(choice.dialect)
         self._parser = self._dialect.parser()
         self._deadline = deadline
-        self._scanner = Scanner(self._dialect.tokenizer(), choice.batch_separator, deadline)
+        self._headers = choice.dialect != "tsql"
+        self._scanner = Scanner(self._dialect.tokenizer(), choice.batch_separator, deadline, self._balanced_cut)
 
     def parse(self, text: str) -> Iterator[Statement | Failure]:
         """Statements and failures of ``text``, in order of appearance."""
-        headers = self._choice.dialect != "tsql"
         for item in self._scanner.scan(text):
             if isinstance(item, Failure):
                 yield item
                 continue
-            for group in _group_blocks(_split_chunks(item.tokens), headers):
+            for group in _group_blocks(_split_chunks(item.tokens), self._headers):
                 self._deadline.check()
                 yield from self._parse_group(group, item.text, item.base)
+
+    def _balanced_cut(self, tokens: list[Token]) -> int | None:
+        """The last semicolon outside any ``BEGIN ... END`` block: pieces never split a block."""
+        depth, declare_pending, last, chunk_start = 0, False, None, 0
+        for index, token in enumerate(tokens):
+            if token.token_type != TokenType.SEMICOLON:
+                continue
+            if index > chunk_start:
+                delta, declare_pending = block_depth_change(tokens[chunk_start:index], declare_pending, self._headers)
+                depth += delta
+            if depth <= 0:
+                depth, declare_pending, last = 0, False, index
+            chunk_start = index + 1
+        return last
 
     def _parse_group(self, group: list[list[Token]], piece: str, base: int) -> Iterator[Statement | Failure]:
         if len(group) == 1:
@@ -100,14 +120,23 @@ class ScriptParser:
             base + tokens[0].start,
             base + tokens[-1].end + 1,
         )
+        variables = declared_names(group)
         for chunk in group:
             _, statement_tokens = split_procedural_prefix(chunk)
             if statement_tokens:
-                yield from self._parse_single(statement_tokens, piece, base, in_block=True)
+                yield from self._parse_single(statement_tokens, piece, base, in_block=True, variables=variables)
 
     def _parse_single(
-        self, tokens: list[Token], piece: str, base: int, *, in_block: bool
+        self, tokens: list[Token], piece: str, base: int, *, in_block: bool, variables: frozenset[str] = frozenset()
     ) -> Iterator[Statement | Failure]:
+        if len(tokens) > MAX_STATEMENT_TOKENS:
+            tokens = _values_head(tokens)
+            if len(tokens) > MAX_STATEMENT_TOKENS:
+                message = f"statement of {len(tokens):,} tokens not analysed (limit {MAX_STATEMENT_TOKENS:,})"
+                yield Failure(message, "LimitExceeded", base + tokens[0].start, base + tokens[-1].end + 1)
+                return
+        elif len(tokens) > _VALUES_SHORTCUT_TOKENS:
+            tokens = _values_head(tokens)
         pending = [tokens]
         while pending:
             tokens, note = self._rewrite(pending.pop(), piece)
@@ -122,7 +151,7 @@ class ScriptParser:
                     split = self._split_before(part, error_index, piece)
                     if split is not None:
                         length, expressions = split
-                        yield from _statements(expressions, part[:length], base, in_block, note)
+                        yield from _statements(expressions, part[:length], base, in_block, note, variables)
                         start += length
                         continue
                     yield _failure(exc, part, error_index, base)
@@ -136,7 +165,7 @@ class ScriptParser:
                     part, tail = command_split
                     pending.append(tail)
                     expressions = [exp.Command(this=part[0].text.upper())]
-                yield from _statements(expressions, part, base, in_block, note)
+                yield from _statements(expressions, part, base, in_block, note, variables)
                 break
 
     def _split_command(
@@ -246,6 +275,35 @@ def _statement_starts(tokens: list[Token]) -> list[int]:
     return starts
 
 
+def _values_head(tokens: list[Token]) -> list[Token]:
+    """``INSERT INTO t (...) VALUES (...), (...), ...`` of a data dump: keep only the first row.
+
+    The rows carry no lineage, and parsing thousands of them costs time and memory.
+    """
+    if tokens[0].token_type != TokenType.INSERT:
+        return tokens
+    depth, values = 0, None
+    for index, token in enumerate(tokens):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif depth == 0 and token.token_type == TokenType.VALUES:
+            values = index
+            break
+    if values is None:
+        return tokens
+    for end in range(values + 1, len(tokens)):
+        token = tokens[end]
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return tokens[: end + 1]
+    return tokens
+
+
 def _incomplete(expression: exp.Expr) -> bool:
     """A prefix such as ``INSERT INTO t`` parses, but is not the statement the author wrote."""
     if isinstance(expression, exp.Insert):
@@ -273,9 +331,14 @@ def _failure(error: Exception, tokens: list[Token], index: int, base: int) -> Fa
 
 
 def _statements(
-    expressions: list[exp.Expr], tokens: list[Token], base: int, in_block: bool, note: str | None
+    expressions: list[exp.Expr],
+    tokens: list[Token],
+    base: int,
+    in_block: bool,
+    note: str | None,
+    variables: frozenset[str] = frozenset(),
 ) -> Iterator[Statement]:
     start, end = base + tokens[0].start, base + tokens[-1].end + 1
     for expression in expressions:
         if not isinstance(expression, exp.EndStatement):
-            yield Statement(expression, base, start, end, in_block, note)
+            yield Statement(expression, base, start, end, in_block, note, variables)

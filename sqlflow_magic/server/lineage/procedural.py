@@ -128,3 +128,45 @@ def split_procedural_prefix(chunk: list[Token]) -> tuple[list[Token], list[Token
                 continue
             return chunk[:index], chunk[index:]
     return chunk, []
+
+
+def declared_names(group: list[list[Token]]) -> frozenset[str]:
+    """Lower-case names of a PL/SQL-like block's parameters, variables and loop records.
+
+    Statements inside the block refer to them like columns (``WHERE day = p_day``); the analysis
+    treats them as constants instead.
+    """
+    names: set[str] = set()
+    for chunk in group:
+        words = [_word(token) for token in chunk]
+        if words[0] == "CREATE" and any(word in _ROUTINE_WORDS for word in words[1:6]):
+            names |= _parameters(chunk)
+            declared = next((i + 1 for i, word in enumerate(words) if word in ("IS", "AS")), len(chunk))
+            if declared < len(chunk) and chunk[declared].token_type == TokenType.VAR:
+                names.add(chunk[declared].text.lower())
+        elif words[0] == "DECLARE" and len(chunk) > 1:
+            names.add(chunk[1].text.lower())
+        elif chunk[0].token_type == TokenType.VAR and len(chunk) > 1 and words[1] not in ("(", "."):
+            names.add(chunk[0].text.lower())  # ``v NUMBER;`` or ``v := 1;``
+        for index, word in enumerate(words[:-2]):
+            if word == "FOR" and words[index + 2] == "IN":
+                names.add(chunk[index + 1].text.lower())
+    return frozenset(names)
+
+
+def _parameters(chunk: list[Token]) -> set[str]:
+    names, depth, expect_name = set(), 0, False
+    for token in chunk:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+            expect_name = depth == 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                break
+        elif depth == 1 and token.token_type == TokenType.COMMA:
+            expect_name = True
+        elif expect_name:
+            names.add(token.text.lower())
+            expect_name = False
+    return names

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlglot.errors import TokenError
@@ -65,10 +65,18 @@ class Piece:
 class Scanner:
     """Yields the :class:`Piece` objects (and tokenizer :class:`Failure` objects) of a script."""
 
-    def __init__(self, tokenizer: Tokenizer, separator: re.Pattern[str] | None, deadline: Deadline) -> None:
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        separator: re.Pattern[str] | None,
+        deadline: Deadline,
+        cut: Callable[[list[Token]], int | None] | None = None,
+    ) -> None:
         self._tokenizer = tokenizer
         self._separator = separator
         self._deadline = deadline
+        #: Index of the semicolon token after which a piece may end (default: the last one).
+        self._cut = cut or last_semicolon
 
     def scan(self, text: str) -> Iterator[Piece | Failure]:
         """The pieces of every batch of ``text``, in order."""
@@ -115,7 +123,7 @@ class Scanner:
                     yield from self._salvage(text, position, end, exc)
                     return
                 if cut < end:
-                    last = _last_semicolon(tokens)
+                    last = self._cut(tokens)
                     if last is None:
                         size *= 2
                         continue
@@ -145,7 +153,7 @@ class Scanner:
         failed_at = start
         if good is not None:
             tokens = good[1]
-            last = _last_semicolon(tokens)
+            last = last_semicolon(tokens)
             if last is not None:
                 yield Piece(start, text[start : lines[good[0]]], tokens[: last + 1])
                 failed_at = start + tokens[last].end + 1
@@ -155,7 +163,8 @@ class Scanner:
         yield Failure(message, "SyntaxError", failed_at, min(end, failed_at + 1))
 
 
-def _last_semicolon(tokens: list[Token]) -> int | None:
+def last_semicolon(tokens: list[Token]) -> int | None:
+    """Index of the last semicolon token, if any."""
     for index in range(len(tokens) - 1, -1, -1):
         if tokens[index].token_type == TokenType.SEMICOLON:
             return index

@@ -1,0 +1,240 @@
+"""Throughput of the lineage engine beside bare ``sqlglot.parse`` and sqllineage, on the same input.
+
+Two workloads:
+
+1. the hand-written corpus (``tests/lineage/corpus``): statements per second, each case analysed on
+   its own (as the synchronous endpoint does), median of ``--runs`` runs;
+2. a generated script of ``--big-mb`` MB: wall time, statements per second and peak RSS, each tool in
+   its own subprocess (so peaks do not mix) with a timeout, median of ``--big-runs`` runs.
+
+sqllineage runs in subprocesses with a timeout; a failure or a timeout is reported as such.
+
+    python benchmarks/lineage_throughput.py [--runs 5] [--big-runs 3] [--big-mb 5] [--skip-big]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "lineage" / "corpus"
+#: dbvendor -> sqllineage (sqlfluff) dialect.
+SQLLINEAGE_DIALECTS = {
+    "dbvmssql": "tsql",
+    "dbvoracle": "oracle",
+    "dbvpostgresql": "postgres",
+    "dbvmysql": "mysql",
+    "dbvsnowflake": "snowflake",
+    "dbvbigquery": "bigquery",
+    "dbvhive": "hive",
+    "dbvsparksql": "sparksql",
+    "dbvredshift": "redshift",
+    "dbvteradata": "teradata",
+    "dbvdb2": "db2",
+}
+TOOLS = (
+    ("sqlglot.parse", "parse"),
+    ("sqlflow-magic engine", "table"),
+    ("sqlflow-magic engine", "column"),
+    ("sqllineage", "table"),
+    ("sqllineage", "column"),
+)
+
+
+# -- workloads -------------------------------------------------------------------------------
+def corpus_cases() -> list[tuple[str, str]]:
+    """``(dbvendor, sql)`` of every corpus case (setup statements included)."""
+    cases = []
+    for path in sorted(CORPUS.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for case in data["cases"]:
+            cases.append((data["vendor"], "\n".join(case.get("setup", []) + case["sql"])))
+    return cases
+
+
+def generated_script(target_bytes: int, seed: int = 20240501) -> str:
+    """A PostgreSQL ETL-like script of about ``target_bytes`` characters, statements of varied shapes."""
+    rnd = random.Random(seed)
+    templates = (
+        "INSERT INTO dw.fact_sales_{i} (order_id, customer_id, amount, region)\n"
+        "SELECT o.id, o.customer_id, o.amount * {k}, c.region\nFROM sales.orders_{a} o\n"
+        "JOIN crm.customers_{b} c ON c.id = o.customer_id\nWHERE o.status = 'OPEN' AND o.amount > {k};\n",
+        "UPDATE dw.fact_sales_{a} f SET amount = s.amount FROM staging.delta_{b} s WHERE f.order_id = s.id;\n",
+        "CREATE VIEW rpt.v_region_{i} AS\nSELECT region, SUM(amount) AS total, COUNT(*) AS orders\n"
+        "FROM dw.fact_sales_{a} GROUP BY region;\n",
+        "WITH recent AS (SELECT id, customer_id, amount FROM sales.orders_{a} WHERE amount > {k})\n"
+        "INSERT INTO rpt.ranked_{b} SELECT r.id, ROW_NUMBER() OVER (PARTITION BY r.customer_id ORDER BY r.amount)\n"
+        "FROM recent r;\n",
+        "DELETE FROM staging.delta_{a} WHERE id IN (SELECT order_id FROM dw.fact_sales_{b});\n",
+        "CREATE TABLE tmp.snapshot_{i} AS SELECT c.id, c.name, COALESCE(c.email, c.phone) AS contact\n"
+        "FROM crm.customers_{a} c LEFT JOIN crm.blocked b ON b.id = c.id WHERE b.id IS NULL;\n",
+    )
+    parts, size, index = [], 0, 0
+    while size < target_bytes:
+        text = templates[index % len(templates)].format(
+            i=index, a=rnd.randrange(200), b=rnd.randrange(200), k=rnd.randrange(1, 1000)
+        )
+        parts.append(text)
+        size += len(text)
+        index += 1
+    return "".join(parts)
+
+
+# -- one tool on one text (runs in a child process for the big script) ------------------------
+def run_tool(tool: str, level: str, vendor: str, sql: str) -> int:
+    """Analyse ``sql``; return the number of statements handled. Raises on failure."""
+    if tool == "sqlglot.parse":
+        import sqlglot
+
+        from sqlflow_magic.server.lineage import choose_dialect
+
+        return len(sqlglot.parse(sql, read=choose_dialect(vendor).dialect))
+    if tool == "sqlflow-magic engine":
+        from sqlflow_magic.server.lineage import SqlSource, analyze
+
+        result = analyze([SqlSource("bench.sql", sql)], vendor, column_level=level == "column")
+        return result.statement_count
+    from sqllineage.runner import LineageRunner
+
+    runner = LineageRunner(sql, dialect=SQLLINEAGE_DIALECTS.get(vendor, "ansi"), silent_mode=True)
+    if level == "column":
+        runner.get_column_lineage()
+    else:
+        runner.source_tables  # noqa: B018 - the property runs the analysis
+        runner.target_tables  # noqa: B018
+    return len(runner.statements())
+
+
+def child_main(tool: str, level: str, vendor: str, path: str) -> None:
+    """Entry point of a child process: time one tool on a file; print JSON."""
+    sql = Path(path).read_text(encoding="utf-8")
+    started = time.perf_counter()
+    try:
+        statements, error = run_tool(tool, level, vendor, sql), None
+    except Exception as exc:  # report, do not crash: the parent prints "failed"
+        statements, error = 0, f"{type(exc).__name__}: {str(exc)[:120]}"
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "statements": statements, "peak_kb": peak_kb, "error": error}))
+
+
+def child_corpus_main(tool: str, level: str, runs: int) -> None:
+    """Entry point of a child process: statements per second of one tool on the corpus.
+
+    Every tool is credited with the same statement count per case (the engine's count), for the
+    cases it handles without raising; a warm-up pass (imports, dialect set-up) is not timed.
+    """
+    from sqlflow_magic.server.lineage import SqlSource, analyze
+
+    cases = [
+        (vendor, sql, analyze([SqlSource("case.sql", sql)], vendor).statement_count) for vendor, sql in corpus_cases()
+    ]
+    rates, failures, statements = [], 0, 0
+    for run in range(runs + 1):
+        failures = statements = 0
+        started = time.perf_counter()
+        for vendor, sql, count in cases:
+            try:
+                run_tool(tool, level, vendor, sql)
+                statements += count
+            except Exception:
+                failures += 1
+        if run:
+            rates.append(statements / (time.perf_counter() - started))
+    print(json.dumps({"rate": statistics.median(rates), "failures": failures, "statements": statements}))
+
+
+# -- parent ----------------------------------------------------------------------------------
+def _child(args: list[str], timeout: float) -> dict | None:
+    command = [sys.executable, __file__, *args]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        return {"error": f"exit {done.returncode}: {done.stderr.strip()[-200:]}"}
+    return json.loads(lines[-1])
+
+
+def bench_corpus(runs: int, timeout: float) -> None:
+    cases = corpus_cases()
+    vendors = {vendor for vendor, _ in cases}
+    print(f"\nCorpus: {len(cases)} cases over {len(vendors)} vendors, each analysed separately (median of {runs} runs)")
+    print(f"{'tool':<22} {'level':<7} {'statements/s':>13}  notes")
+    for tool, level in TOOLS:
+        report = _child(["--child-corpus", tool, level, str(runs)], timeout)
+        if report is None:
+            print(f"{tool:<22} {level:<7} {'timeout':>13}  over {timeout:.0f} s")
+        elif "rate" not in report:
+            print(f"{tool:<22} {level:<7} {'failed':>13}  {report['error']}")
+        else:
+            note = f"{report['statements']} statements analysed"
+            if report["failures"]:
+                note += f"; {report['failures']} of {len(cases)} cases raised an error"
+            print(f"{tool:<22} {level:<7} {report['rate']:>13.0f}  {note}")
+
+
+def bench_big(megabytes: float, runs: int, timeout: float, sqllineage_timeout: float) -> None:
+    script = generated_script(int(megabytes * 1024 * 1024))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.sql"
+        path.write_text(script, encoding="utf-8")
+        print(f"\nGenerated script: {len(script) / 1e6:.1f} MB (median of {runs} runs; each in its own process)")
+        print(f"{'tool':<22} {'level':<7} {'time (s)':>9} {'statements':>11} {'stmts/s':>8} {'peak RSS MB':>12}")
+        for tool, level in TOOLS:
+            limit = sqllineage_timeout if tool == "sqllineage" else timeout
+            reports = []
+            for _ in range(runs if tool != "sqllineage" else 1):
+                report = _child(["--child", tool, level, "dbvpostgresql", str(path)], limit)
+                reports.append(report)
+                if report is None or report.get("error"):
+                    break
+            last = reports[-1]
+            if last is None:
+                print(f"{tool:<22} {level:<7} {'timeout':>9}  (over {limit:.0f} s)")
+                continue
+            if last.get("error"):
+                print(f"{tool:<22} {level:<7} {'failed':>9}  {last['error']}")
+                continue
+            seconds = statistics.median(r["seconds"] for r in reports)
+            peak = statistics.median(r["peak_kb"] for r in reports) / 1024
+            count = last["statements"]
+            print(f"{tool:<22} {level:<7} {seconds:>9.1f} {count:>11,} {count / seconds:>8.0f} {peak:>12.0f}")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child_main(*sys.argv[2:6])
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-corpus":
+        child_corpus_main(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="runs over the corpus (median)")
+    parser.add_argument("--big-runs", type=int, default=3, help="runs on the generated script (median)")
+    parser.add_argument("--big-mb", type=float, default=5.0, help="size of the generated script")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds allowed to one run of our engine")
+    parser.add_argument("--sqllineage-timeout", type=float, default=300, help="seconds allowed to sqllineage")
+    parser.add_argument("--skip-big", action="store_true", help="only the corpus")
+    options = parser.parse_args()
+    import sqlglot
+    import sqllineage
+
+    print(f"Python {sys.version.split()[0]}, sqlglot {sqlglot.__version__}, sqllineage {sqllineage.VERSION}")
+    bench_corpus(options.runs, options.sqllineage_timeout)
+    if not options.skip_big:
+        bench_big(options.big_mb, options.big_runs, options.timeout, options.sqllineage_timeout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""The lineage as a picture: one display that is a widget live and an SVG + HTML + text picture elsewhere.
+
+:class:`LineageView` draws the table-level lineage left to right (tables and views as boxes, data
+flow as arrows). Its ``_repr_mimebundle_`` carries ``image/svg+xml`` (the picture), ``text/html``
+(the picture inline plus a collapsed ``<details>`` section of columns and column edges per table),
+``text/plain`` (``A -> B`` lines) and, with ipywidgets, a widget: the picture, a Dropdown of tables
+and the chosen table's columns and column-level edges. Past :data:`MAX_TABLES` tables or
+:data:`MAX_EDGES` arrows the whole graph is not drawn: a summary (counts, busiest tables) comes with
+the neighbourhood of one table (the busiest one statically; the widget has a Combobox to pick it).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+from .lineage_graph import PSEUDO_COLUMNS, RESULT_SET, ColumnEdge, LineageGraph, parse_lineage
+from .lineage_svg import to_svg
+from .lineage_svg import xml_escape as esc
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: Past this many tables or arrows, a summary and one table's neighbourhood are shown instead.
+MAX_TABLES = 60
+MAX_EDGES = 150
+BUSIEST = 10
+TEXT_EDGE_LIMIT = 200
+_CELL = 'style="text-align:left;padding:1px 8px 1px 0"'
+
+
+def _column(name: str) -> str:
+    return "(whole table)" if name in PSEUDO_COLUMNS else name
+
+
+def _kind(object_type: str) -> str:
+    return "result set" if object_type == RESULT_SET else object_type
+
+
+class LineageView:
+    """Shows SQLFlow lineage JSON (job export, generation answer, or its ``sqlflow`` part) as a picture."""
+
+    def __init__(self, lineage_json: Any, *, max_tables: int = MAX_TABLES, max_edges: int = MAX_EDGES,
+                 title: str = "SQLFlow lineage", use_widgets: bool | None = None) -> None:
+        self.graph = lineage_json if isinstance(lineage_json, LineageGraph) else parse_lineage(lineage_json)
+        self.title = title
+        self.max_tables = max_tables
+        self.max_edges = max_edges
+        self._use_widgets = importlib.util.find_spec("ipywidgets") is not None if use_widgets is None else use_widgets
+        self._svgs: dict[str | None, str] = {}
+        self._widget: Any = None
+        self.focus_picker: Any = None
+        self.table_picker: Any = None
+        self.picture_view: Any = None
+        self.columns_view: Any = None
+        self.note_view: Any = None
+        counts: dict[str, int] = {}
+        self._labels: dict[str, str] = {}  # table id -> unique label (names can repeat across ids)
+        for table in self.graph.tables:
+            counts[table.name] = counts.get(table.name, 0) + 1
+        for table in self.graph.tables:
+            self._labels[table.id] = table.name if counts[table.name] == 1 else f"{table.name} [{table.id}]"
+
+    # -- what is drawn -------------------------------------------------------------------------
+    @property
+    def is_large(self) -> bool:
+        return len(self.graph.tables) > self.max_tables or len(self.graph.edges) > self.max_edges
+
+    @property
+    def default_focus(self) -> str | None:
+        """The table whose neighbourhood a large lineage shows first: the busiest one."""
+        busiest = self.graph.busiest(1)
+        return busiest[0][0].id if self.is_large and busiest else None
+
+    def picture_graph(self, focus: str | None = None) -> LineageGraph:
+        """The whole graph when small; else ``focus`` (default: the busiest table) and its neighbours."""
+        focus = focus or self.default_focus
+        if focus is None or not self.is_large:
+            return self.graph
+        near = self.graph.neighbourhood(focus, self.max_tables)
+        if len(near.edges) > self.max_edges:  # dense: keep only the arrows of the focus table
+            keep = [e for e in near.edges if focus in (e.source, e.target)]
+            near = LineageGraph(near.tables, tuple(keep), near.column_edges, near.error)
+        return near
+
+    def svg(self, focus: str | None = None) -> str:
+        """The SVG picture (cached per focus table)."""
+        focus = focus or self.default_focus
+        if focus not in self._svgs:
+            title = self.title if focus is None else f"{self.title}: neighbourhood of {self._labels[focus]}"
+            self._svgs[focus] = to_svg(self.picture_graph(focus), title=title)
+        return self._svgs[focus]
+
+    # -- HTML and text ---------------------------------------------------------------------------
+    def columns_html(self, table_id: str) -> str:
+        """A table's columns and the column-level edges into and out of it, as HTML."""
+        graph = self.graph
+        table = graph.table(table_id)
+        columns = ", ".join(f"<code>{esc(c)}</code>" for c in table.columns) or "<i>no columns listed</i>"
+        rows = []
+        for edge in graph.column_edges_of(table_id):
+            direction = "self" if edge.source_table == edge.target_table else (
+                "in" if edge.target_table == table_id else "out")
+            rows.append(f"<tr><td {_CELL}>{direction}</td><td {_CELL}>{self._end(edge, True)}</td>"
+                        f"<td {_CELL}>{self._end(edge, False)}</td><td {_CELL}>{esc(edge.relation_type)}</td>"
+                        f"<td {_CELL}>{esc(edge.effect_type)}</td></tr>")
+        head = "".join(f"<th {_CELL}>{h}</th>" for h in ("", "Source", "Target", "Relation", "Effect"))
+        edges = (f"<table class=\"sqlflow-column-edges\"><thead><tr>{head}</tr></thead>"
+                 f"<tbody>{''.join(rows)}</tbody></table>") if rows else "<i>no column-level edges</i>"
+        return (f'<div class="sqlflow-columns" data-table="{esc(table.name)}"><b>{esc(self._labels[table_id])}</b> '
+                f"({esc(_kind(table.type))})<br/>Columns ({len(table.columns)}): {columns}<br/>{edges}</div>")
+
+    def _end(self, edge: ColumnEdge, source: bool) -> str:
+        table, column = (edge.source_table, edge.source_column) if source else (edge.target_table, edge.target_column)
+        return f"<code>{esc(self._labels[table])}.{esc(_column(column))}</code>"
+
+    def _details_html(self, graph: LineageGraph) -> str:
+        sections = []
+        for table in graph.tables:
+            edges = len(self.graph.column_edges_of(table.id))
+            about = f"{_kind(table.type)}, {len(table.columns)} columns, {edges} column edges"
+            sections.append(f'<details class="sqlflow-table-details" data-table="{esc(table.name)}"><summary>'
+                            f"<b>{esc(self._labels[table.id])}</b>: {esc(about)}</summary>"
+                            f"{self.columns_html(table.id)}</details>")
+        return "".join(sections)
+
+    def summary_html(self) -> str:
+        """Counts and the busiest tables, for a lineage too large to draw whole."""
+        counts = ", ".join(f"{esc(kind)}: {n}" for kind, n in self.graph.counts().items())
+        rows = "".join(f"<tr><td {_CELL}>{esc(self._labels[t.id])}</td><td {_CELL}>{esc(_kind(t.type))}</td>"
+                       f"<td {_CELL}>{degree}</td></tr>" for t, degree in self.graph.busiest(BUSIEST))
+        return (f'<div class="sqlflow-lineage-summary">Too large to draw whole (limits: {self.max_tables} tables, '
+                f"{self.max_edges} arrows): {counts}.<br/><b>Busiest tables</b><table><thead><tr>"
+                f"<th {_CELL}>Table</th><th {_CELL}>Type</th><th {_CELL}>Arrows</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table></div>")
+
+    def _note_html(self, focus: str | None) -> str:
+        if focus is None:
+            return ""
+        return (f'<div class="sqlflow-note">Drawn: <b>{esc(self._labels[focus])}</b> with its direct upstream '
+                f"and downstream tables ({len(self.picture_graph(focus).tables)} boxes).</div>")
+
+    def html(self) -> str:
+        """The static HTML form: title, (summary), the picture inline, then a collapsed section per table."""
+        focus = self.default_focus
+        error = f'<div class="sqlflow-error">{esc(self.graph.error)}</div>' if self.graph.error else ""
+        summary = self.summary_html() + self._note_html(focus) if self.is_large else ""
+        return (f'<div class="sqlflow-lineage"><b>{esc(self.title)}</b>{error}{summary}'
+                f'<div style="overflow:auto">{self.svg(focus)}</div>'
+                f"{self._details_html(self.picture_graph(focus))}</div>")
+
+    def text(self) -> str:
+        """Plain text: counts, (busiest tables,) then one ``A -> B`` line per arrow."""
+        counts = ", ".join(f"{kind}: {n}" for kind, n in self.graph.counts().items() if n)
+        lines = [f"{self.title}: {counts or 'no tables'}"]
+        if self.graph.error:
+            lines.append(f"  error: {self.graph.error}")
+        if self.is_large:
+            lines.append("Busiest tables: " + ", ".join(f"{self._labels[t.id]} ({d})"
+                                                        for t, d in self.graph.busiest(BUSIEST)))
+        edges = self.graph.edges
+        lines += [f"  {self._labels[e.source]} -> {self._labels[e.target]} ({', '.join(e.relation_types)})"
+                  for e in edges[:TEXT_EDGE_LIMIT]]
+        if len(edges) > TEXT_EDGE_LIMIT:
+            lines.append(f"  ... and {len(edges) - TEXT_EDGE_LIMIT} more")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    # -- widget ----------------------------------------------------------------------------------
+    @property
+    def widget(self) -> Any:
+        """The ipywidgets ``VBox`` (built on first use), or None without ipywidgets."""
+        if self._widget is None and self._use_widgets:
+            self._widget = self._build_widget()
+        return self._widget
+
+    def _build_widget(self) -> Any:
+        import ipywidgets as widgets
+
+        focus = self.default_focus
+        self.picture_view = widgets.HTML(value=f'<div style="overflow:auto">{self.svg(focus)}</div>')
+        self.table_picker = widgets.Dropdown(description="Columns of", options=self._table_options(focus), value="")
+        self.table_picker.observe(lambda change: self._show_columns(change["new"]), names="value")
+        self.columns_view = widgets.HTML(value="")
+        self._show_columns("")
+        children = [widgets.HTML(value=f"<b>{esc(self.title)}</b>")]
+        if self.graph.error:
+            children.append(widgets.HTML(value=f'<div class="sqlflow-error">{esc(self.graph.error)}</div>'))
+        if self.is_large:
+            self.note_view = widgets.HTML(value=self._note_html(focus))
+            self.focus_picker = widgets.Combobox(
+                description="Focus on", placeholder="type a table name", ensure_option=True,
+                options=[self._labels[t.id] for t in self.graph.tables],
+                value=self._labels[focus] if focus else "")
+            self.focus_picker.observe(lambda change: self._refocus(change["new"]), names="value")
+            children += [widgets.HTML(value=self.summary_html()), self.focus_picker, self.note_view]
+        box = widgets.VBox([*children, self.picture_view, self.table_picker, self.columns_view])
+        box.add_class("sqlflow-lineage")
+        return box
+
+    def _table_options(self, focus: str | None) -> list[tuple[str, str]]:
+        tables = self.picture_graph(focus).tables
+        return [("(pick a table)", ""), *((self._labels[t.id], t.id) for t in tables)]
+
+    def _show_columns(self, table_id: str) -> None:
+        self.columns_view.value = (self.columns_html(table_id) if table_id else
+                                   "<i>Pick a table to see its columns and column-level lineage.</i>")
+
+    def _refocus(self, label: str) -> None:
+        """Draw the neighbourhood of the table labelled ``label`` (ignored when no table has that label)."""
+        focus = next((tid for tid, name in self._labels.items() if name == label), None)
+        if focus is None:
+            return
+        self.picture_view.value = f'<div style="overflow:auto">{self.svg(focus)}</div>'
+        self.note_view.value = self._note_html(focus)
+        self.table_picker.options = self._table_options(focus)
+        self.table_picker.value = focus
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
+        bundle: dict[str, Any] = {"text/plain": self.text(), "text/html": self.html(),
+                                  "image/svg+xml": self.svg()}
+        widget = self.widget
+        if widget is not None:
+            view = widget._repr_mimebundle_()
+            if view and WIDGET_VIEW in view:
+                bundle[WIDGET_VIEW] = view[WIDGET_VIEW]
+        return bundle
