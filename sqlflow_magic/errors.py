@@ -108,6 +108,12 @@ class JobNotFoundError(APIError):
     default_hint = "Check the jobId; %sqlflow_jobs lists your jobs"
 
 
+class JobNotReadyError(APIError):
+    """409: the job has no lineage yet (still ``create`` or ``process``)."""
+
+    default_hint = "Wait for it: add --wait, or follow it with %sqlflow_status --wait"
+
+
 class IncompatibleJobError(APIError):
     """410: the job was made by an incompatible SQLFlow version."""
 

@@ -231,8 +231,8 @@ class SQLFlowMagics(Magics):
         if line.strip():
             raise UsageError("%sqlflow_config takes no arguments; change settings with "
                              "%config SQLFlowMagics.<name> = <value>")
-        display(Table("SQLFlow settings (option > %config > env > default)", ["setting", "value", "source"],
-                      self.effective_config().rows()))
+        rows = [(name, source, value) for name, value, source in self.effective_config().rows()]
+        display(Table("SQLFlow settings (option > %config > env > default)", ["setting", "source", "value"], rows))
 
     @line_magic
     def sqlflow_login(self, line: str) -> None:

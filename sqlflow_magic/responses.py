@@ -69,6 +69,8 @@ def error_for_code(code: int | None, message: str) -> errors.APIError:
         return errors.TokenExpiredError(message, code=code)
     if code == 404:
         return errors.JobNotFoundError(message, code=code)
+    if code == 409:
+        return errors.JobNotReadyError(message, code=code)
     if code == 410:
         return errors.IncompatibleJobError(message, code=code)
     if code is not None and 411 <= code <= 417:

@@ -118,8 +118,9 @@ def table_html(title: str, header: Sequence[str], rows: Sequence[Sequence[str]])
 
 
 def table_text(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
-    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    """Aligned columns; the last one is not padded, so its width never shifts the others."""
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)][:-1]
+    line = "  ".join([*(f"{{:<{w}}}" for w in widths), "{}"])
     return "\n".join([title, line.format(*header).rstrip()] + [line.format(*r).rstrip() for r in rows])
 
 

@@ -122,6 +122,8 @@ def test_empty_and_comment_only_files_fail() -> None:
         result = _run(text)
         assert result.status == "fail"
         assert _errors(result, "EmptyInput")
+    no_files = analyze([], "dbvoracle")
+    assert no_files.status == "fail" and _errors(no_files, "EmptyInput")
 
 
 def test_empty_file_beside_a_good_one_is_a_hint() -> None:
@@ -233,3 +235,30 @@ def test_small_pieces_give_the_same_result(monkeypatch) -> None:
     pieced = _run(script, "dbvpostgresql")
     assert pieced.relationships == expected.relationships
     assert [p.span for p in pieced.processes] == [p.span for p in expected.processes]
+
+
+def test_data_dump_insert_values_is_cheap() -> None:
+    rows = ",\n".join(f"({i}, 'item {i}', {i}.5)" for i in range(20_000))
+    sql = f"INSERT INTO shop.items (id, name, price) VALUES\n{rows};\nINSERT INTO shop.copy SELECT id FROM shop.items;"
+    started = time.monotonic()
+    result = _run(sql, "dbvmysql")
+    assert time.monotonic() - started < 10
+    assert _targets(result) == ["shop.items", "shop.copy"]
+    assert result.processes[1].span.start_line == 20_002
+    assert result.status == "success"
+
+
+def test_oversized_statement_is_refused(monkeypatch) -> None:
+    monkeypatch.setattr("sqlflow_magic.server.lineage.parsing.MAX_STATEMENT_TOKENS", 1000)
+    huge = "SELECT " + " + ".join(f"c{i}" for i in range(1000)) + " FROM t;\nSELECT a FROM u;"
+    result = _run(huge, "dbvpostgresql")
+    assert [e.error_type for e in result.errors] == ["LimitExceeded"]
+    assert _targets(result) == ["RS-1"] and result.status == "partial_success"
+
+
+def test_comments_and_quoted_semicolons() -> None:
+    sql = "-- first; not a statement\n/* a; b; */ INSERT INTO t (\"odd;name\") SELECT 'x;y' FROM s; -- trailing;\n"
+    result = _run(sql, "dbvpostgresql")
+    assert _targets(result) == ["t"] and result.status == "success"
+    assert [c.name for c in result.object_by_id(result.processes[0].target_id).columns] == ["odd;name", "RelationRows"]
+    assert result.processes[0].sources == {result.dbobjs[-1].id: "fdr"}  # a constant: s only decides the rows

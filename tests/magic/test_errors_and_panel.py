@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 import pytest
 
@@ -9,6 +11,7 @@ from sqlflow_magic import errors
 from sqlflow_magic.display.panel import JobPanel
 from sqlflow_magic.display.render import ServerInfo
 from sqlflow_magic.models import Job
+from sqlflow_magic.server import EmbeddedServer
 from sqlflow_magic.session import Connections
 from tests.shell_fixtures import widget_by_id
 
@@ -133,8 +136,11 @@ def test_panel_without_ipywidgets_has_html_and_text_only():
     assert "embedded" not in bundle["text/plain"]
 
 
-def test_refresh_button_updates_the_panel_in_place(alice_shell):
+def test_refresh_button_updates_the_panel_in_place(alice_shell, server_config):
     shell = alice_shell
+    shell.server.stop()  # a server whose worker is off, so that only this test moves the job's status
+    shell.server = EmbeddedServer(replace(server_config, run_worker=False)).start()
+    shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = {shell.server.url!r}")
     run = shell.run("%%sqlflow_submit -n refresh-me\nselect 1")
     job_id = shell.ns["sqlflow_job_id"]
     [bundle] = run.outputs

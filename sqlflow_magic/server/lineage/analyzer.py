@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from sqlglot import exp
-from sqlglot.optimizer.qualify import qualify
-from sqlglot.optimizer.scope import Scope, build_scope, traverse_scope
-from sqlglot.schema import MappingSchema
 
-from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
+from sqlflow_magic.server.lineage.context import StatementContext
+from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.flows import Flow
 from sqlflow_magic.server.lineage.model import (
     ROWS_COLUMN,
@@ -23,8 +17,8 @@ from sqlflow_magic.server.lineage.model import (
     Relationship,
     Span,
 )
-from sqlflow_magic.server.lineage.registry import Registry, placeholder, placeholder_index
-from sqlflow_magic.server.lineage.scanning import LineIndex
+from sqlflow_magic.server.lineage.registry import Registry, placeholder
+from sqlflow_magic.server.lineage.rewriting import qualify_query, replace_variables, table_kinds
 from sqlflow_magic.server.lineage.tracer import ROWS_KEY as _ROWS_KEY
 from sqlflow_magic.server.lineage.tracer import ColumnTracer, LeafKey
 
@@ -32,51 +26,6 @@ from sqlflow_magic.server.lineage.tracer import ColumnTracer, LeafKey
 _DUMMY_TABLES = frozenset({"dual"})
 _MAX_HINTS = 5
 _DEADLINE_STRIDE = 256
-#: Qualification settings, tried in order: sqlglot raises without metadata in many legal queries (trap 7).
-_ATTEMPTS: tuple[dict[str, bool], ...] = (
-    {"expand_alias_refs": True},
-    {"expand_alias_refs": False, "allow_partial_qualification": True},
-    {"qualify_columns": False},
-)
-
-
-@dataclass
-class StatementContext:
-    """Where a statement sits: its file, and the offset its node positions are relative to."""
-
-    file_name: str
-    text: str
-    lines: LineIndex
-    base: int
-    start: int
-    end: int
-    number: int
-    #: Variables and parameters of an enclosing procedural block (lower case): constants, not columns.
-    variables: frozenset[str] = frozenset()
-
-    def span(self, node: exp.Expr | None) -> Span | None:
-        """The span of a node, from the positions sqlglot kept on its identifiers."""
-        if node is None:
-            return None
-        starts, ends = [], []
-        for part in _positioned_parts(node):
-            meta = part.meta
-            if "start" in meta:
-                starts.append(meta["start"])
-                ends.append(meta["end"])
-        if not starts:
-            return None
-        return self.lines.span(self.base + min(starts), self.base + max(ends) + 1)
-
-    @property
-    def statement_span(self) -> Span:
-        """The span of the whole statement."""
-        return self.lines.span(self.start, self.end)
-
-    def snippet(self, limit: int = 80) -> str:
-        """The statement's first characters on one line."""
-        text = " ".join(self.text[self.start : self.end].split())
-        return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class FlowAnalyzer:
@@ -113,10 +62,11 @@ class FlowAnalyzer:
             return
         referenced = self._prepare(flow.query, ctx)
         if not self._column_level:
-            kinds = _table_kinds(flow.query, flow.rows_only)
+            kinds = table_kinds(flow.query, flow.rows_only)
             process.sources = {registry.objects[i].id: kinds[i] for i in referenced if not _is_self(flow, i, target)}
             return
-        scope = self._qualify(flow.query, referenced)
+        schema = registry.mini_schema(referenced)
+        scope = qualify_query(flow.query, self._dialect, schema, registry.known_columns, registry.normalize)
         if scope is None:
             self._error(ctx, "AnalysisError", "column-level lineage unavailable: the query could not be resolved")
             process.sources = {registry.objects[i].id: "fdd" for i in referenced if not _is_self(flow, i, target)}
@@ -151,8 +101,9 @@ class FlowAnalyzer:
         """Register the query's tables and rename them to placeholders (only CTE names stay)."""
         registry = self._registry
         ctes = {registry.normalize(cte.alias, _quoted(cte.args["alias"].this)) for cte in query.find_all(exp.CTE)}
+        _mark_recursive_ctes(query)
         if ctx.variables:
-            _replace_variables(query, ctx.variables)
+            replace_variables(query, ctx.variables)
         referenced: dict[int, None] = {}
         for table in list(query.find_all(exp.Table)):
             name = table.this
@@ -173,26 +124,6 @@ class FlowAnalyzer:
             table.set("db", None)
             table.set("catalog", None)
         return list(referenced)
-
-    def _qualify(self, query: exp.Expr, referenced: list[int]) -> Scope | None:
-        schema = MappingSchema(self._registry.mini_schema(referenced), dialect=self._dialect, normalize=False)
-        for number, options in enumerate(_ATTEMPTS):
-            candidate = query.copy() if number < len(_ATTEMPTS) - 1 else query
-            try:
-                if options.get("qualify_columns", True):
-                    _bind_single_source_columns(candidate, self._registry.known_columns)
-                qualified = qualify(
-                    candidate, dialect=self._dialect, schema=schema, validate_qualify_columns=False,
-                    identify=False, quote_identifiers=False, **options,
-                )  # fmt: skip
-                scope = build_scope(qualified)
-            except DeadlineExceeded:
-                raise
-            except Exception:
-                continue
-            if scope is not None and isinstance(scope.expression, exp.Query):
-                return scope
-        return None
 
     def _target_columns(
         self, flow: Flow, tracer: ColumnTracer, target: int, ctx: StatementContext
@@ -255,43 +186,15 @@ class FlowAnalyzer:
         self._result.errors.append(error)
 
 
-_ROW_CLAUSE_TYPES = (exp.Where, exp.Having, exp.Qualify, exp.Group)
-
-
-def _table_kinds(query: exp.Expr, rows_only: bool) -> dict[int, str]:
-    """Table level without column analysis: a table read only inside a filter (WHERE, HAVING, QUALIFY,
-    GROUP BY, JOIN ON, the right side of EXCEPT) is ``fdr``, any other table ``fdd``. An approximation:
-    a CTE used only in a filter still counts as ``fdd``."""
-    kinds: dict[int, str] = {}
-    for table in query.find_all(exp.Table):
-        index = placeholder_index(table.name)
-        if index is None:
+def _mark_recursive_ctes(query: exp.Expr) -> None:
+    """T-SQL, Oracle and others write recursive CTEs without ``RECURSIVE``; sqlglot's scopes need the flag."""
+    for with_ in query.find_all(exp.With):
+        if with_.recursive:
             continue
-        kind = "fdr" if rows_only or _in_filter(table, query) else "fdd"
-        if kinds.get(index) != "fdd":
-            kinds[index] = kind
-    return kinds
-
-
-def _in_filter(node: exp.Expr, root: exp.Expr) -> bool:
-    child, parent = node, node.parent
-    while parent is not None and child is not root:
-        if isinstance(parent, _ROW_CLAUSE_TYPES):
-            return True
-        if isinstance(parent, exp.Join) and child is parent.args.get("on"):
-            return True
-        if isinstance(parent, exp.Except) and child is parent.expression:
-            return True
-        child, parent = parent, parent.parent
-    return False
-
-
-def _replace_variables(query: exp.Expr, variables: frozenset[str]) -> None:
-    """``WHERE day = p_day`` in a procedure: ``p_day`` (and ``rec.field`` of a loop record) is no column."""
-    for column in list(query.find_all(exp.Column)):
-        qualifier = column.table.lower()
-        if (qualifier and qualifier in variables) or (not qualifier and column.name.lower() in variables):
-            column.replace(exp.Var(this=column.sql()))
+        for cte in with_.expressions:
+            if any(t.name == cte.alias and not t.db for t in cte.this.find_all(exp.Table)):
+                with_.set("recursive", True)
+                break
 
 
 def _is_self(flow: Flow, index: int, target: int) -> bool:
@@ -300,46 +203,3 @@ def _is_self(flow: Flow, index: int, target: int) -> bool:
 
 def _quoted(node: exp.Expr | None) -> bool:
     return bool(isinstance(node, exp.Identifier) and node.quoted)
-
-
-def _positioned_parts(node: exp.Expr) -> list[exp.Expr]:
-    if isinstance(node, exp.Identifier):
-        return [node]
-    if isinstance(node, (exp.Column, exp.Table)):
-        return [part for part in node.parts if isinstance(part, exp.Identifier)]
-    if isinstance(node, exp.Alias):
-        alias = node.args.get("alias")
-        if isinstance(alias, exp.Identifier) and "start" in alias.meta:
-            return [alias]
-        return _positioned_parts(node.this)
-    return list(itertools.islice(node.find_all(exp.Identifier), 64))
-
-
-def _bind_single_source_columns(query: exp.Expr, known_columns: Callable[[int], list[str] | None]) -> None:
-    """Qualify unqualified columns of single-source SELECTs, as SQL resolves them (innermost first).
-
-    Without this, sqlglot refuses any unqualified column of a subquery that could be correlated
-    when a table's columns are unknown (trap 7). A column the only table is known to lack is left
-    alone: it is a correlated reference.
-    """
-    for scope in traverse_scope(query):
-        select = scope.expression
-        if not isinstance(select, exp.Select) or len(scope.selected_sources) != 1:
-            continue
-        alias, (_, source) = next(iter(scope.selected_sources.items()))
-        known = None
-        if isinstance(source, exp.Table) and (index := placeholder_index(source.name)) is not None:
-            known = known_columns(index)
-        # ``GROUP BY r`` may name the output ``region AS r``: leave such names to the tracer.
-        renamed = {
-            s.alias
-            for s in select.selects
-            if isinstance(s, exp.Alias) and not (isinstance(s.this, exp.Column) and s.this.name == s.alias)
-        }
-        in_projection = {id(c) for s in select.selects for c in s.find_all(exp.Column)}
-        for column in scope.columns:
-            if column.table or (column.name in renamed and id(column) not in in_projection):
-                continue
-            if known is not None and column.name not in known:
-                continue
-            column.set("table", exp.to_identifier(alias))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
-from sqlflow_magic.server.lineage.analyzer import FlowAnalyzer, StatementContext
+from sqlflow_magic.server.lineage.analyzer import FlowAnalyzer
+from sqlflow_magic.server.lineage.context import StatementContext
 from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
 from sqlflow_magic.server.lineage.dialects import DialectChoice, choose_dialect
 from sqlflow_magic.server.lineage.flows import flows_for, nested_statements
@@ -28,6 +30,7 @@ _NO_LINEAGE_COMMANDS = frozenset(
     }
 )  # fmt: skip
 _MAX_NESTING = 50
+_ROUTINES = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER"})
 
 
 def analyze(
@@ -77,11 +80,15 @@ class _Session:
         self.parser = ScriptParser(choice, deadline)
         self.analyzer = FlowAnalyzer(self.registry, self.result, choice.dialect, deadline, column_level)
         self._where: tuple[str, Span | None] = ("", None)
+        self._source = SqlSource("", "")
+        self._lines = LineIndex("")
 
     def run(self, files: Sequence[SqlSource]) -> LineageResult:
         result = self.result
         if self.choice.fallback_message:
             result.errors.append(LineageError(self.choice.fallback_message, "DialectFallback"))
+        if not files:
+            result.errors.append(LineageError("no SQL files to analyse", "EmptyInput"))
         try:
             for source in files:
                 self._file(source)
@@ -104,21 +111,43 @@ class _Session:
             if not source.decode_error:
                 result.errors.append(LineageError(f"{source.name}: the file is empty", "EmptyInput", source.name))
             return
-        lines = LineIndex(source.text)
+        self._source, self._lines = source, LineIndex(source.text)
         self._where = (source.name, None)
-        found = False
-        for item in self.parser.parse(source.text):
+        if not self._items(self.parser.parse(source.text), 0, in_block=False):
+            message = f"{source.name}: no SQL statements (only comments or whitespace)"
+            result.errors.append(LineageError(message, "EmptyInput", source.name))
+
+    def _items(self, items: Iterable[Statement | Failure], offset: int, in_block: bool) -> bool:
+        """Analyse parsed statements (of a text at ``offset`` in the file) and report failures."""
+        result, source, found = self.result, self._source, False
+        for item in items:
             found = True
             if isinstance(item, Failure):
-                span = lines.span(item.start, item.end)
+                span = self._lines.span(item.start + offset, item.end + offset)
                 result.errors.append(LineageError(item.message, item.error_type, source.name, span))
                 if item.error_type == "SyntaxError":
                     result.statement_count += 1
                 continue
-            self._statement(item, source, lines)
-        if not found:
-            message = f"{source.name}: no SQL statements (only comments or whitespace)"
-            result.errors.append(LineageError(message, "EmptyInput", source.name))
+            if offset or in_block:
+                item = replace(
+                    item,
+                    base=item.base + offset,
+                    start=item.start + offset,
+                    end=item.end + offset,
+                    in_block=in_block or item.in_block,
+                )
+            self._statement(item, source, self._lines)
+        return found
+
+    def _routine_body(self, body: str, ctx: StatementContext) -> None:
+        """A procedure body kept as a string (``AS $$ ... $$``): parse and analyse it in place."""
+        offset = ctx.text.find(body, ctx.start, ctx.end)
+        if offset == -1 or not body.strip():
+            self._report("ProceduralCode", f"routine body not analysed [{ctx.snippet(60)}]", ctx)
+            return
+        message = f"routine body analysed statement by statement; its control flow was skipped [{ctx.snippet(60)}]"
+        self._report("ProceduralCode", message, ctx)
+        self._items(self.parser.parse(body), offset, in_block=True)
 
     def _statement(self, statement: Statement, source: SqlSource, lines: LineIndex) -> None:
         result = self.result
@@ -147,6 +176,12 @@ class _Session:
         result.analysed_count += 1
 
     def _dispatch(self, expression: exp.Expr, ctx: StatementContext, in_block: bool, depth: int) -> None:
+        if isinstance(expression, exp.Create) and str(expression.args.get("kind") or "").upper() in _ROUTINES:
+            body = _string_body(expression)
+            if body is not None:
+                if depth < _MAX_NESTING:
+                    self._routine_body(body, ctx)
+                return
         nested = nested_statements(expression)
         if nested is not None and depth < _MAX_NESTING:
             for inner in nested:
@@ -195,3 +230,14 @@ class _Session:
 
     def _report(self, error_type: str, message: str, ctx: StatementContext) -> None:
         self.result.errors.append(LineageError(message, error_type, ctx.file_name, ctx.statement_span))
+
+
+def _string_body(create: exp.Create) -> str | None:
+    """The text of a routine body given as a string (``AS $$ ... $$`` or ``AS '...'``), if it is one."""
+    body = create.expression
+    if isinstance(body, exp.Block) and len(body.expressions) == 1:
+        body = body.expressions[0]
+    if isinstance(body, (exp.RawString, exp.Heredoc)) or (isinstance(body, exp.Literal) and body.is_string):
+        text = body.this if isinstance(body.this, str) else body.name
+        return text or None
+    return None

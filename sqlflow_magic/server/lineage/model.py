@@ -163,6 +163,7 @@ class LineageResult:
     statement_count: int = 0
     analysed_count: int = 0
     timed_out: bool = False
+    _index: dict[str, DbObject] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def status(self) -> str:
@@ -173,11 +174,10 @@ class LineageResult:
         return "partial_success" if hard else "success"
 
     def object_by_id(self, object_id: str) -> DbObject:
-        """The object (table, view, result set, process) with this id."""
-        for obj in self.dbobjs:
-            if obj.id == object_id:
-                return obj
-        raise KeyError(object_id)
+        """The object (table, view, result set, process) with this id; ``KeyError`` if there is none."""
+        if len(self._index) != len(self.dbobjs):
+            self._index = {obj.id: obj for obj in self.dbobjs}
+        return self._index[object_id]
 
     def table_lineage(self) -> list[tuple[str, str, str, str]]:
         """Table-level edges ``(source id, target id, fdd|fdr, effect type)``, one per process and pair."""

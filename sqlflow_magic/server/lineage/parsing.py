@@ -23,9 +23,10 @@ from sqlflow_magic.server.lineage.dialects import DialectChoice
 from sqlflow_magic.server.lineage.procedural import (
     block_depth_change,
     declared_names,
-    is_statement_start,
     split_procedural_prefix,
     starts_line_statement,
+    statement_starts,
+    values_head,
 )
 from sqlflow_magic.server.lineage.scanning import Failure, Scanner
 
@@ -130,13 +131,13 @@ class ScriptParser:
         self, tokens: list[Token], piece: str, base: int, *, in_block: bool, variables: frozenset[str] = frozenset()
     ) -> Iterator[Statement | Failure]:
         if len(tokens) > MAX_STATEMENT_TOKENS:
-            tokens = _values_head(tokens)
+            tokens = values_head(tokens)
             if len(tokens) > MAX_STATEMENT_TOKENS:
                 message = f"statement of {len(tokens):,} tokens not analysed (limit {MAX_STATEMENT_TOKENS:,})"
                 yield Failure(message, "LimitExceeded", base + tokens[0].start, base + tokens[-1].end + 1)
                 return
         elif len(tokens) > _VALUES_SHORTCUT_TOKENS:
-            tokens = _values_head(tokens)
+            tokens = values_head(tokens)
         pending = [tokens]
         while pending:
             tokens, note = self._rewrite(pending.pop(), piece)
@@ -155,7 +156,7 @@ class ScriptParser:
                         start += length
                         continue
                     yield _failure(exc, part, error_index, base)
-                    following = [k for k in _statement_starts(part) if k > error_index]
+                    following = [k for k in statement_starts(part) if k > error_index]
                     if not following:
                         break
                     start += following[0]
@@ -193,7 +194,7 @@ class ScriptParser:
         return (head, tail) if head and tail else None
 
     def _split_before(self, part: list[Token], error_index: int, piece: str) -> tuple[int, list] | None:
-        candidates = [k for k in _statement_starts(part) if 0 < k <= error_index]
+        candidates = [k for k in statement_starts(part) if 0 < k <= error_index]
         for length in reversed(candidates[-_SPLIT_TRIES:]):
             try:
                 expressions = self._parse_tokens(part[:length], piece)
@@ -260,47 +261,6 @@ def _with_semicolons(group: list[list[Token]]) -> list[Token]:
         tokens.extend(chunk)
         last = chunk[-1]
         tokens.append(Token(TokenType.SEMICOLON, ";", last.line, last.col + 1, last.end + 1, last.end + 1))
-    return tokens
-
-
-def _statement_starts(tokens: list[Token]) -> list[int]:
-    starts, depth = [], 0
-    for index, token in enumerate(tokens):
-        if token.token_type == TokenType.L_PAREN:
-            depth += 1
-        elif token.token_type == TokenType.R_PAREN:
-            depth = max(0, depth - 1)
-        elif depth == 0 and is_statement_start(tokens, index):
-            starts.append(index)
-    return starts
-
-
-def _values_head(tokens: list[Token]) -> list[Token]:
-    """``INSERT INTO t (...) VALUES (...), (...), ...`` of a data dump: keep only the first row.
-
-    The rows carry no lineage, and parsing thousands of them costs time and memory.
-    """
-    if tokens[0].token_type != TokenType.INSERT:
-        return tokens
-    depth, values = 0, None
-    for index, token in enumerate(tokens):
-        if token.token_type == TokenType.L_PAREN:
-            depth += 1
-        elif token.token_type == TokenType.R_PAREN:
-            depth -= 1
-        elif depth == 0 and token.token_type == TokenType.VALUES:
-            values = index
-            break
-    if values is None:
-        return tokens
-    for end in range(values + 1, len(tokens)):
-        token = tokens[end]
-        if token.token_type == TokenType.L_PAREN:
-            depth += 1
-        elif token.token_type == TokenType.R_PAREN:
-            depth -= 1
-            if depth == 0:
-                return tokens[: end + 1]
     return tokens
 
 

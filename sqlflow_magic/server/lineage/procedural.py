@@ -75,8 +75,12 @@ def _opens_declarations(chunk: list[Token]) -> bool:
         return len(chunk) > 1 and not chunk[1].text.startswith("@")
     if first != "CREATE" or not any(_word(t) in _ROUTINE_WORDS for t in chunk[1:6]):
         return False
-    words = {_word(t) for t in chunk}
-    return "BEGIN" not in words and bool(words & {"IS", "AS"})
+    words = [_word(t) for t in chunk]
+    if "BEGIN" in words:
+        return False
+    # ``... IS v NUMBER`` or a bare ``... AS``; not ``AS $$ body $$`` (a body kept as a string).
+    marker = max((i for i, word in enumerate(words) if word in ("IS", "AS")), default=None)
+    return marker is not None and (marker == len(chunk) - 1 or chunk[marker + 1].token_type == TokenType.VAR)
 
 
 def is_statement_start(tokens: list[Token], index: int) -> bool:
@@ -170,3 +174,45 @@ def _parameters(chunk: list[Token]) -> set[str]:
             names.add(token.text.lower())
             expect_name = False
     return names
+
+
+def statement_starts(tokens: list[Token]) -> list[int]:
+    """Indexes of the tokens that may start a statement, outside parentheses."""
+    starts, depth = [], 0
+    for index, token in enumerate(tokens):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth = max(0, depth - 1)
+        elif depth == 0 and is_statement_start(tokens, index):
+            starts.append(index)
+    return starts
+
+
+def values_head(tokens: list[Token]) -> list[Token]:
+    """``INSERT INTO t (...) VALUES (...), (...), ...`` of a data dump: keep only the first row.
+
+    The rows carry no lineage, and parsing thousands of them costs time and memory.
+    """
+    if tokens[0].token_type != TokenType.INSERT:
+        return tokens
+    depth, values = 0, None
+    for index, token in enumerate(tokens):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif depth == 0 and token.token_type == TokenType.VALUES:
+            values = index
+            break
+    if values is None:
+        return tokens
+    for end in range(values + 1, len(tokens)):
+        token = tokens[end]
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return tokens[: end + 1]
+    return tokens

@@ -114,8 +114,11 @@ class ColumnTracer:
                 trace.merge(self._trace(branch, index), rows=False)
             return trace
         if isinstance(expression, exp.UDTF):
+            # LATERAL / APPLY of a subquery: its outputs; of a function (EXPLODE, UNNEST): its arguments.
             trace = Trace()
-            for column in expression.find_all(exp.Column):
+            for subquery in scope.subquery_scopes:
+                trace.merge(self._trace(subquery, key), rows=False)
+            for column in find_all_in_scope(expression, exp.Column):
                 self._resolve(scope, column, trace, rows=False, in_projection=True)
             return trace
         if not isinstance(expression, exp.Select):
@@ -191,6 +194,9 @@ class ColumnTracer:
         if isinstance(expression, exp.SetOperation):
             for branch in _branches(scope):
                 trace.merge(self._row_trace(branch), rows=True)
+        elif isinstance(expression, exp.UDTF):
+            for subquery in scope.subquery_scopes:
+                trace.merge(self._row_trace(subquery), rows=True)
         elif isinstance(expression, exp.Select):
             subqueries = self._subquery_scopes(scope)
             for clause in _row_clauses(expression):

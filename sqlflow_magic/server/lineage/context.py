@@ -1,0 +1,63 @@
+"""Where a statement sits in its file, and the positions of its nodes."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from sqlflow_magic.server.lineage.model import Span
+from sqlflow_magic.server.lineage.scanning import LineIndex
+
+
+@dataclass
+class StatementContext:
+    """Where a statement sits: its file, and the offset its node positions are relative to."""
+
+    file_name: str
+    text: str
+    lines: LineIndex
+    base: int
+    start: int
+    end: int
+    number: int
+    #: Variables and parameters of an enclosing procedural block (lower case): constants, not columns.
+    variables: frozenset[str] = frozenset()
+
+    def span(self, node: exp.Expr | None) -> Span | None:
+        """The span of a node, from the positions sqlglot kept on its identifiers."""
+        if node is None:
+            return None
+        starts, ends = [], []
+        for part in _positioned_parts(node):
+            meta = part.meta
+            if "start" in meta:
+                starts.append(meta["start"])
+                ends.append(meta["end"])
+        if not starts:
+            return None
+        return self.lines.span(self.base + min(starts), self.base + max(ends) + 1)
+
+    @property
+    def statement_span(self) -> Span:
+        """The span of the whole statement."""
+        return self.lines.span(self.start, self.end)
+
+    def snippet(self, limit: int = 80) -> str:
+        """The statement's first characters on one line."""
+        text = " ".join(self.text[self.start : self.end].split())
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _positioned_parts(node: exp.Expr) -> list[exp.Expr]:
+    if isinstance(node, exp.Identifier):
+        return [node]
+    if isinstance(node, (exp.Column, exp.Table)):
+        return [part for part in node.parts if isinstance(part, exp.Identifier)]
+    if isinstance(node, exp.Alias):
+        alias = node.args.get("alias")
+        if isinstance(alias, exp.Identifier) and "start" in alias.meta:
+            return [alias]
+        return _positioned_parts(node.this)
+    return list(itertools.islice(node.find_all(exp.Identifier), 64))
