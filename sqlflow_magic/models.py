@@ -152,6 +152,12 @@ class Job:
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
 
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        """The statements SQLFlow could not analyse (``errorMessage``, ``errorType``, ``coordinates``, ...)."""
+        found = self.other.get("errors")
+        return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+
 
 def _without_secrets(value: Any) -> Any:
     if isinstance(value, Mapping):

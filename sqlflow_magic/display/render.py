@@ -70,9 +70,10 @@ def job_problems(job: Job, limit: int = 5) -> list[str]:
         spots = error.get("coordinates") or []
         if spots and isinstance(spots[0], dict):
             where = f"line {spots[0].get('x')}, column {spots[0].get('y')}: "
-        name = error.get("fileName") or error.get("file") or ""
-        prefix = f"{name} " if name else ""
-        lines.append(f"{prefix}{where}{error.get('errorMessage') or error.get('message') or error}")
+        message = str(error.get("errorMessage") or error.get("message") or error)
+        name = str(error.get("fileName") or error.get("file") or "")
+        prefix = f"{name} " if name and not message.startswith(name) else ""
+        lines.append(f"{prefix}{where}{message}")
     if len(found) > limit:
         lines.append(f"and {len(found) - limit} more")
     return lines

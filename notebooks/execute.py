@@ -1,0 +1,41 @@
+"""Re-run the tutorial notebooks and save them with their outputs (a maintainer's tool).
+
+    python notebooks/execute.py            # every tutorial
+    python notebooks/execute.py 03-lineage # one
+
+The saved outputs are what nbval compares against and what GitHub shows. Widget state is not saved:
+static viewers (GitHub, nbconvert) then show each display's HTML and SVG forms instead of an empty
+widget area, and the notebook diff stays small. Jobs go to a throw-away database.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+HERE = Path(__file__).resolve().parent
+
+
+def execute(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3", store_widget_state=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    notebook.metadata.pop("widgets", None)
+    nbformat.write(notebook, path)
+    print(f"executed and saved {path.name}")
+
+
+def main(names: list[str]) -> None:
+    os.environ["SQLFLOW_LOCAL_SERVER_DB"] = str(Path(tempfile.mkdtemp()) / "jobs.sqlite3")
+    paths = [HERE / f"{name.removesuffix('.ipynb')}.ipynb" for name in names] or sorted(HERE.glob("[0-9]*.ipynb"))
+    for path in paths:
+        execute(path)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
