@@ -56,14 +56,25 @@ def test_a_whole_session_leaks_nothing(alice_shell, monkeypatch, caplog, tmp_pat
         "%%sqlflow_submit -d nonsense\nselect 1",
         "sqlflow_job",
         "print(repr(sqlflow_job), str(sqlflow_job))",
+        "%sqlflow_status --wait",
+        "%sqlflow_jobs",
+        f"%sqlflow_lineage --show --out {tmp_path}/lineage.json",
+        f"%sqlflow_lineage --format csv --out {tmp_path}/lineage.csv",
+        f"%sqlflow_lineage --format graphml --out {tmp_path}/lineage.graphml",
+        f"%%sqlflow_submit --wait -d mssql --password-env WAREHOUSE_PW\nselect broken syntax here (",
+        "%sqlflow_delete $sqlflow_job_id --yes",
+        "%sqlflow_status",
     ]
     runs = [shell.run(cell) for cell in cells]
-    assert [r.success for r in runs] == [True, True, True, True, True, True, False, False, False, False, True, True]
+    assert [r.success for r in runs] == [True, True, True, True, True, True, False, False, False, False, True, True,
+                                         True, True, True, True, True, True, True, False]  # deleted: not found
     everything = [r.text() for r in runs] + [repr(r.error) + str(r.error) for r in runs if r.error]
     everything += [str(state) for state in widget_states()]
     everything += [record.getMessage() + str(record.args) for record in caplog.records]
     everything += [repr(shell.magics.connections.client(shell.magics.effective_config()))]
     everything += [repr(shell.magics.effective_config()), repr(shell.ns["sqlflow_job"])]
+    everything += [path.read_text() for path in tmp_path.glob("lineage.*")]
+    assert len(everything) > 40
     for line in everything:
         # the two refused cells echo the secret in their source, which IPython keeps: only outputs count
         assert_clean(line.replace(f"--password {DB_PASSWORD}", "").replace(f"--secret-key {ALICE_SECRET}", ""),
