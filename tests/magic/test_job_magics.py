@@ -139,3 +139,21 @@ def test_lineage_without_pandas_is_a_list_of_dicts(alice_shell, monkeypatch):
     assert alice_shell.run("%sqlflow_lineage --format csv").success
     rows = alice_shell.ns["sqlflow_lineage"]
     assert isinstance(rows, list) and rows and set(rows[0]) >= {"source_table", "target_table"}
+
+
+def test_end_to_end_submit_wait_export_compare(alice_shell):
+    """Issue 3's end-to-end check: the exports of a job submitted through the magic match hand-written lineage."""
+    shell = alice_shell
+    assert shell.run(SCRIPT).success and shell.ns["sqlflow_job"].status == "success"
+    assert shell.run("%sqlflow_lineage --table-level --format csv --var tables").success
+    frame = shell.ns["tables"]
+    edges = {(f"{r.source_schema}.{r.source_table}".lower(), f"{r.target_schema}.{r.target_table}".lower())
+             for r in frame.itertuples()}
+    assert edges == EXPECTED_EDGES
+    assert shell.run("%sqlflow_lineage --format csv --var frame").success
+    columns = {(r.source_table.lower(), r.source_column.lower(), r.target_table.lower(), r.target_column.lower(),
+                r.relation_type) for r in shell.ns["frame"].itertuples()}
+    assert ("orders", "amount", "daily_sales", "total", "fdd") in columns
+    assert ("orders", "order_date", "daily_sales", "sale_date", "fdd") in columns
+    assert ("orders", "customer_id", "daily_sales", "total", "fdr") in columns  # a JOIN condition decides rows
+    assert ("daily_sales", "total", "region_totals", "total", "fdd") in columns
