@@ -81,18 +81,6 @@ def test_bad_base_url_in_config_is_refused_at_once(shell, caplog):
     assert "misspelt scheme 'htp'" in caplog.text and "http://sqlflow.example" in caplog.text
 
 
-def test_unreachable_real_port(alice_shell):
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    alice_shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = 'http://127.0.0.1:{port}'")
-    alice_shell.ip.run_line_magic("config", "SQLFlowMagics.max_retries = 0")
-    run = alice_shell.run("%%sqlflow_submit\nselect 1")
-    assert not run.success and run.stdout.startswith("ServerUnreachableError: cannot connect")
-
-
 def test_html_page_from_a_real_web_server(alice_shell, tmp_path):
     import http.server
     import threading

@@ -61,7 +61,7 @@ def test_a_whole_session_leaks_nothing(alice_shell, monkeypatch, caplog, tmp_pat
         f"%sqlflow_lineage --show --out {tmp_path}/lineage.json",
         f"%sqlflow_lineage --format csv --out {tmp_path}/lineage.csv",
         f"%sqlflow_lineage --format graphml --out {tmp_path}/lineage.graphml",
-        f"%%sqlflow_submit --wait -d mssql --password-env WAREHOUSE_PW\nselect broken syntax here (",
+        "%%sqlflow_submit --wait -d mssql --password-env WAREHOUSE_PW\nselect broken syntax here (",
         "%sqlflow_delete $sqlflow_job_id --yes",
         "%sqlflow_status",
     ]
