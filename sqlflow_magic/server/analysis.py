@@ -63,11 +63,12 @@ class JobOutcome:
 
 
 def init_analysis_process() -> None:
-    """Initializer of an analysis process.
+    """Initializer of an analysis process (see :mod:`sqlflow_magic.server.analysis_process`).
 
-    Ctrl-C (or a Jupyter kernel interrupt, sent to the whole process group) is for the server,
-    which stops its analyses itself. sqlglot's warnings would land on the server's terminal
-    through logging's last-resort handler; the job's errors report them instead.
+    Ctrl-C is for the server, which stops its analyses itself: the process runs in a session of
+    its own, so a terminal's or a Jupyter kernel interrupt's SIGINT to the server's process group
+    does not reach it, and a SIGINT sent to it directly is ignored. sqlglot's warnings would land
+    on stderr through logging's last-resort handler; the job's errors report them instead.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("sqlglot").setLevel(logging.ERROR)

@@ -1,25 +1,24 @@
 """A small pool of analysis processes with a hard time limit per task.
 
-Each slot is a single-process :class:`~concurrent.futures.ProcessPoolExecutor` started with the
-``spawn`` method (never ``fork``: the server often runs inside a Jupyter kernel that has threads).
-One process per executor means a task that overruns its limit can be killed without touching the
-tasks of other slots. Processes start when first needed and are then kept for later tasks; a killed
-one is replaced at once, so the next task finds it warm.
+Each slot runs one analysis process (:class:`~sqlflow_magic.server.analysis_child.AnalysisChild`,
+a plain subprocess in a session of its own), one task at a time, so a task that overruns its limit
+can be killed without touching the tasks of other slots. Processes start when first needed and
+are then kept for later tasks; a killed one is replaced at once, so the next task finds it warm.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures.thread  # noqa: F401  (its exit hook must be registered before ours)
 import logging
-import multiprocessing
 import threading
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from sqlflow_magic.server.analysis import init_analysis_process, warm_up
+from sqlflow_magic.server.analysis_child import AnalysisChild, ProcessGone
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -31,13 +30,11 @@ def _kill_at_exit() -> None:
         pool.kill_all()
 
 
-# At interpreter exit concurrent.futures waits for every running task before the process may end,
-# which a kernel or script that never stopped its server would feel as a hang of up to the time limit.
-# Hooks of this kind run in reverse order of registration, so this one (registered after
-# concurrent.futures.process was imported above) kills the analyses first.
-_register_atexit = getattr(threading, "_register_atexit", None)
-if _register_atexit is not None:
-    _register_atexit(_kill_at_exit)
+# At interpreter exit concurrent.futures waits for its worker threads, and one of them may be
+# sending a task to an analysis process; a kernel or script that never stopped its server would
+# feel that as a hang. Hooks of this kind run in reverse order of registration, so this one
+# (registered after concurrent.futures.thread was imported above) kills the analyses first.
+getattr(threading, "_register_atexit", atexit.register)(_kill_at_exit)
 
 
 class PoolClosedError(RuntimeError):
@@ -53,51 +50,41 @@ class AnalysisCrashed(Exception):
 
 
 class _Slot:
-    """One analysis process. Thread-safe: it can be killed from any thread."""
+    """The place of one analysis process in the pool. Thread-safe: it can be killed from any thread."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._lock = threading.Lock()
-        self._executor: ProcessPoolExecutor | None = None
-        self._ready: Future[int] | None = None
+        self._child: AnalysisChild | None = None
         self._closed = False
 
     def start(self) -> Future[int]:
-        """Start the process if it is not running; return the future of its warm-up task."""
+        """Start the process if it is not running; return the future of its process id, set once it is ready.
+
+        Raises :class:`PoolClosedError`, or :class:`OSError` if no process can be started.
+        """
         with self._lock:
             if self._closed:
                 raise PoolClosedError("the analysis pool is shut down")
-            if self._executor is None or self._ready is None:
-                self._executor = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=init_analysis_process
-                )
-                self._ready = self._executor.submit(warm_up)
-            return self._ready
+            if self._child is None:
+                self._child = AnalysisChild(self.name)
+            return self._child.ready
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        """Queue ``fn(*args)`` on this slot's process (started by :meth:`start`)."""
+        """Send ``fn(*args)`` to this slot's process (started by :meth:`start`); it may block briefly."""
         with self._lock:
-            if self._closed or self._executor is None:
+            child = self._child
+            if self._closed or child is None:
                 raise PoolClosedError("the analysis pool is shut down")
-            return self._executor.submit(fn, *args)
+        return child.submit(fn, args)
 
     def kill(self, *, close: bool = False, wait: bool = False) -> None:
-        """Kill the process (the executor's ``_processes`` is the only handle on it before Python 3.14).
-
-        ``close`` keeps the slot from starting again; ``wait`` also waits for the executor's
-        management thread, which reaps the killed process.
-        """
+        """Kill the process; ``close`` keeps the slot from starting again, ``wait`` waits until it is reaped."""
         with self._lock:
-            executor, self._executor, self._ready = self._executor, None, None
+            child, self._child = self._child, None
             self._closed = self._closed or close
-        if executor is None:
-            return
-        for process in list((getattr(executor, "_processes", None) or {}).values()):
-            try:
-                process.kill()
-            except (OSError, ValueError, AttributeError):  # already gone, or not started yet
-                pass
-        executor.shutdown(wait=wait, cancel_futures=True)
+        if child is not None:
+            child.kill(wait=wait)
 
 
 class AnalysisPool:
@@ -127,7 +114,10 @@ class AnalysisPool:
         for slot in reversed(self._slots):  # LIFO: the last one put is taken first, so warm slots go last
             self._idle.put_nowait(slot)
         for slot in self._slots[: self._warm]:
-            slot.start()
+            try:
+                slot.start()
+            except OSError:  # the first run() tries again, and reports it
+                logger.warning("could not start analysis process %s", slot.name, exc_info=True)
 
     async def run(self, fn: Callable[..., T], *args: Any, limit: float | None) -> T:
         """Run ``fn(*args)`` in an analysis process; kill it if it runs longer than ``limit`` seconds.
@@ -145,22 +135,31 @@ class AnalysisPool:
 
     async def _run_on(self, slot: _Slot, fn: Callable[..., T], args: tuple[Any, ...], limit: float | None) -> T:
         try:
-            await asyncio.wait_for(asyncio.wrap_future(slot.start()), self._startup_timeout)
-            future = slot.submit(fn, *args)
-        except (BrokenProcessPool, asyncio.TimeoutError) as exc:
-            self._replace(slot)
-            raise self._crashed(
-                "the analysis process did not start (a script that starts the server must do so "
-                "under `if __name__ == '__main__':`)"
-            ) from exc
+            ready = slot.start()
+        except OSError as exc:
+            raise self._crashed(f"no analysis process could be started: {exc}") from exc
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), limit)
+            await asyncio.wait_for(asyncio.wrap_future(ready), self._startup_timeout)
+        except asyncio.TimeoutError as exc:
+            self._replace(slot)
+            raise self._crashed(f"the analysis process did not start within {self._startup_timeout:g} s") from exc
+        except Exception as exc:  # it died, or could not import the lineage engine
+            self._replace(slot)
+            reason = str(exc) if isinstance(exc, ProcessGone) else f"{type(exc).__name__}: {exc}"
+            raise self._crashed(f"the analysis process did not start ({reason})") from exc
+
+        async def call() -> T:
+            future = await asyncio.to_thread(slot.submit, fn, *args)  # a big request takes a while to write
+            return await asyncio.wrap_future(future)
+
+        try:
+            return await asyncio.wait_for(call(), limit)
         except asyncio.TimeoutError:
             self._replace(slot)
             raise AnalysisTimeout(f"the analysis ran longer than {limit:g} s and was stopped") from None
-        except BrokenProcessPool as exc:
+        except ProcessGone as exc:
             self._replace(slot)
-            raise self._crashed("the analysis process ended unexpectedly (out of memory?)") from exc
+            raise self._crashed(f"the analysis process ended unexpectedly ({exc}; out of memory?)") from exc
         except asyncio.CancelledError:
             self._replace(slot)  # the task cannot be taken back from a running process
             raise
@@ -174,6 +173,8 @@ class AnalysisPool:
         if not self.closed:
             try:
                 slot.start()
+            except PoolClosedError:  # kill_all() came in between
+                pass
             except Exception:  # e.g. too many processes: the next run() tries again
                 logger.warning("could not restart analysis process %s", slot.name, exc_info=True)
 

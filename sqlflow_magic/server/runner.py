@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import multiprocessing
 import os
 import socket
 import threading
@@ -136,12 +135,6 @@ class EmbeddedServer:
         """Start serving and wait until the server answers; raise :class:`ServerStartError` on failure."""
         if self.running:
             return self
-        if getattr(multiprocessing.current_process(), "_inheriting", False):
-            # an analysis process is importing the script that started the server: do not recurse
-            raise ServerStartError(
-                "the local server was started while a new analysis process imported the main script; "
-                "start it under `if __name__ == '__main__':`"
-            )
         try:
             app = create_app(self.config)
         except Exception as exc:

@@ -1,22 +1,28 @@
-"""The analysis pool's hard time limit, and the worker's revision guard (with a pool the test controls)."""
+"""The analysis pool (time limit, crashes, errors, sessions, shutdown), and the worker's revision guard."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import pickle
+import signal
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sqlflow_magic.server import ServerConfig
+from sqlflow_magic.server import ServerConfig, analysis_child
 from sqlflow_magic.server.analysis import AnalysisRequest, export_kind
-from sqlflow_magic.server.pool import AnalysisPool, AnalysisTimeout, PoolClosedError
+from sqlflow_magic.server.analysis_child import RemoteTraceback
+from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout, PoolClosedError
 from sqlflow_magic.server.store import JobStore, SqlFile
 from sqlflow_magic.server.worker import JobWorker
 from tests.conftest import ALICE
+from tests.server import analysis_helpers
 from tests.server.test_worker import FIRST, SECOND
 
 JOB_ID = "d" * 32
@@ -41,6 +47,137 @@ def test_a_task_past_its_hard_limit_is_killed_and_the_pool_recovers() -> None:
             await pool.run(os.getpid, limit=1)
 
     asyncio.run(scenario())
+
+
+def with_pool(scenario: Callable[[AnalysisPool], Awaitable[None]], size: int = 1, warm: int = 0) -> None:
+    async def main() -> None:
+        pool = AnalysisPool(size, warm=warm)
+        pool.start()
+        try:
+            await scenario(pool)
+        finally:
+            await pool.close()
+
+    asyncio.run(main())
+
+
+def test_a_crashed_process_is_reported_and_replaced() -> None:
+    async def scenario(pool: AnalysisPool) -> None:
+        first = await pool.run(os.getpid, limit=30)
+        with pytest.raises(AnalysisCrashed, match=r"ended unexpectedly \(killed by SIGKILL; out of memory\?\)"):
+            await pool.run(analysis_helpers.kill_self, signal.SIGKILL, limit=30)
+        second = await pool.run(os.getpid, limit=30)
+        assert second != first and analysis_helpers.gone(first)
+        with pytest.raises(AnalysisCrashed, match=r"exit status 3"):
+            await pool.run(os._exit, 3, limit=30)
+        assert await pool.run(os.getpid, limit=30) not in (first, second)
+
+    with_pool(scenario)
+
+
+def test_errors_come_back_as_exceptions_and_the_process_stays() -> None:
+    async def scenario(pool: AnalysisPool) -> None:
+        pid = await pool.run(os.getpid, limit=30)
+        with pytest.raises(ValueError, match="invalid literal") as raised:
+            await pool.run(int, "x", limit=30)
+        assert isinstance(raised.value.__cause__, RemoteTraceback)
+        assert "Traceback" in str(raised.value.__cause__)
+        with pytest.raises(RuntimeError, match="TwoArgumentError: this and that"):
+            await pool.run(analysis_helpers.raise_unpicklable, limit=30)
+        with pytest.raises(RuntimeError, match="result of the analysis could not be sent"):
+            await pool.run(analysis_helpers.unpicklable_result, limit=30)
+        with pytest.raises((pickle.PicklingError, AttributeError)):  # cannot even be sent
+            await pool.run(lambda: 1, limit=30)
+        assert await pool.run(analysis_helpers.noisy_pid, limit=30) == pid  # stray output: answers intact
+        assert await pool.run(os.getpid, limit=30) == pid
+
+    with_pool(scenario)
+
+
+def test_the_process_has_a_session_of_its_own_and_ignores_sigint() -> None:
+    async def scenario(pool: AnalysisPool) -> None:
+        pid = await pool.run(os.getpid, limit=30)
+        assert os.getpgid(pid) == pid != os.getpgid(0)
+        assert os.getsid(pid) == pid != os.getsid(0)
+        assert await pool.run(analysis_helpers.sigint_ignored, limit=30)
+        os.kill(pid, signal.SIGINT)
+        await asyncio.sleep(0.2)
+        assert await pool.run(os.getpid, limit=30) == pid
+
+    with_pool(scenario)
+
+
+def test_the_process_imports_from_the_servers_sys_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "added_at_run_time.py").write_text("def answer():\n    return 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import added_at_run_time  # type: ignore[import-not-found]
+
+    async def scenario(pool: AnalysisPool) -> None:
+        assert await pool.run(analysis_helpers.package_file, limit=30) == analysis_helpers.package_file()
+        assert await pool.run(added_at_run_time.answer, limit=30) == 42
+
+    with_pool(scenario)
+
+
+def test_a_cancelled_task_costs_its_process_only() -> None:
+    async def scenario(pool: AnalysisPool) -> None:
+        first = await pool.run(os.getpid, limit=30)
+        task = asyncio.create_task(pool.run(time.sleep, 30, limit=None))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await asyncio.wait_for(pool.run(os.getpid, limit=30), 10) != first
+
+    with_pool(scenario)
+
+
+def test_warm_slots_start_at_once_and_are_reused_last_in_first_out() -> None:
+    async def scenario(pool: AnalysisPool) -> None:
+        warm_pid = await asyncio.wrap_future(pool._slots[0].start())
+        assert pool._slots[1]._child is None  # started when first needed
+        assert await pool.run(os.getpid, limit=30) == warm_pid
+        assert await pool.run(os.getpid, limit=30) == warm_pid
+
+    with_pool(scenario, size=2, warm=1)
+
+
+def test_kill_all_from_another_thread_stops_running_tasks_at_once() -> None:
+    async def scenario(pool: AnalysisPool) -> None:
+        pid = await pool.run(os.getpid, limit=30)
+        task = asyncio.create_task(pool.run(time.sleep, 30, limit=None))
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        killers = [threading.Thread(target=pool.kill_all) for _ in range(2)]
+        for killer in killers:
+            killer.start()
+        with pytest.raises(PoolClosedError):
+            await task
+        assert time.monotonic() - started < 3
+        for killer in killers:
+            killer.join()
+        pool.kill_all(wait=True)  # and once more, waiting: the process is reaped by then
+        assert analysis_helpers.gone(pid)
+        with pytest.raises(PoolClosedError):
+            await pool.run(os.getpid, limit=1)
+
+    with_pool(scenario)
+
+
+def test_a_process_that_does_not_start_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def scenario(pool: AnalysisPool) -> None:
+        monkeypatch.setattr(analysis_child, "COMMAND", (str(Path(sys.executable).parent / "no-such-python"),))
+        with pytest.raises(AnalysisCrashed, match="no analysis process could be started"):
+            await pool.run(os.getpid, limit=30)
+        monkeypatch.setattr(analysis_child, "COMMAND", (sys.executable, "-c", "raise SystemExit(7)"))
+        with pytest.raises(AnalysisCrashed, match=r"did not start \(exit status 7\)"):
+            await pool.run(os.getpid, limit=30)
+        monkeypatch.undo()
+        with pytest.raises(AnalysisCrashed):  # its replacement was started before the repair
+            await pool.run(os.getpid, limit=30)
+        assert await pool.run(os.getpid, limit=30) > 0  # and the next one works
+
+    with_pool(scenario)
 
 
 class GatedPool:

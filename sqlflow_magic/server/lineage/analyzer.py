@@ -100,12 +100,19 @@ class FlowAnalyzer:
     def _prepare(self, query: exp.Expr, ctx: StatementContext) -> list[int]:
         """Register the query's tables and rename them to placeholders (only CTE names stay)."""
         registry = self._registry
-        ctes = {registry.normalize(cte.alias, _quoted(cte.args["alias"].this)) for cte in query.find_all(exp.CTE)}
-        _mark_recursive_ctes(query)
+        tables, withs, ctes = [], [], set()
+        for node in query.walk():
+            if isinstance(node, exp.Table):
+                tables.append(node)
+            elif isinstance(node, exp.CTE):
+                ctes.add(registry.normalize(node.alias, _quoted(node.args["alias"].this)))
+            elif isinstance(node, exp.With):
+                withs.append(node)
+        _mark_recursive_ctes(withs)
         if ctx.variables:
             replace_variables(query, ctx.variables)
         referenced: dict[int, None] = {}
-        for table in list(query.find_all(exp.Table)):
+        for table in tables:
             name = table.this
             if not isinstance(name, (exp.Identifier, exp.Parameter)):
                 continue
@@ -186,9 +193,9 @@ class FlowAnalyzer:
         self._result.errors.append(error)
 
 
-def _mark_recursive_ctes(query: exp.Expr) -> None:
+def _mark_recursive_ctes(withs: list[exp.With]) -> None:
     """T-SQL, Oracle and others write recursive CTEs without ``RECURSIVE``; sqlglot's scopes need the flag."""
-    for with_ in query.find_all(exp.With):
+    for with_ in withs:
         if with_.recursive:
             continue
         for cte in with_.expressions:

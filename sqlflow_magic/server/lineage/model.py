@@ -59,10 +59,12 @@ class Column:
     id: str
     name: str
     coordinates: list[Span] = field(default_factory=list)
+    _seen: set[Span] = field(default_factory=set, repr=False, compare=False)
 
     def add_span(self, span: Span | None) -> None:
         """Record an occurrence, once per position."""
-        if span is not None and span not in self.coordinates:
+        if span is not None and span not in self._seen:
+            self._seen.add(span)
             self.coordinates.append(span)
 
 
@@ -78,10 +80,12 @@ class DbObject:
     columns: list[Column] = field(default_factory=list)
     coordinates: list[Span] = field(default_factory=list)
     _column_index: dict[str, Column] = field(default_factory=dict, repr=False, compare=False)
+    _seen: set[Span] = field(default_factory=set, repr=False, compare=False)
 
     def add_span(self, span: Span | None) -> None:
         """Record an occurrence of the object, once per position."""
-        if span is not None and span not in self.coordinates:
+        if span is not None and span not in self._seen:
+            self._seen.add(span)
             self.coordinates.append(span)
 
     def find_column(self, key: str) -> Column | None:

@@ -33,10 +33,12 @@ def qualify_query(
     when none works.
     """
     mapping = MappingSchema(schema, dialect=dialect, normalize=False)
+    # Only a subquery can correlate, so only then can an unqualified column trouble sqlglot.
+    nested = any(node is not query for node in query.find_all(exp.Select))
     for number, options in enumerate(_ATTEMPTS):
         candidate = query.copy() if number < len(_ATTEMPTS) - 1 else query
         try:
-            if options.get("qualify_columns", True):
+            if nested and options.get("qualify_columns", True):
                 bind_single_source_columns(candidate, known_columns, normalize)
             qualified = qualify(
                 candidate, dialect=dialect, schema=mapping, validate_qualify_columns=False,

@@ -1,0 +1,119 @@
+"""The main loop of an analysis process: ``python -m sqlflow_magic.server.analysis_process``.
+
+The server (:mod:`sqlflow_magic.server.analysis_child`) starts it with pipes on stdin and stdout.
+Both carry frames: an 8-byte big-endian length, then that many bytes of a pickle.
+
+* Once started, the process imports the lineage engine and sends ``("ok", pid)`` (or
+  ``("error", exception, traceback text)`` and exits if that fails).
+* Then each frame read from stdin is a request ``(function, args)``; the answer is
+  ``("ok", function(*args))`` or ``("error", exception, traceback text)``. An exception or a
+  result that cannot be pickled is answered with a :class:`RuntimeError` that describes it.
+* At the end of stdin (the server closed the pipe, or died) the process ends at once, even in
+  the middle of a task.
+
+Whatever the analysis writes to stdout goes to stderr instead, so it cannot garble the answers.
+Ctrl-C is ignored: the server stops its analyses itself.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import pickle
+import queue
+import struct
+import sys
+import threading
+import traceback
+from typing import IO
+
+from sqlflow_magic.server.analysis import init_analysis_process, warm_up
+
+_HEADER = struct.Struct("!Q")
+
+
+def write_frame(stream: IO[bytes], payload: bytes) -> None:
+    """Write one frame (length, then ``payload``) and flush it."""
+    stream.write(_HEADER.pack(len(payload)))
+    stream.write(payload)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> bytes | None:
+    """Read one frame's payload; None at the end of the stream (also in the middle of a frame)."""
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(header)
+    payload = stream.read(size)
+    return payload if len(payload) == size else None
+
+
+def encode_error(exc: BaseException) -> bytes:
+    """``("error", exc, traceback text)`` pickled; ``exc`` becomes a RuntimeError if it cannot make the trip."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        payload = pickle.dumps(("error", exc, text), pickle.HIGHEST_PROTOCOL)
+        pickle.loads(payload)  # e.g. an exception whose __init__ needs other arguments than its args
+        return payload
+    except Exception:
+        return pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}"), text), pickle.HIGHEST_PROTOCOL)
+
+
+def answer(request: bytes) -> bytes:
+    """Run one pickled request and return its pickled answer."""
+    try:
+        function, args = pickle.loads(request)
+        result = function(*args)
+    except Exception as exc:
+        return encode_error(exc)
+    try:
+        return pickle.dumps(("ok", result), pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        problem = RuntimeError(f"the result of the analysis could not be sent: {type(exc).__name__}: {exc}")
+        return encode_error(problem)
+
+
+def _receive(requests: IO[bytes], inbox: queue.SimpleQueue[bytes]) -> None:
+    """Pass each request on to the main thread; end the process once the server is gone."""
+    try:
+        while (request := read_frame(requests)) is not None:
+            inbox.put(request)
+    finally:
+        os._exit(0)
+
+
+def _take_standard_streams() -> tuple[IO[bytes], IO[bytes]]:
+    """Keep stdin and stdout for the protocol; the analysis gets /dev/null and stderr in their place."""
+    requests = os.fdopen(os.dup(0), "rb")
+    answers = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return requests, answers
+
+
+def main() -> int:
+    """Serve requests until stdin ends; return the exit status."""
+    init_analysis_process()
+    faulthandler.enable()  # a crash leaves its traceback on stderr, which the server reports
+    requests, answers = _take_standard_streams()
+    inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    threading.Thread(target=_receive, args=(requests, inbox), name="sqlflow-magic-requests", daemon=True).start()
+    try:
+        try:
+            ready = pickle.dumps(("ok", warm_up()), pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            write_frame(answers, encode_error(exc))
+            return 1
+        write_frame(answers, ready)
+        while True:
+            write_frame(answers, answer(inbox.get()))
+    except BrokenPipeError:  # the server is gone; leave without flushing into the broken pipe again
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
