@@ -159,7 +159,7 @@ def _box_svg(table: LineageTable, box: Box) -> str:
     tip = f"{table.name} ({table.type})" + (f": {', '.join(table.columns)}" if table.columns else "")
     dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
     cx = box.x + box.width / 2
-    return (f'<g class="sqlflow-table sqlflow-{xml_escape(table.type.replace(" ", "-"))}" '
+    return (f'<g class="sqlflow-table sqlflow-type-{xml_escape(table.type.replace(" ", "-"))}" '
             f'data-table="{xml_escape(table.name)}" data-type="{xml_escape(table.type)}">'
             f"<title>{xml_escape(tip)}</title>"
             f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.width:.1f}" height="{box.height:.1f}" '

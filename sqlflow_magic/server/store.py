@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs (user_id, status);
-CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
+CREATE INDEX IF NOT EXISTS jobs_by_status_age ON jobs (status, updated_at);
 CREATE TABLE IF NOT EXISTS files (
     job_id TEXT NOT NULL REFERENCES jobs (job_id),
     seq INTEGER NOT NULL,
@@ -201,12 +201,17 @@ class JobStore:
             ).fetchall()
             return [_read_job(conn, row[0]) for row in ids]
 
-    def jobs_with_status(self, status: str) -> list[Job]:
-        """Return every job with ``status``, oldest first (the order a worker should take them in)."""
+    def jobs_with_status(self, status: str, *, limit: int | None = None) -> list[Job]:
+        """Return the jobs with ``status``, oldest first (the order a worker should take them in).
+
+        ``limit`` reads only the first ones: a worker claiming one job must not read the whole queue.
+        """
+        query = "SELECT job_id FROM jobs WHERE status = ? ORDER BY updated_at, rowid"
         with self._transaction(write=False) as conn:
-            ids = conn.execute(
-                "SELECT job_id FROM jobs WHERE status = ? ORDER BY updated_at, rowid", (status,)
-            ).fetchall()
+            if limit is None:
+                ids = conn.execute(query, (status,)).fetchall()
+            else:
+                ids = conn.execute(query + " LIMIT ?", (status, limit)).fetchall()
             return [_read_job(conn, row[0]) for row in ids]
 
     def delete_job(self, job_id: str) -> Job:

@@ -151,7 +151,8 @@ class JobWorker:
 
         A job whose previous revision is still being analysed waits until that analysis is done.
         """
-        for job in self.store.jobs_with_status("create"):
+        # Only the head of the queue is read; jobs still in flight can only be that many at the front.
+        for job in self.store.jobs_with_status("create", limit=len(in_flight) + 4):
             if job.job_id in in_flight:
                 continue
             if self.store.set_status(job.job_id, "process", only_if_status="create", only_if_revision=job.revision):

@@ -24,7 +24,7 @@ import httpx
 PREFIX = "/gspLive_backend"
 SUBMIT_PATH = f"{PREFIX}/sqlflow/job/submitPersistJob"
 FINAL = ("success", "partial_success", "fail")
-_READY_LINE = "sqlflow-magic local SQLFlow server: "
+READY_LINE = "sqlflow-magic local SQLFlow server: "
 
 
 # -- the server process ---------------------------------------------------------------------
@@ -32,7 +32,7 @@ class ServerProcess:
     """``sqlflow-magic serve`` in its own process group (so that a ``kill -9`` hits only the server).
 
     ``start()`` waits for the line that names the URL (``--port 0`` lets the OS pick a free port),
-    then until the token endpoint answers.
+    then until the token endpoint answers. ``argv`` runs another server that prints the same line.
     """
 
     def __init__(
@@ -44,8 +44,10 @@ class ServerProcess:
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
         log_path: Path | None = None,
+        argv: list[str] | None = None,
     ) -> None:
         self.db_path = db_path
+        self.argv = argv
         self.users_file = users_file
         self.host = host
         self.cwd = cwd
@@ -62,11 +64,13 @@ class ServerProcess:
         return self.process.pid
 
     def command(self) -> list[str]:
-        """The command line; ``--host`` only when one was given."""
+        """The command line (``argv`` if given); ``--host`` only when one was given."""
+        if self.argv is not None:
+            return list(self.argv)
         command = [sys.executable, "-m", "sqlflow_magic.cli", "serve", "--port", "0"]
         if self.host is not None:
             command += ["--host", self.host]
-        return command + ["--db", str(self.db_path), "--users-file", str(self.users_file)]
+        return [*command, "--db", str(self.db_path), "--users-file", str(self.users_file)]
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         """Start the server and wait (at most ``timeout`` s) until it answers."""
@@ -101,8 +105,8 @@ class ServerProcess:
 
         def read() -> None:
             line = stdout.readline()
-            if line.startswith(_READY_LINE):
-                found.append(line[len(_READY_LINE) :].strip())
+            if line.startswith(READY_LINE):
+                found.append(line[len(READY_LINE) :].strip())
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
@@ -371,7 +375,9 @@ def run_clients(
 
     def work(index: int) -> None:
         try:
-            runs[index] = run_client(base_url, index, credentials[index], plan, path=path, stop=stop, on_answer=on_answer)
+            runs[index] = run_client(
+                base_url, index, credentials[index], plan, path=path, stop=stop, on_answer=on_answer
+            )
         except Exception as exc:  # reported to the caller, which asserts on it
             user = credentials[index][0] if credentials[index] else "anonymous"
             runs[index] = ClientRun(index, user, failure=f"{type(exc).__name__}: {exc}")

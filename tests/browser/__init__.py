@@ -1,0 +1,1 @@
+"""Real-browser tests: the tutorials run in JupyterLab 4 and Notebook 7, and their static HTML export."""
