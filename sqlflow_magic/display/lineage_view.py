@@ -178,7 +178,10 @@ class LineageView:
         import ipywidgets as widgets
 
         focus = self.default_focus
-        self.picture_view = widgets.HTML(value=f'<div style="overflow:auto">{self.svg(focus)}</div>')
+        # overflow on the widget itself: its content box grows to the SVG's width (a flex item), so the
+        # inner overflow:auto div never scrolls, and a wide picture was cut off (seen in JupyterLab).
+        self.picture_view = widgets.HTML(value=f'<div style="overflow:auto">{self.svg(focus)}</div>',
+                                         layout=widgets.Layout(overflow="auto"))
         self.table_picker = widgets.Dropdown(description="Columns of", options=self._table_options(focus), value="")
         self.table_picker.observe(lambda change: self._show_columns(change["new"]), names="value")
         self.columns_view = widgets.HTML(value="")
