@@ -9,7 +9,7 @@ Two workloads:
 
 sqllineage runs in subprocesses with a timeout; a failure or a timeout is reported as such.
 
-    python benchmarks/lineage_throughput.py [--runs 5] [--big-runs 3] [--big-mb 5] [--skip-big]
+    python benchmarks/lineage_throughput.py [--runs 5] [--big-runs 3] [--big-mb 5] [--skip-big] [--skip-sqllineage]
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def child_main(tool: str, level: str, vendor: str, path: str) -> None:
     try:
         statements, error = run_tool(tool, level, vendor, sql), None
     except Exception as exc:  # report, do not crash: the parent prints "failed"
-        statements, error = 0, f"{type(exc).__name__}: {str(exc)[:120]}"
+        statements, error = 0, " ".join(f"{type(exc).__name__}: {exc}".split())[:90]
     seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "statements": statements, "peak_kb": peak_kb, "error": error}))
@@ -166,12 +166,12 @@ def _child(args: list[str], timeout: float) -> dict | None:
     return json.loads(lines[-1])
 
 
-def bench_corpus(runs: int, timeout: float) -> None:
+def bench_corpus(runs: int, timeout: float, tools: tuple[tuple[str, str], ...]) -> None:
     cases = corpus_cases()
     vendors = {vendor for vendor, _ in cases}
     print(f"\nCorpus: {len(cases)} cases over {len(vendors)} vendors, each analysed separately (median of {runs} runs)")
     print(f"{'tool':<22} {'level':<7} {'statements/s':>13}  notes")
-    for tool, level in TOOLS:
+    for tool, level in tools:
         report = _child(["--child-corpus", tool, level, str(runs)], timeout)
         if report is None:
             print(f"{tool:<22} {level:<7} {'timeout':>13}  over {timeout:.0f} s")
@@ -184,14 +184,16 @@ def bench_corpus(runs: int, timeout: float) -> None:
             print(f"{tool:<22} {level:<7} {report['rate']:>13.0f}  {note}")
 
 
-def bench_big(megabytes: float, runs: int, timeout: float, sqllineage_timeout: float) -> None:
+def bench_big(
+    megabytes: float, runs: int, timeout: float, sqllineage_timeout: float, tools: tuple[tuple[str, str], ...]
+) -> None:
     script = generated_script(int(megabytes * 1024 * 1024))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.sql"
         path.write_text(script, encoding="utf-8")
         print(f"\nGenerated script: {len(script) / 1e6:.1f} MB (median of {runs} runs; each in its own process)")
         print(f"{'tool':<22} {'level':<7} {'time (s)':>9} {'statements':>11} {'stmts/s':>8} {'peak RSS MB':>12}")
-        for tool, level in TOOLS:
+        for tool, level in tools:
             limit = sqllineage_timeout if tool == "sqllineage" else timeout
             reports = []
             for _ in range(runs if tool != "sqllineage" else 1):
@@ -204,7 +206,7 @@ def bench_big(megabytes: float, runs: int, timeout: float, sqllineage_timeout: f
                 print(f"{tool:<22} {level:<7} {'timeout':>9}  (over {limit:.0f} s)")
                 continue
             if last.get("error"):
-                print(f"{tool:<22} {level:<7} {'failed':>9}  {last['error']}")
+                print(f"{tool:<22} {level:<7} {'failed':>9}  after {last.get('seconds', 0):.0f} s: {last['error']}")
                 continue
             seconds = statistics.median(r["seconds"] for r in reports)
             peak = statistics.median(r["peak_kb"] for r in reports) / 1024
@@ -226,14 +228,16 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900, help="seconds allowed to one run of our engine")
     parser.add_argument("--sqllineage-timeout", type=float, default=300, help="seconds allowed to sqllineage")
     parser.add_argument("--skip-big", action="store_true", help="only the corpus")
+    parser.add_argument("--skip-sqllineage", action="store_true", help="leave sqllineage out")
     options = parser.parse_args()
+    tools = tuple(t for t in TOOLS if not (options.skip_sqllineage and t[0] == "sqllineage"))
     import sqlglot
     import sqllineage
 
     print(f"Python {sys.version.split()[0]}, sqlglot {sqlglot.__version__}, sqllineage {sqllineage.VERSION}")
-    bench_corpus(options.runs, options.sqllineage_timeout)
+    bench_corpus(options.runs, options.sqllineage_timeout, tools)
     if not options.skip_big:
-        bench_big(options.big_mb, options.big_runs, options.timeout, options.sqllineage_timeout)
+        bench_big(options.big_mb, options.big_runs, options.timeout, options.sqllineage_timeout, tools)
 
 
 if __name__ == "__main__":

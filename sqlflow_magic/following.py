@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from .client import SQLFlowClient
+from typing import TYPE_CHECKING
+
 from .display.panel import JobPanel
 from .models import Job
 from .waiting import WaitInterruptedError, WaitTimeoutError, wait_for_job
+
+if TYPE_CHECKING:
+    from .client import SQLFlowClient
 
 
 def new_panel(job: Job, client: SQLFlowClient, server_info: object) -> JobPanel:

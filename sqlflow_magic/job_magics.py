@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from pathlib import Path
@@ -138,6 +137,8 @@ def _export(client: SQLFlowClient, job_id: str, fmt: str, table_level: bool) -> 
 
 
 def _csv_value(text: str) -> Any:
+    import csv
+
     records = list(csv.DictReader(io.StringIO(text)))
     try:
         import pandas

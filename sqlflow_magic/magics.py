@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
@@ -19,18 +19,19 @@ from IPython.display import display
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from . import submit_options as check
-from .client import SQLFlowClient
 from .config import EffectiveConfig, resolve
 from .display.render import Table
-from .display.request import RequestPreview
 from .errors import ConfigurationError
 from .following import follow, new_panel
 from .models import Job, SubmitRequest
 from .secrets import MASK, Secret, mask_identifier
 from .session import Connections
 from .settings import ONPREM_USER_ID, normalize_base_url
-from .transport import display_url
 from .vendors import UnknownVendorError, resolve_vendor
+
+if TYPE_CHECKING:  # the client (and httpx, a third of the load time) is imported by the first submit
+    from .client import SQLFlowClient
+    from .display.request import RequestPreview
 
 JOB_VARIABLE = "sqlflow_job"
 CONFIG_TRAITS = ("base_url", "user_id", "default_vendor", "connect_timeout", "read_timeout", "ca_bundle",
@@ -209,10 +210,14 @@ class SQLFlowMagics(Magics):
                        files=files)
 
     def _preview(self, request: SubmitRequest, config: EffectiveConfig) -> RequestPreview:
+        from .display.request import RequestPreview
+
         embedded = config.uses_embedded_server
         if embedded:
             url = self.connections.running_embedded_url() or "http://127.0.0.1:<port>/gspLive_backend"
         else:
+            from .transport import display_url
+
             url = display_url(str(config.base_url.value))
         needs_token = str(config.user_id.value) != ONPREM_USER_ID
         auth = {"userId": mask_identifier(str(config.user_id.value)), "token": MASK if needs_token else "token"}

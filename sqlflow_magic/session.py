@@ -10,15 +10,14 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
-from .client import SQLFlowClient
 from .config import EffectiveConfig
 from .display.render import ServerInfo
 from .errors import ServerUnreachableError
-from .transport import display_url
 
 if TYPE_CHECKING:
+    import httpx
+
+    from .client import SQLFlowClient
     from .server.runner import EmbeddedServer
     from .settings import ClientSettings
 
@@ -38,6 +37,8 @@ class Connections:
 
     def client(self, config: EffectiveConfig) -> SQLFlowClient:
         """The client for ``config``, starting the embedded local server first when it is the target."""
+        from .client import SQLFlowClient  # httpx loads with the first client, not with %load_ext
+
         embedded_url = self.embedded_server_url(config) if config.uses_embedded_server else None
         settings = config.client_settings(embedded_url)
         with self._lock:
@@ -46,6 +47,8 @@ class Connections:
             return self._clients[settings]
 
     def server_info(self, settings: ClientSettings) -> ServerInfo:
+        from .transport import display_url
+
         return ServerInfo(display_url(settings.base_url), settings.is_embedded)
 
     def embedded_server_url(self, config: EffectiveConfig) -> str:

@@ -17,7 +17,6 @@ port), any other bare host or path gets ``/api/gspLive_backend``, and a pasted e
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -44,6 +43,8 @@ def normalize_base_url(url: str) -> str:
             hint=f"Write it in full, e.g. http://{text.rstrip('/')} or https://{text.rstrip('/')}",
         )
     if scheme not in ("http", "https"):
+        import difflib
+
         close = difflib.get_close_matches(scheme, ["https", "http"], n=1, cutoff=0.6)
         fix = close[0] if close else "https"
         kind = "a misspelt" if close else "an unsupported"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import glob
 import keyword
 import os
 import re
-import zipfile
 from pathlib import Path
 
 from IPython.core.error import UsageError
@@ -103,6 +101,8 @@ def password(env_name: str | None, prompt: bool) -> Secret | None:
 
 def ask_secret(prompt: str, instead: str) -> str:
     """A hidden prompt; where nobody can answer (a headless run), a UsageError naming ``instead``."""
+    import getpass
+
     from IPython.core.error import StdinNotImplementedError
 
     try:
@@ -167,6 +167,8 @@ def _checked_file(path: Path, pattern: str, max_bytes: int) -> UploadFile:
         raise UsageError(f"--file {path} is {human_size(size)}, over the limit of {human_size(max_bytes)}: "
                          "split it, or raise SQLFlowMagics.max_cell_bytes")
     if path.suffix.lower() == ".zip":
+        import zipfile
+
         if not zipfile.is_zipfile(path):
             raise UsageError(f"--file {path} ends in .zip but is not a zip archive: re-create it with a zip tool")
         return UploadFile(filename=path.name, path=path)

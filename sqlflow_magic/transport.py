@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import ssl
 import time
@@ -98,7 +99,13 @@ class Sender:
         with ExitStack() as stack:
             parts = []
             for upload in call.files:
-                parts.append(("sqlfiles", (upload.filename, upload.open(stack), upload.content_type())))
+                body = upload.open(stack)
+                if isinstance(body, bytes):
+                    # Sent as a stream, in 64 KiB pieces: httpx writes a bytes part in one piece, and
+                    # httpcore re-slices what is left after every partial socket send, which for a 50 MiB
+                    # cell meant 1.8x its size more memory and ~270 MiB of copying. BytesIO shares the bytes.
+                    body = io.BytesIO(body)
+                parts.append(("sqlfiles", (upload.filename, body, upload.content_type())))
             return self._http.post(call.path, data=call.fields, files=parts or None)
 
     def _where(self) -> str:

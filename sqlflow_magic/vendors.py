@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 DEFAULT_VENDOR = "dbvoracle"
 
 #: Every ``dbvendor`` value of the SQLFlow API, with a human name.
@@ -73,6 +71,8 @@ def resolve_vendor(name: str) -> str:
     table = _lookup_table()
     if key in table:
         return table[key]
+    import difflib
+
     close = difflib.get_close_matches(key, list(table), n=3, cutoff=0.5)
     suggestions = list(dict.fromkeys(table[c] for c in close))
     if suggestions:

@@ -1,0 +1,236 @@
+"""Latency of ``%%sqlflow_submit`` on a 1 KB cell beside a raw ``httpx`` POST of the same multipart body.
+
+Both send to the same local SQLFlow-compatible server (``EmbeddedServer`` in its own process, job
+worker off, so jobs are only stored), as the same user with the same token and form fields
+(``userId``, ``token``, ``dbvendor``, ``firstSubmit``, ``schedulable``, ``onTop`` and one
+``sqlfiles`` part ``cell.sql``, ``text/plain; charset=utf-8``). Each keeps its HTTP connection
+alive between submits, as a notebook session does.
+
+Variants, alternating in a shuffled order every round, ``--runs`` times each after ``--warmup`` discarded rounds:
+
+- ``%%sqlflow_submit`` (the target): ``shell.run_cell_magic("sqlflow_submit", "", cell)`` in an
+  ``InteractiveShell``: option parsing, settings, the request, the answer's checks, the jobId
+  variables and the job panel. The panel is displayed through the shell's display publisher, which
+  here only counts: its whole mimebundle is built (HTML, text and the ipywidgets view when
+  ipywidgets is installed), only the terminal write is left out;
+- ``raw httpx POST`` (the peer): ``httpx.Client.post`` of the pre-encoded cell with the same fields,
+  then ``response.json()`` for the jobId;
+- context, not targets: ``run_cell`` (the same cell through IPython's full cell machinery: input
+  transformation, compilation, execution), ``SQLFlowClient.submit_persist_job`` (our client alone:
+  no IPython, no panel) and ``%%sqlflow_submit`` with a panel of HTML and text only (as without
+  ipywidgets installed), which shows what the panel's ipywidgets cost.
+
+Target: the median latency of ``%%sqlflow_submit`` at most 1.15x the raw POST's.
+
+    python benchmarks/submit_overhead.py [--runs 200] [--warmup 10] [--server-in-process] [--strict]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections.abc import Callable
+
+from _common import (
+    CELL_CONTENT_TYPE,
+    SECRET_KEY,
+    SUBMIT_FIELDS,
+    USER_ID,
+    configure_shell,
+    fetch_token,
+    machine_info,
+    median,
+    percentile,
+    quiet_display,
+    server_process,
+    table,
+    verdict,
+)
+
+TARGET_RATIO = 1.15
+CELL_BYTES = 1024
+
+
+def make_cell(size: int) -> str:
+    """ASCII SQL of exactly ``size`` bytes, ending in a newline."""
+    lines: list[str] = []
+    length = 0
+    while length < size:
+        i = len(lines) + 1
+        lines.append(f"insert into sales_{i % 7} select id, amount, region from staging_{i} where amount > {i};\n")
+        length += len(lines[-1])
+    text = "".join(lines)[: size - 1]
+    return text + "\n"
+
+
+def build_variants(base_url: str) -> dict[str, Callable[[], str]]:
+    """name -> a function that submits the cell once and returns the new jobId."""
+    import httpx
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from sqlflow_magic.client import SQLFlowClient
+    from sqlflow_magic.models import SubmitRequest, UploadFile
+    from sqlflow_magic.secrets import Secret
+    from sqlflow_magic.settings import ClientSettings
+
+    cell = make_cell(CELL_BYTES)
+    body = cell.encode("utf-8")
+    assert len(body) == CELL_BYTES
+    token = fetch_token(base_url)
+    shell = InteractiveShell.instance()
+    published = quiet_display(shell)
+    shell.run_line_magic("load_ext", "sqlflow_magic")
+    configure_shell(shell, base_url)
+    raw_http = httpx.Client(timeout=60)
+    raw_fields = {**SUBMIT_FIELDS, "userId": USER_ID, "token": token}
+    client = SQLFlowClient(ClientSettings(base_url, user_id=USER_ID, secret_key=Secret(SECRET_KEY)))
+    run_cell_source = "%%sqlflow_submit\n" + cell
+
+    def magic() -> str:
+        before = len(published)
+        shell.run_cell_magic("sqlflow_submit", "", cell)
+        if len(published) != before + 1:
+            raise RuntimeError("%%sqlflow_submit displayed no panel")
+        return str(shell.user_ns["sqlflow_job_id"])
+
+    def raw() -> str:
+        response = raw_http.post(
+            f"{base_url}/sqlflow/job/submitPersistJob",
+            data=raw_fields,
+            files=[("sqlfiles", ("cell.sql", body, CELL_CONTENT_TYPE))],
+        )
+        response.raise_for_status()
+        return str(response.json()["data"]["jobId"])
+
+    def full_cell() -> str:
+        result = shell.run_cell(run_cell_source, store_history=False)
+        result.raise_error()
+        return str(shell.user_ns["sqlflow_job_id"])
+
+    def client_only() -> str:
+        return client.submit_persist_job(SubmitRequest("dbvoracle", (UploadFile("cell.sql", body),))).job_id
+
+    def magic_without_widget() -> str:
+        from sqlflow_magic.display import panel
+
+        available = panel.widgets_available
+        panel.widgets_available = lambda: False  # as without ipywidgets installed: HTML and text forms only
+        try:
+            return magic()
+        finally:
+            panel.widgets_available = available
+
+    return {
+        "%%sqlflow_submit (run_cell_magic)": magic,
+        "raw httpx POST": raw,
+        "run_cell('%%sqlflow_submit ...')": full_cell,
+        "SQLFlowClient.submit_persist_job": client_only,
+        "%%sqlflow_submit, panel without widget": magic_without_widget,
+    }
+
+
+def measure(base_url: str, runs: int, warmup: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """(wall ms, CPU ms of this process) of every submit, per variant."""
+    variants = build_variants(base_url)
+    names = list(variants)
+    for _ in range(warmup):
+        for name in names:
+            variants[name]()
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    seen: set[str] = set()
+    order = random.Random(20240601)
+    for _ in range(runs):
+        order.shuffle(names)  # a fresh order every round: no variant always follows the same one
+        for name in names:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            job_id = variants[name]()
+            latencies[name].append((time.perf_counter() - start) * 1000)
+            cpu[name].append((time.process_time() - start_cpu) * 1000)
+            if job_id in seen or len(job_id) != 32:
+                raise RuntimeError(f"{name}: unexpected jobId {job_id!r}")
+            seen.add(job_id)
+    return latencies, cpu
+
+
+def report(latencies: dict[str, list[float]], cpu: dict[str, list[float]]) -> bool:
+    ours_name, raw_name = list(latencies)[:2]
+    raw_median = median(latencies[raw_name])
+    rows = []
+    for name, values in latencies.items():
+        role = {ours_name: "ours (target)", raw_name: "peer"}.get(name, "context")
+        rows.append(
+            [
+                name,
+                role,
+                f"{median(values):.2f}",
+                f"{percentile(values, 90):.2f}",
+                f"{median(values) / raw_median:.2f}x",
+                f"{median(cpu[name]):.2f}",
+            ]
+        )
+    print(table(["variant", "role", "median ms", "p90 ms", "vs raw (median)", "client CPU ms (median)"], rows))
+    ratio = median(latencies[ours_name]) / raw_median
+    overhead = median(latencies[ours_name]) - raw_median
+    if overhead > 0:
+        print(
+            f"\n%%sqlflow_submit adds {overhead:.2f} ms to the raw POST: within {TARGET_RATIO}x of a server whose "
+            f"raw POST takes {overhead / (TARGET_RATIO - 1):.1f} ms or more (this one: {raw_median:.2f} ms)."
+        )
+    print()
+    print(
+        table(
+            ["target", "measured", "goal", "verdict"],
+            [
+                [
+                    "%%sqlflow_submit / raw httpx POST (median)",
+                    f"{ratio:.3f}x",
+                    f"<= {TARGET_RATIO}x",
+                    verdict(ratio <= TARGET_RATIO),
+                ]
+            ],
+        )
+    )
+    return ratio <= TARGET_RATIO
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--strict", action="store_true", help="exit with status 1 when a target is missed")
+    parser.add_argument("--runs", type=int, default=200, help="submits per variant (default 200)")
+    parser.add_argument("--warmup", type=int, default=10, help="discarded submits per variant first (default 10)")
+    parser.add_argument(
+        "--server-in-process",
+        action="store_true",
+        help="run the server in this process (as the embedded default does in a kernel)",
+    )
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    print(f"Machine: {machine_info()}")
+    where = "in this process" if args.server_in_process else "in its own process"
+    print(
+        f"{CELL_BYTES} byte cell, {args.runs} submits per variant after {args.warmup} warm-up rounds, "
+        f"alternating; server {where}\n"
+    )
+    if args.server_in_process:
+        import tempfile
+        from pathlib import Path
+
+        from sqlflow_magic.server import EmbeddedServer, ServerConfig
+
+        with tempfile.TemporaryDirectory(prefix="sqlflow-bench-server-") as folder:
+            config = ServerConfig(db_path=Path(folder) / "jobs.sqlite3", users={USER_ID: SECRET_KEY}, run_worker=False)
+            with EmbeddedServer(config) as server:
+                latencies, cpu = measure(server.url, args.runs, args.warmup)
+    else:
+        with server_process() as url:
+            latencies, cpu = measure(url, args.runs, args.warmup)
+    met = report(latencies, cpu)
+    return 1 if args.strict and not met else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
