@@ -20,15 +20,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_runs_until_terminated(tmp_path: Path) -> None:
+def start_serve(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
+    """``sqlflow-magic serve`` on a free port with Alice as its user; returns the process and its base URL."""
     users_file = tmp_path / "users.json"
     users_file.write_text(json.dumps({ALICE: ALICE_SECRET}))
     port = free_port()
     command = [sys.executable, "-m", "sqlflow_magic.cli", "serve", "--port", str(port)]
     command += ["--db", str(tmp_path / "cli.sqlite3"), "--users-file", str(users_file)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, f"http://127.0.0.1:{port}/gspLive_backend"
+
+
+def test_serve_runs_until_terminated(tmp_path: Path) -> None:
+    process, url = start_serve(tmp_path)
     try:
-        url = f"http://127.0.0.1:{port}/gspLive_backend"
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -60,14 +65,8 @@ def test_serve_reports_a_bad_users_file(tmp_path: Path) -> None:
 
 
 def test_serve_analyses_jobs_and_stops_quickly(tmp_path: Path) -> None:
-    users_file = tmp_path / "users.json"
-    users_file.write_text(json.dumps({ALICE: ALICE_SECRET}))
-    port = free_port()
-    command = [sys.executable, "-m", "sqlflow_magic.cli", "serve", "--port", str(port)]
-    command += ["--db", str(tmp_path / "cli.sqlite3"), "--users-file", str(users_file)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process, url = start_serve(tmp_path)
     try:
-        url = f"http://127.0.0.1:{port}/gspLive_backend"
         assert process.stdout is not None and process.stdout.readline().strip().endswith(url)
         with httpx.Client(base_url=url, timeout=10) as client:
             token = client.post("/user/generateToken", data={"userId": ALICE, "secretKey": ALICE_SECRET}).json()
