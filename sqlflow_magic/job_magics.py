@@ -55,7 +55,7 @@ class SQLFlowJobMagics(Magics):
 
     def _show_panel(self, job_id: str, client: SQLFlowClient, *, wait: bool) -> None:
         panel = new_panel(client.job_summary(job_id), client, self.settings.connections.server_info(client.settings))
-        panel.handle = display(panel, display_id=True)
+        panel.show()
         if wait:
             follow(panel, client, float(self.settings.effective_config().others["max_wait"].value))  # type: ignore[arg-type]
         else:

@@ -156,7 +156,7 @@ class SQLFlowMagics(Magics):
         self.shell.user_ns[var] = job.job_id
         self.shell.user_ns[JOB_VARIABLE] = job
         panel = new_panel(job, client, self.connections.server_info(client.settings))
-        panel.handle = display(panel, display_id=True)
+        panel.show()
         if args.wait if args.wait is not None else config.others["wait"].value:
             self.shell.user_ns[JOB_VARIABLE] = follow(panel, client, float(config.others["max_wait"].value))
 

@@ -17,6 +17,7 @@ port), any other bare host or path gets ``/api/gspLive_backend``, and a pasted e
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,6 +31,7 @@ ONPREM_USER_ID = "gudu|0123456789"
 PREFIX = "gspLive_backend"
 
 
+@functools.lru_cache(maxsize=32)  # every submit checks its URL twice (config, then client settings)
 def normalize_base_url(url: str) -> str:
     """Return the ``.../gspLive_backend`` prefix for ``url``, or raise :class:`ConfigurationError`."""
     text = url.strip()

@@ -117,6 +117,26 @@ def test_panel_has_three_forms_and_escapes_server_strings():
     assert "VBox" not in bundle["text/plain"]
 
 
+def test_panel_widget_is_one_model_drawn_by_anywidget():
+    from ipywidgets.widgets.widget import _instances
+
+    server = ServerInfo("http://127.0.0.1:5/gspLive_backend", embedded=True)
+    before = set(_instances)
+    bundle = JobPanel(JOB, server, lambda _id: JOB)._repr_mimebundle_()
+    widget = widget_by_id(bundle[WIDGET]["model_id"])
+    assert widget.model_id in _instances
+    assert set(_instances) - before <= {widget.model_id, widget.layout.model_id}  # no model more
+    state = widget.get_state()
+    assert (state["_model_module"], state["_model_name"], state["_view_name"]) == ("anywidget", "AnyModel", "AnyView")
+    assert "export default" in state["_esm"] and "sqlflow-refresh" in state["_esm"] and ".sqlflow-panel" in state["_css"]
+    assert state["refreshable"] and "&lt;script&gt;" in state["job_html"] and "<script>" not in state["job_html"]
+    assert JobPanel(JOB, server).widget.layout is widget.layout  # one shared default layout
+    assert not JobPanel(JOB, server).widget.refreshable  # nothing to refresh with: no button
+    widget.layout.close()
+    fresh = JobPanel(JOB, server).widget.layout
+    assert fresh is not widget.layout and fresh.comm is not None
+
+
 def test_panel_without_ipywidgets_has_html_and_text_only():
     panel = JobPanel(JOB, ServerInfo("https://api.gudusoft.com/gspLive_backend", False), use_widgets=False)
     bundle = panel._repr_mimebundle_()
@@ -124,7 +144,7 @@ def test_panel_without_ipywidgets_has_html_and_text_only():
     assert "embedded" not in bundle["text/plain"]
 
 
-def test_refresh_button_updates_the_panel_in_place(alice_shell, server_config):
+def test_refresh_button_updates_the_panel_in_place(alice_shell, server_config, monkeypatch):
     shell = alice_shell
     shell.server.stop()  # a server whose worker is off, so that only this test moves the job's status
     shell.server = EmbeddedServer(replace(server_config, run_worker=False)).start()
@@ -132,9 +152,14 @@ def test_refresh_button_updates_the_panel_in_place(alice_shell, server_config):
     run = shell.run("%%sqlflow_submit -n refresh-me\nselect 1")
     job_id = shell.ns["sqlflow_job_id"]
     [bundle] = run.outputs
-    box = widget_by_id(bundle[WIDGET]["model_id"])
-    job_view, (button, note) = box.children[0], box.children[1].children
-    assert "create" in job_view.value
+    panel = widget_by_id(bundle[WIDGET]["model_id"])
+    replies: list[object] = []
+    monkeypatch.setattr(panel, "send", lambda content, buffers=None: replies.append(content))
+
+    def click_refresh() -> None:  # what panel.js sends when Refresh is clicked
+        panel._handle_custom_msg({"event": "refresh"}, [])
+
+    assert panel.refreshable and "create" in panel.job_html and panel.note == ""
     from sqlflow_magic.server.store import JobStore
 
     store = JobStore(shell.server.config.db_path)
@@ -142,9 +167,12 @@ def test_refresh_button_updates_the_panel_in_place(alice_shell, server_config):
         store.set_status(job_id, "process")
     finally:
         store.close()
-    button.click()
-    assert "process" in job_view.value and "create" not in job_view.value
-    assert note.value == ""
+    click_refresh()
+    assert "process" in panel.job_html and "create" not in panel.job_html
+    assert panel.note == "" and replies == [{"event": "refreshed"}]  # the button is enabled again
     shell.server.stop()  # the panel keeps its own client: make the server go away
-    button.click()
-    assert "Refresh failed" in note.value and "process" in job_view.value
+    click_refresh()
+    assert "Refresh failed" in panel.note and "process" in panel.job_html
+    assert replies == [{"event": "refreshed"}] * 2
+    panel._handle_custom_msg({"event": "something else"}, [])
+    assert len(replies) == 2

@@ -79,7 +79,7 @@ def test_a_whole_session_leaks_nothing(alice_shell, monkeypatch, caplog, tmp_pat
         # the two refused cells echo the secret in their source, which IPython keeps: only outputs count
         assert_clean(line.replace(f"--password {DB_PASSWORD}", "").replace(f"--secret-key {ALICE_SECRET}", ""),
                      secrets)
-    panel_states = [s for s in widget_states() if "SQLFlow job" in str(s.get("value", ""))]
+    panel_states = [s for s in widget_states() if "SQLFlow job" in str(s.get("job_html", ""))]
     assert panel_states, "the panel's widget state was scanned"
 
 

@@ -60,13 +60,13 @@ class FlowAnalyzer:
             if flow.defines_schema:
                 registry.set_schema(target, keys)
             return
-        referenced = self._prepare(flow.query, ctx)
+        referenced, nested = self._prepare(flow.query, ctx)
         if not self._column_level:
             kinds = table_kinds(flow.query, flow.rows_only)
             process.sources = {registry.objects[i].id: kinds[i] for i in referenced if not _is_self(flow, i, target)}
             return
         schema = registry.mini_schema(referenced)
-        scope = qualify_query(flow.query, self._dialect, schema, registry.known_columns, registry.normalize)
+        scope = qualify_query(flow.query, self._dialect, schema, registry.known_columns, registry.normalize, nested)
         if scope is None:
             self._error(ctx, "AnalysisError", "column-level lineage unavailable: the query could not be resolved")
             process.sources = {registry.objects[i].id: "fdd" for i in referenced if not _is_self(flow, i, target)}
@@ -97,12 +97,17 @@ class FlowAnalyzer:
         self._hints(tracer, ctx)
 
     # -- preparation -------------------------------------------------------------------------
-    def _prepare(self, query: exp.Expr, ctx: StatementContext) -> list[int]:
-        """Register the query's tables and rename them to placeholders (only CTE names stay)."""
+    def _prepare(self, query: exp.Expr, ctx: StatementContext) -> tuple[list[int], bool]:
+        """Register the query's tables and rename them to placeholders (only CTE names stay).
+
+        Returns the referenced objects and whether the query holds another SELECT.
+        """
         registry = self._registry
-        tables, withs, ctes = [], [], set()
+        tables, withs, ctes, nested = [], [], set(), False
         for node in query.walk():
-            if isinstance(node, exp.Table):
+            if isinstance(node, exp.Select):
+                nested = nested or node is not query
+            elif isinstance(node, exp.Table):
                 tables.append(node)
             elif isinstance(node, exp.CTE):
                 ctes.add(registry.normalize(node.alias, _quoted(node.args["alias"].this)))
@@ -130,7 +135,7 @@ class FlowAnalyzer:
             table.set("this", exp.to_identifier(placeholder(index), quoted=True))
             table.set("db", None)
             table.set("catalog", None)
-        return list(referenced)
+        return list(referenced), nested
 
     def _target_columns(
         self, flow: Flow, tracer: ColumnTracer, target: int, ctx: StatementContext

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlglot import exp
-from sqlglot.optimizer.qualify import qualify
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+from sqlglot.optimizer.qualify_columns import qualify_columns
+from sqlglot.optimizer.qualify_tables import qualify_tables
 from sqlglot.optimizer.scope import Scope, build_scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
 from sqlflow_magic.server.lineage.deadline import DeadlineExceeded
 from sqlflow_magic.server.lineage.registry import placeholder_index
+from sqlflow_magic.server.lineage.shortcut import qualify_without_schema
 
 #: Qualification settings, tried in order: sqlglot raises without metadata in many legal queries (trap 7).
 _ATTEMPTS: tuple[dict[str, bool], ...] = (
@@ -26,24 +30,35 @@ def qualify_query(
     schema: dict[str, dict[str, str]],
     known_columns: Callable[[int], list[str] | None],
     normalize: Callable[[str, bool], str],
+    nested: bool,
 ) -> Scope | None:
     """Qualify ``query`` (tables already renamed to placeholders) and return its root scope.
 
-    Tries the settings of :data:`_ATTEMPTS` in turn, each on a fresh copy except the last; ``None``
-    when none works.
+    ``nested``: the query holds a SELECT besides itself (only a subquery can correlate, so only
+    then can an unqualified column trouble sqlglot). Identifiers are normalised once, in place;
+    then :func:`qualify_without_schema` settles most queries without metadata, and the others go
+    through ``qualify_tables`` and ``qualify_columns`` (``qualify`` minus the normalisation) with
+    the settings of :data:`_ATTEMPTS` in turn, each on a fresh copy except the last. ``None`` when
+    none works.
     """
+    sqlglot_dialect = Dialect.get_or_raise(dialect)
+    normalize_identifiers(query, dialect=sqlglot_dialect, store_original_column_identifiers=True)
+    if not schema:
+        scope = qualify_without_schema(traverse_scope(query), sqlglot_dialect, nested)
+        if scope is not None:
+            return scope
     mapping = MappingSchema(schema, dialect=dialect, normalize=False)
-    # Only a subquery can correlate, so only then can an unqualified column trouble sqlglot.
-    nested = any(node is not query for node in query.find_all(exp.Select))
     for number, options in enumerate(_ATTEMPTS):
         candidate = query.copy() if number < len(_ATTEMPTS) - 1 else query
         try:
             if nested and options.get("qualify_columns", True):
                 bind_single_source_columns(candidate, known_columns, normalize)
-            qualified = qualify(
-                candidate, dialect=dialect, schema=mapping, validate_qualify_columns=False,
-                identify=False, quote_identifiers=False, **options,
-            )  # fmt: skip
+            qualified = qualify_tables(candidate, dialect=sqlglot_dialect)
+            if options.get("qualify_columns", True):
+                qualified = qualify_columns(
+                    qualified, mapping, expand_alias_refs=options["expand_alias_refs"],
+                    allow_partial_qualification=options.get("allow_partial_qualification", False),
+                )  # fmt: skip
             scope = build_scope(qualified)
         except DeadlineExceeded:
             raise
@@ -123,4 +138,12 @@ def bind_single_source_columns(
             name = normalize(column.name, bool(column.this.args.get("quoted")))
             if (name in renamed and id(column) not in in_projection) or (known is not None and name not in known):
                 continue
-            column.set("table", exp.to_identifier(alias))
+            column.set("table", _alias_identifier(scope, alias))
+
+
+def _alias_identifier(scope: Scope, name: str) -> exp.Identifier:
+    """The identifier naming a source, quoting kept (``to_identifier`` would drop it and break the link)."""
+    alias = scope.selected_sources[name][0].args.get("alias")
+    if isinstance(alias, exp.TableAlias) and isinstance(alias.this, exp.Identifier):
+        return alias.this.copy()
+    return exp.to_identifier(name)

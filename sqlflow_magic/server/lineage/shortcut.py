@@ -1,0 +1,175 @@
+"""A shortcut around sqlglot's ``qualify`` for queries whose tables have no known columns.
+
+Without metadata, ``qualify_tables`` + ``qualify_columns`` leave most such queries as they are:
+they add output aliases (``qualify_outputs``) and little else, yet they rebuild the scope tree
+twice and cost more than parsing. :func:`qualify_without_schema` checks, on the one scope tree
+the tracer needs anyway, that every step of ``qualify`` would be a no-op apart from those
+aliases and the columns ``bind_single_source_columns`` would bind; then it makes just those
+changes. Anything it is not sure of (stars over derived tables, alias references, positional
+GROUP BY, USING, correlated references, pseudocolumns, ...) returns ``None`` and the caller runs
+the full qualification. Names are compared after ``normalize_identifiers``, as ``qualify`` does.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.optimizer.qualify_columns import qualify_outputs
+from sqlglot.optimizer.scope import Scope
+
+_STAR_OPTIONS = ("except_", "replace", "rename", "ilike")
+
+
+def qualify_without_schema(scopes: list[Scope], dialect: Dialect, nested: bool) -> Scope | None:
+    """Qualify a normalised query (scopes from ``traverse_scope``) as ``qualify`` would; ``None`` when unsure.
+
+    ``nested``: the query has subqueries, so unqualified columns of single-source SELECTs get
+    bound to their source first (as :func:`~.rewriting.bind_single_source_columns` does).
+    """
+    if not scopes or dialect.ANNOTATE_ALL_SCOPES or dialect.PROJECTION_ALIASES_SHADOW_SOURCE_NAMES:
+        return None
+    bindings: dict[int, tuple[exp.Column, exp.Identifier]] = {}
+    unaliased: list[exp.Table] = []
+    for scope in scopes:
+        if not _plain_select(scope) or not _columns_settled(scope, dialect, nested, bindings):
+            return None
+        for table in scope.tables:
+            if not _plain_table(scope, table, unaliased):
+                return None
+    for column, identifier in bindings.values():
+        column.set("table", identifier.copy())
+    for table in unaliased:  # CTE references: qualify_tables names them after the CTE
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+    for scope in scopes:
+        scope.clear_column_cache()
+        qualify_outputs(scope, dialect)
+    return scopes[-1]
+
+
+def _plain_select(scope: Scope) -> bool:
+    """A SELECT whose clauses ``qualify`` would not rewrite (no positional references, USING, pivots...)."""
+    select = scope.expression
+    if not isinstance(select, exp.Select) or scope.comprehensions or scope.pivots or scope.udtfs:
+        return False
+    if scope.table_columns or scope.semi_or_anti_join_tables or scope.outer_columns:
+        return False
+    distinct = select.args.get("distinct")
+    if distinct is not None and distinct.args.get("on") is not None:
+        return False
+    group = select.args.get("group")
+    if group is not None and any(_is_position(e) for e in group.expressions):
+        return False
+    order = select.args.get("order")
+    if order is not None and (
+        group is not None or any(_is_position(o.this) or o.find(exp.AggFunc) for o in order.expressions)
+    ):
+        return False
+    for cte in scope.ctes:
+        if cte.args["alias"].args.get("columns"):
+            return False
+    for derived in scope.derived_tables:
+        alias = derived.args.get("alias")
+        if alias is None or not alias.name or alias.args.get("columns") or derived.args.get("pivots"):
+            return False
+        if not isinstance(derived.this, exp.Select):
+            return False
+    for query in scope.subqueries:
+        if isinstance(query.parent, exp.Subquery) and isinstance(query.parent.parent, exp.Subquery):
+            return False
+    joins = list(scope.find_all(exp.Join))
+    if joins:
+        if any(join.args.get("using") or join.method == "NATURAL" for join in joins):
+            return False
+        names = {join.alias_or_name for join in joins}
+        if all(name in names for name in scope.selected_sources):
+            return False
+    return _stars_settled(scope)
+
+
+def _stars_settled(scope: Scope) -> bool:
+    """Stars stay as they are: they only read tables of unknown columns."""
+    sources = scope.selected_sources
+    for star in scope.stars:
+        if not isinstance(star, exp.Column) or star.args.get("db") is not None or star.table not in sources:
+            return False
+    for projection in scope.expression.selects:
+        if isinstance(projection, (exp.Aliases, exp.QueryTransform)):
+            return False
+        if not projection.is_star:
+            continue
+        star = projection if isinstance(projection, exp.Star) else projection.this
+        if not isinstance(star, exp.Star) or any(star.args.get(key) for key in _STAR_OPTIONS):
+            return False
+        names = list(sources) if isinstance(projection, exp.Star) else [projection.table]
+        if any(name not in sources or isinstance(sources[name][1], Scope) for name in names):
+            return False
+    return True
+
+
+def _columns_settled(
+    scope: Scope, dialect: Dialect, nested: bool, bindings: dict[int, tuple[exp.Column, exp.Identifier]]
+) -> bool:
+    """Every column is qualified by a local source, will be bound to the only source, or stays unqualified.
+
+    A scope's columns include the unqualified columns of its subqueries; scopes come innermost first,
+    and a column an inner scope binds is settled there (as binding in place would leave it).
+    """
+    sources = scope.selected_sources
+    aliases = {s.alias.casefold() for s in scope.expression.selects if isinstance(s, exp.Alias)}
+    source_names = {name.casefold() for name in sources} if dialect.TABLES_REFERENCEABLE_AS_COLUMNS else set()
+    only = next(iter(sources.values())) if len(sources) == 1 else None
+    for column in scope.columns:
+        if id(column) in bindings:
+            continue
+        if not isinstance(column.this, exp.Identifier) or column.args.get("db") is not None:
+            return False
+        name, table = column.name, column.table
+        if table:
+            entry = sources.get(table)
+            if entry is None or (isinstance(entry[1], Scope) and not _outputs(entry[1], name)):
+                return False
+            continue
+        folded = name.casefold()
+        if name.upper() in dialect.PSEUDOCOLUMNS or folded in aliases or folded in source_names:
+            return False
+        if nested and only is not None:
+            node, source = only
+            alias = node.args.get("alias")
+            if not isinstance(alias, exp.TableAlias) or not isinstance(alias.this, exp.Identifier):
+                return False
+            if isinstance(source, Scope) and not _outputs(source, name):
+                return False
+            bindings[id(column)] = (column, alias.this)
+        elif scope.can_be_correlated or any(_may_output(s, folded) for _, s in sources.values()):
+            return False  # qualify would raise, or resolve the column against a subquery's outputs
+    return True
+
+
+def _plain_table(scope: Scope, table: exp.Table, unaliased: list[exp.Table]) -> bool:
+    if not isinstance(table.this, exp.Identifier) or table.args.get("pivots"):
+        return False
+    if table.args.get("db") is not None or table.args.get("catalog") is not None:
+        return False
+    alias = table.args.get("alias")
+    if alias is not None and alias.name:
+        return not alias.args.get("columns")
+    if isinstance(scope.sources.get(table.name), Scope) and isinstance(table.parent, (exp.From, exp.Join)):
+        unaliased.append(table)
+        return True
+    return False
+
+
+def _outputs(source: Scope, name: str) -> bool:
+    query = source.expression
+    return isinstance(query, exp.Select) and not query.is_star and name in query.named_selects
+
+
+def _may_output(source: exp.Table | Scope, folded: str) -> bool:
+    if not isinstance(source, Scope):
+        return False
+    query = source.expression
+    return not isinstance(query, exp.Query) or query.is_star or folded in {n.casefold() for n in query.named_selects}
+
+
+def _is_position(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Literal) and node.is_int
