@@ -4,8 +4,8 @@ Each test opens a tutorial from a temp copy of ``notebooks/`` on the ``jupyter``
 one server per UI), runs all cells through the Run menu, waits until every code cell has an execution
 count, and checks what a user sees:
 
-* the job panel is a *live* widget (``.widget-vbox.sqlflow-panel`` in an output area), never the
-  "Loading widget..." placeholder, the ``VBox(children=...)`` text, or the static HTML table alone;
+* the job panel is a *live* widget (``.sqlflow-panel``, drawn by anywidget's front end, in an output
+  area), never the "Loading widget..." placeholder, a widget repr, or the static HTML table alone;
 * in the quickstart, the first panel shows ``create`` after the submit, and clicking its Refresh button
   (again, until about 30 s have passed) makes it show ``success``, and then the lineage picture;
 * in the lineage tutorial, the picture is drawn: an ``<svg>`` in ``.sqlflow-lineage`` with one box
@@ -157,17 +157,19 @@ def assert_no_error_outputs(page: Any, name: str, where: str) -> None:
 def assert_live_widgets_only(page: Any, name: str, panels: int, where: str) -> Any:
     """``panels`` job panels, each a live widget; no placeholder, repr text, or static-HTML-only panel."""
     outputs = page.locator(".jp-OutputArea-output")
-    live = page.locator(".jp-OutputArea-output .widget-vbox.sqlflow-panel")
-    expect(live, f"{name}: live job panels (.widget-vbox.sqlflow-panel) {where}").to_have_count(panels, timeout=30_000)
+    live = page.locator(".jp-OutputArea-output .sqlflow-panel")
+    expect(live, f"{name}: live job panels (.sqlflow-panel) {where}").to_have_count(panels, timeout=30_000)
     expect(outputs.filter(has_text="Loading widget"), f"{name}: a widget never loaded {where}").to_have_count(0)
     expect(outputs.filter(has_text="VBox(children="), f"{name}: widget shown as its repr {where}").to_have_count(0)
+    expect(outputs.filter(has_text="SQLFlow job panel"), f"{name}: widget shown as its repr {where}").to_have_count(0)
     static = page.locator(".jp-OutputArea-output .sqlflow-job").count()
     in_widget = page.locator(".jp-OutputArea-output .sqlflow-panel .sqlflow-job").count()
     assert static == in_widget == panels, (f"{name}: {static} job tables, {in_widget} of them in a live panel: "
                                            f"the static HTML fallback was shown instead of the widget {where}")
     for i in range(panels):
         expect(live.nth(i).locator("button.sqlflow-refresh"), f"{name}: panel {i} Refresh {where}").to_be_visible()
-    return live
+    # The output areas of the panels: once a job is done, its picture is shown under the panel in the same output.
+    return outputs.filter(has=page.locator(".sqlflow-panel"))
 
 
 def scroll_to_top(locator: Any) -> None:
