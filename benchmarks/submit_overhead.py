@@ -11,14 +11,14 @@ Variants, alternating in a shuffled order every round, ``--runs`` times each aft
 - ``%%sqlflow_submit`` (the target): ``shell.run_cell_magic("sqlflow_submit", "", cell)`` in an
   ``InteractiveShell``: option parsing, settings, the request, the answer's checks, the jobId
   variables and the job panel. The panel is displayed through the shell's display publisher, which
-  here only counts: its whole mimebundle is built (HTML, text and the ipywidgets view when
-  ipywidgets is installed), only the terminal write is left out;
+  here only counts: its whole mimebundle is built (HTML, text and the widget view: one
+  widget model, drawn by anywidget's front end), only the terminal write is left out;
 - ``raw httpx POST`` (the peer): ``httpx.Client.post`` of the pre-encoded cell with the same fields,
   then ``response.json()`` for the jobId;
 - context, not targets: ``run_cell`` (the same cell through IPython's full cell machinery: input
   transformation, compilation, execution), ``SQLFlowClient.submit_persist_job`` (our client alone:
   no IPython, no panel) and ``%%sqlflow_submit`` with a panel of HTML and text only (as without
-  ipywidgets installed), which shows what the panel's ipywidgets cost.
+  ipywidgets and anywidget installed), which shows what the panel's widget costs.
 
 Target: the median latency of ``%%sqlflow_submit`` at most 1.15x the raw POST's.
 
@@ -116,7 +116,7 @@ def build_variants(base_url: str) -> dict[str, Callable[[], str]]:
         from sqlflow_magic.display import panel
 
         available = panel.widgets_available
-        panel.widgets_available = lambda: False  # as without ipywidgets installed: HTML and text forms only
+        panel.widgets_available = lambda: False  # as without the widget libraries: HTML and text only
         try:
             return magic()
         finally:

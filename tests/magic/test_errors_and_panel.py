@@ -128,13 +128,16 @@ def test_panel_widget_is_one_model_drawn_by_anywidget():
     assert set(_instances) - before <= {widget.model_id, widget.layout.model_id}  # no model more
     state = widget.get_state()
     assert (state["_model_module"], state["_model_name"], state["_view_name"]) == ("anywidget", "AnyModel", "AnyView")
-    assert "export default" in state["_esm"] and "sqlflow-refresh" in state["_esm"] and ".sqlflow-panel" in state["_css"]
+    assert "export default" in state["_esm"] and "sqlflow-refresh" in state["_esm"]
+    assert ".sqlflow-panel" in state["_css"]
     assert state["refreshable"] and "&lt;script&gt;" in state["job_html"] and "<script>" not in state["job_html"]
     assert JobPanel(JOB, server).widget.layout is widget.layout  # one shared default layout
     assert not JobPanel(JOB, server).widget.refreshable  # nothing to refresh with: no button
-    widget.layout.close()
-    fresh = JobPanel(JOB, server).widget.layout
-    assert fresh is not widget.layout and fresh.comm is not None
+    import ipywidgets
+
+    ipywidgets.Widget.close_all()  # e.g. a user's clean-up: the shared layout is closed with the rest
+    fresh = JobPanel(JOB, server).widget
+    assert fresh.layout is not widget.layout and fresh.layout.comm is not None and fresh.get_state()
 
 
 def test_panel_without_ipywidgets_has_html_and_text_only():
