@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
 from . import submit_options as check
@@ -50,7 +50,7 @@ class SQLFlowJobMagics(Magics):
     @line_magic
     def sqlflow_status(self, line: str) -> None:
         """Show the panel of a job: status, files, errors and, once done, its lineage picture."""
-        args = check.unquote(parse_argstring(self.sqlflow_status, line))
+        args = check.parse_line(self.sqlflow_status, line)
         self._show_panel(self._job_id(args.job_id), self._client(), wait=args.wait)
 
     def _show_panel(self, job_id: str, client: SQLFlowClient, *, wait: bool) -> None:
@@ -79,7 +79,7 @@ class SQLFlowJobMagics(Magics):
     @line_magic
     def sqlflow_delete(self, line: str) -> None:
         """Delete a job and its files from SQLFlow. Asks first, unless ``--yes``."""
-        args = check.unquote(parse_argstring(self.sqlflow_delete, line))
+        args = check.parse_line(self.sqlflow_delete, line)
         job_id = check.job_id(args.job_id)
         if not args.yes:
             try:
@@ -105,7 +105,7 @@ class SQLFlowJobMagics(Magics):
         """Fetch a job's lineage: JSON (parsed), CSV (a pandas DataFrame, or a list of dicts without
         pandas) or GraphML (text); store it in a variable, write it to a file, draw it.
         """
-        args = check.unquote(parse_argstring(self.sqlflow_lineage, line))
+        args = check.parse_line(self.sqlflow_lineage, line)
         var = check.variable_name(args.var)
         job_id = self._job_id(args.job_id)
         client = self._client()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
@@ -143,7 +143,7 @@ class SQLFlowMagics(Magics):
         ``--job-id $sqlflow_job_id`` in a later cell to add more SQL to the same job. On failure
         neither variable changes.
         """
-        args = check.unquote(parse_argstring(self.sqlflow_submit, line))
+        args = check.parse_line(self.sqlflow_submit, line)
         _refuse_secrets_on_line(args)
         config = self.effective_config()
         request = self._submit_request(args, cell or "", config)

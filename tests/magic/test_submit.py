@@ -19,6 +19,18 @@ def stored_files(shell, job_id):
         store.close()
 
 
+def test_options_of_a_line_are_parsed_once_but_fresh_for_every_cell(shell):
+    from sqlflow_magic.submit_options import parse_line
+
+    line = "-n 'nightly load' -f a.sql -f \"b c.sql\" --port 5432"
+    first = parse_line(shell.magics.sqlflow_submit, line)
+    assert (first.job_name, first.file, first.port) == ("nightly load", ["a.sql", "b c.sql"], 5432)
+    first.job_name = "changed"
+    first.file.append("c.sql")
+    again = parse_line(shell.magics.sqlflow_submit, line)
+    assert (again.job_name, again.file) == ("nightly load", ["a.sql", "b c.sql"]) and again is not first
+
+
 def test_help_lists_every_option(shell):
     run = shell.run("%%sqlflow_submit?")
     assert run.success
