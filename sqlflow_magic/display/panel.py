@@ -38,7 +38,7 @@ def panel_widget_class() -> type:
     """The panel's widget class (imports ipywidgets and anywidget on first use)."""
     import anywidget
     import ipywidgets
-    from traitlets import Bool, Unicode
+    from traitlets import Bool, Unicode, default
 
     if "google.colab.output" in sys.modules:  # Colab shows third-party widgets only with this (as in anywidget)
         sys.modules["google.colab.output"].enable_custom_widget_manager()
@@ -72,9 +72,15 @@ def panel_widget_class() -> type:
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(layout=_shared_layout(), **kwargs)
 
+        @default("keys")
+        def _default_keys(self) -> list[str]:
+            # The synced trait names, listed once per class rather than for every panel as ipywidgets does.
+            return list(synced_names)
+
         def __repr__(self) -> str:
             return "SQLFlow job panel"
 
+    synced_names = tuple(JobPanelWidget.class_trait_names(sync=True))
     return JobPanelWidget
 
 

@@ -127,6 +127,7 @@ def test_panel_widget_is_one_model_drawn_by_anywidget():
     assert widget.model_id in _instances
     assert set(_instances) - before <= {widget.model_id, widget.layout.model_id}  # no model more
     state = widget.get_state()
+    assert widget.keys == list(widget.traits(sync=True)) and set(state) == set(widget.keys)
     assert (state["_model_module"], state["_model_name"], state["_view_name"]) == ("anywidget", "AnyModel", "AnyView")
     assert "export default" in state["_esm"] and "sqlflow-refresh" in state["_esm"]
     assert ".sqlflow-panel" in state["_css"]
