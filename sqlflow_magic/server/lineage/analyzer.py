@@ -39,10 +39,13 @@ class FlowAnalyzer:
         self._dialect = dialect
         self._deadline = deadline
         self._column_level = column_level
+        #: Spans of the leaf nodes of the current flow, by node id: row sources recur in every column.
+        self._spans: dict[int, Span | None] = {}
 
     def analyze(self, flow: Flow, ctx: StatementContext) -> None:
         """Record the lineage of one flow."""
         registry = self._registry
+        self._spans = {}
         if flow.target is None:
             target = registry.result_set(ctx.statement_span)
         else:
@@ -167,10 +170,13 @@ class FlowAnalyzer:
     ) -> None:  # fmt: skip
         if not leaves:
             return
-        registry = self._registry
+        registry, spans_by_node = self._registry, self._spans
         sources = []
         for (index, name), node in leaves.items():
-            node_span = ctx.span(node)
+            key = id(node)
+            if key not in spans_by_node:
+                spans_by_node[key] = ctx.span(node)
+            node_span = spans_by_node[key]
             display = ROWS_COLUMN if name == _ROWS_KEY else None
             source_column = registry.column(index, name, node_span, display)
             obj = registry.objects[index]

@@ -2,7 +2,8 @@
 
 ``sqlglot.lineage`` and scopes only understand queries (trap 4 of the notes), so INSERT, CTAS,
 CREATE VIEW, SELECT INTO, UPDATE, MERGE, DELETE and multi-table inserts are rewritten into a SELECT
-whose outputs map, by position, onto the target's columns. The statement itself is never modified.
+whose outputs map, by position, onto the target's columns. A statement's own query becomes the flow's
+query as it is (analysis rewrites it in place); pieces used by several flows are copied.
 """
 
 from __future__ import annotations
@@ -261,10 +262,12 @@ def _unwrap(query: exp.Expr) -> exp.Expr:
 
 
 def _with_moved(query: exp.Expr, with_: exp.Expr | None) -> exp.Expr:
-    """Put a statement-level WITH onto the query (``WITH c AS (...) INSERT INTO t SELECT ... FROM c``)."""
+    """Put a copy of a statement-level WITH onto the query (``WITH c AS (...) INSERT INTO t SELECT ... FROM c``).
+
+    The query itself is not copied: like a query without WITH, it is analysed (and rewritten) in place.
+    """
     if with_ is None:
         return query
-    query = query.copy()
     existing = query.args.get("with_")
     if existing is not None:
         existing.set("expressions", [*(e.copy() for e in with_.expressions), *existing.expressions])

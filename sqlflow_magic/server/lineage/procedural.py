@@ -30,6 +30,8 @@ _DML_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "WITH",
 #: In a procedural block, a statement may follow these words directly (``IF x THEN DELETE ...``).
 _BLOCK_LEADS = frozenset({"BEGIN", "THEN", "ELSE", "LOOP"})
 _ROUTINE_WORDS = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER", "PACKAGE", "TYPE", "PROC"})
+#: Lengths of END, CASE and BEGIN, the only words :func:`block_depth_change` counts.
+_BLOCK_WORD_LENGTHS = frozenset({3, 4, 5})
 
 
 def _word(token: Token) -> str:
@@ -46,7 +48,11 @@ def block_depth_change(chunk: list[Token], declare_pending: bool, headers: bool)
     if headers and _opens_declarations(chunk):
         delta, declare_pending = 1, True
     while index < len(chunk):
-        word = _word(chunk[index])
+        token = chunk[index]
+        if len(token.text) not in _BLOCK_WORD_LENGTHS:  # most tokens: no need to upper-case them
+            index += 1
+            continue
+        word = _word(token)
         following = _word(chunk[index + 1]) if index + 1 < len(chunk) else ""
         if word == "BEGIN":
             # A lone ``BEGIN;`` or ``BEGIN TRANSACTION`` starts a transaction, not a block.

@@ -14,7 +14,7 @@ from sqlglot.schema import MappingSchema
 
 from sqlflow_magic.server.lineage.deadline import DeadlineExceeded
 from sqlflow_magic.server.lineage.registry import placeholder_index
-from sqlflow_magic.server.lineage.shortcut import qualify_without_schema
+from sqlflow_magic.server.lineage.shortcut import qualify_without_schema, source_identifier
 
 #: Qualification settings, tried in order: sqlglot raises without metadata in many legal queries (trap 7).
 _ATTEMPTS: tuple[dict[str, bool], ...] = (
@@ -42,7 +42,9 @@ def qualify_query(
     none works.
     """
     sqlglot_dialect = Dialect.get_or_raise(dialect)
-    normalize_identifiers(query, dialect=sqlglot_dialect, store_original_column_identifiers=True)
+    # The original spellings ``qualify`` would store (``dot_parts``) only serve ORDER BY / DISTINCT ON
+    # rewrites and JSON paths, none of which the tracer reads; storing them costs a quarter of a parse.
+    normalize_identifiers(query, dialect=sqlglot_dialect)
     if not schema:
         scope = qualify_without_schema(traverse_scope(query), sqlglot_dialect, nested)
         if scope is not None:
@@ -138,12 +140,4 @@ def bind_single_source_columns(
             name = normalize(column.name, bool(column.this.args.get("quoted")))
             if (name in renamed and id(column) not in in_projection) or (known is not None and name not in known):
                 continue
-            column.set("table", _alias_identifier(scope, alias))
-
-
-def _alias_identifier(scope: Scope, name: str) -> exp.Identifier:
-    """The identifier naming a source, quoting kept (``to_identifier`` would drop it and break the link)."""
-    alias = scope.selected_sources[name][0].args.get("alias")
-    if isinstance(alias, exp.TableAlias) and isinstance(alias.this, exp.Identifier):
-        return alias.this.copy()
-    return exp.to_identifier(name)
+            column.set("table", source_identifier(scope, alias))

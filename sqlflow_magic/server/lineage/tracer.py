@@ -139,18 +139,16 @@ class ColumnTracer:
             for _, source in scope.selected_sources.values():
                 self._from_source(source, "*", node, trace, rows=False)
             return trace
-        window_columns = {
-            id(column)
-            for window in find_all_in_scope(node, exp.Window)
-            for part in (*(window.args.get("partition_by") or []), window.args.get("order"))
-            if part is not None
-            for column in part.find_all(exp.Column)
-        }
+        window_columns: set[int] = set()
         subqueries = self._subquery_scopes(scope)
-        for inner in walk_in_scope(node):
+        for inner in walk_in_scope(node):  # parents come first: a window before its columns
             if isinstance(inner, exp.Column):
                 rows = id(inner) in window_columns
                 self._resolve(scope, inner, trace, rows=rows, in_projection=True)
+            elif isinstance(inner, exp.Window):
+                for part in (*(inner.args.get("partition_by") or []), inner.args.get("order")):
+                    if part is not None:
+                        window_columns.update(id(column) for column in part.find_all(exp.Column))
             elif id(inner) in subqueries:
                 self._whole(subqueries[id(inner)], trace, rows=False)
             elif isinstance(inner, exp.Count) and inner.find(exp.Column) is None:

@@ -1,0 +1,82 @@
+"""The qualification shortcut (``shortcut.py``) must leave every query exactly as the full qualification does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlglot.optimizer.scope import Scope
+
+from sqlflow_magic.server.lineage import SqlSource, analyze, analyzer, rewriting
+
+CORPUS = Path(__file__).parent / "corpus"
+EXTRA = [
+    ("dbvpostgresql", 'INSERT INTO t2 (a) SELECT id FROM orders AS "O" WHERE id IN (SELECT x FROM y)'),
+    ("dbvpostgresql", "SELECT a AS b, b + 1 AS c FROM t GROUP BY b"),
+    ("dbvpostgresql", "SELECT a, COUNT(*) FROM t GROUP BY 1 ORDER BY 2"),
+    ("dbvpostgresql", "WITH r AS (SELECT Id, name FROM t) SELECT r.ID, name FROM r"),
+    ("dbvpostgresql", "SELECT x.* FROM (SELECT a, b FROM t) x JOIN u ON u.a = x.a"),
+    ("dbvpostgresql", "SELECT a FROM t JOIN u USING (id)"),
+    ("dbvpostgresql", "SELECT a FROM t WHERE EXISTS (SELECT 1 FROM u WHERE id = t.id)"),
+    ("dbvpostgresql", "SELECT a FROM t, u WHERE b IN (SELECT c FROM v, w)"),
+    ("dbvpostgresql", "SELECT a, (SELECT MAX(b) FROM u WHERE u.k = t.k) FROM t"),
+    ("dbvpostgresql", "SELECT a FROM t UNION SELECT b FROM u ORDER BY 1"),
+    ("dbvoracle", "SELECT ROWNUM, a FROM t WHERE a IN (SELECT b FROM u)"),
+    ("dbvsnowflake", "SELECT a + 1 AS x, x * 2 AS y FROM t"),
+    ("dbvmssql", "SELECT [Order Id], o.Name FROM dbo.Orders o WHERE o.Id IN (SELECT OrderId FROM dbo.Lines)"),
+]
+
+
+def _cases() -> list[tuple[str, str]]:
+    cases = list(EXTRA)
+    for path in sorted(CORPUS.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        cases += [(data["vendor"], "\n".join(c.get("setup", []) + c["sql"])) for c in data["cases"]]
+    return cases
+
+
+def _shape(scope: Scope | None) -> list[tuple[str, list[str], list[str]]] | None:
+    if scope is None:
+        return None
+    return [(s.expression.sql(), sorted(s.selected_sources), [c.sql() for c in s.columns]) for s in scope.traverse()]
+
+
+def test_shortcut_matches_full_qualification(monkeypatch: pytest.MonkeyPatch) -> None:
+    shortcut = rewriting.qualify_without_schema
+    full_qualify = rewriting.qualify_query
+    compared, taken = 0, 0
+
+    def both(query, dialect, schema, known_columns, normalize, nested):  # type: ignore[no-untyped-def]
+        nonlocal compared, taken
+        reference = query.copy()
+        scope = full_qualify(query, dialect, schema, known_columns, normalize, nested)
+        taken += not schema and scope is not None and shortcut_used[-1]
+        monkeypatch.setattr(rewriting, "qualify_without_schema", lambda *args: None)
+        expected = full_qualify(reference, dialect, schema, known_columns, normalize, nested)
+        monkeypatch.setattr(rewriting, "qualify_without_schema", recording)
+        assert _shape(scope) == _shape(expected), reference.sql(dialect)
+        compared += 1
+        return scope
+
+    shortcut_used: list[bool] = [False]
+
+    def recording(*args):  # type: ignore[no-untyped-def]
+        result = shortcut(*args)
+        shortcut_used.append(result is not None)
+        return result
+
+    monkeypatch.setattr(rewriting, "qualify_without_schema", recording)
+    monkeypatch.setattr(analyzer, "qualify_query", both)
+    for vendor, sql in _cases():
+        analyze([SqlSource("case.sql", sql)], vendor)
+    assert compared > 80 and taken > compared // 2
+
+
+def test_quoted_alias_binds_columns_of_a_nested_query() -> None:
+    """Binding used to write the alias unquoted, so ``"O"`` became ``o`` and its columns orphans."""
+    sql = 'INSERT INTO t2 (a) SELECT id FROM orders AS "O" WHERE id IN (SELECT x FROM y)'
+    result = analyze([SqlSource("case.sql", sql)], "dbvpostgresql")
+    assert not [e for e in result.errors if e.error_type == "OrphanColumn"]
+    sources = {(s.parent_name, s.column) for r in result.relationships if r.type == "fdd" for s in r.sources}
+    assert ("orders", "id") in sources
