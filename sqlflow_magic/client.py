@@ -127,9 +127,13 @@ class SQLFlowClient:
 
     # --- jobs -------------------------------------------------------------------------------
 
-    def submit_persist_job(self, request: SubmitRequest) -> Job:
-        """``submitPersistJob``: create a job (no ``job_id``) or add files to one."""
-        return self._submit("sqlflow/job/submitPersistJob", request)
+    def submit_persist_job(self, request: SubmitRequest, *, while_waiting: Callable[[], None] | None = None) -> Job:
+        """``submitPersistJob``: create a job (no ``job_id``) or add files to one.
+
+        ``while_waiting`` is called once the request is sent, while the server works on it (the magic
+        builds its panel then); an exception from it is logged and ignored.
+        """
+        return self._submit("sqlflow/job/submitPersistJob", request, while_waiting)
 
     def submit_user_job(self, request: SubmitRequest) -> Job:
         """``submitUserJob``: a one-off job; ``job_name`` is required."""
@@ -137,10 +141,11 @@ class SQLFlowClient:
             raise errors.ConfigurationError("submitUserJob needs a job name", hint="Give job_name")
         return self._submit("sqlflow/job/submitUserJob", request)
 
-    def _submit(self, path: str, request: SubmitRequest) -> Job:
+    def _submit(self, path: str, request: SubmitRequest, while_waiting: Callable[[], None] | None = None) -> Job:
         if not request.files:
             raise errors.InputError("nothing to submit: no SQL file", hint="Give SQL text or a file")
-        call = Call(path, request.form_fields(reveal_secrets=True), request.files, creates_job=True)
+        call = Call(path, request.form_fields(reveal_secrets=True), request.files, creates_job=True,
+                    while_waiting=while_waiting)
         body = self._authorized(call, path.rsplit("/", 1)[-1])
         return _job_from(body, "submit")
 

@@ -12,10 +12,10 @@ if TYPE_CHECKING:
     from .client import SQLFlowClient
 
 
-def new_panel(job: Job, client: SQLFlowClient, server_info: object) -> JobPanel:
-    """A panel whose Refresh and lineage picture use ``client``."""
+def new_panel(job: Job, client: SQLFlowClient, server_info: object, widget: object = None) -> JobPanel:
+    """A panel whose Refresh and lineage picture use ``client`` (``widget``: see ``widget_ahead``)."""
     return JobPanel(job, server_info, client.job_summary,  # type: ignore[arg-type]
-                    fetch_lineage=lambda job_id: client.export_lineage_json(job_id))
+                    fetch_lineage=lambda job_id: client.export_lineage_json(job_id), widget=widget)
 
 
 def follow(panel: JobPanel, client: SQLFlowClient, max_wait: float) -> Job:

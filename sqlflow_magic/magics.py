@@ -9,6 +9,7 @@ wins over both. With none of them set, the magics use the embedded local SQLFlow
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,8 @@ from IPython.display import display
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from . import submit_options as check
-from .config import EffectiveConfig, resolve
+from .config import ENV_NAMES, EffectiveConfig, resolve
+from .display.panel import widget_ahead
 from .display.render import Table
 from .errors import ConfigurationError
 from .following import follow, new_panel
@@ -65,6 +67,7 @@ class SQLFlowMagics(Magics):
         self.connections = Connections()
         self._login_user: str | None = None
         self._login_secret: Secret | None = None
+        self._resolved: tuple[tuple[Any, ...], EffectiveConfig] | None = None
 
     @validate("base_url")
     def _check_base_url(self, proposal: dict[str, Any]) -> str | None:
@@ -97,9 +100,18 @@ class SQLFlowMagics(Magics):
         self.connections.close()
 
     def effective_config(self) -> EffectiveConfig:
-        """The settings in force now, each with where it came from."""
-        configured = {name: getattr(self, name) for name in CONFIG_TRAITS}
-        return resolve(configured, login_secret=self._login_secret, login_user=self._login_user)
+        """The settings in force now, each with where it came from.
+
+        Resolved again only when one of its inputs (``%config`` values, ``SQLFLOW_*`` env vars, the
+        login) changed: the same object otherwise, so the client for it is found at once.
+        """
+        configured = tuple(getattr(self, name) for name in CONFIG_TRAITS)
+        inputs = (configured, tuple(os.environ.get(name) for name in ENV_NAMES), self._login_user, self._login_secret)
+        if self._resolved is None or self._resolved[0] != inputs:
+            config = resolve(dict(zip(CONFIG_TRAITS, configured, strict=True)), login_secret=self._login_secret,
+                             login_user=self._login_user)
+            self._resolved = (inputs, config)
+        return self._resolved[1]
 
     # --- %%sqlflow_submit -----------------------------------------------------------------------
 
@@ -152,10 +164,17 @@ class SQLFlowMagics(Magics):
             display(self._preview(self._for_existing_job(request, args, None), config))
             return
         client = self.connections.client(config)
-        job = client.submit_persist_job(self._for_existing_job(request, args, client))
+        ahead: list[Any] = []  # the panel's widget, made while the server works on the submit
+        try:
+            job = client.submit_persist_job(self._for_existing_job(request, args, client),
+                                            while_waiting=lambda: ahead.append(widget_ahead()))
+        except BaseException:
+            for widget in filter(None, ahead):
+                widget.close()
+            raise
         self.shell.user_ns[var] = job.job_id
         self.shell.user_ns[JOB_VARIABLE] = job
-        panel = new_panel(job, client, self.connections.server_info(client.settings))
+        panel = new_panel(job, client, self.connections.server_info(client.settings), ahead[0] if ahead else None)
         panel.show()
         if args.wait if args.wait is not None else config.others["wait"].value:
             self.shell.user_ns[JOB_VARIABLE] = follow(panel, client, float(config.others["max_wait"].value))

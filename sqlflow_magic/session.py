@@ -34,13 +34,19 @@ class Connections:
         self._server: EmbeddedServer | None = None
         self._server_db: Path | None = None
         self._lock = threading.Lock()
+        self._last_settings: tuple[EffectiveConfig, str | None, ClientSettings] | None = None
 
     def client(self, config: EffectiveConfig) -> SQLFlowClient:
         """The client for ``config``, starting the embedded local server first when it is the target."""
         from .client import SQLFlowClient  # httpx loads with the first client, not with %load_ext
 
         embedded_url = self.embedded_server_url(config) if config.uses_embedded_server else None
-        settings = config.client_settings(embedded_url)
+        known = self._last_settings
+        if known is not None and known[0] is config and known[1] == embedded_url:
+            settings = known[2]
+        else:
+            settings = config.client_settings(embedded_url)
+            self._last_settings = (config, embedded_url, settings)
         with self._lock:
             if settings not in self._clients:
                 self._clients[settings] = SQLFlowClient(settings, transport=self._transport)

@@ -97,16 +97,23 @@ def _shared_layout() -> Any:
     return _layouts[0]
 
 
+def widget_ahead() -> Any:
+    """A panel widget made before its job is known (``JobPanel(..., widget=...)`` fills it in), or None
+    without the widget libraries. The magic makes it while the server works on the submit."""
+    return panel_widget_class()(refreshable=True) if widgets_available() else None
+
+
 class JobPanel:
     """Shows one job and, once it is done, its table-level lineage.
 
     ``fetch_job(job_id)`` is called by Refresh; ``fetch_lineage(job_id)`` (lineage JSON) when the job
-    has reached ``success`` or ``partial_success``. Both are optional.
+    has reached ``success`` or ``partial_success``. Both are optional. ``widget`` is one from
+    :func:`widget_ahead` to use instead of making one.
     """
 
     def __init__(self, job: Job, server: ServerInfo, fetch_job: Callable[[str], Job] | None = None,
                  *, fetch_lineage: Callable[[str], dict[str, Any]] | None = None,
-                 use_widgets: bool | None = None) -> None:
+                 use_widgets: bool | None = None, widget: Any = None) -> None:
         self.job = job
         self.server = server
         self.note = ""
@@ -117,6 +124,13 @@ class JobPanel:
         self._use_widgets = widgets_available() if use_widgets is None else use_widgets
         self._widget: Any = None
         self._with_lineage: Any = None
+        if widget is not None and self._use_widgets:
+            widget.job_html, widget.refreshable = job_html(job, server), fetch_job is not None
+            self._adopt(widget)
+
+    def _adopt(self, widget: Any) -> None:
+        widget.on_msg(self._on_message)
+        self._widget = widget
 
     def __repr__(self) -> str:
         return job_text(self.job, self.server, self.note)
@@ -125,10 +139,8 @@ class JobPanel:
     def widget(self) -> Any:
         """The panel's live widget (built on first use), or None without ipywidgets and anywidget."""
         if self._widget is None and self._use_widgets:
-            widget = panel_widget_class()(job_html=job_html(self.job, self.server), note=self.note,
-                                          refreshable=self._fetch_job is not None)
-            widget.on_msg(self._on_message)
-            self._widget = widget
+            self._adopt(panel_widget_class()(job_html=job_html(self.job, self.server), note=self.note,
+                                             refreshable=self._fetch_job is not None))
         return self._widget
 
     def _on_message(self, widget: Any, content: Any, buffers: object) -> None:

@@ -44,6 +44,12 @@ def submitted(alice_shell):
     return alice_shell
 
 
+def panel_widgets() -> set[str]:
+    from ipywidgets.widgets.widget import _instances
+
+    return {key for key, widget in _instances.items() if type(widget).__name__ == "JobPanelWidget"}
+
+
 def point_at(shell, url, retries=3):
     shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = {url!r}")
     shell.ip.run_line_magic("config", f"SQLFlowMagics.max_retries = {retries}")
@@ -116,10 +122,11 @@ def test_500_and_502(submitted, status, name):
     headers = {} if status == 500 else {"content-type": "text/html"}
     with fault_server(lambda path, n: Answer(status, body, headers)) as server:
         point_at(submitted, server.url)
-        before = saved(submitted)
+        before, panels = saved(submitted), panel_widgets()
         assert name in one_line(submitted.run(SUBMIT))
         assert server.requests.count("submitPersistJob") == 1
         assert saved(submitted) == before
+        assert panel_widgets() == panels  # the widget made while the server worked was closed, not left open
 
 
 # 8 ------------------------------------------------------------------------------------------------

@@ -68,3 +68,18 @@ def test_login_refuses_blank_and_padded_keys(shell, monkeypatch):
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": "")
     assert "no secret key was entered" in shell.run("%sqlflow_login me@example.com").stderr
     assert "give your SQLFlow user id" in shell.run("%sqlflow_login").stderr
+
+
+def test_settings_are_resolved_again_exactly_when_an_input_changes(shell, monkeypatch):
+    magics = shell.magics
+    monkeypatch.delenv("SQLFLOW_DBVENDOR", raising=False)
+    first = magics.effective_config()
+    assert magics.effective_config() is first
+    monkeypatch.setenv("SQLFLOW_DBVENDOR", "snowflake")
+    by_env = magics.effective_config()
+    assert by_env is not first and (by_env.default_vendor.value, by_env.default_vendor.source) == (
+        "snowflake", "env SQLFLOW_DBVENDOR")
+    shell.ip.run_line_magic("config", "SQLFlowMagics.read_timeout = 5")
+    by_config = magics.effective_config()
+    assert by_config is not by_env and by_config.others["read_timeout"].value == 5
+    assert magics.effective_config() is by_config
