@@ -125,7 +125,9 @@ class JobPanel:
         self._widget: Any = None
         self._with_lineage: Any = None
         if widget is not None and self._use_widgets:
-            widget.job_html, widget.refreshable = job_html(job, server), fetch_job is not None
+            widget.job_html = job_html(job, server)
+            if widget.refreshable != (fetch_job is not None):  # each change is a message to the front end
+                widget.refreshable = fetch_job is not None
             self._adopt(widget)
 
     def _adopt(self, widget: Any) -> None:
