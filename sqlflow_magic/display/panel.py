@@ -124,8 +124,9 @@ class JobPanel:
         self._use_widgets = widgets_available() if use_widgets is None else use_widgets
         self._widget: Any = None
         self._with_lineage: Any = None
+        self._html, self._html_of = "", None
         if widget is not None and self._use_widgets:
-            widget.job_html = job_html(job, server)
+            widget.job_html = self._job_html()
             if widget.refreshable != (fetch_job is not None):  # each change is a message to the front end
                 widget.refreshable = fetch_job is not None
             self._adopt(widget)
@@ -141,7 +142,7 @@ class JobPanel:
     def widget(self) -> Any:
         """The panel's live widget (built on first use), or None without ipywidgets and anywidget."""
         if self._widget is None and self._use_widgets:
-            self._adopt(panel_widget_class()(job_html=job_html(self.job, self.server), note=self.note,
+            self._adopt(panel_widget_class()(job_html=self._job_html(), note=self.note,
                                              refreshable=self._fetch_job is not None))
         return self._widget
 
@@ -173,7 +174,13 @@ class JobPanel:
         self.job = job
         self.set_note(note)
         if self._widget is not None:
-            self._widget.job_html = job_html(job, self.server)
+            self._widget.job_html = self._job_html()
+
+    def _job_html(self) -> str:
+        """The job's table without the note (the widget shows the note apart), made once per job state."""
+        if self._html_of is not self.job:
+            self._html, self._html_of = job_html(self.job, self.server), self.job
+        return self._html
 
     def set_note(self, note: str) -> None:
         self.note = note
@@ -209,7 +216,7 @@ class JobPanel:
         return self._with_lineage
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
-        html = job_html(self.job, self.server, self.note)
+        html = job_html(self.job, self.server, self.note) if self.note else self._job_html()
         text = job_text(self.job, self.server, self.note)
         bundle: dict[str, Any] = {}
         if self.lineage is not None:
