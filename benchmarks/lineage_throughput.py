@@ -3,13 +3,15 @@
 Two workloads:
 
 1. the hand-written corpus (``tests/lineage/corpus``): statements per second, each case analysed on
-   its own (as the synchronous endpoint does), median of ``--runs`` runs;
+   its own (as the synchronous endpoint does), median of ``--runs`` runs, each run going over the
+   corpus as many times as it takes to last ``--min-seconds`` (one pass is only tens of milliseconds);
 2. a generated script of ``--big-mb`` MB: wall time, statements per second and peak RSS, each tool in
    its own subprocess (so peaks do not mix) with a timeout, median of ``--big-runs`` runs.
 
 sqllineage runs in subprocesses with a timeout; a failure or a timeout is reported as such.
 
-    python benchmarks/lineage_throughput.py [--runs 5] [--big-runs 3] [--big-mb 5] [--skip-big] [--skip-sqllineage]
+    python benchmarks/lineage_throughput.py [--runs 5] [--min-seconds 1] [--big-runs 3] [--big-mb 5] [--skip-big]
+        [--skip-sqllineage]
 """
 
 from __future__ import annotations
@@ -127,11 +129,12 @@ def child_main(tool: str, level: str, vendor: str, path: str) -> None:
     print(json.dumps({"seconds": seconds, "statements": statements, "peak_kb": peak_kb, "error": error}))
 
 
-def child_corpus_main(tool: str, level: str, runs: int) -> None:
+def child_corpus_main(tool: str, level: str, runs: int, min_seconds: float = 0.0) -> None:
     """Entry point of a child process: statements per second of one tool on the corpus.
 
     Every tool is credited with the same statement count per case (the engine's count), for the
-    cases it handles without raising; a warm-up pass (imports, dialect set-up) is not timed.
+    cases it handles without raising; a warm-up pass (imports, dialect set-up) is not timed. A run
+    repeats whole passes over the corpus until it has lasted ``min_seconds``.
     """
     from sqlflow_magic.server.lineage import SqlSource, analyze
 
@@ -140,16 +143,22 @@ def child_corpus_main(tool: str, level: str, runs: int) -> None:
     ]
     rates, failures, statements = [], 0, 0
     for run in range(runs + 1):
-        failures = statements = 0
         started = time.perf_counter()
-        for vendor, sql, count in cases:
-            try:
-                run_tool(tool, level, vendor, sql)
-                statements += count
-            except Exception:
-                failures += 1
+        total = 0
+        while True:
+            failures = statements = 0
+            for vendor, sql, count in cases:
+                try:
+                    run_tool(tool, level, vendor, sql)
+                    statements += count
+                except Exception:
+                    failures += 1
+            total += statements
+            elapsed = time.perf_counter() - started
+            if not run or elapsed >= min_seconds:
+                break
         if run:
-            rates.append(statements / (time.perf_counter() - started))
+            rates.append(total / elapsed)
     print(json.dumps({"rate": statistics.median(rates), "failures": failures, "statements": statements}))
 
 
@@ -166,13 +175,16 @@ def _child(args: list[str], timeout: float) -> dict | None:
     return json.loads(lines[-1])
 
 
-def bench_corpus(runs: int, timeout: float, tools: tuple[tuple[str, str], ...]) -> None:
+def bench_corpus(runs: int, min_seconds: float, timeout: float, tools: tuple[tuple[str, str], ...]) -> None:
     cases = corpus_cases()
     vendors = {vendor for vendor, _ in cases}
-    print(f"\nCorpus: {len(cases)} cases over {len(vendors)} vendors, each analysed separately (median of {runs} runs)")
+    print(
+        f"\nCorpus: {len(cases)} cases over {len(vendors)} vendors, each analysed separately "
+        f"(median of {runs} runs of at least {min_seconds:g} s)"
+    )
     print(f"{'tool':<22} {'level':<7} {'statements/s':>13}  notes")
     for tool, level in tools:
-        report = _child(["--child-corpus", tool, level, str(runs)], timeout)
+        report = _child(["--child-corpus", tool, level, str(runs), str(min_seconds)], timeout + runs * min_seconds)
         if report is None:
             print(f"{tool:<22} {level:<7} {'timeout':>13}  over {timeout:.0f} s")
         elif "rate" not in report:
@@ -219,10 +231,11 @@ def main() -> None:
         child_main(*sys.argv[2:6])
         return
     if len(sys.argv) > 1 and sys.argv[1] == "--child-corpus":
-        child_corpus_main(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        child_corpus_main(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="runs over the corpus (median)")
+    parser.add_argument("--min-seconds", type=float, default=1.0, help="shortest corpus run (whole passes repeated)")
     parser.add_argument("--big-runs", type=int, default=3, help="runs on the generated script (median)")
     parser.add_argument("--big-mb", type=float, default=5.0, help="size of the generated script")
     parser.add_argument("--timeout", type=float, default=900, help="seconds allowed to one run of our engine")
@@ -235,7 +248,7 @@ def main() -> None:
     import sqllineage
 
     print(f"Python {sys.version.split()[0]}, sqlglot {sqlglot.__version__}, sqllineage {sqllineage.VERSION}")
-    bench_corpus(options.runs, options.sqllineage_timeout, tools)
+    bench_corpus(options.runs, options.min_seconds, options.sqllineage_timeout, tools)
     if not options.skip_big:
         bench_big(options.big_mb, options.big_runs, options.timeout, options.sqllineage_timeout, tools)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from sqlflow_magic.server.lineage.context import StatementContext
 from sqlflow_magic.server.lineage.deadline import Deadline
@@ -21,6 +22,7 @@ from sqlflow_magic.server.lineage.registry import Registry, placeholder
 from sqlflow_magic.server.lineage.rewriting import qualify_query, replace_variables, table_kinds
 from sqlflow_magic.server.lineage.tracer import ROWS_KEY as _ROWS_KEY
 from sqlflow_magic.server.lineage.tracer import ColumnTracer, LeafKey
+from sqlflow_magic.server.lineage.walking import bfs, dismantle, normalize_nodes
 
 #: Oracle's and MySQL's one-row dummy table: not a data source.
 _DUMMY_TABLES = frozenset({"dual"})
@@ -32,15 +34,16 @@ class FlowAnalyzer:
     """Turns flows into objects, columns, relationships and processes of one :class:`LineageResult`."""
 
     def __init__(
-        self, registry: Registry, result: LineageResult, dialect: str, deadline: Deadline, column_level: bool = True
+        self, registry: Registry, result: LineageResult, dialect: Dialect, deadline: Deadline, column_level: bool = True
     ) -> None:
         self._registry = registry
         self._result = result
         self._dialect = dialect
         self._deadline = deadline
         self._column_level = column_level
-        #: Spans of the leaf nodes of the current flow, by node id: row sources recur in every column.
-        self._spans: dict[int, Span | None] = {}
+        #: Span of each leaf node of the current flow, by node id, alone and as a coordinates tuple:
+        #: row sources recur in every column, and the result keeps every tuple (tracked by the GC).
+        self._spans: dict[int, tuple[Span | None, tuple[Span, ...]]] = {}
 
     def analyze(self, flow: Flow, ctx: StatementContext) -> None:
         """Record the lineage of one flow."""
@@ -74,7 +77,16 @@ class FlowAnalyzer:
             self._error(ctx, "AnalysisError", "column-level lineage unavailable: the query could not be resolved")
             process.sources = {registry.objects[i].id: "fdd" for i in referenced if not _is_self(flow, i, target)}
             return
-        tracer = ColumnTracer(scope, registry.known_columns)
+        try:
+            self._record_columns(flow, ColumnTracer(scope, registry.known_columns), target, referenced, ctx, process)
+        finally:
+            dismantle(scope.expression if scope.expression is not flow.query else None, scope)
+
+    def _record_columns(
+        self, flow: Flow, tracer: ColumnTracer, target: int, referenced: list[int], ctx: StatementContext,
+        process: Process,
+    ) -> None:  # fmt: skip
+        registry = self._registry
         used: dict[int, str] = {}
         rows = tracer.rows()
         if flow.rows_only:
@@ -103,12 +115,18 @@ class FlowAnalyzer:
     def _prepare(self, query: exp.Expr, ctx: StatementContext) -> tuple[list[int], bool]:
         """Register the query's tables and rename them to placeholders (only CTE names stay).
 
-        Returns the referenced objects and whether the query holds another SELECT.
+        For column level, also normalises the query's identifiers (as ``qualify`` would), in the
+        same walk. Returns the referenced objects and whether the query holds another SELECT.
         """
         registry = self._registry
-        tables, withs, ctes, nested = [], [], set(), False
-        for node in query.walk():
-            if isinstance(node, exp.Select):
+        nodes = bfs(query)
+        tables, withs, columns, ctes, nested = [], [], [], set(), False
+        for node in nodes:
+            if isinstance(node, exp.Identifier):
+                continue
+            if isinstance(node, exp.Column):
+                columns.append(node)
+            elif isinstance(node, exp.Select):
                 nested = nested or node is not query
             elif isinstance(node, exp.Table):
                 tables.append(node)
@@ -118,7 +136,7 @@ class FlowAnalyzer:
                 withs.append(node)
         _mark_recursive_ctes(withs)
         if ctx.variables:
-            replace_variables(query, ctx.variables)
+            replace_variables(columns, ctx.variables)
         referenced: dict[int, None] = {}
         for table in tables:
             name = table.this
@@ -135,9 +153,13 @@ class FlowAnalyzer:
             if alias is None or not alias.name:
                 alias_name = name.copy() if isinstance(name, exp.Identifier) else exp.to_identifier(table.name)
                 table.set("alias", exp.TableAlias(this=alias_name))
+                nodes.append(alias_name)
             table.set("this", exp.to_identifier(placeholder(index), quoted=True))
             table.set("db", None)
             table.set("catalog", None)
+        if self._column_level:
+            # Identifiers the renames and replacements above took out of the tree are normalised too: harmless.
+            normalize_nodes(nodes, self._dialect)
         return list(referenced), nested
 
     def _target_columns(
@@ -174,13 +196,14 @@ class FlowAnalyzer:
         sources = []
         for (index, name), node in leaves.items():
             key = id(node)
-            if key not in spans_by_node:
-                spans_by_node[key] = ctx.span(node)
-            node_span = spans_by_node[key]
+            cached = spans_by_node.get(key)
+            if cached is None:
+                found = ctx.span(node)
+                cached = spans_by_node[key] = (found, (found,) if found else ())
+            node_span, spans = cached
             display = ROWS_COLUMN if name == _ROWS_KEY else None
             source_column = registry.column(index, name, node_span, display)
             obj = registry.objects[index]
-            spans = (node_span,) if node_span else ()
             sources.append(ColumnRef(source_column.id, source_column.name, obj.id, obj.name, spans))
             if used.get(index) != "fdd":
                 used[index] = kind

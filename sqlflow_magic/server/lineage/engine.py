@@ -17,6 +17,7 @@ from sqlflow_magic.server.lineage.model import LineageError, LineageResult, Span
 from sqlflow_magic.server.lineage.parsing import ScriptParser, Statement
 from sqlflow_magic.server.lineage.registry import Registry
 from sqlflow_magic.server.lineage.scanning import Failure, LineIndex
+from sqlflow_magic.server.lineage.walking import dismantle
 
 #: Commands (statements sqlglot could not parse) that move no data: reported only as hints.
 _NO_LINEAGE_COMMANDS = frozenset(
@@ -78,7 +79,7 @@ class _Session:
         self.result = LineageResult(dbvendor=choice.vendor, dialect=choice.dialect or "default")
         self.deadline = deadline
         self.parser = ScriptParser(choice, deadline)
-        self.analyzer = FlowAnalyzer(self.registry, self.result, choice.dialect, deadline, column_level)
+        self.analyzer = FlowAnalyzer(self.registry, self.result, dialect, deadline, column_level)
         self._where: tuple[str, Span | None] = ("", None)
         self._source = SqlSource("", "")
         self._lines = LineIndex("")
@@ -199,8 +200,15 @@ class _Session:
             return
         self.registry.remember_spelling(expression)
         into_is_variable = self.choice.select_into_is_variable or (in_block and self.choice.dialect != "tsql")
-        for flow in flows_for(expression, into_is_variable=into_is_variable):
-            self.analyzer.analyze(flow, ctx)
+        flows = flows_for(expression, into_is_variable=into_is_variable)
+        try:
+            for flow in flows:
+                self.analyzer.analyze(flow, ctx)
+        finally:
+            apart = [f.query for f in flows if f.query is not None and f.query.root() is not expression]
+            dismantle(expression)
+            for query in apart:
+                dismantle(query)
 
     def _command(self, command: exp.Command, ctx: StatementContext) -> None:
         keyword = str(command.this or "").upper()

@@ -3,7 +3,8 @@
 ``sqlglot.lineage`` and scopes only understand queries (trap 4 of the notes), so INSERT, CTAS,
 CREATE VIEW, SELECT INTO, UPDATE, MERGE, DELETE and multi-table inserts are rewritten into a SELECT
 whose outputs map, by position, onto the target's columns. A statement's own query becomes the flow's
-query as it is (analysis rewrites it in place); pieces used by several flows are copied.
+query as it is (analysis rewrites it in place), and so do the pieces a rewritten query is built of;
+only what several flows share or what stays a flow's target (MERGE ON conditions, FROM tables) is copied.
 """
 
 from __future__ import annotations
@@ -75,7 +76,6 @@ def flows_for(statement: exp.Expr, *, into_is_variable: bool = False) -> list[Fl
 def _query_flows(query: exp.Query, into_is_variable: bool) -> list[Flow]:
     into = query.args.get("into")
     if into is not None:
-        query = query.copy()
         query.set("into", None)
         target = into.this
         is_table = isinstance(target, exp.Table) and not into_is_variable and not target.name.startswith(("@", ":"))
@@ -191,7 +191,7 @@ def _merge_flows(merge: exp.Merge) -> list[Flow]:
         join = exp.Join(this=second.copy(), on=merge.args["on"].copy() if merge.args.get("on") else None)
         select.set("joins", [join])
         if when.args.get("condition") is not None:
-            select.set("where", exp.Where(this=when.args["condition"].copy()))
+            select.set("where", exp.Where(this=when.args["condition"]))
         if isinstance(action, exp.Update):
             columns, projections = _assignments(action.expressions)
             select.set("expressions", projections)
@@ -200,7 +200,7 @@ def _merge_flows(merge: exp.Merge) -> list[Flow]:
             names = action.this.expressions if isinstance(action.this, (exp.Tuple, exp.Schema)) else []
             values = action.expression.expressions if isinstance(action.expression, exp.Tuple) else []
             columns = [TargetColumn(n.name, n) for n in names] or None
-            select.set("expressions", [v.copy() for v in values])
+            select.set("expressions", list(values))
             flows.append(Flow("merge_insert", "Merge", target, query=select, columns=columns, target_is_read=True))
         else:  # WHEN MATCHED THEN DELETE
             select.set("expressions", [exp.Star()])
@@ -251,7 +251,7 @@ def _assignments(assignments: list[exp.Expr]) -> tuple[list[TargetColumn], list[
         target = assignment.this
         identifier = target.this if isinstance(target, exp.Column) else target
         columns.append(TargetColumn(target.name, identifier))
-        projections.append(exp.Alias(this=assignment.expression.copy(), alias=exp.to_identifier(f"_set{len(columns)}")))
+        projections.append(exp.Alias(this=assignment.expression, alias=exp.to_identifier(f"_set{len(columns)}")))
     return columns, projections
 
 
@@ -262,17 +262,17 @@ def _unwrap(query: exp.Expr) -> exp.Expr:
 
 
 def _with_moved(query: exp.Expr, with_: exp.Expr | None) -> exp.Expr:
-    """Put a copy of a statement-level WITH onto the query (``WITH c AS (...) INSERT INTO t SELECT ... FROM c``).
+    """Move a statement-level WITH onto the query (``WITH c AS (...) INSERT INTO t SELECT ... FROM c``).
 
-    The query itself is not copied: like a query without WITH, it is analysed (and rewritten) in place.
+    Nothing is copied: the statement is only read through its flows, and each piece serves one flow.
     """
     if with_ is None:
         return query
     existing = query.args.get("with_")
     if existing is not None:
-        existing.set("expressions", [*(e.copy() for e in with_.expressions), *existing.expressions])
+        existing.set("expressions", [*with_.expressions, *existing.expressions])
     else:
-        query.set("with_", with_.copy())
+        query.set("with_", with_)
     return query
 
 
@@ -318,4 +318,4 @@ def _set_from(select: exp.Select, relations: list[exp.Expr]) -> None:
 def _copy_clause(select: exp.Select, statement: exp.Expr, name: str) -> None:
     clause = statement.args.get(name)
     if clause is not None:
-        select.set(name, clause.copy())
+        select.set(name, clause)

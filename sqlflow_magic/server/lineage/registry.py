@@ -8,6 +8,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 
 from sqlflow_magic.server.lineage.model import Column, DbObject, Span
+from sqlflow_magic.server.lineage.walking import bfs
 
 #: Normalised ``(database, schema, name)`` of a table or view.
 TableKey = tuple[str | None, str | None, str]
@@ -65,7 +66,9 @@ class Registry:
     def remember_spelling(self, expression: exp.Expr) -> None:
         """Record how the identifiers of a statement are written (in it, and first ever)."""
         spelling, statement_spelling = self._spelling, {}
-        for identifier in expression.find_all(exp.Identifier):
+        for identifier in bfs(expression):
+            if not isinstance(identifier, exp.Identifier):
+                continue
             name = identifier.this
             if isinstance(name, str):
                 key = self.normalize(name, identifier.quoted)

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify_columns import qualify_columns
 from sqlglot.optimizer.qualify_tables import qualify_tables
 from sqlglot.optimizer.scope import Scope, build_scope, traverse_scope
@@ -26,7 +25,7 @@ _ATTEMPTS: tuple[dict[str, bool], ...] = (
 
 def qualify_query(
     query: exp.Expr,
-    dialect: str,
+    dialect: Dialect,
     schema: dict[str, dict[str, str]],
     known_columns: Callable[[int], list[str] | None],
     normalize: Callable[[str, bool], str],
@@ -35,18 +34,14 @@ def qualify_query(
     """Qualify ``query`` (tables already renamed to placeholders) and return its root scope.
 
     ``nested``: the query holds a SELECT besides itself (only a subquery can correlate, so only
-    then can an unqualified column trouble sqlglot). Identifiers are normalised once, in place;
-    then :func:`qualify_without_schema` settles most queries without metadata, and the others go
-    through ``qualify_tables`` and ``qualify_columns`` (``qualify`` minus the normalisation) with
-    the settings of :data:`_ATTEMPTS` in turn, each on a fresh copy except the last. ``None`` when
-    none works.
+    then can an unqualified column trouble sqlglot). Identifiers must be normalised already (see
+    :func:`~.walking.normalize_nodes`); then :func:`qualify_without_schema` settles most queries
+    without metadata, and the others go through ``qualify_tables`` and ``qualify_columns``
+    (``qualify`` minus the normalisation) with the settings of :data:`_ATTEMPTS` in turn, each on a
+    fresh copy except the last. ``None`` when none works.
     """
-    sqlglot_dialect = Dialect.get_or_raise(dialect)
-    # The original spellings ``qualify`` would store (``dot_parts``) only serve ORDER BY / DISTINCT ON
-    # rewrites and JSON paths, none of which the tracer reads; storing them costs a quarter of a parse.
-    normalize_identifiers(query, dialect=sqlglot_dialect)
     if not schema:
-        scope = qualify_without_schema(traverse_scope(query), sqlglot_dialect, nested)
+        scope = qualify_without_schema(traverse_scope(query), dialect, nested)
         if scope is not None:
             return scope
     mapping = MappingSchema(schema, dialect=dialect, normalize=False)
@@ -55,7 +50,7 @@ def qualify_query(
         try:
             if nested and options.get("qualify_columns", True):
                 bind_single_source_columns(candidate, known_columns, normalize)
-            qualified = qualify_tables(candidate, dialect=sqlglot_dialect)
+            qualified = qualify_tables(candidate, dialect=dialect)
             if options.get("qualify_columns", True):
                 qualified = qualify_columns(
                     qualified, mapping, expand_alias_refs=options["expand_alias_refs"],
@@ -102,9 +97,9 @@ def _in_filter(node: exp.Expr, root: exp.Expr) -> bool:
     return False
 
 
-def replace_variables(query: exp.Expr, variables: frozenset[str]) -> None:
+def replace_variables(columns: list[exp.Column], variables: frozenset[str]) -> None:
     """``WHERE day = p_day`` in a procedure: ``p_day`` (and ``rec.field`` of a loop record) is no column."""
-    for column in list(query.find_all(exp.Column)):
+    for column in columns:
         qualifier = column.table.lower()
         if (qualifier and qualifier in variables) or (not qualifier and column.name.lower() in variables):
             column.replace(exp.Var(this=column.sql()))

@@ -65,7 +65,11 @@ def source_identifier(scope: Scope, name: str) -> exp.Identifier:
 def _plain_set_operation(scope: Scope) -> bool:
     """``a UNION b``: ``qualify`` leaves the operation itself alone when it has no clauses or sources of its own."""
     operation = scope.expression
-    if scope.columns or scope.tables or scope.derived_tables or scope.subqueries or scope.udtfs:
+    if scope.columns or scope.tables or scope.derived_tables or scope.udtfs:
+        return False
+    # sqlglot lists the operation's own branches among its subqueries: only those may be there.
+    branches = {id(branch.expression) for branch in scope.set_operation_scopes}
+    if any(id(query) not in branches for query in scope.subqueries):
         return False
     if any(operation.args.get(key) is not None for key in ("order", "limit", "offset")):
         return False

@@ -1,0 +1,56 @@
+"""Whole-tree walks as plain lists: ``Expr.walk`` order at a fraction of the cost of its nested generators."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.optimizer.scope import Scope
+
+
+def bfs(root: exp.Expr) -> list[exp.Expr]:
+    """The nodes under ``root`` (itself included) in the order of ``root.walk()`` (breadth first)."""
+    nodes = [root]
+    append = nodes.append
+    for node in nodes:  # the list grows while it is read: a queue without pops
+        for value in node.args.values():
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, exp.Expr):
+                        append(item)
+            elif isinstance(value, exp.Expr):
+                append(value)
+    return nodes
+
+
+def normalize_nodes(nodes: list[exp.Expr], dialect: Dialect) -> None:
+    """``normalize_identifiers`` over the nodes of one tree (``bfs`` of its root), without walking it again.
+
+    Identifiers under a node marked ``case_sensitive`` (``/* sqlglot.meta case_sensitive */``) stay
+    as they are, as sqlglot's walk prunes there. The original spellings ``qualify`` would store
+    (``dot_parts``) only serve ORDER BY / DISTINCT ON rewrites and JSON paths, which the tracer never
+    reads: they are not stored.
+    """
+    kept: set[int] = set()
+    for node in nodes:
+        if node.meta_get("case_sensitive") and id(node) not in kept:
+            kept.update(id(inner) for inner in bfs(node))
+    normalize = dialect.normalize_identifier
+    for node in nodes:
+        if isinstance(node, exp.Identifier) and id(node) not in kept:
+            normalize(node)
+
+
+def dismantle(root: exp.Expr | None = None, scope: Scope | None = None) -> None:
+    """Cut the parent links of a tree (and of its scopes) that is no longer needed.
+
+    Parent links make every tree a web of cycles, which only the cyclic garbage collector frees:
+    trees that live through a young collection pile up until a full one, which then also walks
+    every live object. Freed by reference counting instead, they never get that far (on a 500 KB
+    script, those collections took about a sixth of the column-level time).
+    """
+    if root is not None:
+        for node in bfs(root):
+            node.parent = None
+    if scope is not None:
+        for inner in scope.traverse():
+            inner.parent = None

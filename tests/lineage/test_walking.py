@@ -1,0 +1,54 @@
+"""The list walks of ``walking.py`` must match sqlglot's own walk and normalisation exactly."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+import sqlglot
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+from sqlglot.optimizer.scope import build_scope
+
+from sqlflow_magic.server.lineage.walking import bfs, dismantle, normalize_nodes
+
+QUERIES = [
+    ("postgres", 'WITH c AS (SELECT "Mixed", Lower FROM S.T) SELECT X.A, (SELECT MAX(b) FROM U) FROM c AS X'),
+    ("snowflake", "SELECT a, b FROM t JOIN u ON t.Id = u.ID WHERE c IN (1, 2) UNION ALL SELECT 1, 2"),
+    ("tsql", "SELECT [Order Id], o.Name FROM dbo.Orders o WHERE o.Id IN (SELECT OrderId FROM dbo.Lines)"),
+    ("postgres", "SELECT Keep /* sqlglot.meta case_sensitive */, Other FROM T"),
+    ("bigquery", "SELECT `Proj.Ds.T`.Col, STRUCT(a AS B) FROM `Proj.Ds.T` CROSS JOIN UNNEST(Arr) AS Item"),
+]
+
+
+@pytest.mark.parametrize(("dialect", "sql"), QUERIES)
+def test_bfs_is_the_order_of_walk(dialect: str, sql: str) -> None:
+    tree = sqlglot.parse_one(sql, read=dialect)
+    assert [id(node) for node in bfs(tree)] == [id(node) for node in tree.walk()]
+
+
+@pytest.mark.parametrize(("dialect", "sql"), QUERIES)
+def test_normalize_nodes_matches_normalize_identifiers(dialect: str, sql: str) -> None:
+    expected = normalize_identifiers(sqlglot.parse_one(sql, read=dialect), dialect=dialect)
+    tree = sqlglot.parse_one(sql, read=dialect)
+    normalize_nodes(bfs(tree), Dialect.get_or_raise(dialect))
+    assert tree == expected
+    assert tree.sql(dialect) == expected.sql(dialect)
+
+
+def test_dismantled_tree_is_freed_without_the_cyclic_collector() -> None:
+    tree = sqlglot.parse_one("SELECT a, b + 1 FROM t WHERE c IN (SELECT d FROM u)")
+    scope = build_scope(tree)
+    leaf = weakref.ref(tree.find(sqlglot.exp.Identifier))
+    inner_scope = weakref.ref(next(iter(scope.subquery_scopes)))
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        dismantle(tree, scope)
+        del tree, scope
+        assert leaf() is None
+        assert inner_scope() is None
+    finally:
+        if enabled:
+            gc.enable()
