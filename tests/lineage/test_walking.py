@@ -52,3 +52,32 @@ def test_dismantled_tree_is_freed_without_the_cyclic_collector() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+def test_the_analysis_freezes_what_it_keeps_and_unfreezes_it_after():
+    import gc
+
+    from sqlflow_magic.server.lineage import SqlSource, analyze, engine
+
+    script = "".join(f"insert into t{i % 7} select a, b from s{i};\n" for i in range(engine._FREEZE_EVERY * 2 + 5))
+    seen: list[int] = []
+    real_freeze = gc.freeze
+
+    def counting_freeze() -> None:
+        seen.append(gc.get_freeze_count())
+        real_freeze()
+
+    gc.freeze = counting_freeze
+    try:
+        frozen = analyze([SqlSource("big.sql", script)], "dbvpostgresql")
+    finally:
+        gc.freeze = real_freeze
+    assert len(seen) == 2 and gc.get_freeze_count() == 0  # frozen twice on the way, all given back at the end
+    gc.freeze()  # a host that froze objects of its own: left as it is
+    try:
+        plain = analyze([SqlSource("big.sql", script)], "dbvpostgresql")
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert frozen.statement_count == plain.statement_count == engine._FREEZE_EVERY * 2 + 5
+    assert [vars(r) for r in frozen.relationships] == [vars(r) for r in plain.relationships]
