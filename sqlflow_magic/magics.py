@@ -20,7 +20,7 @@ from IPython.display import display
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from . import submit_options as check
-from .config import ENV_NAMES, EffectiveConfig, resolve
+from .config import ENV_NAMES, SECRET_ENV_NAMES, EffectiveConfig, resolve
 from .display.panel import widget_ahead
 from .display.render import Table
 from .errors import ConfigurationError
@@ -106,7 +106,9 @@ class SQLFlowMagics(Magics):
         login) changed: the same object otherwise, so the client for it is found at once.
         """
         configured = tuple(getattr(self, name) for name in CONFIG_TRAITS)
-        inputs = (configured, tuple(os.environ.get(name) for name in ENV_NAMES), self._login_user, self._login_secret)
+        env = tuple(Secret(value) if value and name in SECRET_ENV_NAMES else value
+                    for name, value in ((name, os.environ.get(name)) for name in ENV_NAMES))  # kept masked
+        inputs = (configured, env, self._login_user, self._login_secret)
         if self._resolved is None or self._resolved[0] != inputs:
             config = resolve(dict(zip(CONFIG_TRAITS, configured, strict=True)), login_secret=self._login_secret,
                              login_user=self._login_user)
