@@ -117,7 +117,7 @@ class Sender:
                                                extensions=extensions)
             if small:
                 # httpx streams a multipart body as ~4 writes per field (30 send() calls for a plain
-                # submit); joined, the request goes out in 2.
+                # submit); joined, it takes 4.
                 request.read()
             return self._http.send(request)
 
