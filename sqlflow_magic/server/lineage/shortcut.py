@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.optimizer.qualify_columns import qualify_outputs
+
+# _expand_group_by is private to sqlglot (pinned <31); tests/lineage/test_qualify_shortcut.py checks the result.
+from sqlglot.optimizer.qualify_columns import _expand_group_by, qualify_outputs
 from sqlglot.optimizer.scope import Scope, find_all_in_scope
 
 _STAR_OPTIONS = ("except_", "replace", "rename", "ilike")
@@ -26,7 +28,8 @@ def qualify_without_schema(scopes: list[Scope], dialect: Dialect, nested: bool) 
     ``nested``: the query has subqueries, so unqualified columns of single-source SELECTs get
     bound to their source first (as :func:`~.rewriting.bind_single_source_columns` does).
     """
-    if not scopes or dialect.ANNOTATE_ALL_SCOPES or dialect.PROJECTION_ALIASES_SHADOW_SOURCE_NAMES:
+    # BigQuery's ANNOTATE_ALL_SCOPES only adds types, which the tracer never reads.
+    if not scopes:
         return None
     bindings: dict[int, tuple[exp.Column, exp.Identifier]] = {}
     unaliased: list[exp.Table] = []
@@ -35,7 +38,7 @@ def qualify_without_schema(scopes: list[Scope], dialect: Dialect, nested: bool) 
             if not _plain_set_operation(scope):
                 return None
             continue
-        if not _plain_select(scope) or not _columns_settled(scope, dialect, nested, bindings):
+        if not _plain_select(scope, dialect) or not _columns_settled(scope, dialect, nested, bindings):
             return None
         for table in scope.tables:
             if not _plain_table(scope, table, unaliased):
@@ -46,8 +49,13 @@ def qualify_without_schema(scopes: list[Scope], dialect: Dialect, nested: bool) 
         table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
     for scope in scopes:
         scope.clear_column_cache()
-        if isinstance(scope.expression, exp.Select):
+        select = scope.expression
+        if isinstance(select, exp.Select):
             qualify_outputs(scope, dialect)
+            group = select.args.get("group")
+            if group is not None and any(_is_position(e) for e in group.expressions):
+                _expand_group_by(scope, dialect)  # GROUP BY 1: the projection's expression, as qualify writes it
+                scope.clear_cache()  # the copies are columns of the scope too
     return scopes[-1]
 
 
@@ -78,8 +86,8 @@ def _plain_set_operation(scope: Scope) -> bool:
     return all(not cte.args["alias"].args.get("columns") for cte in scope.ctes)
 
 
-def _plain_select(scope: Scope) -> bool:
-    """A SELECT whose clauses ``qualify`` would not rewrite (no positional references, USING, pivots...)."""
+def _plain_select(scope: Scope, dialect: Dialect) -> bool:
+    """A SELECT whose clauses ``qualify`` would not rewrite, but for ``GROUP BY 1`` (no USING, pivots...)."""
     select = scope.expression
     if not isinstance(select, exp.Select) or scope.comprehensions or scope.pivots or scope.udtfs:
         return False
@@ -89,7 +97,10 @@ def _plain_select(scope: Scope) -> bool:
     if distinct is not None and distinct.args.get("on") is not None:
         return False
     group = select.args.get("group")
-    if group is not None and any(_is_position(e) for e in group.expressions):
+    if group is not None and not all(1 <= int(e.this) <= len(select.selects) for e in group.expressions
+                                     if _is_position(e)):
+        return False
+    if dialect.PROJECTION_ALIASES_SHADOW_SOURCE_NAMES and _shadowed_qualifiers(select):
         return False
     order = select.args.get("order")
     if order is not None and (
@@ -206,6 +217,14 @@ def _may_output(source: exp.Table | Scope, folded: str) -> bool:
         return False
     query = source.expression
     return not isinstance(query, exp.Query) or query.is_star or folded in {n.casefold() for n in query.named_selects}
+
+
+def _shadowed_qualifiers(select: exp.Select) -> bool:
+    """BigQuery: a GROUP BY, HAVING or QUALIFY column qualified by an output's name (``qualify`` marks it)."""
+    outputs = {s.alias_or_name for s in select.selects}
+    clauses = [select.args.get(key) for key in ("group", "having", "qualify")]
+    return any(column.table in outputs for clause in clauses if clause is not None
+               for column in find_all_in_scope(clause, exp.Column))
 
 
 def _is_position(node: exp.Expr) -> bool:
