@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -41,6 +42,17 @@ EXTRA = [
     ("dbvbigquery", "SELECT user_id, ts FROM e QUALIFY ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts) = 1"),
     ("dbvbigquery", "SELECT s.f, t.s.g FROM t"),
     ("dbvbigquery", "SELECT a FROM `p.d.t` WHERE a IN (SELECT a FROM `p.d.u`)"),
+    ("dbvpostgresql", "WITH RECURSIVE r AS (SELECT id, p FROM t UNION ALL SELECT t.id, t.p FROM t JOIN r "
+                      "ON t.p = r.id) SELECT id FROM r"),
+    ("dbvpostgresql", "WITH RECURSIVE r AS (SELECT id AS n FROM t UNION ALL SELECT n + 1 FROM r WHERE n < 9) "
+                      "SELECT n FROM r"),
+    ("dbvpostgresql", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 9) SELECT n FROM r"),
+    ("dbvmssql", "WITH r AS (SELECT Id, Boss FROM e UNION ALL SELECT e.Id, e.Boss FROM e JOIN r ON e.Boss = r.Id) "
+                 "SELECT Id FROM r"),
+    ("dbvpostgresql", "SELECT u.a, u.b FROM (SELECT a, b FROM t UNION ALL SELECT c, d FROM v) AS u"),
+    ("dbvpostgresql", "SELECT a, x FROM (SELECT a, 1 AS x FROM t UNION SELECT b, 2 FROM v) AS u WHERE a > 0"),
+    ("dbvpostgresql", "SELECT u.* FROM (SELECT a FROM t UNION SELECT b FROM v) AS u"),
+    ("dbvpostgresql", "SELECT c FROM (SELECT a FROM t UNION SELECT b FROM v) AS u"),
 ]
 
 
@@ -94,6 +106,24 @@ def test_shortcut_matches_full_qualification(monkeypatch: pytest.MonkeyPatch) ->
         analyze([SqlSource("case.sql", sql)], vendor)
     assert not mismatches
     assert compared > 80 and taken > compared // 2
+
+
+def test_shortcut_gives_the_same_lineage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relationships, processes and errors of every case are those of the full qualification."""
+
+    def outcome(vendor: str, sql: str) -> tuple[list[dict], list[dict], list[tuple[str, str]]]:
+        result = analyze([SqlSource("case.sql", sql)], vendor)
+        return (
+            [dataclasses.asdict(r) for r in result.relationships],
+            [dataclasses.asdict(p) for p in result.processes],
+            [(e.error_type, e.message) for e in result.errors],
+        )
+
+    cases = _cases()
+    with_shortcut = [outcome(vendor, sql) for vendor, sql in cases]
+    monkeypatch.setattr(rewriting, "qualify_without_schema", lambda *args: None)
+    differing = [sql for (vendor, sql), seen in zip(cases, with_shortcut, strict=True) if outcome(vendor, sql) != seen]
+    assert not differing
 
 
 def test_quoted_alias_binds_columns_of_a_nested_query() -> None:

@@ -108,14 +108,13 @@ def _plain_select(scope: Scope, dialect: Dialect) -> bool:
     ):
         return False
     for cte in scope.ctes:
-        with_ = cte.parent
-        if cte.args["alias"].args.get("columns") or (isinstance(with_, exp.With) and with_.recursive):
+        if cte.args["alias"].args.get("columns"):
             return False
     for derived in scope.derived_tables:
         alias = derived.args.get("alias")
         if alias is None or not alias.name or alias.args.get("columns") or derived.args.get("pivots"):
             return False
-        if not isinstance(derived.this, exp.Select):
+        if not isinstance(derived.this, (exp.Select, exp.SetOperation)):
             return False
     for query in scope.subqueries:
         if isinstance(query.parent, exp.Subquery) and isinstance(query.parent.parent, exp.Subquery):
@@ -209,7 +208,7 @@ def _plain_table(scope: Scope, table: exp.Table, unaliased: list[exp.Table]) -> 
 
 def _outputs(source: Scope, name: str) -> bool:
     query = source.expression
-    return isinstance(query, exp.Select) and not query.is_star and name in query.named_selects
+    return isinstance(query, (exp.Select, exp.SetOperation)) and not query.is_star and name in query.named_selects
 
 
 def _may_output(source: exp.Table | Scope, folded: str) -> bool:
