@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 DEFAULT_VENDOR = "dbvoracle"
 
 #: Every ``dbvendor`` value of the SQLFlow API, with a human name.
@@ -55,6 +57,7 @@ class UnknownVendorError(ValueError):
     """The dbvendor is not one SQLFlow knows; the message suggests the closest names."""
 
 
+@functools.cache
 def _lookup_table() -> dict[str, str]:
     table = {name: name for name in VENDORS}
     table.update({name[3:]: name for name in VENDORS})  # "oracle" -> "dbvoracle"

@@ -81,7 +81,7 @@ class _Session:
         )
         self.result = LineageResult(dbvendor=choice.vendor, dialect=choice.dialect or "default")
         self.deadline = deadline
-        self.parser = ScriptParser(choice, deadline)
+        self.parser = ScriptParser(choice, deadline, dialect)
         self.analyzer = FlowAnalyzer(self.registry, self.result, dialect, deadline, column_level)
         self._where: tuple[str, Span | None] = ("", None)
         self._source = SqlSource("", "")

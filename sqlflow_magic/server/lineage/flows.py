@@ -182,13 +182,17 @@ def _merge_flows(merge: exp.Merge) -> list[Flow]:
     if not isinstance(target, exp.Table) or using is None or whens is None:
         return []
     flows: list[Flow] = []
-    for when in whens.expressions:
+    on = merge.args.get("on")
+    for number, when in enumerate(whens.expressions, 1):
         action = when.args.get("then")
+        # The last flow takes the statement's own source and condition; the target stays the flows' target.
+        source = using if number == len(whens.expressions) else using.copy()
+        condition = (on if number == len(whens.expressions) else on.copy()) if on is not None else None
         # Unqualified names resolve to the first source: the target for UPDATE SET, the source for INSERT.
-        first, second = (using, target) if isinstance(action, exp.Insert) else (target, using)
+        first, second = (source, target.copy()) if isinstance(action, exp.Insert) else (target.copy(), source)
         select = exp.Select()
-        select.set("from_", exp.From(this=first.copy()))
-        join = exp.Join(this=second.copy(), on=merge.args["on"].copy() if merge.args.get("on") else None)
+        select.set("from_", exp.From(this=first))
+        join = exp.Join(this=second, on=condition)
         select.set("joins", [join])
         if when.args.get("condition") is not None:
             select.set("where", exp.Where(this=when.args["condition"]))

@@ -69,9 +69,9 @@ class Statement:
 class ScriptParser:
     """Parses the scripts of one dialect; see the module docstring for the strategy."""
 
-    def __init__(self, choice: DialectChoice, deadline: Deadline) -> None:
+    def __init__(self, choice: DialectChoice, deadline: Deadline, dialect: Dialect | None = None) -> None:
         self._choice = choice
-        self._dialect = Dialect.get_or_raise(choice.dialect)
+        self._dialect = dialect or Dialect.get_or_raise(choice.dialect)
         self._parser = self._dialect.parser()
         self._deadline = deadline
         self._headers = choice.dialect != "tsql"

@@ -10,14 +10,14 @@ from sqlglot.optimizer.scope import Scope
 def bfs(root: exp.Expr) -> list[exp.Expr]:
     """The nodes under ``root`` (itself included) in the order of ``root.walk()`` (breadth first)."""
     nodes = [root]
-    append = nodes.append
+    append, expr = nodes.append, exp.Expr
     for node in nodes:  # the list grows while it is read: a queue without pops
         for value in node.args.values():
-            if isinstance(value, list):
+            if type(value) is list:  # args hold plain lists only; ``type`` is cheaper than ``isinstance``
                 for item in value:
-                    if isinstance(item, exp.Expr):
+                    if isinstance(item, expr):
                         append(item)
-            elif isinstance(value, exp.Expr):
+            elif isinstance(value, expr):
                 append(value)
     return nodes
 
