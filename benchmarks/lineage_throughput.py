@@ -175,7 +175,9 @@ def _child(args: list[str], timeout: float) -> dict | None:
     return json.loads(lines[-1])
 
 
-def bench_corpus(runs: int, min_seconds: float, timeout: float, tools: tuple[tuple[str, str], ...]) -> None:
+def bench_corpus(
+    runs: int, min_seconds: float, timeout: float, tools: tuple[tuple[str, str], ...]
+) -> dict[tuple[str, str], float]:
     cases = corpus_cases()
     vendors = {vendor for vendor, _ in cases}
     print(
@@ -183,28 +185,34 @@ def bench_corpus(runs: int, min_seconds: float, timeout: float, tools: tuple[tup
         f"(median of {runs} runs of at least {min_seconds:g} s)"
     )
     print(f"{'tool':<22} {'level':<7} {'statements/s':>13}  notes")
+    rates = {}
     for tool, level in tools:
         report = _child(["--child-corpus", tool, level, str(runs), str(min_seconds)], timeout + runs * min_seconds)
         if report is None:
             print(f"{tool:<22} {level:<7} {'timeout':>13}  over {timeout:.0f} s")
+            rates[tool, level] = 0.0
         elif "rate" not in report:
             print(f"{tool:<22} {level:<7} {'failed':>13}  {report['error']}")
+            rates[tool, level] = 0.0
         else:
             note = f"{report['statements']} statements analysed"
             if report["failures"]:
                 note += f"; {report['failures']} of {len(cases)} cases raised an error"
             print(f"{tool:<22} {level:<7} {report['rate']:>13.0f}  {note}")
+            rates[tool, level] = report["rate"]
+    return rates
 
 
 def bench_big(
     megabytes: float, runs: int, timeout: float, sqllineage_timeout: float, tools: tuple[tuple[str, str], ...]
-) -> None:
+) -> dict[tuple[str, str], float]:
     script = generated_script(int(megabytes * 1024 * 1024))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.sql"
         path.write_text(script, encoding="utf-8")
         print(f"\nGenerated script: {len(script) / 1e6:.1f} MB (median of {runs} runs; each in its own process)")
         print(f"{'tool':<22} {'level':<7} {'time (s)':>9} {'statements':>11} {'stmts/s':>8} {'peak RSS MB':>12}")
+        rates = {}
         for tool, level in tools:
             limit = sqllineage_timeout if tool == "sqllineage" else timeout
             reports = []
@@ -214,16 +222,35 @@ def bench_big(
                 if report is None or report.get("error"):
                     break
             last = reports[-1]
-            if last is None:
-                print(f"{tool:<22} {level:<7} {'timeout':>9}  (over {limit:.0f} s)")
-                continue
-            if last.get("error"):
-                print(f"{tool:<22} {level:<7} {'failed':>9}  after {last.get('seconds', 0):.0f} s: {last['error']}")
+            if last is None or last.get("error"):
+                rates[tool, level] = 0.0  # a failure or a timeout
+                if last is None:
+                    print(f"{tool:<22} {level:<7} {'timeout':>9}  (over {limit:.0f} s)")
+                else:
+                    print(f"{tool:<22} {level:<7} {'failed':>9}  after {last.get('seconds', 0):.0f} s: {last['error']}")
                 continue
             seconds = statistics.median(r["seconds"] for r in reports)
             peak = statistics.median(r["peak_kb"] for r in reports) / 1024
             count = last["statements"]
             print(f"{tool:<22} {level:<7} {seconds:>9.1f} {count:>11,} {count / seconds:>8.0f} {peak:>12.0f}")
+            rates[tool, level] = count / seconds
+    return rates
+
+
+def verdicts(workload: str, rates: dict[tuple[str, str], float]) -> None:
+    """The targets: at least 20x sqllineage's statements/s, and at least half of bare parsing's."""
+    print(f"\nTargets on the {workload}")
+    print(f"{'level':<7} {'vs sqllineage':>14} {'(>= 20x)':<9} {'parse time ratio':>17} {'(<= 2x)':<8}")
+    parse = rates.get(("sqlglot.parse", "parse"))
+    for level in ("table", "column"):
+        ours = rates.get(("sqlflow-magic engine", level))
+        if ours is None:
+            continue
+        peer = rates.get(("sqllineage", level))  # 0.0: it failed or timed out; None: not run
+        against_peer = "not run" if peer is None else f"{ours / peer:.1f}x" if peer else "peer failed"
+        peer_verdict = "-" if peer is None else "met" if not peer or ours / peer >= 20 else "MISSED"
+        ratio = parse / ours if parse else float("nan")
+        print(f"{level:<7} {against_peer:>14} {peer_verdict:<9} {ratio:>16.2f}x {'met' if ratio <= 2 else 'MISSED':<8}")
 
 
 def main() -> None:
@@ -248,9 +275,10 @@ def main() -> None:
     import sqllineage
 
     print(f"Python {sys.version.split()[0]}, sqlglot {sqlglot.__version__}, sqllineage {sqllineage.VERSION}")
-    bench_corpus(options.runs, options.min_seconds, options.sqllineage_timeout, tools)
+    verdicts("corpus", bench_corpus(options.runs, options.min_seconds, options.sqllineage_timeout, tools))
     if not options.skip_big:
-        bench_big(options.big_mb, options.big_runs, options.timeout, options.sqllineage_timeout, tools)
+        rates = bench_big(options.big_mb, options.big_runs, options.timeout, options.sqllineage_timeout, tools)
+        verdicts("generated script", rates)
 
 
 if __name__ == "__main__":
