@@ -4,10 +4,12 @@ Without metadata, ``qualify_tables`` + ``qualify_columns`` leave most such queri
 they add output aliases (``qualify_outputs``) and little else, yet they rebuild the scope tree
 twice and cost more than parsing. :func:`qualify_without_schema` checks, on the one scope tree
 the tracer needs anyway, that every step of ``qualify`` would be a no-op apart from those
-aliases and the columns ``bind_single_source_columns`` would bind; then it makes just those
-changes. Anything it is not sure of (stars over derived tables, alias references, positional
-GROUP BY, USING, correlated references, pseudocolumns, ...) returns ``None`` and the caller runs
-the full qualification. Names are compared after ``normalize_identifiers``, as ``qualify`` does.
+aliases, the columns ``bind_single_source_columns`` would bind and positional ``GROUP BY``
+references; then it makes just those changes. Anything it is not sure of (stars over derived
+tables, alias references, USING, UDTFs, correlated references, pseudocolumns, BigQuery qualifiers
+shadowed by outputs, ...) returns ``None`` and the caller runs the full qualification. Names are
+compared after ``normalize_identifiers``, as ``qualify`` does. Both tests in
+``tests/lineage/test_qualify_shortcut.py`` hold it to the full path.
 """
 
 from __future__ import annotations
