@@ -186,8 +186,9 @@ def _merge_flows(merge: exp.Merge) -> list[Flow]:
     for number, when in enumerate(whens.expressions, 1):
         action = when.args.get("then")
         # The last flow takes the statement's own source and condition; the target stays the flows' target.
-        source = using if number == len(whens.expressions) else using.copy()
-        condition = (on if number == len(whens.expressions) else on.copy()) if on is not None else None
+        last = number == len(whens.expressions)
+        source = using if last else using.copy()
+        condition = on if last or on is None else on.copy()
         # Unqualified names resolve to the first source: the target for UPDATE SET, the source for INSERT.
         first, second = (source, target.copy()) if isinstance(action, exp.Insert) else (target.copy(), source)
         select = exp.Select()
