@@ -92,3 +92,14 @@ def test_quoted_names_are_case_sensitive_in_postgres() -> None:
     )
     names = sorted(o.name for o in result.dbobjs if o.type == "table")
     assert names == ["Orders", "orders"]
+
+
+def test_columns_bound_to_the_only_source_keep_their_own_coordinates() -> None:
+    # With a subquery present, unqualified columns are bound to their only source before qualifying:
+    # the qualifier added for that must not stretch the column's span to the table or its alias.
+    for source in ("t AS a", "t"):
+        sql = f"INSERT INTO o SELECT x, (SELECT max(z) FROM u AS b) AS m FROM {source}"
+        result = analyze([SqlSource("q.sql", sql)], "dbvpostgresql")
+        spans = {s.column: s.coordinates for r in result.relationships for s in r.sources}
+        assert spans["x"] == (Span(1, 22, 1, 23),), source
+        assert spans["z"] == (Span(1, 37, 1, 38),), source

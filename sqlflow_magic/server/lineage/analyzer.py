@@ -151,7 +151,9 @@ class FlowAnalyzer:
             referenced[index] = None
             alias = table.args.get("alias")
             if alias is None or not alias.name:
-                alias_name = name.copy() if isinstance(name, exp.Identifier) else exp.to_identifier(table.name)
+                # Without the name's position: columns qualified by the alias would span to it.
+                quoted = name.quoted if isinstance(name, exp.Identifier) else None
+                alias_name = exp.to_identifier(table.name, quoted=quoted)
                 table.set("alias", exp.TableAlias(this=alias_name))
                 nodes.append(alias_name)
             table.set("this", exp.to_identifier(placeholder(index), quoted=True))

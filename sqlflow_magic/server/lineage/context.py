@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlglot import exp
 
@@ -29,17 +30,18 @@ class StatementContext:
         """The span of a node, from the positions sqlglot kept on its identifiers."""
         if node is None:
             return None
-        starts, ends = [], []
+        start = end = -1
         for part in _positioned_parts(node):
             meta = part.meta
             if "start" in meta:
-                starts.append(meta["start"])
-                ends.append(meta["end"])
-        if not starts:
+                if start == -1 or meta["start"] < start:
+                    start = meta["start"]
+                end = max(end, meta["end"])
+        if start == -1:
             return None
-        return self.lines.span(self.base + min(starts), self.base + max(ends) + 1)
+        return self.lines.span(self.base + start, self.base + end + 1)
 
-    @property
+    @cached_property
     def statement_span(self) -> Span:
         """The span of the whole statement."""
         return self.lines.span(self.start, self.end)
@@ -53,7 +55,11 @@ class StatementContext:
 def _positioned_parts(node: exp.Expr) -> list[exp.Expr]:
     if isinstance(node, exp.Identifier):
         return [node]
-    if isinstance(node, (exp.Column, exp.Table)):
+    if isinstance(node, exp.Column):  # ``Column.parts`` without the list it builds
+        args = node.args
+        parts = (args.get("catalog"), args.get("db"), args.get("table"), args.get("this"))
+        return [part for part in parts if isinstance(part, exp.Identifier)]
+    if isinstance(node, exp.Table):
         return [part for part in node.parts if isinstance(part, exp.Identifier)]
     if isinstance(node, exp.Alias):
         alias = node.args.get("alias")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 #: Error types that mean "some SQL was not (fully) analysed"; any of them makes a job a partial success.
 HARD_ERROR_TYPES = frozenset(
@@ -30,9 +31,12 @@ class SqlSource:
     decode_error: str | None = None
 
 
-@dataclass(frozen=True)
-class Span:
-    """A start and an (exclusive) end position: 1-based line and column."""
+class Span(NamedTuple):
+    """A start and an (exclusive) end position: 1-based line and column.
+
+    A named tuple rather than a frozen dataclass: an analysis makes one per occurrence of every
+    name, and a tuple is built in half the time.
+    """
 
     start_line: int
     start_column: int

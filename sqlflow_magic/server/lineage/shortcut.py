@@ -62,13 +62,17 @@ def qualify_without_schema(scopes: list[Scope], dialect: Dialect, nested: bool) 
 
 
 def source_identifier(scope: Scope, name: str) -> exp.Identifier:
-    """A new identifier naming the selected source ``name`` of ``scope``, spelled (and quoted) as its alias."""
+    """A new identifier naming the selected source ``name`` of ``scope``, spelled (and quoted) as its alias.
+
+    New rather than a copy: a copy would carry the alias's position, and a column qualified with it
+    would then span from itself to the alias.
+    """
     node = scope.selected_sources[name][0]
     if isinstance(node, exp.Query) and isinstance(node.parent, exp.Subquery):
         node = node.parent  # a derived table: the alias sits on the parentheses
     alias = node.args.get("alias")
     if isinstance(alias, exp.TableAlias) and isinstance(alias.this, exp.Identifier):
-        return alias.this.copy()
+        return exp.Identifier(this=alias.this.this, quoted=alias.this.quoted)
     return exp.to_identifier(name)
 
 
