@@ -231,13 +231,11 @@ class ScriptParser:
 
 
 def _split_chunks(tokens: list[Token]) -> list[list[Token]]:
-    chunks: list[list[Token]] = [[]]
-    for token in tokens:
-        if token.token_type == TokenType.SEMICOLON:
-            chunks.append([])
-        else:
-            chunks[-1].append(token)
-    return [chunk for chunk in chunks if chunk]
+    semicolon = TokenType.SEMICOLON
+    cuts = [index for index, token in enumerate(tokens) if token.token_type == semicolon]
+    starts = [0, *(cut + 1 for cut in cuts)]
+    ends = [*cuts, len(tokens)]
+    return [tokens[start:end] for start, end in zip(starts, ends, strict=True) if end > start]
 
 
 def _group_blocks(chunks: list[list[Token]], headers: bool) -> Iterator[list[list[Token]]]:

@@ -32,6 +32,7 @@ _BLOCK_LEADS = frozenset({"BEGIN", "THEN", "ELSE", "LOOP"})
 _ROUTINE_WORDS = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER", "PACKAGE", "TYPE", "PROC"})
 #: Lengths of END, CASE and BEGIN, the only words :func:`block_depth_change` counts.
 _BLOCK_WORD_LENGTHS = frozenset({3, 4, 5})
+_BLOCK_WORDS = frozenset({"BEGIN", "CASE", "END"})
 
 
 def _word(token: Token) -> str:
@@ -44,33 +45,33 @@ def block_depth_change(chunk: list[Token], declare_pending: bool, headers: bool)
     With ``headers`` (PL/SQL-like dialects), ``DECLARE ...`` and ``CREATE PROCEDURE p IS ...`` open a
     block whose ``BEGIN`` comes in a later chunk; ``declare_pending`` carries that across chunks.
     """
-    delta, index = 0, 0
+    delta, skipped = 0, -1
     if headers and _opens_declarations(chunk):
         delta, declare_pending = 1, True
-    while index < len(chunk):
-        token = chunk[index]
-        if len(token.text) not in _BLOCK_WORD_LENGTHS:  # most tokens: no need to upper-case them
-            index += 1
+    last = len(chunk) - 1
+    # Most tokens cannot be one of the three words: their length rules them out without upper-casing.
+    for index in [i for i, token in enumerate(chunk) if len(token.text) in _BLOCK_WORD_LENGTHS]:
+        if index == skipped:
             continue
-        word = _word(token)
-        following = _word(chunk[index + 1]) if index + 1 < len(chunk) else ""
+        word = _word(chunk[index])
+        if word not in _BLOCK_WORDS:
+            continue
+        following = _word(chunk[index + 1]) if index < last else ""
         if word == "BEGIN":
             # A lone ``BEGIN;`` or ``BEGIN TRANSACTION`` starts a transaction, not a block.
-            if following not in _TRANSACTION_WORDS and len(chunk) > 1:
+            if following not in _TRANSACTION_WORDS and last > 0:
                 if declare_pending:
                     declare_pending = False
                 else:
                     delta += 1
         elif word == "CASE":
             delta += 1
-        elif word == "END":
-            if following in _UNCOUNTED_BLOCKS:
-                index += 1
-            else:
-                delta -= 1
-                if following == "CASE":
-                    index += 1
-        index += 1
+        elif following in _UNCOUNTED_BLOCKS:  # END IF, END LOOP, ...
+            skipped = index + 1
+        else:
+            delta -= 1
+            if following == "CASE":
+                skipped = index + 1
     return delta, declare_pending
 
 
