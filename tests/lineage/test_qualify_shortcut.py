@@ -10,6 +10,7 @@ import pytest
 from sqlglot.optimizer.scope import Scope
 
 from sqlflow_magic.server.lineage import SqlSource, analyze, analyzer, rewriting
+from sqlflow_magic.server.lineage.model import Relationship
 
 CORPUS = Path(__file__).parent / "corpus"
 EXTRA = [
@@ -111,10 +112,10 @@ def test_shortcut_matches_full_qualification(monkeypatch: pytest.MonkeyPatch) ->
 def test_shortcut_gives_the_same_lineage(monkeypatch: pytest.MonkeyPatch) -> None:
     """Relationships, processes and errors of every case are those of the full qualification."""
 
-    def outcome(vendor: str, sql: str) -> tuple[list[dict], list[dict], list[tuple[str, str]]]:
+    def outcome(vendor: str, sql: str) -> tuple[list[Relationship], list[dict], list[tuple[str, str]]]:
         result = analyze([SqlSource("case.sql", sql)], vendor)
         return (
-            [dataclasses.asdict(r) for r in result.relationships],
+            list(result.relationships),  # named tuples: compared field by field, spans included
             [dataclasses.asdict(p) for p in result.processes],
             [(e.error_type, e.message) for e in result.errors],
         )
