@@ -104,19 +104,19 @@ def _multitable_flows(statement: exp.MultitableInserts) -> list[Flow]:
             condition, item = item.args.get("expression"), item.this
         if not isinstance(item, exp.Insert) or source is None:
             continue
+        # Each branch's values and condition move into its query; the shared source is copied.
         body = item.expression
         if isinstance(body, exp.Values) and body.expressions:
             relation = exp.Subquery(this=source.copy(), alias=exp.TableAlias(this=exp.to_identifier("src_")))
-            query = exp.Select(expressions=[e.copy() for e in body.expressions[0].expressions])
+            query = exp.Select(expressions=list(body.expressions[0].expressions))
             query.set("from_", exp.From(this=relation))
             if condition is not None:
-                query.set("where", exp.Where(this=condition.copy()))
+                query.set("where", exp.Where(this=condition))
             flows.extend(_insert_flows(item, query))
         elif isinstance(body, exp.Select) and not body.args.get("from_"):
-            query = body.copy()
             relation = source.copy() if isinstance(source, exp.Table) else exp.Subquery(this=source.copy())
-            query.set("from_", exp.From(this=relation))
-            flows.extend(_insert_flows(item, query))
+            body.set("from_", exp.From(this=relation))
+            flows.extend(_insert_flows(item, body))
         else:
             flows.extend(_insert_flows(item))
     return flows
@@ -185,12 +185,14 @@ def _merge_flows(merge: exp.Merge) -> list[Flow]:
     on = merge.args.get("on")
     for number, when in enumerate(whens.expressions, 1):
         action = when.args.get("then")
-        # The last flow takes the statement's own source and condition; the target stays the flows' target.
+        # Each flow reads its own copy of the target, source and condition; the last takes the originals
+        # (the target is registered as each flow's target before that flow renames its tables).
         last = number == len(whens.expressions)
         source = using if last else using.copy()
         condition = on if last or on is None else on.copy()
+        read_target = target if last else target.copy()
         # Unqualified names resolve to the first source: the target for UPDATE SET, the source for INSERT.
-        first, second = (source, target.copy()) if isinstance(action, exp.Insert) else (target.copy(), source)
+        first, second = (source, read_target) if isinstance(action, exp.Insert) else (read_target, source)
         select = exp.Select()
         select.set("from_", exp.From(this=first))
         join = exp.Join(this=second, on=condition)
@@ -303,20 +305,21 @@ def _find_relation(target: exp.Table, relations: list[exp.Expr]) -> exp.Table | 
 
 
 def _set_from(select: exp.Select, relations: list[exp.Expr]) -> None:
-    """FROM the first relation; the others (joins, or extra tables) become joins of the select."""
+    """FROM the first relation; the others (joins, or extra tables) become joins of the select.
+
+    The relations move into the select (their joins are among ``relations`` already): the statement
+    is only read through its one flow. The flow's target may be one of them: it is registered before
+    the flow renames its tables.
+    """
     first, *rest = relations
-    first = first.copy()
     first.set("joins", None)
     select.set("from_", exp.From(this=first))
     joins = []
     for relation in rest:
-        if isinstance(relation, exp.Join):
-            join = relation.copy()
-        else:
-            node = relation.copy()
-            node.set("joins", None)
-            join = exp.Join(this=node)
-        joins.append(join)
+        if not isinstance(relation, exp.Join):
+            relation.set("joins", None)
+            relation = exp.Join(this=relation)
+        joins.append(relation)
     select.set("joins", joins or None)
 
 
