@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.optimizer.scope import Scope
 
 
@@ -37,36 +35,9 @@ def normalize_nodes(nodes: list[exp.Expr], dialect: Dialect) -> None:
         if node.meta_get("case_sensitive") and id(node) not in kept:
             kept.update(id(inner) for inner in bfs(node))
     normalize = dialect.normalize_identifier
-    fold = _case_fold(dialect)
     for node in nodes:
         if isinstance(node, exp.Identifier) and id(node) not in kept:
-            name = node.this
-            # A name already in the dialect's case comes out of normalisation as it went in.
-            if fold is not None and isinstance(name, str) and name.isascii() and fold(name) == name:
-                continue
             normalize(node)
-
-
-def _case_fold(dialect: Dialect) -> Callable[[str], str] | None:
-    """The case ``normalize_identifier`` folds ASCII names to (identity when case-sensitive); ``None``: unknown."""
-    if type(dialect).normalize_identifier is not Dialect.normalize_identifier:
-        return None
-    strategy = dialect.normalization_strategy
-    if strategy is NormalizationStrategy.CASE_SENSITIVE:
-        return _unchanged
-    if strategy in (NormalizationStrategy.UPPERCASE, NormalizationStrategy.CASE_INSENSITIVE_UPPERCASE):
-        return str.upper
-    if strategy in (
-        NormalizationStrategy.LOWERCASE,
-        NormalizationStrategy.CASE_INSENSITIVE,
-        NormalizationStrategy.CASE_INSENSITIVE_EXCEPT_TABLES,
-    ):
-        return str.lower
-    return None
-
-
-def _unchanged(name: str) -> str:
-    return name
 
 
 def dismantle(root: exp.Expr | None = None, scope: Scope | None = None) -> None:
