@@ -19,6 +19,12 @@ QUERIES = [
     ("tsql", "SELECT [Order Id], o.Name FROM dbo.Orders o WHERE o.Id IN (SELECT OrderId FROM dbo.Lines)"),
     ("postgres", "SELECT Keep /* sqlglot.meta case_sensitive */, Other FROM T"),
     ("bigquery", "SELECT `Proj.Ds.T`.Col, STRUCT(a AS B) FROM `Proj.Ds.T` CROSS JOIN UNNEST(Arr) AS Item"),
+    # Names already in the dialect's case, quoted names and non-ASCII names (normalize_nodes skips the first).
+    ("oracle", 'SELECT NAME, name, "Quoted", "QUOTED", Ärger, ÄRGER FROM HR.EMP e'),
+    ("mysql", "SELECT Name, name, `Quoted` FROM Shop.Items"),
+    ("duckdb", 'SELECT name, NAME, "Quoted", ärger FROM t'),
+    ("bigquery", "SELECT lower_col, UPPER_COL, `Quoted` FROM ds.Tbl, proj.ds.lower_tbl"),
+    ("hive", "SELECT Name, name, `Q` FROM db.T"),
 ]
 
 
