@@ -7,11 +7,12 @@ import weakref
 
 import pytest
 import sqlglot
-from sqlglot.dialects.dialect import Dialect
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect, Dialects
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.scope import build_scope
 
-from sqlflow_magic.server.lineage.walking import bfs, dismantle, normalize_nodes
+from sqlflow_magic.server.lineage.walking import bfs, dismantle, identifier_normalizer, normalize_nodes
 
 QUERIES = [
     ("postgres", 'WITH c AS (SELECT "Mixed", Lower FROM S.T) SELECT X.A, (SELECT MAX(b) FROM U) FROM c AS X'),
@@ -41,6 +42,18 @@ def test_normalize_nodes_matches_normalize_identifiers(dialect: str, sql: str) -
     normalize_nodes(bfs(tree), Dialect.get_or_raise(dialect))
     assert tree == expected
     assert tree.sql(dialect) == expected.sql(dialect)
+
+
+@pytest.mark.parametrize("dialect", [d.value for d in Dialects if d.value])
+def test_identifier_normalizer_is_normalize_identifier(dialect: str) -> None:
+    rules = Dialect.get_or_raise(dialect)
+    normalize = identifier_normalizer(rules)
+    for name in ("lower", "UPPER", "Mixed_1", "Ärger", "ärger", "ÄRGER", "straße", "x"):
+        for quoted in (False, True):
+            expected = rules.normalize_identifier(exp.Identifier(this=name, quoted=quoted))
+            ours = exp.Identifier(this=name, quoted=quoted)
+            normalize(ours)
+            assert (ours.this, ours.quoted) == (expected.this, expected.quoted), (dialect, name, quoted)
 
 
 def test_dismantled_tree_is_freed_without_the_cyclic_collector() -> None:
