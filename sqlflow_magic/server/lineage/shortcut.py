@@ -6,7 +6,8 @@ twice and cost more than parsing. :func:`qualify_without_schema` checks, on the 
 the tracer needs anyway, that every step of ``qualify`` would be a no-op apart from those
 aliases, the columns ``bind_single_source_columns`` would bind and positional ``GROUP BY``
 references; then it makes just those changes. Anything it is not sure of (stars over derived
-tables, alias references, USING, UDTFs, correlated references, pseudocolumns, BigQuery qualifiers
+tables, alias references, USING, table functions without a complete alias or read by unqualified
+columns, BigQuery's UNNEST value tables, correlated references, pseudocolumns, BigQuery qualifiers
 shadowed by outputs, ...) returns ``None`` and the caller runs the full qualification. Names are
 compared after ``normalize_identifiers``, as ``qualify`` does. Both tests in
 ``tests/lineage/test_qualify_shortcut.py`` hold it to the full path.
@@ -38,6 +39,10 @@ def qualify_without_schema(scopes: list[Scope], dialect: Dialect, nested: bool) 
     for scope in scopes:
         if isinstance(scope.expression, exp.SetOperation):
             if not _plain_set_operation(scope):
+                return None
+            continue
+        if isinstance(scope.expression, exp.UDTF):
+            if not _plain_udtf(scope, dialect):
                 return None
             continue
         if not _plain_select(scope, dialect) or not _columns_settled(scope, dialect, nested, bindings):
@@ -92,10 +97,30 @@ def _plain_set_operation(scope: Scope) -> bool:
     return all(not cte.args["alias"].args.get("columns") for cte in scope.ctes)
 
 
+def _plain_udtf(scope: Scope, dialect: Dialect) -> bool:
+    """A table function (``UNNEST``, ``LATERAL VIEW``, ``FLATTEN``) named with its columns, over qualified columns.
+
+    ``qualify`` leaves it as it is: its alias is complete, so ``qualify_tables`` adds no name or
+    default columns, and its arguments refer to the enclosing query's sources by name (those
+    columns are the enclosing scope's too, checked there).
+    """
+    udtf = scope.expression
+    if not isinstance(udtf, (exp.Unnest, exp.Lateral)) or isinstance(udtf.this, exp.Query):
+        return False
+    if scope.subquery_scopes or scope.udtf_scopes or scope.derived_table_scopes:
+        return False
+    alias = udtf.args.get("alias")
+    if not isinstance(alias, exp.TableAlias) or not alias.columns:
+        return False
+    if not alias.name and not (dialect.UNNEST_COLUMN_ONLY and isinstance(udtf, exp.Unnest)):
+        return False
+    return all(column.table and column.args.get("db") is None for column in scope.columns)
+
+
 def _plain_select(scope: Scope, dialect: Dialect) -> bool:
     """A SELECT whose clauses ``qualify`` would not rewrite, but for ``GROUP BY 1`` (no USING, pivots...)."""
     select = scope.expression
-    if not isinstance(select, exp.Select) or scope.comprehensions or scope.pivots or scope.udtfs:
+    if not isinstance(select, exp.Select) or scope.comprehensions or scope.pivots:
         return False
     if scope.table_columns or scope.semi_or_anti_join_tables or scope.outer_columns:
         return False
@@ -214,6 +239,8 @@ def _plain_table(scope: Scope, table: exp.Table, unaliased: list[exp.Table]) -> 
 
 def _outputs(source: Scope, name: str) -> bool:
     query = source.expression
+    if isinstance(query, exp.UDTF):  # only names of its alias: ``qualify`` raises on others
+        return name in query.alias_column_names
     return isinstance(query, (exp.Select, exp.SetOperation)) and not query.is_star and name in query.named_selects
 
 
