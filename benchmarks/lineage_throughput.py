@@ -5,8 +5,11 @@ Two workloads:
 1. the hand-written corpus (``tests/lineage/corpus``): statements per second, each case analysed on
    its own (as the synchronous endpoint does), median of ``--runs`` runs, each run going over the
    corpus as many times as it takes to last ``--min-seconds`` (one pass is only tens of milliseconds);
-2. a generated script of ``--big-mb`` MB: wall time, statements per second and peak RSS, each tool in
-   its own subprocess (so peaks do not mix) with a timeout, median of ``--big-runs`` runs.
+2. a generated script of ``--big-mb`` MB: wall time, statements per second and peak RSS, median of
+   ``--big-runs`` runs.
+
+Every run is a subprocess of its own (so peaks do not mix), with a timeout, and the tools take
+turns run after run: a drift of the machine's speed weighs on all of them alike.
 
 sqllineage runs in subprocesses with a timeout; a failure or a timeout is reported as such.
 
@@ -178,59 +181,79 @@ def _child(args: list[str], timeout: float) -> dict | None:
 def bench_corpus(
     runs: int, min_seconds: float, timeout: float, tools: tuple[tuple[str, str], ...]
 ) -> dict[tuple[str, str], float]:
+    """Statements per second of each tool on the corpus: the median of ``runs`` runs.
+
+    Each run is a child process of its own, and the tools take turns run after run, so a drift of
+    the machine's speed during the benchmark weighs on all of them alike.
+    """
     cases = corpus_cases()
     vendors = {vendor for vendor, _ in cases}
     print(
         f"\nCorpus: {len(cases)} cases over {len(vendors)} vendors, each analysed separately "
-        f"(median of {runs} runs of at least {min_seconds:g} s)"
+        f"(median of {runs} runs of at least {min_seconds:g} s, the tools taking turns)"
     )
     print(f"{'tool':<22} {'level':<7} {'statements/s':>13}  notes")
+    reports: dict[tuple[str, str], list[dict | None]] = {tool: [] for tool in tools}
+    for _ in range(runs):
+        for tool, level in tools:
+            if reports[tool, level] and not _succeeded(reports[tool, level][-1]):
+                continue  # it failed or timed out once: not again
+            args = ["--child-corpus", tool, level, "1", str(min_seconds)]
+            reports[tool, level].append(_child(args, timeout + min_seconds))
     rates = {}
-    for tool, level in tools:
-        report = _child(["--child-corpus", tool, level, str(runs), str(min_seconds)], timeout + runs * min_seconds)
-        if report is None:
+    for (tool, level), done in reports.items():
+        last = done[-1]
+        if last is None:
             print(f"{tool:<22} {level:<7} {'timeout':>13}  over {timeout:.0f} s")
             rates[tool, level] = 0.0
-        elif "rate" not in report:
-            print(f"{tool:<22} {level:<7} {'failed':>13}  {report['error']}")
+        elif "rate" not in last:
+            print(f"{tool:<22} {level:<7} {'failed':>13}  {last['error']}")
             rates[tool, level] = 0.0
         else:
-            note = f"{report['statements']} statements analysed"
-            if report["failures"]:
-                note += f"; {report['failures']} of {len(cases)} cases raised an error"
-            print(f"{tool:<22} {level:<7} {report['rate']:>13.0f}  {note}")
-            rates[tool, level] = report["rate"]
+            rate = statistics.median(report["rate"] for report in done if report is not None)
+            note = f"{last['statements']} statements analysed"
+            if last["failures"]:
+                note += f"; {last['failures']} of {len(cases)} cases raised an error"
+            print(f"{tool:<22} {level:<7} {rate:>13.0f}  {note}")
+            rates[tool, level] = rate
     return rates
+
+
+def _succeeded(report: dict | None) -> bool:
+    return report is not None and not report.get("error")
 
 
 def bench_big(
     megabytes: float, runs: int, timeout: float, sqllineage_timeout: float, tools: tuple[tuple[str, str], ...]
 ) -> dict[tuple[str, str], float]:
+    """Wall time and peak memory of each tool on a generated script, run after run in turns (sqllineage once)."""
     script = generated_script(int(megabytes * 1024 * 1024))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.sql"
         path.write_text(script, encoding="utf-8")
-        print(f"\nGenerated script: {len(script) / 1e6:.1f} MB (median of {runs} runs; each in its own process)")
+        print(f"\nGenerated script: {len(script) / 1e6:.1f} MB (median of {runs} runs, each in its own process)")
         print(f"{'tool':<22} {'level':<7} {'time (s)':>9} {'statements':>11} {'stmts/s':>8} {'peak RSS MB':>12}")
+        reports: dict[tuple[str, str], list[dict | None]] = {tool: [] for tool in tools}
+        for round_number in range(runs):
+            for tool, level in tools:
+                done = reports[tool, level]
+                if (done and not _succeeded(done[-1])) or (tool == "sqllineage" and round_number > 0):
+                    continue
+                limit = sqllineage_timeout if tool == "sqllineage" else timeout
+                done.append(_child(["--child", tool, level, "dbvpostgresql", str(path)], limit))
         rates = {}
-        for tool, level in tools:
-            limit = sqllineage_timeout if tool == "sqllineage" else timeout
-            reports = []
-            for _ in range(runs if tool != "sqllineage" else 1):
-                report = _child(["--child", tool, level, "dbvpostgresql", str(path)], limit)
-                reports.append(report)
-                if report is None or report.get("error"):
-                    break
-            last = reports[-1]
-            if last is None or last.get("error"):
+        for (tool, level), done in reports.items():
+            last = done[-1]
+            if not _succeeded(last):
                 rates[tool, level] = 0.0  # a failure or a timeout
                 if last is None:
+                    limit = sqllineage_timeout if tool == "sqllineage" else timeout
                     print(f"{tool:<22} {level:<7} {'timeout':>9}  (over {limit:.0f} s)")
                 else:
                     print(f"{tool:<22} {level:<7} {'failed':>9}  after {last.get('seconds', 0):.0f} s: {last['error']}")
                 continue
-            seconds = statistics.median(r["seconds"] for r in reports)
-            peak = statistics.median(r["peak_kb"] for r in reports) / 1024
+            seconds = statistics.median(r["seconds"] for r in done if r is not None)
+            peak = statistics.median(r["peak_kb"] for r in done if r is not None) / 1024
             count = last["statements"]
             print(f"{tool:<22} {level:<7} {seconds:>9.1f} {count:>11,} {count / seconds:>8.0f} {peak:>12.0f}")
             rates[tool, level] = count / seconds
