@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 from sqlflow_magic.server.lineage import LineageResult, Span, SqlSource, analyze
 from sqlflow_magic.server.lineage.model import DbObject
+from sqlflow_magic.server.lineage.scanning import LineIndex
 
 STATEMENT = "INSERT INTO dbo.T (a)\nSELECT s.x\nFROM dbo.S s WHERE s.k = 1;\n"
 
@@ -103,3 +106,13 @@ def test_columns_bound_to_the_only_source_keep_their_own_coordinates() -> None:
         spans = {s.column: s.coordinates for r in result.relationships for s in r.sources}
         assert spans["x"] == (Span(1, 22, 1, 23),), source
         assert spans["z"] == (Span(1, 37, 1, 38),), source
+
+
+def test_line_index_span_is_its_two_points() -> None:
+    chooser = random.Random(7)
+    text = "".join(chooser.choice("ab\n") for _ in range(2000)) + "\n"
+    lines = LineIndex(text)
+    for _ in range(5000):
+        start = chooser.randrange(len(text) + 1)
+        end = chooser.randrange(start, len(text) + 1)
+        assert lines.span(start, end) == Span(*lines.point(start), *lines.point(end)), (start, end)

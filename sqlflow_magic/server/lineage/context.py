@@ -32,11 +32,11 @@ class StatementContext:
             return None
         start = end = -1
         for part in _positioned_parts(node):
-            meta = part.meta
-            if "start" in meta:
-                if start == -1 or meta["start"] < start:
-                    start = meta["start"]
-                end = max(end, meta["end"])
+            first = part.meta_get("start")
+            if first is not None:
+                if start == -1 or first < start:
+                    start = first
+                end = max(end, part.meta_get("end"))
         if start == -1:
             return None
         return self.lines.span(self.base + start, self.base + end + 1)
@@ -63,7 +63,7 @@ def _positioned_parts(node: exp.Expr) -> list[exp.Expr]:
         return [part for part in node.parts if isinstance(part, exp.Identifier)]
     if isinstance(node, exp.Alias):
         alias = node.args.get("alias")
-        if isinstance(alias, exp.Identifier) and "start" in alias.meta:
+        if isinstance(alias, exp.Identifier) and alias.meta_get("start") is not None:
             return [alias]
         return _positioned_parts(node.this)
     return list(itertools.islice(node.find_all(exp.Identifier), 64))

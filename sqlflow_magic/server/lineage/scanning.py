@@ -39,6 +39,10 @@ class LineIndex:
 
     def span(self, start: int, end: int) -> Span:
         """The span from ``start`` to the exclusive ``end`` offset."""
+        starts = self._starts
+        line = bisect.bisect_right(starts, start) - 1
+        if line + 1 == len(starts) or end < starts[line + 1]:  # on one line, as most names are
+            return Span(line + 1, start - starts[line] + 1, line + 1, end - starts[line] + 1)
         (start_line, start_column), (end_line, end_column) = self.point(start), self.point(end)
         return Span(start_line, start_column, end_line, end_column)
 

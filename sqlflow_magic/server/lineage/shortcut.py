@@ -20,7 +20,7 @@ from sqlglot.dialects.dialect import Dialect
 
 # _expand_group_by is private to sqlglot (pinned <31); tests/lineage/test_qualify_shortcut.py checks the result.
 from sqlglot.optimizer.qualify_columns import _expand_group_by, qualify_outputs
-from sqlglot.optimizer.scope import Scope, find_all_in_scope
+from sqlglot.optimizer.scope import Scope, find_all_in_scope, walk_in_scope
 
 _STAR_OPTIONS = ("except_", "replace", "rename", "ilike")
 
@@ -150,9 +150,16 @@ def _plain_select(scope: Scope, dialect: Dialect) -> bool:
     for query in scope.subqueries:
         if isinstance(query.parent, exp.Subquery) and isinstance(query.parent.parent, exp.Subquery):
             return False
-    # Joins sit only in the FROM clause: walking it is ``scope.find_all(exp.Join)`` at a fraction of the cost.
+    # Joins sit only in the FROM clause, and never in a join condition: walking the clause but for
+    # its conditions is ``scope.find_all(exp.Join)`` at a fraction of the cost.
     clauses = [select.args.get("from_"), *(select.args.get("joins") or [])]
-    joins = [join for clause in clauses if clause is not None for join in find_all_in_scope(clause, exp.Join)]
+    joins = [
+        node
+        for clause in clauses
+        if clause is not None
+        for node in walk_in_scope(clause, prune=_is_join_condition)
+        if isinstance(node, exp.Join)
+    ]
     if joins:
         if any(join.args.get("using") or join.method == "NATURAL" for join in joins):
             return False
@@ -257,6 +264,10 @@ def _shadowed_qualifiers(select: exp.Select) -> bool:
     clauses = [select.args.get(key) for key in ("group", "having", "qualify")]
     return any(column.table in outputs for clause in clauses if clause is not None
                for column in find_all_in_scope(clause, exp.Column))
+
+
+def _is_join_condition(node: exp.Expr) -> bool:
+    return node.arg_key in ("on", "using", "match_condition")
 
 
 def _is_position(node: exp.Expr) -> bool:
