@@ -39,7 +39,7 @@ def test_bfs_is_the_order_of_walk(dialect: str, sql: str) -> None:
 def test_normalize_nodes_matches_normalize_identifiers(dialect: str, sql: str) -> None:
     expected = normalize_identifiers(sqlglot.parse_one(sql, read=dialect), dialect=dialect)
     tree = sqlglot.parse_one(sql, read=dialect)
-    normalize_nodes(bfs(tree), Dialect.get_or_raise(dialect))
+    normalize_nodes(bfs(tree), identifier_normalizer(Dialect.get_or_raise(dialect)))
     assert tree == expected
     assert tree.sql(dialect) == expected.sql(dialect)
 

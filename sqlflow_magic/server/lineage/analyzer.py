@@ -22,7 +22,7 @@ from sqlflow_magic.server.lineage.registry import Registry, placeholder
 from sqlflow_magic.server.lineage.rewriting import qualify_query, replace_variables, table_kinds
 from sqlflow_magic.server.lineage.tracer import ROWS_KEY as _ROWS_KEY
 from sqlflow_magic.server.lineage.tracer import ColumnTracer, LeafKey
-from sqlflow_magic.server.lineage.walking import bfs, dismantle, normalize_nodes
+from sqlflow_magic.server.lineage.walking import bfs, dismantle, identifier_normalizer, normalize_nodes
 
 #: Oracle's and MySQL's one-row dummy table: not a data source.
 _DUMMY_TABLES = frozenset({"dual"})
@@ -41,6 +41,7 @@ class FlowAnalyzer:
         self._dialect = dialect
         self._deadline = deadline
         self._column_level = column_level
+        self._normalize_identifier = identifier_normalizer(dialect)
         #: Span of each leaf node of the current flow, by node id, alone and as a coordinates tuple:
         #: row sources recur in every column, and the result keeps every tuple (tracked by the GC).
         self._spans: dict[int, tuple[Span | None, tuple[Span, ...]]] = {}
@@ -161,7 +162,7 @@ class FlowAnalyzer:
             table.set("catalog", None)
         if self._column_level:
             # Identifiers the renames and replacements above took out of the tree are normalised too: harmless.
-            normalize_nodes(nodes, self._dialect)
+            normalize_nodes(nodes, self._normalize_identifier)
         return list(referenced), nested
 
     def _target_columns(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -66,4 +65,21 @@ def _positioned_parts(node: exp.Expr) -> list[exp.Expr]:
         if isinstance(alias, exp.Identifier) and alias.meta_get("start") is not None:
             return [alias]
         return _positioned_parts(node.this)
-    return list(itertools.islice(node.find_all(exp.Identifier), 64))
+    return _first_identifiers(node, 64)
+
+
+def _first_identifiers(root: exp.Expr, limit: int) -> list[exp.Expr]:
+    """The first ``limit`` identifiers under ``root`` in ``find_all`` order, without its generators."""
+    found: list[exp.Expr] = []
+    queue = [root]
+    for node in queue:  # the list grows while it is read, as in ``walking.bfs``
+        if isinstance(node, exp.Identifier):
+            found.append(node)
+            if len(found) == limit:
+                break
+        for value in node.args.values():
+            if type(value) is list:
+                queue.extend(item for item in value if isinstance(item, exp.Expr))
+            elif isinstance(value, exp.Expr):
+                queue.append(value)
+    return found

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
 
 from sqlflow_magic.server.lineage.analyzer import FlowAnalyzer
 from sqlflow_magic.server.lineage.context import StatementContext
@@ -72,7 +71,8 @@ class _Session:
         column_level: bool,
     ) -> None:
         self.choice = choice
-        dialect = Dialect.get_or_raise(choice.dialect)
+        self.parser = ScriptParser(choice, deadline)
+        dialect = self.parser.dialect
         self.registry = Registry(
             dialect,
             two_level_names=choice.two_level_names,
@@ -81,7 +81,6 @@ class _Session:
         )
         self.result = LineageResult(dbvendor=choice.vendor, dialect=choice.dialect or "default")
         self.deadline = deadline
-        self.parser = ScriptParser(choice, deadline, dialect)
         self.analyzer = FlowAnalyzer(self.registry, self.result, dialect, deadline, column_level)
         self._where: tuple[str, Span | None] = ("", None)
         self._source = SqlSource("", "")

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError
-from sqlglot.tokens import Token, TokenType
+from sqlglot.parser import Parser
+from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.dialects import DialectChoice
@@ -69,13 +71,12 @@ class Statement:
 class ScriptParser:
     """Parses the scripts of one dialect; see the module docstring for the strategy."""
 
-    def __init__(self, choice: DialectChoice, deadline: Deadline, dialect: Dialect | None = None) -> None:
+    def __init__(self, choice: DialectChoice, deadline: Deadline) -> None:
         self._choice = choice
-        self._dialect = dialect or Dialect.get_or_raise(choice.dialect)
-        self._parser = self._dialect.parser()
+        self.dialect, tokenizer, self._parser = sqlglot_tools(choice.dialect)
         self._deadline = deadline
         self._headers = choice.dialect != "tsql"
-        self._scanner = Scanner(self._dialect.tokenizer(), choice.batch_separator, deadline, self._balanced_cut)
+        self._scanner = Scanner(tokenizer, choice.batch_separator, deadline, self._balanced_cut)
 
     def parse(self, text: str) -> Iterator[Statement | Failure]:
         """Statements and failures of ``text``, in order of appearance."""
@@ -228,6 +229,25 @@ class ScriptParser:
         else:
             return tokens, None
         return tokens, "REPLACE INTO analysed as INSERT INTO"
+
+
+_TOOLS = threading.local()
+
+
+def sqlglot_tools(dialect_name: str) -> tuple[Dialect, Tokenizer, Parser]:
+    """sqlglot's dialect, tokenizer and parser for ``dialect_name``, made once per thread.
+
+    Making them costs more than parsing a short statement; a tokenizer and a parser reset
+    themselves on every call, and one thread never runs two calls at once.
+    """
+    tools: dict[str, tuple[Dialect, Tokenizer, Parser]] | None = getattr(_TOOLS, "by_name", None)
+    if tools is None:
+        tools = _TOOLS.by_name = {}
+    found = tools.get(dialect_name)
+    if found is None:
+        dialect = Dialect.get_or_raise(dialect_name)
+        found = tools[dialect_name] = (dialect, dialect.tokenizer(), dialect.parser())
+    return found
 
 
 def _split_chunks(tokens: list[Token]) -> list[list[Token]]:

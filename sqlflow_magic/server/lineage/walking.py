@@ -24,8 +24,10 @@ def bfs(root: exp.Expr) -> list[exp.Expr]:
     return nodes
 
 
-def normalize_nodes(nodes: list[exp.Expr], dialect: Dialect) -> None:
+def normalize_nodes(nodes: list[exp.Expr], normalize: Callable[[exp.Identifier], object]) -> None:
     """``normalize_identifiers`` over the nodes of one tree (``bfs`` of its root), without walking it again.
+
+    ``normalize`` is the dialect's rule, from :func:`identifier_normalizer`.
 
     Identifiers under a node marked ``case_sensitive`` (``/* sqlglot.meta case_sensitive */``) stay
     as they are, as sqlglot's walk prunes there. The original spellings ``qualify`` would store
@@ -36,7 +38,6 @@ def normalize_nodes(nodes: list[exp.Expr], dialect: Dialect) -> None:
     for node in nodes:
         if node.meta_get("case_sensitive") and id(node) not in kept:
             kept.update(id(inner) for inner in bfs(node))
-    normalize = identifier_normalizer(dialect)
     for node in nodes:
         if isinstance(node, exp.Identifier) and id(node) not in kept:
             normalize(node)
