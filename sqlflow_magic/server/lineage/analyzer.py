@@ -62,6 +62,7 @@ class FlowAnalyzer:
         self._result.processes.append(process)
         if flow.query is None:
             keys = [registry.normalize(c.name, _quoted(c.node)) for c in flow.columns or []]
+            registry.remember_spelling({key: c.name for key, c in zip(keys, flow.columns or [], strict=True)})
             for key, column in zip(keys, flow.columns or [], strict=True):
                 registry.column(target, key, ctx.span(column.node), column.name)
             if flow.defines_schema:
@@ -162,7 +163,7 @@ class FlowAnalyzer:
             table.set("catalog", None)
         if self._column_level:
             # Identifiers the renames and replacements above took out of the tree are normalised too: harmless.
-            normalize_nodes(nodes, self._normalize_identifier)
+            registry.remember_spelling(normalize_nodes(nodes, self._normalize_identifier))
         return list(referenced), nested
 
     def _target_columns(

@@ -212,7 +212,6 @@ class _Session:
             message = f"procedure call not analysed (its body is not part of the job) [{ctx.snippet(60)}]"
             self._report("UnsupportedStatement", message, ctx)
             return
-        self.registry.remember_spelling(expression)
         into_is_variable = self.choice.select_into_is_variable or (in_block and self.choice.dialect != "tsql")
         flows = flows_for(expression, into_is_variable=into_is_variable)
         try:

@@ -8,7 +8,6 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 
 from sqlflow_magic.server.lineage.model import Column, DbObject, Span
-from sqlflow_magic.server.lineage.walking import bfs
 
 #: Normalised ``(database, schema, name)`` of a table or view.
 TableKey = tuple[str | None, str | None, str]
@@ -63,18 +62,12 @@ class Registry:
             return name
         return name.upper() if strategy in _UPPER else name.lower()
 
-    def remember_spelling(self, expression: exp.Expr) -> None:
-        """Record how the identifiers of a statement are written (in it, and first ever)."""
-        spelling, statement_spelling = self._spelling, {}
-        for identifier in bfs(expression):
-            if not isinstance(identifier, exp.Identifier):
-                continue
-            name = identifier.this
-            if isinstance(name, str):
-                key = self.normalize(name, identifier.quoted)
-                statement_spelling.setdefault(key, name)
-                spelling.setdefault(key, name)
-        self._statement_spelling = statement_spelling
+    def remember_spelling(self, spelling: dict[str, str]) -> None:
+        """Record how the names of the query being analysed are written (normalised name -> spelling)."""
+        self._statement_spelling = spelling
+        first = self._spelling
+        for key, name in spelling.items():
+            first.setdefault(key, name)
 
     def display(self, key: str) -> str:
         """The original spelling of a normalised name: as in the current statement, else as first seen."""

@@ -24,10 +24,11 @@ def bfs(root: exp.Expr) -> list[exp.Expr]:
     return nodes
 
 
-def normalize_nodes(nodes: list[exp.Expr], normalize: Callable[[exp.Identifier], object]) -> None:
+def normalize_nodes(nodes: list[exp.Expr], normalize: Callable[[exp.Identifier], object]) -> dict[str, str]:
     """``normalize_identifiers`` over the nodes of one tree (``bfs`` of its root), without walking it again.
 
-    ``normalize`` is the dialect's rule, from :func:`identifier_normalizer`.
+    ``normalize`` is the dialect's rule, from :func:`identifier_normalizer`. Returns the first
+    spelling of each normalised name, in the order of the walk.
 
     Identifiers under a node marked ``case_sensitive`` (``/* sqlglot.meta case_sensitive */``) stay
     as they are, as sqlglot's walk prunes there. The original spellings ``qualify`` would store
@@ -38,9 +39,15 @@ def normalize_nodes(nodes: list[exp.Expr], normalize: Callable[[exp.Identifier],
     for node in nodes:
         if node.meta_get("case_sensitive") and id(node) not in kept:
             kept.update(id(inner) for inner in bfs(node))
+    spelling: dict[str, str] = {}
     for node in nodes:
-        if isinstance(node, exp.Identifier) and id(node) not in kept:
-            normalize(node)
+        if isinstance(node, exp.Identifier):
+            name = node.this
+            if id(node) not in kept:
+                normalize(node)
+            if isinstance(name, str):
+                spelling.setdefault(node.this, name)
+    return spelling
 
 
 def identifier_normalizer(dialect: Dialect) -> Callable[[exp.Identifier], object]:
