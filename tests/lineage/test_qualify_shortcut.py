@@ -32,6 +32,8 @@ EXTRA = [
     ("dbvpostgresql", "SELECT a FROM t INTERSECT SELECT a FROM u EXCEPT SELECT a FROM v"),
     ("dbvpostgresql", "INSERT INTO w SELECT a, 1 FROM t UNION ALL SELECT * FROM u"),
     ("dbvoracle", "SELECT ROWNUM, a FROM t WHERE a IN (SELECT b FROM u)"),
+    ("dbvoracle", "SELECT t.a, 1 FROM t CROSS JOIN dual WHERE t.b IN (SELECT c FROM u, DUAL)"),
+    ("dbvmysql", "SELECT 'x', NOW() FROM DUAL"),
     ("dbvsnowflake", "SELECT a + 1 AS x, x * 2 AS y FROM t"),
     ("dbvmssql", "SELECT [Order Id], o.Name FROM dbo.Orders o WHERE o.Id IN (SELECT OrderId FROM dbo.Lines)"),
     ("dbvpostgresql", "SELECT a + 1, b, 'x' FROM t GROUP BY 1, 2, 3"),

@@ -52,7 +52,7 @@ def qualify_without_schema(scopes: list[Scope], dialect: Dialect, nested: bool) 
                 return None
     for column, identifier in bindings.values():
         column.set("table", identifier)
-    for table in unaliased:  # CTE references: qualify_tables names them after the CTE
+    for table in unaliased:  # qualify_tables names them after themselves
         table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
     for scope in scopes:
         scope.clear_column_cache()
@@ -238,7 +238,7 @@ def _plain_table(scope: Scope, table: exp.Table, unaliased: list[exp.Table]) -> 
     alias = table.args.get("alias")
     if alias is not None and alias.name:
         return not alias.args.get("columns")
-    if isinstance(scope.sources.get(table.name), Scope) and isinstance(table.parent, (exp.From, exp.Join)):
+    if isinstance(table.parent, (exp.From, exp.Join)):  # a CTE reference, or a dummy table (``DUAL``)
         unaliased.append(table)
         return True
     return False
