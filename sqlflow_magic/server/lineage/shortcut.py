@@ -19,7 +19,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
 # _expand_group_by is private to sqlglot (pinned <31); tests/lineage/test_qualify_shortcut.py checks the result.
-from sqlglot.optimizer.qualify_columns import _expand_group_by, qualify_outputs
+from sqlglot.optimizer.qualify_columns import _expand_group_by
 from sqlglot.optimizer.scope import Scope, find_all_in_scope, walk_in_scope
 
 _STAR_OPTIONS = ("except_", "replace", "rename", "ilike")
@@ -58,12 +58,44 @@ def qualify_without_schema(scopes: list[Scope], dialect: Dialect, nested: bool) 
         scope.clear_column_cache()
         select = scope.expression
         if isinstance(select, exp.Select):
-            qualify_outputs(scope, dialect)
+            _alias_outputs(select, dialect)
             group = select.args.get("group")
             if group is not None and any(_is_position(e) for e in group.expressions):
                 _expand_group_by(scope, dialect)  # GROUP BY 1: the projection's expression, as qualify writes it
                 scope.clear_cache()  # the copies are columns of the scope too
     return scopes[-1]
+
+
+def _alias_outputs(select: exp.Select, dialect: Dialect) -> None:
+    """sqlglot's ``qualify_outputs`` for a SELECT without outer column names (``_plain_select`` checks),
+    minus its general-purpose overhead: every output but a star gets an alias, spelled as sqlglot does."""
+    selections: list[exp.Expr] = []
+    for index, selection in enumerate(select.expressions):
+        if isinstance(selection, exp.Subquery):
+            if not selection.output_name:
+                identifier = exp.to_identifier(f"_col_{index}")
+                dialect.normalize_identifier(identifier)
+                selection.set("alias", exp.TableAlias(this=identifier))
+        elif not isinstance(selection, (exp.Alias, exp.Aliases)) and not selection.is_star:
+            unwrapped = selection.unnest()
+            if isinstance(unwrapped, exp.Column):
+                source = unwrapped.this
+            elif isinstance(unwrapped, exp.Dot):
+                source = unwrapped.expression
+            else:
+                source = None
+            identifier = exp.to_identifier(selection.output_name or f"_col_{index}")
+            if "alias" in selection.arg_types and type(selection) is not exp.Window:
+                selection.set("alias", identifier)
+            else:
+                selection = exp.Alias(this=selection, alias=identifier)
+            if not isinstance(source, exp.Identifier):
+                dialect.normalize_identifier(identifier)
+            elif source.quoted:
+                identifier.set("quoted", True)
+        selections.append(selection)
+    if selections:
+        select.set("expressions", selections)
 
 
 def source_identifier(scope: Scope, name: str) -> exp.Identifier:
