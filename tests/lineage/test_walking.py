@@ -12,6 +12,7 @@ from sqlglot.dialects.dialect import Dialect, Dialects
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.scope import build_scope
 
+from sqlflow_magic.server.lineage import SqlSource, analyze
 from sqlflow_magic.server.lineage.walking import bfs, dismantle, identifier_normalizer, normalize_nodes
 
 QUERIES = [
@@ -100,3 +101,15 @@ def test_the_analysis_freezes_what_it_keeps_and_unfreezes_it_after():
         gc.unfreeze()
     assert frozen.statement_count == plain.statement_count == engine._FREEZE_EVERY * 2 + 5
     assert frozen.relationships == plain.relationships
+
+
+def test_a_case_sensitive_mark_survives_the_analysis() -> None:
+    """Without a ``sqlglot.meta`` comment the analysis normalises the identifiers alone (no marks to look for);
+    with one, the marked column keeps its case, so it is another column than its folded twin."""
+    plain = analyze([SqlSource("q.sql", "SELECT Keep, keep FROM T")], "dbvpostgresql")
+    sql = "SELECT Keep /* sqlglot.meta case_sensitive */, keep FROM T"
+    marked = analyze([SqlSource("q.sql", sql)], "dbvpostgresql")
+    [table] = [o for o in plain.dbobjs if o.type == "table"]
+    assert [c.name for c in table.columns] == ["Keep"]
+    [table] = [o for o in marked.dbobjs if o.type == "table"]
+    assert [c.name for c in table.columns] == ["Keep", "keep"]

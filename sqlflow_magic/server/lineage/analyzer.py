@@ -122,11 +122,11 @@ class FlowAnalyzer:
         """
         registry = self._registry
         nodes = bfs(query)
-        tables, withs, columns, ctes, nested = [], [], [], set(), False
+        tables, withs, columns, identifiers, ctes, nested = [], [], [], [], set(), False
         for node in nodes:
             if isinstance(node, exp.Identifier):
-                continue
-            if isinstance(node, exp.Column):
+                identifiers.append(node)
+            elif isinstance(node, exp.Column):
                 columns.append(node)
             elif isinstance(node, exp.Select):
                 nested = nested or node is not query
@@ -158,12 +158,15 @@ class FlowAnalyzer:
                 alias_name = exp.to_identifier(table.name, quoted=quoted)
                 table.set("alias", exp.TableAlias(this=alias_name))
                 nodes.append(alias_name)
+                identifiers.append(alias_name)
             table.set("this", exp.to_identifier(placeholder(index), quoted=True))
             table.set("db", None)
             table.set("catalog", None)
         if self._column_level:
             # Identifiers the renames and replacements above took out of the tree are normalised too: harmless.
-            registry.remember_spelling(normalize_nodes(nodes, self._normalize_identifier))
+            marked = ctx.may_mark_nodes
+            spelling = normalize_nodes(nodes if marked else identifiers, self._normalize_identifier, marked)
+            registry.remember_spelling(spelling)
         return list(referenced), nested
 
     def _target_columns(

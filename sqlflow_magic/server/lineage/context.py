@@ -45,6 +45,11 @@ class StatementContext:
         """The span of the whole statement."""
         return self.lines.span(self.start, self.end)
 
+    @cached_property
+    def may_mark_nodes(self) -> bool:
+        """Whether the statement has a ``/* sqlglot.meta ... */`` comment (the only way nodes get marked)."""
+        return self.text.find("sqlglot.meta", self.start, self.end) != -1
+
     def snippet(self, limit: int = 80) -> str:
         """The statement's first characters on one line."""
         text = " ".join(self.text[self.start : self.end].split())

@@ -24,29 +24,34 @@ def bfs(root: exp.Expr) -> list[exp.Expr]:
     return nodes
 
 
-def normalize_nodes(nodes: list[exp.Expr], normalize: Callable[[exp.Identifier], object]) -> dict[str, str]:
+def normalize_nodes(
+    nodes: list[exp.Expr], normalize: Callable[[exp.Identifier], object], marked: bool = True
+) -> dict[str, str]:
     """``normalize_identifiers`` over the nodes of one tree (``bfs`` of its root), without walking it again.
 
     ``normalize`` is the dialect's rule, from :func:`identifier_normalizer`. Returns the first
-    spelling of each normalised name, in the order of the walk.
+    spelling of each normalised name, in the order of ``nodes``.
 
     Identifiers under a node marked ``case_sensitive`` (``/* sqlglot.meta case_sensitive */``) stay
-    as they are, as sqlglot's walk prunes there. The original spellings ``qualify`` would store
-    (``dot_parts``) only serve ORDER BY / DISTINCT ON rewrites and JSON paths, which the tracer never
-    reads: they are not stored.
+    as they are, as sqlglot's walk prunes there. ``marked=False`` says the text has no such
+    comment: then ``nodes`` may be the identifiers alone. The original spellings ``qualify`` would
+    store (``dot_parts``) only serve ORDER BY / DISTINCT ON rewrites and JSON paths, which the
+    tracer never reads: they are not stored.
     """
     kept: set[int] = set()
-    for node in nodes:
-        if node.meta_get("case_sensitive") and id(node) not in kept:
-            kept.update(id(inner) for inner in bfs(node))
+    if marked:
+        for node in nodes:
+            if node.meta_get("case_sensitive") and id(node) not in kept:
+                kept.update(id(inner) for inner in bfs(node))
     spelling: dict[str, str] = {}
+    setdefault = spelling.setdefault
     for node in nodes:
         if isinstance(node, exp.Identifier):
             name = node.this
             if id(node) not in kept:
                 normalize(node)
             if isinstance(name, str):
-                spelling.setdefault(node.this, name)
+                setdefault(node.this, name)
     return spelling
 
 
