@@ -10,10 +10,10 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, Dialects
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
-from sqlglot.optimizer.scope import build_scope
+from sqlglot.optimizer.scope import build_scope, walk_in_scope
 
 from sqlflow_magic.server.lineage import SqlSource, analyze
-from sqlflow_magic.server.lineage.walking import bfs, dismantle, identifier_normalizer, normalize_nodes
+from sqlflow_magic.server.lineage.walking import bfs, dismantle, identifier_normalizer, in_scope, normalize_nodes
 
 QUERIES = [
     ("postgres", 'WITH c AS (SELECT "Mixed", Lower FROM S.T) SELECT X.A, (SELECT MAX(b) FROM U) FROM c AS X'),
@@ -27,6 +27,10 @@ QUERIES = [
     ("duckdb", 'SELECT name, NAME, "Quoted", ärger FROM t'),
     ("bigquery", "SELECT lower_col, UPPER_COL, `Quoted` FROM ds.Tbl, proj.ds.lower_tbl"),
     ("hive", "SELECT Name, name, `Q` FROM db.T"),
+    # Joins and pivots hanging on a derived table (``walk_in_scope`` walks them from the derived table).
+    ("postgres", "SELECT * FROM ((SELECT a FROM t) AS x JOIN u ON x.a = u.a)"),
+    ("postgres", "SELECT * FROM ((SELECT a FROM t) x JOIN (SELECT b FROM u) y ON x.a = y.b) z"),
+    ("snowflake", "SELECT * FROM (SELECT a, b FROM t) PIVOT (SUM(a) FOR b IN (1, 2))"),
 ]
 
 
@@ -113,3 +117,36 @@ def test_a_case_sensitive_mark_survives_the_analysis() -> None:
     assert [c.name for c in table.columns] == ["Keep"]
     [table] = [o for o in marked.dbobjs if o.type == "table"]
     assert [c.name for c in table.columns] == ["Keep", "keep"]
+
+
+def _all_corpus_trees() -> list[exp.Expr]:
+    import json
+    from pathlib import Path
+
+    from sqlflow_magic.server.lineage import choose_dialect
+
+    trees = [sqlglot.parse_one(sql, read=dialect) for dialect, sql in QUERIES]
+    for path in sorted((Path(__file__).parent / "corpus").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for case in data["cases"]:
+            try:
+                parsed = sqlglot.parse("\n".join(case["sql"]), read=choose_dialect(data["vendor"]).dialect)
+            except sqlglot.errors.ParseError:
+                continue
+            trees += [tree for tree in parsed if tree is not None]
+    return trees
+
+
+def test_in_scope_is_walk_in_scope_from_every_node() -> None:
+    roots = 0
+    for tree in _all_corpus_trees():
+        for node in tree.walk():
+            roots += 1
+            assert [id(n) for n in in_scope(node)] == [id(n) for n in walk_in_scope(node)], node.sql()
+            prune = _is_join_condition
+            assert [id(n) for n in in_scope(node, prune)] == [id(n) for n in walk_in_scope(node, prune)]
+    assert roots > 2000
+
+
+def _is_join_condition(node: exp.Expr) -> bool:
+    return node.arg_key in ("on", "using", "match_condition")

@@ -20,7 +20,9 @@ from sqlglot.dialects.dialect import Dialect
 
 # _expand_group_by is private to sqlglot (pinned <31); tests/lineage/test_qualify_shortcut.py checks the result.
 from sqlglot.optimizer.qualify_columns import _expand_group_by
-from sqlglot.optimizer.scope import Scope, find_all_in_scope, walk_in_scope
+from sqlglot.optimizer.scope import Scope, find_all_in_scope
+
+from sqlflow_magic.server.lineage.walking import in_scope
 
 _STAR_OPTIONS = ("except_", "replace", "rename", "ilike")
 
@@ -189,7 +191,7 @@ def _plain_select(scope: Scope, dialect: Dialect) -> bool:
         node
         for clause in clauses
         if clause is not None
-        for node in walk_in_scope(clause, prune=_is_join_condition)
+        for node in in_scope(clause, prune=_is_join_condition)
         if isinstance(node, exp.Join)
     ]
     if joins:

@@ -24,6 +24,50 @@ def bfs(root: exp.Expr) -> list[exp.Expr]:
     return nodes
 
 
+def in_scope(root: exp.Expr, prune: Callable[[exp.Expr], bool] | None = None) -> list[exp.Expr]:
+    """``list(walk_in_scope(root, prune))``: the nodes of ``root``'s scope, in the same order, without generators.
+
+    Like sqlglot's walk, it yields the root of a child scope (a CTE, a derived table, a subquery, a
+    table function's query) but not what is inside it, apart from the joins, laterals and pivots
+    hanging on a derived table or table function. ``tests/lineage/test_walking.py`` holds the two
+    walks to the same nodes.
+    """
+    nodes: list[exp.Expr] = []
+    append, stack = nodes.append, [root]
+    expr, boundaries, queries = exp.Expr, (exp.CTE, exp.Query), exp.UNWRAPPED_QUERIES
+    while stack:
+        node = stack.pop()
+        append(node)
+        if node is not root and isinstance(node, boundaries):
+            parent = node.parent
+            if (
+                isinstance(node, exp.CTE)
+                or (isinstance(parent, (exp.From, exp.Join)) and _is_derived_table(node))
+                or isinstance(parent, exp.UDTF)
+                or isinstance(node, queries)
+            ):
+                if isinstance(node, (exp.Subquery, exp.UDTF)):
+                    for key in ("joins", "laterals", "pivots"):
+                        for arg in node.args.get(key) or ():
+                            nodes.extend(in_scope(arg))
+                continue
+        if prune is not None and prune(node):
+            continue
+        for value in reversed(node.args.values()):
+            if type(value) is list:
+                stack.extend(item for item in reversed(value) if isinstance(item, expr))
+            elif isinstance(value, expr):
+                stack.append(value)
+    return nodes
+
+
+def _is_derived_table(node: exp.Expr) -> bool:
+    """sqlglot's rule: parentheses around joins are no scope of their own, unless aliased or pivoted."""
+    return isinstance(node, exp.Subquery) and bool(
+        node.alias or node.args.get("pivots") or isinstance(node.this, exp.UNWRAPPED_QUERIES)
+    )
+
+
 def normalize_nodes(
     nodes: list[exp.Expr], normalize: Callable[[exp.Identifier], object], marked: bool = True
 ) -> dict[str, str]:
