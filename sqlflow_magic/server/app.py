@@ -27,7 +27,7 @@ from sqlflow_magic.server.routes_jobs import (
 )
 from sqlflow_magic.server.routes_lineage import lineage_routes
 from sqlflow_magic.server.store import JobNotFoundError, JobStore
-from sqlflow_magic.server.tokens import issue_token
+from sqlflow_magic.server.tokens import TokenKeeper
 from sqlflow_magic.server.worker import JobWorker
 
 #: Both path prefixes the real service is known under.
@@ -45,10 +45,10 @@ async def generate_token(request: Request) -> Response:
         raise ApiError(UNAUTHORIZED, "userId is required")
     if not is_known_secret(context.config, user_id, secret_key):
         try:  # the on-premise user needs no secret
-            authenticate(params, context.config, context.jwt_secret)
+            authenticate(params, context.config, context.tokens)
         except ApiError:
             raise ApiError(UNAUTHORIZED, "wrong userId or secretKey") from None
-    token = issue_token(context.jwt_secret, user_id, context.config.token_ttl_seconds)
+    token = context.tokens.issue(user_id, context.config.token_ttl_seconds)
     return JSONResponse({"code": "200", "token": token})
 
 
@@ -123,5 +123,5 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
         },
         lifespan=lifespan,
     )
-    app.state.context = ServerContext(config=config, store=job_store, jwt_secret=jwt_secret, worker=worker)
+    app.state.context = ServerContext(config=config, store=job_store, tokens=TokenKeeper(jwt_secret), worker=worker)
     return app

@@ -14,7 +14,7 @@ from starlette.types import Message, Receive
 from sqlflow_magic.server.config import ONPREM_USER_ID, ServerConfig
 from sqlflow_magic.server.responses import BAD_REQUEST, FORBIDDEN, TOO_LARGE, UNAUTHORIZED, ApiError
 from sqlflow_magic.server.store import SqlFile
-from sqlflow_magic.server.tokens import TokenError, verify_token
+from sqlflow_magic.server.tokens import TokenError, TokenKeeper
 from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
 
 FILES_FIELD = "sqlfiles"
@@ -109,7 +109,7 @@ def is_known_secret(config: ServerConfig, user_id: str, secret_key: str) -> bool
     return expected is not None and hmac.compare_digest(expected.encode(), secret_key.encode())
 
 
-def authenticate(params: RequestParams, config: ServerConfig, jwt_secret: str) -> str:
+def authenticate(params: RequestParams, config: ServerConfig, tokens: TokenKeeper) -> str:
     """Return the caller's userId once its token checks out; raise :class:`ApiError` (401/403) if not."""
     user_id = params.get("userId")
     if user_id is None:
@@ -122,7 +122,7 @@ def authenticate(params: RequestParams, config: ServerConfig, jwt_secret: str) -
     if token is None:
         raise ApiError(FORBIDDEN, "token is invalid or expired: no token given (call /user/generateToken first)")
     try:
-        verify_token(jwt_secret, token, user_id)
+        tokens.verify(token, user_id)
     except TokenError as exc:
         raise ApiError(FORBIDDEN, f"token is invalid or expired: {exc}; call /user/generateToken") from None
     return user_id

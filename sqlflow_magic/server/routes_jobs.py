@@ -31,6 +31,7 @@ from sqlflow_magic.server.responses import (
     submitted_job,
 )
 from sqlflow_magic.server.store import DELETED, Job, JobStore
+from sqlflow_magic.server.tokens import TokenKeeper
 
 if TYPE_CHECKING:
     from sqlflow_magic.server.worker import JobWorker
@@ -51,11 +52,11 @@ _BOOL_OPTIONS = {"schedulable": "schedulable", "onTop": "on_top", "incremental":
 
 @dataclass
 class ServerContext:
-    """What every endpoint needs: the settings, the job store, the key that signs tokens, the job worker."""
+    """What every endpoint needs: the settings, the job store, the keeper of the token-signing key, the job worker."""
 
     config: ServerConfig
     store: JobStore
-    jwt_secret: str
+    tokens: TokenKeeper
     worker: JobWorker
 
 
@@ -68,7 +69,7 @@ async def authenticated_params(request: Request) -> tuple[ServerContext, Request
     """Read a request and check its caller; return the context, the parameters and the userId."""
     context = context_of(request)
     params = await read_params(request, context.config)
-    user_id = authenticate(params, context.config, context.jwt_secret)
+    user_id = authenticate(params, context.config, context.tokens)
     return context, params, user_id
 
 

@@ -126,7 +126,7 @@ async def generate_sqlflow(request: Request) -> Response:
     """``/sqlflow/generation/sqlflow``: the lineage of ``sqltext`` (or ``sqlfile`` parts), synchronously."""
     context = context_of(request)
     params = await read_params(request, context.config, file_fields=("sqlfile", "sqlfiles"))
-    authenticate(params, context.config, context.jwt_secret)
+    authenticate(params, context.config, context.tokens)
     dbvendor = parse_vendor(params)
     files = list(params.files)
     sqltext = params.fields.get("sqltext", "")

@@ -1,0 +1,71 @@
+"""The token keeper answers a token it verified from memory, but never past the token's expiry or for another user."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sqlflow_magic.server import tokens
+from sqlflow_magic.server.tokens import TokenError, TokenKeeper, issue_token
+
+SECRET = "a-server-signing-key-long-enough-for-hs256-0123456789"
+
+
+@pytest.fixture
+def signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tokens whose signature was really checked, in order."""
+    checked: list[str] = []
+    real = tokens.verify_token
+
+    def counting(secret: str, token: str, user_id: str) -> dict[str, object]:
+        checked.append(token)
+        return real(secret, token, user_id)
+
+    monkeypatch.setattr(tokens, "verify_token", counting)
+    return checked
+
+
+def test_a_verified_token_is_not_checked_again(signature_checks: list[str]) -> None:
+    keeper = TokenKeeper(SECRET)
+    token = keeper.issue("alice", 3600)
+    for _ in range(3):
+        keeper.verify(token, "alice")
+    assert signature_checks == [token]
+
+
+def test_a_remembered_token_is_still_refused_to_another_user(signature_checks: list[str]) -> None:
+    keeper = TokenKeeper(SECRET)
+    token = keeper.issue("alice", 3600)
+    keeper.verify(token, "alice")
+    with pytest.raises(TokenError, match="another userId"):
+        keeper.verify(token, "bob")
+
+
+def test_a_remembered_token_expires(signature_checks: list[str]) -> None:
+    keeper = TokenKeeper(SECRET)
+    token = issue_token(SECRET, "alice", 60, now=time.time() - 59)  # expires within two seconds
+    keeper.verify(token, "alice")
+    expiry = keeper._verified[token][1]
+    time.sleep(max(0.0, expiry - time.time()) + 0.05)
+    with pytest.raises(TokenError, match="expired"):
+        keeper.verify(token, "alice")
+    assert signature_checks == [token, token]  # checked again once its time was up, and refused
+    assert token not in keeper._verified
+
+
+def test_bad_tokens_are_never_remembered(signature_checks: list[str]) -> None:
+    keeper = TokenKeeper(SECRET)
+    forged = issue_token("another-key-long-enough-for-hs256-0123456789abcdef", "alice", 3600)
+    for _ in range(2):
+        with pytest.raises(TokenError, match="not valid"):
+            keeper.verify(forged, "alice")
+    assert signature_checks == [forged, forged]
+
+
+def test_memory_is_bounded_and_the_secret_stays_out_of_the_repr() -> None:
+    keeper = TokenKeeper(SECRET, remembered=2)
+    for user in ("a", "b", "c", "d", "e"):
+        keeper.verify(keeper.issue(user, 3600), user)
+    assert len(keeper._verified) <= 2
+    assert SECRET not in repr(keeper)
