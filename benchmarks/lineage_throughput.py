@@ -3,23 +3,24 @@
 Two workloads:
 
 1. the hand-written corpus (``tests/lineage/corpus``): statements per second, each case analysed on
-   its own (as the synchronous endpoint does), median of ``--runs`` runs, each run going over the
-   corpus as many times as it takes to last ``--min-seconds`` (one pass is only tens of milliseconds);
+   its own (as the synchronous endpoint does). Each of ``--runs`` runs is a child process in which
+   every tool analyses every case in turn (the order rotating from case to case), passes repeating
+   until the run has lasted ``--min-seconds``: a drift of the machine's speed weighs on all tools
+   alike. The targets are judged on the median of the per-run ratios;
 2. a generated script of ``--big-mb`` MB: wall time, statements per second and peak RSS, median of
-   ``--big-runs`` runs.
+   ``--big-runs`` runs, every run a child process of its own (so peaks do not mix), the tools
+   taking turns run after run.
 
-Every run is a subprocess of its own (so peaks do not mix), with a timeout, and the tools take
-turns run after run: a drift of the machine's speed weighs on all of them alike.
+sqllineage runs with a timeout on the big script; a failure or a timeout is reported as such.
 
-sqllineage runs in subprocesses with a timeout; a failure or a timeout is reported as such.
-
-    python benchmarks/lineage_throughput.py [--runs 5] [--min-seconds 1] [--big-runs 3] [--big-mb 5] [--skip-big]
+    python benchmarks/lineage_throughput.py [--runs 5] [--min-seconds 2] [--big-runs 3] [--big-mb 5] [--skip-big]
         [--skip-sqllineage]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import resource
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "lineage" / "corpus"
@@ -132,41 +134,56 @@ def child_main(tool: str, level: str, vendor: str, path: str) -> None:
     print(json.dumps({"seconds": seconds, "statements": statements, "peak_kb": peak_kb, "error": error}))
 
 
-def child_corpus_main(tool: str, level: str, runs: int, min_seconds: float = 0.0) -> None:
-    """Entry point of a child process: statements per second of one tool on the corpus.
+def child_corpus_main(tools: list[tuple[str, str]], min_seconds: float) -> None:
+    """Entry point of a child process: one run of every tool over the corpus, interleaved case by case.
 
-    Every tool is credited with the same statement count per case (the engine's count), for the
-    cases it handles without raising; a warm-up pass (imports, dialect set-up) is not timed. A run
-    repeats whole passes over the corpus until it has lasted ``min_seconds``.
+    Each case is analysed by every tool in turn (the order rotating from case to case), so a drift of
+    the machine's speed weighs on all tools alike; whole passes repeat until the run has lasted
+    ``min_seconds``. Every tool is credited with the same statement count per case (the engine's
+    count), for the cases it handles without raising. A warm-up pass (imports, dialect set-up) is not
+    timed, and what it leaves (sqllineage's grammar, say) is frozen out of the garbage collector's
+    walks, so that one tool's heap does not slow the others down. Prints JSON: per tool, its seconds,
+    the statements credited and the cases that raised, over ``passes`` passes.
     """
     from sqlflow_magic.server.lineage import SqlSource, analyze
 
     cases = [
         (vendor, sql, analyze([SqlSource("case.sql", sql)], vendor).statement_count) for vendor, sql in corpus_cases()
     ]
-    rates, failures, statements = [], 0, 0
-    for run in range(runs + 1):
-        started = time.perf_counter()
-        total = 0
-        while True:
-            failures = statements = 0
-            for vendor, sql, count in cases:
+    for tool, level in tools:  # warm-up
+        for vendor, sql, _ in cases:
+            try:
+                run_tool(tool, level, vendor, sql)
+            except Exception:
+                pass
+    gc.collect()
+    gc.freeze()
+    seconds = dict.fromkeys(tools, 0.0)
+    statements = dict.fromkeys(tools, 0)
+    failures = dict.fromkeys(tools, 0)
+    passes, started = 0, time.perf_counter()
+    while not passes or time.perf_counter() - started < min_seconds:
+        passes += 1
+        for number, (vendor, sql, count) in enumerate(cases):
+            shift = number % len(tools)
+            for tool in tools[shift:] + tools[:shift]:
+                before = time.perf_counter()
                 try:
-                    run_tool(tool, level, vendor, sql)
-                    statements += count
+                    run_tool(*tool, vendor, sql)
+                    statements[tool] += count
                 except Exception:
-                    failures += 1
-            total += statements
-            elapsed = time.perf_counter() - started
-            if not run or elapsed >= min_seconds:
-                break
-        if run:
-            rates.append(total / elapsed)
-    print(json.dumps({"rate": statistics.median(rates), "failures": failures, "statements": statements}))
+                    failures[tool] += 1
+                seconds[tool] += time.perf_counter() - before
+    rows = [
+        {"tool": tool, "level": level, "seconds": seconds[tool, level], "statements": statements[tool, level],
+         "failures": failures[tool, level], "passes": passes}
+        for tool, level in tools
+    ]  # fmt: skip
+    print(json.dumps(rows))
 
 
 # -- parent ----------------------------------------------------------------------------------
-def _child(args: list[str], timeout: float) -> dict | None:
+def _child(args: list[str], timeout: float) -> Any:
     command = [sys.executable, __file__, *args]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
@@ -180,43 +197,37 @@ def _child(args: list[str], timeout: float) -> dict | None:
 
 def bench_corpus(
     runs: int, min_seconds: float, timeout: float, tools: tuple[tuple[str, str], ...]
-) -> dict[tuple[str, str], float]:
-    """Statements per second of each tool on the corpus: the median of ``runs`` runs.
+) -> list[dict[tuple[str, str], float]]:
+    """Statements per second of each tool on the corpus, one dict per run (see :func:`child_corpus_main`).
 
-    Each run is a child process of its own, and the tools take turns run after run, so a drift of
-    the machine's speed during the benchmark weighs on all of them alike.
+    Each run is a child process of its own, in which the tools take turns case by case. Prints the
+    median rate of each tool.
     """
     cases = corpus_cases()
     vendors = {vendor for vendor, _ in cases}
     print(
-        f"\nCorpus: {len(cases)} cases over {len(vendors)} vendors, each analysed separately "
-        f"(median of {runs} runs of at least {min_seconds:g} s, the tools taking turns)"
+        f"\nCorpus: {len(cases)} cases over {len(vendors)} vendors, each analysed separately (median of {runs} runs "
+        f"of at least {min_seconds:g} s, each its own process; within a run the tools take turns case by case)"
     )
     print(f"{'tool':<22} {'level':<7} {'statements/s':>13}  notes")
-    reports: dict[tuple[str, str], list[dict | None]] = {tool: [] for tool in tools}
+    args = ["--child-corpus", json.dumps(tools), str(min_seconds)]
+    per_run: list[dict[tuple[str, str], float]] = []
+    last: list[dict] = []
     for _ in range(runs):
-        for tool, level in tools:
-            if reports[tool, level] and not _succeeded(reports[tool, level][-1]):
-                continue  # it failed or timed out once: not again
-            args = ["--child-corpus", tool, level, "1", str(min_seconds)]
-            reports[tool, level].append(_child(args, timeout + min_seconds))
-    rates = {}
-    for (tool, level), done in reports.items():
-        last = done[-1]
-        if last is None:
-            print(f"{tool:<22} {level:<7} {'timeout':>13}  over {timeout:.0f} s")
-            rates[tool, level] = 0.0
-        elif "rate" not in last:
-            print(f"{tool:<22} {level:<7} {'failed':>13}  {last['error']}")
-            rates[tool, level] = 0.0
-        else:
-            rate = statistics.median(report["rate"] for report in done if report is not None)
-            note = f"{last['statements']} statements analysed"
-            if last["failures"]:
-                note += f"; {last['failures']} of {len(cases)} cases raised an error"
-            print(f"{tool:<22} {level:<7} {rate:>13.0f}  {note}")
-            rates[tool, level] = rate
-    return rates
+        report = _child(args, timeout + min_seconds * 4)
+        if not isinstance(report, list):
+            problem = "timed out" if report is None else report["error"]
+            raise SystemExit(f"a corpus run failed: {problem}")
+        per_run.append({(row["tool"], row["level"]): row["statements"] / row["seconds"] for row in report})
+        last = report
+    for row in last:
+        key = (row["tool"], row["level"])
+        note = f"{row['statements'] // row['passes']} statements analysed a pass"
+        if row["failures"]:
+            note += f"; {row['failures'] // row['passes']} of {len(cases)} cases raised an error"
+        rate = statistics.median(run[key] for run in per_run)
+        print(f"{row['tool']:<22} {row['level']:<7} {rate:>13.0f}  {note}")
+    return per_run
 
 
 def _succeeded(report: dict | None) -> bool:
@@ -260,20 +271,37 @@ def bench_big(
     return rates
 
 
-def verdicts(workload: str, rates: dict[tuple[str, str], float]) -> None:
-    """The targets: at least 20x sqllineage's statements/s, and at least half of bare parsing's."""
-    print(f"\nTargets on the {workload}")
-    print(f"{'level':<7} {'vs sqllineage':>14} {'(>= 20x)':<9} {'parse time ratio':>17} {'(<= 2x)':<8}")
-    parse = rates.get(("sqlglot.parse", "parse"))
+def verdicts(workload: str, runs: list[dict[tuple[str, str], float]]) -> None:
+    """The targets: at least 20x sqllineage's statements/s, and at least half of bare parsing's.
+
+    Each ratio is taken within a run, then the median over the runs is shown (with its range).
+    """
+    how = f" (median of the {len(runs)} runs' ratios, and their range)" if len(runs) > 1 else ""
+    print(f"\nTargets on the {workload}{how}")
+    print(f"{'level':<7} {'vs sqllineage':>22} {'(>= 20x)':<9} {'parse time ratio':>22} {'(<= 2x)':<8}")
     for level in ("table", "column"):
-        ours = rates.get(("sqlflow-magic engine", level))
-        if ours is None:
+        ours = [run.get(("sqlflow-magic engine", level)) for run in runs]
+        if None in ours:
             continue
-        peer = rates.get(("sqllineage", level))  # 0.0: it failed or timed out; None: not run
-        against_peer = "not run" if peer is None else f"{ours / peer:.1f}x" if peer else "peer failed"
-        peer_verdict = "-" if peer is None else "met" if not peer or ours / peer >= 20 else "MISSED"
-        ratio = parse / ours if parse else float("nan")
-        print(f"{level:<7} {against_peer:>14} {peer_verdict:<9} {ratio:>16.2f}x {'met' if ratio <= 2 else 'MISSED':<8}")
+        peers = [run.get(("sqllineage", level)) for run in runs]  # 0.0: it failed or timed out; None: not run
+        if None in peers:
+            against_peer, peer_verdict = "not run", "-"
+        elif not all(peers):
+            against_peer, peer_verdict = "peer failed", "met"
+        else:
+            ratios = [mine / peer for mine, peer in zip(ours, peers, strict=True)]
+            against_peer = _spread(ratios)
+            peer_verdict = "met" if statistics.median(ratios) >= 20 else "MISSED"
+        parse_ratios = [run[("sqlglot.parse", "parse")] / mine for run, mine in zip(runs, ours, strict=True)]
+        verdict = "met" if statistics.median(parse_ratios) <= 2 else "MISSED"
+        print(f"{level:<7} {against_peer:>22} {peer_verdict:<9} {_spread(parse_ratios):>22} {verdict:<8}")
+
+
+def _spread(ratios: list[float]) -> str:
+    median = statistics.median(ratios)
+    if len(ratios) == 1:
+        return f"{median:.2f}x"
+    return f"{median:.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
 
 
 def main() -> None:
@@ -281,11 +309,11 @@ def main() -> None:
         child_main(*sys.argv[2:6])
         return
     if len(sys.argv) > 1 and sys.argv[1] == "--child-corpus":
-        child_corpus_main(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
+        child_corpus_main([tuple(tool) for tool in json.loads(sys.argv[2])], float(sys.argv[3]))
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="runs over the corpus (median)")
-    parser.add_argument("--min-seconds", type=float, default=1.0, help="shortest corpus run (whole passes repeated)")
+    parser.add_argument("--min-seconds", type=float, default=2.0, help="shortest corpus run (whole passes repeated)")
     parser.add_argument("--big-runs", type=int, default=3, help="runs on the generated script (median)")
     parser.add_argument("--big-mb", type=float, default=5.0, help="size of the generated script")
     parser.add_argument("--timeout", type=float, default=900, help="seconds allowed to one run of our engine")
@@ -301,7 +329,7 @@ def main() -> None:
     verdicts("corpus", bench_corpus(options.runs, options.min_seconds, options.sqllineage_timeout, tools))
     if not options.skip_big:
         rates = bench_big(options.big_mb, options.big_runs, options.timeout, options.sqllineage_timeout, tools)
-        verdicts("generated script", rates)
+        verdicts("generated script", [rates])
 
 
 if __name__ == "__main__":

@@ -78,6 +78,20 @@ def test_dismantled_tree_is_freed_without_the_cyclic_collector() -> None:
             gc.enable()
 
 
+def test_a_short_analysis_never_counts_the_hosts_frozen_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``gc.get_freeze_count`` walks every frozen object: in a host with a large frozen heap (a
+    pre-forking server, say) calling it on every analysis made the engine twice as slow."""
+    from sqlflow_magic.server.lineage import engine
+
+    counted: list[int] = []
+    real_count = gc.get_freeze_count
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: counted.append(1) or real_count())
+    analyze([SqlSource("q.sql", "INSERT INTO t SELECT a FROM s;\n" * 20)], "dbvpostgresql")
+    assert counted == []
+    analyze([SqlSource("q.sql", "INSERT INTO t SELECT a FROM s;\n" * (engine._FREEZE_EVERY + 1))], "dbvpostgresql")
+    assert counted == [1]  # asked once, when a long analysis first freezes
+
+
 def test_the_analysis_freezes_what_it_keeps_and_unfreezes_it_after():
     import gc
 

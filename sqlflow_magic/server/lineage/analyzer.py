@@ -42,14 +42,14 @@ class FlowAnalyzer:
         self._deadline = deadline
         self._column_level = column_level
         self._normalize_identifier = identifier_normalizer(dialect)
-        #: Span of each leaf node of the current flow, by node id, alone and as a coordinates tuple:
-        #: row sources recur in every column, and the result keeps every tuple (tracked by the GC).
-        self._spans: dict[int, tuple[Span | None, tuple[Span, ...]]] = {}
+        #: The source end of each leaf of the current flow, by leaf and node id: row sources recur in
+        #: every column's relationships, and the result keeps every tuple (tracked by the GC).
+        self._refs: dict[tuple[LeafKey, int], ColumnRef] = {}
 
     def analyze(self, flow: Flow, ctx: StatementContext) -> None:
         """Record the lineage of one flow."""
         registry = self._registry
-        self._spans = {}
+        self._refs = {}
         if flow.target is None:
             target = registry.result_set(ctx.statement_span)
         else:
@@ -199,19 +199,22 @@ class FlowAnalyzer:
     ) -> None:  # fmt: skip
         if not leaves:
             return
-        registry, spans_by_node = self._registry, self._spans
+        registry, refs = self._registry, self._refs
         sources = []
-        for (index, name), node in leaves.items():
-            key = id(node)
-            cached = spans_by_node.get(key)
-            if cached is None:
+        for leaf, node in leaves.items():
+            ref_key = (leaf, id(node))
+            ref = refs.get(ref_key)
+            if ref is None:
+                index, name = leaf
                 found = ctx.span(node)
-                cached = spans_by_node[key] = (found, (found,) if found else ())
-            node_span, spans = cached
-            display = ROWS_COLUMN if name == _ROWS_KEY else None
-            source_column = registry.column(index, name, node_span, display)
-            obj = registry.objects[index]
-            sources.append(ColumnRef(source_column.id, source_column.name, obj.id, obj.name, spans))
+                display = ROWS_COLUMN if name == _ROWS_KEY else None
+                source_column = registry.column(index, name, found, display)
+                obj = registry.objects[index]
+                ref = refs[ref_key] = ColumnRef(
+                    source_column.id, source_column.name, obj.id, obj.name, (found,) if found else ()
+                )
+            sources.append(ref)
+            index = leaf[0]
             if used.get(index) != "fdd":
                 used[index] = kind
         target_obj = registry.objects[target]

@@ -86,7 +86,7 @@ class _Session:
         self._source = SqlSource("", "")
         self._lines = LineIndex("")
         self._analysed = 0
-        self._freezing = False
+        self._freezing: bool | None = None  # decided by _may_freeze
 
     def run(self, files: Sequence[SqlSource]) -> LineageResult:
         result = self.result
@@ -94,10 +94,7 @@ class _Session:
             result.errors.append(LineageError(self.choice.fallback_message, "DialectFallback"))
         if not files:
             result.errors.append(LineageError("no SQL files to analyse", "EmptyInput"))
-        # What the analysis keeps (the result, the registry) only grows; left to the collector, every
-        # full collection walks all of it again: a quarter of the time of a 5 MB script. Frozen every
-        # few statements, it is walked about once. Skipped when the host froze objects of its own.
-        self._freezing = gc.isenabled() and gc.get_freeze_count() == 0
+        self._freezing = None
         try:
             for source in files:
                 self._file(source)
@@ -150,9 +147,19 @@ class _Session:
                 )
             self._statement(item, source, self._lines)
             self._analysed += 1
-            if self._freezing and self._analysed % _FREEZE_EVERY == 0:
+            if self._analysed % _FREEZE_EVERY == 0 and self._may_freeze():
                 gc.freeze()
         return found
+
+    def _may_freeze(self) -> bool:
+        """What the analysis keeps (the result, the registry) only grows; left to the collector, every
+        full collection walks all of it again: a quarter of the time of a 5 MB script. Frozen every
+        few statements, it is walked about once. Not when the host froze objects of its own (they
+        would be unfrozen at the end), which is asked once, of long analyses only: counting frozen
+        objects walks them all, and a host with a large frozen heap paid that on every call."""
+        if self._freezing is None:
+            self._freezing = gc.isenabled() and gc.get_freeze_count() == 0
+        return self._freezing
 
     def _routine_body(self, body: str, ctx: StatementContext) -> None:
         """A procedure body kept as a string (``AS $$ ... $$``): parse and analyse it in place."""
