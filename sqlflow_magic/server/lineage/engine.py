@@ -94,7 +94,6 @@ class _Session:
             result.errors.append(LineageError(self.choice.fallback_message, "DialectFallback"))
         if not files:
             result.errors.append(LineageError("no SQL files to analyse", "EmptyInput"))
-        self._freezing = None
         try:
             for source in files:
                 self._file(source)
