@@ -36,8 +36,8 @@ class SQLFlowJobMagics(Magics):
         return self.settings.connections.client(self.settings.effective_config())
 
     def _job_id(self, given: str | None, var: str = "sqlflow_job_id") -> str:
-        if given:
-            return check.job_id(given)
+        if given:  # these magics take the job id as their argument, not as --job-id
+            return check.job_id(given, saved=f"${var}, or leave it out")
         saved = self.shell.user_ns.get(var)
         if not isinstance(saved, str):
             raise UsageError(f"no job id given and no saved {var}: submit with %%sqlflow_submit first, "
@@ -80,7 +80,7 @@ class SQLFlowJobMagics(Magics):
     def sqlflow_delete(self, line: str) -> None:
         """Delete a job and its files from SQLFlow. Asks first, unless ``--yes``."""
         args = check.parse_line(self.sqlflow_delete, line)
-        job_id = check.job_id(args.job_id)
+        job_id = check.job_id(args.job_id, saved="$sqlflow_job_id")
         if not args.yes:
             try:
                 answer = input(f"Delete SQLFlow job {job_id}? [y/N] ")

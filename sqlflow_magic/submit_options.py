@@ -67,7 +67,8 @@ def vendor(name: str) -> str:
         raise UsageError(str(exc)) from None
 
 
-def job_id(value: str) -> str:
+def job_id(value: str, saved: str = "--job-id $sqlflow_job_id") -> str:
+    """A jobId as given on a line; ``saved`` is how that magic takes the saved one (named in the error)."""
     text = value.strip().lower()
     if text.startswith("$"):
         raise UsageError(f"{value} is not defined: submit a first cell without --job-id, which saves "
@@ -75,7 +76,7 @@ def job_id(value: str) -> str:
     if not JOB_ID.fullmatch(text):
         shown = value if len(value) <= 40 else value[:37] + "..."
         raise UsageError(f"malformed jobId {shown!r}: SQLFlow job ids are 32 hex characters; "
-                         "pass a saved one with --job-id $sqlflow_job_id")
+                         f"pass a saved one with {saved}")
     return text
 
 
