@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import httpx
 
 from . import errors
-from .models import Job, SubmitRequest
+from .models import SERVER_DEFAULTS, Job, LineageOptions, SubmitRequest
 from .responses import check_answer, parse_json
 from .secrets import Secret
 from .settings import ClientSettings
@@ -30,6 +30,8 @@ T = TypeVar("T")
 
 ONPREM_TOKEN = "token"
 """The literal token the official clients send for the on-premise 5.x user."""
+#: Keys of a lineage JSON that comes without SQLFlow's ``{"code", "data"}`` around it.
+LINEAGE_KEYS = frozenset({"sqlflow", "dbobjs", "relationships", "relations", "relationship"})
 
 
 @dataclass(frozen=True)
@@ -173,20 +175,32 @@ class SQLFlowClient:
 
     # --- lineage ----------------------------------------------------------------------------
 
-    def export_lineage_json(self, job_id: str, *, full: bool = True, table_level: bool = False) -> dict[str, Any]:
-        """``exportFullLineageAsJson`` (or ``exportLineageAsJson`` with ``full=False``), checked."""
-        name = "exportFullLineageAsJson" if full else "exportLineageAsJson"
-        fields = {"jobId": job_id, "tableToTable": "true" if table_level else "false"}
-        return self._authorized(Call(f"sqlflow/job/{name}", fields), name)
+    def export_lineage_json(self, job_id: str, options: LineageOptions = SERVER_DEFAULTS, *,
+                            full: bool = True) -> dict[str, Any]:
+        """``exportFullLineageAsJson`` (or ``exportLineageAsJson`` with ``full=False``), checked.
 
-    def export_lineage_csv(self, job_id: str, *, delimiter: str = ",", table_level: bool = False) -> str:
+        ``options`` are SQLFlow's display settings; what they leave out, the server decides (``fdd`` only).
+        """
+        name = "exportFullLineageAsJson" if full else "exportLineageAsJson"
+        call = Call(f"sqlflow/job/{name}", {"jobId": job_id, **options.form_fields()})
+
+        def lineage_of(response: httpx.Response) -> dict[str, Any]:
+            body = parse_json(response, what=name)
+            if response.status_code < 400 and "code" not in body and LINEAGE_KEYS & body.keys():
+                return body  # the lineage alone, without SQLFlow's answer around it (as SQLFlow's documents show it)
+            return check_answer(response, body, what=name, secrets=self._secrets(), user_id=self.settings.user_id)
+
+        return self._with_credentials(call, lineage_of)
+
+    def export_lineage_csv(self, job_id: str, options: LineageOptions = SERVER_DEFAULTS, *,
+                           delimiter: str = ",") -> str:
         """``exportFullLineageAsCsv``: the CSV text (an error body raises instead)."""
-        fields = {"jobId": job_id, "delimiter": delimiter, "tableToTable": "true" if table_level else "false"}
+        fields = {"jobId": job_id, "delimiter": delimiter, **options.form_fields()}
         return self._export_text(Call("sqlflow/job/exportFullLineageAsCsv", fields), "exportFullLineageAsCsv")
 
-    def export_lineage_graphml(self, job_id: str) -> str:
+    def export_lineage_graphml(self, job_id: str, options: LineageOptions = SERVER_DEFAULTS) -> str:
         """``exportLineageAsGraphml``: the GraphML text (an error body raises instead)."""
-        return self._export_text(Call("sqlflow/job/exportLineageAsGraphml", {"jobId": job_id}),
+        return self._export_text(Call("sqlflow/job/exportLineageAsGraphml", {"jobId": job_id, **options.form_fields()}),
                                  "exportLineageAsGraphml")
 
     def _export_text(self, call: Call, what: str) -> str:

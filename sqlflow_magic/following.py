@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .display.panel import JobPanel
-from .models import Job
+from .models import PICTURE, Job
 from .waiting import WaitInterruptedError, WaitTimeoutError, wait_for_job
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def new_panel(job: Job, client: SQLFlowClient, server_info: object, widget: object = None) -> JobPanel:
     """A panel whose Refresh and lineage picture use ``client`` (``widget``: see ``widget_ahead``)."""
     return JobPanel(job, server_info, client.job_summary,  # type: ignore[arg-type]
-                    fetch_lineage=lambda job_id: client.export_lineage_json(job_id), widget=widget)
+                    fetch_lineage=lambda job_id: client.export_lineage_json(job_id, PICTURE), widget=widget)
 
 
 def follow(panel: JobPanel, client: SQLFlowClient, max_wait: float) -> Job:

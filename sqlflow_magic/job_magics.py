@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from . import submit_options as check
 from .display.render import Table
 from .errors import InputError
 from .following import follow, new_panel
+from .models import PICTURE, RELATION_TYPES, LineageOptions
 
 if TYPE_CHECKING:
     from .client import SQLFlowClient
@@ -96,43 +98,63 @@ class SQLFlowJobMagics(Magics):
     @argument("job_id", nargs="?", help="the job (default: the saved sqlflow_job_id)")
     @argument("--table-level", action="store_true", help="table-to-table lineage only (no columns)")
     @argument("--format", choices=("json", "csv", "graphml"), default="json", help="export format (json)")
+    @argument("--relations", metavar="TYPES", help="relationship types to export, a comma list of "
+              f"{', '.join(RELATION_TYPES)} (SQLFlow's showRelationType; the server's default is fdd)")
+    @argument("--show-result-sets", action="store_true",
+              help="keep the result sets that only pass data on (ignoreRecordSet=false)")
+    @argument("--show-functions", action="store_true", help="keep function objects (ignoreFunction=false)")
+    @argument("--database", help="only the lineage of objects in this database")
+    @argument("--schema", help="only the lineage of objects in this schema")
+    @argument("--table", help="only the lineage of this table or view")
+    @argument("--column", help="only the lineage of columns of this name")
     @argument("--out", metavar="FILE", help="also write the export to this file")
     @argument("--var", default="sqlflow_lineage", help="variable for the result (default sqlflow_lineage)")
-    @argument("--show", action="store_true", help="draw the lineage")
+    @argument("--show", action="store_true", help="draw the lineage (fdd and fdr, unless --relations says otherwise)")
     @argument("--wait", action="store_true", help="wait for the job to finish first")
     @line_magic
     def sqlflow_lineage(self, line: str) -> None:
         """Fetch a job's lineage: JSON (parsed), CSV (a pandas DataFrame, or a list of dicts without
         pandas) or GraphML (text); store it in a variable, write it to a file, draw it.
+
+        What the export holds is SQLFlow's choice unless an option asks otherwise (``--relations``,
+        ``--show-result-sets``, ``--show-functions``, the filters); the picture of ``--show`` asks for
+        ``fdd,fdr`` so that it can draw both kinds of flow.
         """
         args = check.parse_line(self.sqlflow_lineage, line)
         var = check.variable_name(args.var)
+        options = LineageOptions(
+            relation_types=check.relation_types(args.relations) if args.relations else None,
+            show_result_sets=True if args.show_result_sets else None,
+            show_functions=True if args.show_functions else None, table_level=args.table_level,
+            database=args.database, schema=args.schema, table=args.table, column=args.column)
         job_id = self._job_id(args.job_id)
         client = self._client()
         if args.wait:
             self._show_panel(job_id, client, wait=True)
-        text, value = _export(client, job_id, args.format, args.table_level)
+        text, value = _export(client, job_id, args.format, options)
         if args.out:
             _write(Path(args.out).expanduser(), text)
         self.shell.user_ns[var] = value
         if args.show:
             from .display.lineage_view import LineageView
 
-            shown = value if args.format == "json" else client.export_lineage_json(job_id, table_level=args.table_level)
+            picture = options if options.relation_types else replace(options, relation_types=PICTURE.relation_types)
+            shown = value if args.format == "json" and picture == options else client.export_lineage_json(
+                job_id, picture)
             display(LineageView(shown))
         written = f", written to {args.out}" if args.out else ""
         print(f"Lineage of job {job_id} ({args.format}{', table level' if args.table_level else ''}) "
               f"is in {var}{written}.")
 
 
-def _export(client: SQLFlowClient, job_id: str, fmt: str, table_level: bool) -> tuple[str, Any]:
+def _export(client: SQLFlowClient, job_id: str, fmt: str, options: LineageOptions) -> tuple[str, Any]:
     if fmt == "json":
-        data = client.export_lineage_json(job_id, table_level=table_level)
+        data = client.export_lineage_json(job_id, options)
         return json.dumps(data, indent=2, ensure_ascii=False), data
     if fmt == "graphml":
-        text = client.export_lineage_graphml(job_id)
+        text = client.export_lineage_graphml(job_id, options)
         return text, text
-    text = client.export_lineage_csv(job_id, table_level=table_level)
+    text = client.export_lineage_csv(job_id, options)
     return text, _csv_value(text)
 
 

@@ -131,7 +131,9 @@ class SQLFlowMagics(Magics):
     @argument("--password-env", metavar="ENV_VAR", help="read the database password from this env var")
     @argument("--password-prompt", action="store_true", help="ask for the database password (getpass)")
     @argument("--schedule", metavar="CRON", help="run the job on a schedule, e.g. '0 1 * * *'")
+    @argument("--no-schedule", action="store_true", help="with --job-id: stop running the job on a schedule")
     @argument("--on-top", action="store_true", help="pin the job at the top of the job list")
+    @argument("--no-pin", action="store_true", help="with --job-id: unpin the job from the top of the job list")
     @argument("--no-incremental", action="store_true",
               help="with --job-id: replace the job's files instead of adding to them")
     @argument("--sqlsource", help="where the SQL came from (free text for SQLFlow)")
@@ -191,6 +193,9 @@ class SQLFlowMagics(Magics):
         if args.no_incremental and not args.job_id:
             raise UsageError("--no-incremental needs --job-id: it replaces the files of an existing job")
         schedule = check.cron_expression(args.schedule) if args.schedule else None
+        if (args.schedule and args.no_schedule) or (args.on_top and args.no_pin):
+            raise UsageError("--schedule and --no-schedule (or --on-top and --no-pin) contradict each other: "
+                             "give one of them")
         return SubmitRequest(
             dbvendor=self._vendor(args.dbvendor, config),
             files=tuple(([cell_upload] if cell_upload else []) + files),
@@ -199,7 +204,8 @@ class SQLFlowMagics(Magics):
             default_database=args.default_database, default_schema=args.default_schema,
             hostname=args.hostname, port=args.port, database=args.database, account=args.account,
             password=check.password(args.password_env, args.password_prompt),
-            schedulable=schedule is not None, cron_expression=schedule, on_top=args.on_top,
+            schedulable=True if schedule else False if args.no_schedule else None, cron_expression=schedule,
+            on_top=True if args.on_top else False if args.no_pin else None,
             sqlsource=args.sqlsource, extra=args.extra,
         )
 

@@ -49,7 +49,8 @@ class SubmitRequest:
     """The fields of ``submitPersistJob`` (and ``submitUserJob``) except the credentials.
 
     With no ``job_id`` this is a first submit (``firstSubmit=true``); with one, the files are added
-    to that job (``incremental=true`` unless ``incremental`` is False).
+    to that job (``incremental=true`` unless ``incremental`` is False). ``schedulable`` and ``on_top``
+    left None are not sent, so a later submit keeps the job's schedule and pin (SQLFlow's default: off).
     """
 
     dbvendor: str
@@ -64,9 +65,9 @@ class SubmitRequest:
     database: str | None = None
     account: str | None = None
     password: Secret | None = field(default=None, repr=False)
-    schedulable: bool = False
+    schedulable: bool | None = None
     cron_expression: str | None = None
-    on_top: bool = False
+    on_top: bool | None = None
     sqlsource: str | None = None
     extra: str | None = None
 
@@ -85,9 +86,9 @@ class SubmitRequest:
             "port": None if self.port is None else str(self.port),
             "database": self.database,
             "account": self.account,
-            "schedulable": _bool(self.schedulable),
+            "schedulable": None if self.schedulable is None else _bool(self.schedulable),
             "cronExpression": self.cron_expression,
-            "onTop": _bool(self.on_top),
+            "onTop": None if self.on_top is None else _bool(self.on_top),
             "sqlsource": self.sqlsource,
             "extra": self.extra,
         }
@@ -98,6 +99,43 @@ class SubmitRequest:
 
 def _bool(value: bool) -> str:
     return "true" if value else "false"
+
+
+#: SQLFlow's relationship types: ``fdd`` (values flow), ``fdr``/``frd``/``fddi`` (indirect), ``join``, ``call``, ``er``.
+RELATION_TYPES = ("fdd", "fdr", "frd", "fddi", "join", "call", "er")
+
+
+@dataclass(frozen=True)
+class LineageOptions:
+    """What a lineage export shows: SQLFlow's display settings. ``None`` leaves a setting to the server,
+    whose defaults are ``fdd`` only, result sets and functions hidden, column level, no filter.
+    """
+
+    relation_types: tuple[str, ...] | None = None
+    show_result_sets: bool | None = None
+    show_functions: bool | None = None
+    table_level: bool = False
+    database: str | None = None
+    schema: str | None = None
+    table: str | None = None
+    column: str | None = None
+
+    def form_fields(self) -> dict[str, str]:
+        """The fields that ask for these settings (``showRelationType``, ``ignoreRecordSet``, ...)."""
+        fields: dict[str, str | None] = {
+            "showRelationType": None if self.relation_types is None else ",".join(self.relation_types),
+            "ignoreRecordSet": None if self.show_result_sets is None else _bool(not self.show_result_sets),
+            "ignoreFunction": None if self.show_functions is None else _bool(not self.show_functions),
+            "tableToTable": _bool(self.table_level),
+            "database": self.database, "schema": self.schema, "table": self.table, "column": self.column,
+        }
+        return {name: value for name, value in fields.items() if value is not None}
+
+
+#: The server's own choice of every setting, as SQLFlow's own clients get it.
+SERVER_DEFAULTS = LineageOptions()
+#: What the lineage picture asks for: both kinds of data flow, so that it can draw them apart.
+PICTURE = LineageOptions(relation_types=("fdd", "fdr"))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import parse_argstring
 
-from .models import UploadFile
+from .models import RELATION_TYPES, UploadFile
 from .secrets import Secret
 from .vendors import UnknownVendorError, resolve_vendor
 
@@ -78,6 +78,16 @@ def job_id(value: str, saved: str = "--job-id $sqlflow_job_id") -> str:
         raise UsageError(f"malformed jobId {shown!r}: SQLFlow job ids are 32 hex characters; "
                          f"pass a saved one with {saved}")
     return text
+
+
+def relation_types(text: str) -> tuple[str, ...]:
+    """``--relations``: a comma list of SQLFlow relationship types, e.g. ``fdd,fdr``."""
+    types = tuple(dict.fromkeys(part.strip().lower() for part in text.strip("'\"").split(",") if part.strip()))
+    unknown = [kind for kind in types if kind not in RELATION_TYPES]
+    if unknown or not types:
+        raise UsageError(f"--relations {text!r}: {', '.join(unknown) or 'no type'} is not a relationship type; "
+                         f"give a comma list of {', '.join(RELATION_TYPES)}, e.g. --relations fdd,fdr")
+    return types
 
 
 def file_name(name: str) -> str:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import textwrap
 from dataclasses import dataclass
 from html import escape
 from itertools import pairwise
 
-from .lineage_graph import RESULT_SET, LineageGraph, LineageTable
+from ..lineage_json import RESULT_SET, LineageGraph, LineageTable
 
 BOX_HEIGHT = 40
 ROW_GAP = 22
@@ -27,6 +28,8 @@ MARGIN = 28
 CHAR_WIDTH = 7.3  # 12px monospace
 MIN_BOX_WIDTH = 110
 MAX_LABEL = 40
+NOTE_WIDTH = 900
+NOTE_CHAR_WIDTH = 6.1  # 10px monospace
 #: (fill, stroke, stroke-dasharray) of a box by object type; anything else uses "other".
 BOX_STYLES = {
     "table": ("#eff6ff", "#2563eb", ""),
@@ -203,13 +206,21 @@ def to_svg(graph: LineageGraph, lay: Layout | None = None, *, title: str = "SQLF
         body.append(f'<text x="{MARGIN}" y="{MARGIN + 24}" fill="#6b7280">No tables in this lineage</text>')
     elif graph.edges:
         body.append(f'<text x="{MARGIN}" y="{lay.height - 10:.1f}" font-size="10" fill="#6b7280">'
-                    "solid arrow: data flow (fdd) · dashed: affects rows only (fdr)</text>")
+                    "solid arrow: data flow (fdd) · dashed: indirect only (fdr, frd, fddi)</text>")
+    width, height = lay.width, lay.height
+    if graph.notes:  # what the picture leaves out, said in the picture itself (a static viewer may show only it)
+        width = max(width, min(NOTE_WIDTH, max(len(note) for note in graph.notes) * NOTE_CHAR_WIDTH + 2 * MARGIN))
+        lines = [line for note in graph.notes
+                 for line in textwrap.wrap(note, int((width - 2 * MARGIN) / NOTE_CHAR_WIDTH))]
+        body.extend(f'<text class="sqlflow-lineage-note" x="{MARGIN}" y="{height + 14 * k:.1f}" font-size="10" '
+                    f'fill="#92400e">{xml_escape(line)}</text>' for k, line in enumerate(lines))
+        height += 14 * len(lines) + 6
     defs = "".join(
         f'<marker id="{marker}-{kind}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" '
         f'markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
         for kind, colour in (("fdd", "#4b5563"), ("fdr", "#9ca3af")))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="sqlflow-lineage-svg" width="{lay.width:.0f}" '
-            f'height="{lay.height:.0f}" viewBox="0 0 {lay.width:.0f} {lay.height:.0f}" role="img" '
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="sqlflow-lineage-svg" width="{width:.0f}" '
+            f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
             f'aria-label="{xml_escape(title)}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" '
             f'font-size="12"><title>{xml_escape(title)}</title><defs>{defs}</defs>'
             f'<rect width="100%" height="100%" fill="white"/>'

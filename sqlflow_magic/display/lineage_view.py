@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from .lineage_graph import PSEUDO_COLUMNS, RESULT_SET, ColumnEdge, LineageGraph, parse_lineage
+from ..lineage_json import RESULT_SET, ColumnEdge, LineageGraph, column_label, read_lineage
 from .lineage_svg import to_svg
 from .lineage_svg import xml_escape as esc
 
@@ -27,10 +27,6 @@ TEXT_EDGE_LIMIT = 200
 _CELL = 'style="text-align:left;padding:1px 8px 1px 0"'
 
 
-def _column(name: str) -> str:
-    return "(whole table)" if name in PSEUDO_COLUMNS else name
-
-
 def _kind(object_type: str) -> str:
     return "result set" if object_type == RESULT_SET else object_type
 
@@ -40,7 +36,7 @@ class LineageView:
 
     def __init__(self, lineage_json: Any, *, max_tables: int = MAX_TABLES, max_edges: int = MAX_EDGES,
                  title: str = "SQLFlow lineage", use_widgets: bool | None = None) -> None:
-        self.graph = lineage_json if isinstance(lineage_json, LineageGraph) else parse_lineage(lineage_json)
+        self.graph = lineage_json if isinstance(lineage_json, LineageGraph) else read_lineage(lineage_json)
         self.title = title
         self.max_tables = max_tables
         self.max_edges = max_edges
@@ -78,7 +74,7 @@ class LineageView:
         near = self.graph.neighbourhood(focus, self.max_tables)
         if len(near.edges) > self.max_edges:  # dense: keep only the arrows of the focus table
             keep = [e for e in near.edges if focus in (e.source, e.target)]
-            near = LineageGraph(near.tables, tuple(keep), near.column_edges, near.error)
+            near = LineageGraph(near.tables, tuple(keep), near.column_edges, near.error, near.notes)
         return near
 
     def svg(self, focus: str | None = None) -> str:
@@ -110,7 +106,7 @@ class LineageView:
 
     def _end(self, edge: ColumnEdge, source: bool) -> str:
         table, column = (edge.source_table, edge.source_column) if source else (edge.target_table, edge.target_column)
-        return f"<code>{esc(self._labels[table])}.{esc(_column(column))}</code>"
+        return f"<code>{esc(self._labels[table])}.{esc(column_label(column))}</code>"
 
     def _details_html(self, graph: LineageGraph) -> str:
         sections = []
@@ -121,6 +117,11 @@ class LineageView:
                             f"<b>{esc(self._labels[table.id])}</b>: {esc(about)}</summary>"
                             f"{self.columns_html(table.id)}</details>")
         return "".join(sections)
+
+    def _error_html(self) -> str:
+        """The answer's error and the notes on what is not drawn, one line each."""
+        error = f'<div class="sqlflow-error">{esc(self.graph.error)}</div>' if self.graph.error else ""
+        return error + "".join(f'<div class="sqlflow-lineage-note">{esc(note)}</div>' for note in self.graph.notes)
 
     def summary_html(self) -> str:
         """Counts and the busiest tables, for a lineage too large to draw whole."""
@@ -141,7 +142,7 @@ class LineageView:
     def html(self) -> str:
         """The static HTML form: title, (summary), the picture inline, then a collapsed section per table."""
         focus = self.default_focus
-        error = f'<div class="sqlflow-error">{esc(self.graph.error)}</div>' if self.graph.error else ""
+        error = self._error_html()
         summary = self.summary_html() + self._note_html(focus) if self.is_large else ""
         return (f'<div class="sqlflow-lineage"><b>{esc(self.title)}</b>{error}{summary}'
                 f'<div style="overflow:auto">{self.svg(focus)}</div>'
@@ -153,6 +154,7 @@ class LineageView:
         lines = [f"{self.title}: {counts or 'no tables'}"]
         if self.graph.error:
             lines.append(f"  error: {self.graph.error}")
+        lines += [f"  note: {note}" for note in self.graph.notes]
         if self.is_large:
             lines.append("Busiest tables: " + ", ".join(f"{self._labels[t.id]} ({d})"
                                                         for t, d in self.graph.busiest(BUSIEST)))
@@ -187,8 +189,8 @@ class LineageView:
         self.columns_view = widgets.HTML(value="")
         self._show_columns("")
         children = [widgets.HTML(value=f"<b>{esc(self.title)}</b>")]
-        if self.graph.error:
-            children.append(widgets.HTML(value=f'<div class="sqlflow-error">{esc(self.graph.error)}</div>'))
+        if self.graph.error or self.graph.notes:
+            children.append(widgets.HTML(value=self._error_html()))
         if self.is_large:
             self.note_view = widgets.HTML(value=self._note_html(focus))
             self.focus_picker = widgets.Combobox(

@@ -35,9 +35,9 @@ _ZIP_MAGIC = b"PK\x03\x04"
 NOT_SQL_REASON = "not a .sql file"
 
 
-def export_kind(export_format: str, table_level: bool) -> str:
-    """The stored result name of one pre-rendered export: ``lineage.json``, ``lineage-table.csv``..."""
-    return f"lineage{'-table' if table_level else ''}.{export_format}"
+def lineage_kind(table_level: bool) -> str:
+    """The stored result holding a job's complete lineage JSON, column or table level, that exports are views of."""
+    return "lineage-table.json" if table_level else "lineage.json"
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class AnalysisRequest:
     default_schema: str | None = None
     time_limit_seconds: float | None = None
     job_id: str | None = None
+    table_level: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,19 +100,45 @@ def analyse_job(request: AnalysisRequest) -> JobOutcome:
     try:
         return _analyse_job(request)
     except Exception as exc:  # an engine bug must cost this job only, never the worker
-        return failed_outcome(f"the analysis failed unexpectedly: {type(exc).__name__}: {exc}"[:500], "AnalysisError")
+        return failed_outcome(f"the analysis failed unexpectedly: {type(exc).__name__}: {exc}"[:500], "AnalyzeError")
 
 
 def analyse_generation(request: AnalysisRequest) -> dict[str, Any]:
-    """The answer of ``/sqlflow/generation/sqlflow`` for the SQL of ``request``."""
-    from sqlflow_magic.server.lineage import generation_response
+    """The complete lineage JSON (column level, or table level) of the SQL of ``request``, with a new session id."""
+    from sqlflow_magic.server.lineage import to_sqlflow_json
 
     result, _status, _message = _analyse(request)
-    return generation_response(result)
+    answer = to_sqlflow_json(result, table_level=request.table_level)
+    answer.pop("jobId")
+    answer["sessionId"] = new_session_id()
+    return answer
+
+
+def check_syntax(request: AnalysisRequest) -> list[dict[str, Any]]:
+    """The syntax errors of the SQL of ``request`` (``/demo/syntax/check``), each with its position."""
+    from sqlflow_magic.server.lineage import LineageError
+    from sqlflow_magic.server.lineage.deadline import Deadline
+    from sqlflow_magic.server.lineage.dialects import choose_dialect
+    from sqlflow_magic.server.lineage.parsing import ScriptParser
+    from sqlflow_magic.server.lineage.scanning import Failure, LineIndex
+
+    sources, notes = _sources(request.files)
+    limit = request.time_limit_seconds
+    deadline = Deadline(None if limit is None else time.monotonic() + limit)
+    parser = ScriptParser(choose_dialect(request.dbvendor), deadline)
+    found = [_error_entry(note) for note in notes]
+    for source in sources:
+        lines = LineIndex(source.text)
+        for item in parser.parse(source.text):
+            if isinstance(item, Failure) and item.error_type == "SyntaxError":
+                span = lines.span(item.start, item.end)
+                found.append({**_error_entry(LineageError(item.message, item.error_type, source.name, span)),
+                              "line": span.start_line, "column": span.start_column})
+    return found
 
 
 def _analyse_job(request: AnalysisRequest) -> JobOutcome:
-    from sqlflow_magic.server.lineage import to_csv, to_graphml, to_sqlflow_json
+    from sqlflow_magic.server.lineage import to_sqlflow_json
 
     result, status, message = _analyse(request)
     listed = [_error_entry(error) for error in result.errors if not error.is_hint or error.error_type == SKIPPED_FILE]
@@ -123,11 +150,9 @@ def _analyse_job(request: AnalysisRequest) -> JobOutcome:
     for table_level in (False, True):
         answer = to_sqlflow_json(result, job_id=request.job_id, table_level=table_level, now_ms=now_ms)
         session_id = answer.get("sessionId") or session_id
-        if status == "partial_success":  # SQLFlow's "full data plus an error string"
+        if status == "partial_success":  # SQLFlow's "full data plus an error string": the job's own message
             answer.update(code=203, error=message)
-        results[export_kind("json", table_level)] = json.dumps(answer, ensure_ascii=False).encode()
-        results[export_kind("csv", table_level)] = to_csv(result, table_level=table_level).encode()
-        results[export_kind("graphml", table_level)] = to_graphml(result, table_level=table_level).encode()
+        results[lineage_kind(table_level)] = json.dumps(answer, ensure_ascii=False).encode()
     return JobOutcome(status, message, session_id or new_session_id(), results)
 
 

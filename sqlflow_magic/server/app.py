@@ -16,6 +16,7 @@ from sqlflow_magic._version import __version__
 from sqlflow_magic.server.config import ServerConfig
 from sqlflow_magic.server.params import authenticate, is_known_secret, read_params
 from sqlflow_magic.server.responses import NOT_FOUND, UNAUTHORIZED, ApiError, error_response
+from sqlflow_magic.server.routes_generation import generation_routes
 from sqlflow_magic.server.routes_jobs import (
     ServerContext,
     context_of,
@@ -112,7 +113,7 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
             if own_store:
                 job_store.close()
 
-    routes = _api_routes() + lineage_routes()
+    routes = _api_routes() + lineage_routes() + generation_routes()
     app = Starlette(
         routes=[Mount(prefix, routes=routes) for prefix in PREFIXES],
         exception_handlers={

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.types import Message, Receive
 
 from sqlflow_magic.server.config import ONPREM_USER_ID, ServerConfig
+from sqlflow_magic.server.exports.views import ViewError, ViewOptions
 from sqlflow_magic.server.responses import BAD_REQUEST, FORBIDDEN, TOO_LARGE, UNAUTHORIZED, ApiError
 from sqlflow_magic.server.store import SqlFile
 from sqlflow_magic.server.tokens import TokenError, TokenKeeper
@@ -20,6 +21,7 @@ from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
 FILES_FIELD = "sqlfiles"
 ONPREM_LITERAL_TOKEN = "token"
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
+_DELIMITER_NAMES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
 
 
 @dataclass
@@ -76,6 +78,8 @@ async def read_params(
                     if name in file_fields:
                         params.files.append(SqlFile(value.filename or "", await value.read()))
                 elif name in file_fields:
+                    if not value.strip():  # SQLFlow's documented curl call sends an empty "sqlfile=" beside sqltext
+                        continue
                     raise ApiError(BAD_REQUEST, f"{name} must be sent as multipart file parts, each with a filename")
                 else:
                     params.fields[name] = value
@@ -167,3 +171,25 @@ def parse_vendor(params: RequestParams) -> str:
     except UnknownVendorError as exc:
         hint = str(exc).partition(": ")[2]
     raise ApiError(BAD_REQUEST, f"unknown dbvendor {value!r}: {hint}")
+
+
+def parse_view(params: RequestParams) -> ViewOptions:
+    """The display settings of an export: ``showRelationType``, ``ignoreRecordSet``, ``tableToTable``, filters..."""
+    try:
+        return ViewOptions.from_fields(params.get, lambda name, default: parse_bool(params, name, default))
+    except ViewError as exc:
+        raise ApiError(BAD_REQUEST, str(exc)) from None
+
+
+def parse_delimiter(params: RequestParams) -> str:
+    """The CSV ``delimiter``: one character other than a quote or a line break; empty means ``,``.
+
+    The raw field is used (not stripped), so a tab arrives as itself; ``\\t`` and ``tab`` also mean tab.
+    """
+    value = params.fields.get("delimiter", "")
+    if value == "":
+        return ","
+    value = _DELIMITER_NAMES.get(value, value)
+    if len(value) != 1 or value in "\"\r\n":
+        raise ApiError(BAD_REQUEST, f"delimiter must be one character (not a quote or line break), not {value!r}")
+    return value

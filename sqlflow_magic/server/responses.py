@@ -18,6 +18,7 @@ TIME_LIMIT = 408  # a synchronous analysis ran past job_time_limit_seconds
 CONFLICT = 409  # the job is not finished (create/process): its lineage is not there yet
 TOO_LARGE = 413  # upload over max_upload_bytes or max_files_per_request
 INTERNAL_ERROR = 500  # the analysis process crashed
+NOT_IMPLEMENTED = 501  # an endpoint of SQLFlow that the local server cannot serve (/demo/xml/toXML)
 UNAVAILABLE = 503  # the server is shutting down
 
 
@@ -48,12 +49,14 @@ def data_source(job: Job) -> dict[str, Any]:
 
 
 def submitted_job(job: Job) -> dict[str, Any]:
-    """The ``data`` of a submit answer."""
+    """The ``data`` of a submit answer: the job's fields as SQLFlow writes them, ``""`` where a text is unset."""
     return {
         "jobId": job.job_id,
         "jobName": job.job_name,
         "userId": job.user_id,
         "dbVendor": job.db_vendor,
+        "defaultDatabase": job.default_database or "",
+        "defaultSchema": job.default_schema or "",
         "dataSource": data_source(job),
         "fileNames": list(job.file_names),
         "createTime": job.create_time,
@@ -67,12 +70,18 @@ def format_execute_time(millis: int) -> str:
     return f"{seconds // 60}min {seconds % 60}sec"
 
 
+#: The display settings a job's lineage is shown with by default (SQLFlow lists them in the job).
+DISPLAY_SETTINGS = {"showRelationType": "fdd", "ignoreRecordSet": True, "ignoreFunction": True, "simpleOutput": False,
+                    "showConstantTable": False}
+
+
 def job_summary(job: Job) -> dict[str, Any]:
     """The full job object of ``displayUserJobSummary`` and ``jobDetails``."""
     summary = submitted_job(job)
     summary.update(
         {
-            "sessionId": job.session_id,
+            "userEmail": "",
+            "sessionId": job.session_id or "",
             "executeTime": format_execute_time(job.execute_time_millis),
             "executeTimeMillis": job.execute_time_millis,
             "onTop": job.on_top,
@@ -80,15 +89,14 @@ def job_summary(job: Job) -> dict[str, Any]:
             "persist": job.persist,
             "incremental": job.incremental,
             "schedulable": job.schedulable,
+            "cronExpression": job.cron_expression or "",
             "cancelSchedule": False,
-            "lastExecuteTime": job.last_execute_time,
+            "lastExecuteTime": job.last_execute_time or "",
             "subJobs": [],
             "version": job.version,
-            "defaultDatabase": job.default_database,
-            "defaultSchema": job.default_schema,
-            "cronExpression": job.cron_expression,
-            "sqlsource": job.sqlsource,
+            "sqlsource": job.sqlsource or "",
             "updateTime": job.updated_at,
+            **DISPLAY_SETTINGS,
         }
     )
     if job.error_message:

@@ -1,36 +1,30 @@
-"""The lineage endpoints: exports of a finished job, and the synchronous ``/sqlflow/generation/sqlflow``.
+"""The job export endpoints: the lineage of a finished job as JSON, CSV or GraphML.
 
-Exports are served from the results the worker stored when the job finished; only a CSV with a
-delimiter other than ``,`` is re-written on the fly.
+The worker stored each job's complete lineage when the job finished. An export is a view of it (the
+request's display settings, see :mod:`sqlflow_magic.server.exports.views`), rendered on its first
+request and stored beside it for the next ones, as long as the job is not analysed again.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import json
+from collections.abc import Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from sqlflow_magic.server.analysis import AnalysisRequest, export_kind
-from sqlflow_magic.server.params import RequestParams, authenticate, parse_bool, parse_vendor, read_params
-from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisTimeout, PoolClosedError
-from sqlflow_magic.server.records import Job, SqlFile
-from sqlflow_magic.server.responses import (
-    BAD_REQUEST,
-    CONFLICT,
-    INTERNAL_ERROR,
-    NOT_FOUND,
-    TIME_LIMIT,
-    UNAVAILABLE,
-    ApiError,
-)
-from sqlflow_magic.server.routes_jobs import ServerContext, authenticated_params, context_of, owned_job
+from sqlflow_magic.server.analysis import lineage_kind
+from sqlflow_magic.server.exports import ViewOptions, apply_view, csv_text, graphml_text, job_answer
+from sqlflow_magic.server.params import RequestParams, parse_delimiter, parse_view
+from sqlflow_magic.server.records import Job
+from sqlflow_magic.server.responses import BAD_REQUEST, CONFLICT, NOT_FOUND, ApiError
+from sqlflow_magic.server.routes_jobs import ServerContext, authenticated_params, owned_job
 
 FINISHED = ("success", "partial_success")
-_DELIMITER_NAMES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
+Render = Callable[[dict[str, Any]], bytes]
 
 
 async def _finished_job(request: Request) -> tuple[ServerContext, RequestParams, Job]:
@@ -52,9 +46,9 @@ async def _finished_job(request: Request) -> tuple[ServerContext, RequestParams,
     return context, params, job
 
 
-async def _stored(context: ServerContext, job: Job, kind: str) -> bytes:
-    """A stored export of a finished job; a job finished without one is analysed again."""
-    body = await run_in_threadpool(context.store.get_result, job.job_id, kind)
+async def _lineage(context: ServerContext, job: Job, table_level: bool) -> bytes:
+    """The complete lineage of a finished job; a job finished without one is analysed again."""
+    body = await run_in_threadpool(context.store.get_result, job.job_id, lineage_kind(table_level))
     if body is not None:
         return body
     requeued = await run_in_threadpool(
@@ -71,86 +65,53 @@ async def _stored(context: ServerContext, job: Job, kind: str) -> bytes:
     )
 
 
+async def _view(context: ServerContext, job: Job, options: ViewOptions, form: str, render: Render) -> bytes:
+    """The export ``form`` of the view ``options`` of a job's lineage: stored, or rendered and then stored."""
+    kind = f"view/{form}/{options.key}"
+    body = await run_in_threadpool(context.store.get_result, job.job_id, kind)
+    if body is not None:
+        return body
+    lineage = await _lineage(context, job, options.table_level)
+    body = await run_in_threadpool(lambda: render(apply_view(json.loads(lineage), options)))
+    session = job.session_id or ""  # a job without a session id was not analysed by this version: nothing stored
+    await run_in_threadpool(lambda: context.store.put_result(job.job_id, kind, body, only_if_session=session))
+    return body
+
+
 def _attachment(job: Job, extension: str) -> dict[str, str]:
     return {"content-disposition": f'attachment; filename="{job.job_id}.{extension}"'}
 
 
+def json_bytes(answer: dict[str, Any]) -> bytes:
+    return json.dumps(answer, ensure_ascii=False).encode()
+
+
 async def export_lineage_as_json(request: Request) -> Response:
-    """``exportLineageAsJson`` / ``exportFullLineageAsJson``: the lineage JSON (``tableToTable``: tables only)."""
+    """``exportLineageAsJson`` / ``exportFullLineageAsJson``: the lineage JSON, ``data.graph`` drawn."""
     context, params, job = await _finished_job(request)
-    table_level = parse_bool(params, "tableToTable", default=False)
-    return Response(await _stored(context, job, export_kind("json", table_level)), media_type="application/json")
+    body = await _view(context, job, parse_view(params), "json", lambda view: json_bytes(job_answer(view)))
+    return Response(body, media_type="application/json")
 
 
-async def export_full_lineage_as_csv(request: Request) -> Response:
-    """``exportFullLineageAsCsv``: one row per flow; ``delimiter`` (default ``,``), ``tableToTable``."""
-    context, params, job = await _finished_job(request)
-    table_level = parse_bool(params, "tableToTable", default=False)
-    delimiter = parse_delimiter(params.fields.get("delimiter", ""))
-    text = (await _stored(context, job, export_kind("csv", table_level))).decode("utf-8")
-    if delimiter != ",":
-        text = await run_in_threadpool(redelimit, text, delimiter)
-    return Response(text, media_type="text/csv", headers=_attachment(job, "csv"))
+def _csv_export(stores_only: bool) -> Callable[[Request], Any]:
+    async def export(request: Request) -> Response:
+        context, params, job = await _finished_job(request)
+        delimiter = parse_delimiter(params)
+        form = f"{'csv' if stores_only else 'full-csv'}/{ord(delimiter)}"
+        body = await _view(context, job, parse_view(params), form,
+                           lambda view: csv_text(view, delimiter, stores_only=stores_only).encode())
+        return Response(body, media_type="text/csv", headers=_attachment(job, "csv"))
+
+    export.__doc__ = ("``exportLineageAsCsv``: rows between tables and views only" if stores_only else
+                      "``exportFullLineageAsCsv``: one row per relationship source") + "; ``delimiter`` (``,``)."
+    return export
 
 
 async def export_lineage_as_graphml(request: Request) -> Response:
     """``exportLineageAsGraphml``: GraphML for yEd and other graph tools (``tableToTable``: tables only)."""
     context, params, job = await _finished_job(request)
-    table_level = parse_bool(params, "tableToTable", default=False)
-    body = await _stored(context, job, export_kind("graphml", table_level))
+    body = await _view(context, job, parse_view(params), "graphml", lambda view: graphml_text(view).encode())
     return Response(body, media_type="application/xml", headers=_attachment(job, "graphml"))
-
-
-def parse_delimiter(value: str) -> str:
-    """The CSV delimiter: one character other than a quote or a line break; empty means ``,``.
-
-    The raw field is used (not stripped), so a tab arrives as itself; ``\\t`` and ``tab`` also mean tab.
-    """
-    if value == "":
-        return ","
-    value = _DELIMITER_NAMES.get(value, value)
-    if len(value) != 1 or value in "\"\r\n":
-        raise ApiError(BAD_REQUEST, f"delimiter must be one character (not a quote or line break), not {value!r}")
-    return value
-
-
-def redelimit(text: str, delimiter: str) -> str:
-    """Rewrite comma-separated ``text`` with another delimiter, quoting fields as needed."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
-    writer.writerows(csv.reader(io.StringIO(text, newline="")))
-    return buffer.getvalue()
-
-
-async def generate_sqlflow(request: Request) -> Response:
-    """``/sqlflow/generation/sqlflow``: the lineage of ``sqltext`` (or ``sqlfile`` parts), synchronously."""
-    context = context_of(request)
-    params = await read_params(request, context.config, file_fields=("sqlfile", "sqlfiles"))
-    authenticate(params, context.config, context.tokens)
-    dbvendor = parse_vendor(params)
-    files = list(params.files)
-    sqltext = params.fields.get("sqltext", "")
-    if sqltext.strip():
-        files.insert(0, SqlFile("sqltext.sql", sqltext.encode("utf-8")))
-    if not files:
-        raise ApiError(BAD_REQUEST, "sqltext is required (or send the SQL as a multipart file part named sqlfile)")
-    analysis = AnalysisRequest(
-        files=tuple(files),
-        dbvendor=dbvendor,
-        default_database=params.get("defaultDatabase"),
-        default_schema=params.get("defaultSchema"),
-        time_limit_seconds=context.config.job_time_limit_seconds,
-    )
-    try:
-        answer = await context.worker.generate(analysis)
-    except AnalysisTimeout:
-        limit = context.config.job_time_limit_seconds
-        raise ApiError(TIME_LIMIT, f"time limit of {limit:g} s (job_time_limit_seconds) exceeded") from None
-    except AnalysisCrashed as exc:
-        raise ApiError(INTERNAL_ERROR, str(exc)) from None
-    except PoolClosedError:
-        raise ApiError(UNAVAILABLE, "the server is shutting down", http_status=503) from None
-    return JSONResponse(answer)
 
 
 def lineage_routes() -> list[BaseRoute]:
@@ -158,8 +119,8 @@ def lineage_routes() -> list[BaseRoute]:
     endpoints = {
         "/sqlflow/job/exportLineageAsJson": export_lineage_as_json,
         "/sqlflow/job/exportFullLineageAsJson": export_lineage_as_json,
-        "/sqlflow/job/exportFullLineageAsCsv": export_full_lineage_as_csv,
+        "/sqlflow/job/exportLineageAsCsv": _csv_export(stores_only=True),
+        "/sqlflow/job/exportFullLineageAsCsv": _csv_export(stores_only=False),
         "/sqlflow/job/exportLineageAsGraphml": export_lineage_as_graphml,
-        "/sqlflow/generation/sqlflow": generate_sqlflow,
     }
     return [Route(path, endpoint, methods=["POST"]) for path, endpoint in endpoints.items()]

@@ -281,12 +281,21 @@ class JobStore:
             ).fetchall()
         return [SqlFile(row["filename"], bytes(row["content"])) for row in rows]
 
-    def put_result(self, job_id: str, kind: str, body: bytes) -> None:
-        """Store (or overwrite) a result of a job, e.g. ``kind="lineage.json"``."""
+    def put_result(self, job_id: str, kind: str, body: bytes, *, only_if_session: str | None = None) -> bool:
+        """Store (or overwrite) a result of a job, e.g. ``kind="lineage.json"``; return whether it was stored.
+
+        ``only_if_session``: only while the job's session id is this one, i.e. while the analysis the
+        result was derived from is still the job's latest.
+        """
+        condition, params = "", [job_id, kind, body]
+        if only_if_session is not None:
+            condition, params = " WHERE EXISTS (SELECT 1 FROM jobs WHERE job_id = ? AND session_id = ?)", [
+                *params, job_id, only_if_session]
         with self._transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO job_results (job_id, kind, body) VALUES (?, ?, ?)", (job_id, kind, body)
+            cursor = conn.execute(
+                f"INSERT OR REPLACE INTO job_results (job_id, kind, body) SELECT ?, ?, ?{condition}", params
             )
+            return cursor.rowcount == 1
 
     def get_result(self, job_id: str, kind: str) -> bytes | None:
         """Return a stored result of a job, or None."""

@@ -22,6 +22,7 @@ from sqlflow_magic.server.analysis import (
     JobOutcome,
     analyse_generation,
     analyse_job,
+    check_syntax,
     failed_outcome,
 )
 from sqlflow_magic.server.config import ServerConfig
@@ -105,6 +106,10 @@ class JobWorker:
         """Analyse SQL synchronously (``/sqlflow/generation/sqlflow``) within the job time limit."""
         return await self.pool.run(analyse_generation, request, limit=self.hard_limit)
 
+    async def check_syntax(self, request: AnalysisRequest) -> list[dict[str, Any]]:
+        """Parse SQL synchronously (``/demo/syntax/check``) within the job time limit."""
+        return await self.pool.run(check_syntax, request, limit=self.hard_limit)
+
     # the job loop ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
@@ -169,7 +174,7 @@ class JobWorker:
             return
         except Exception as exc:  # a bug here must cost one job, never the worker
             logger.exception("analysis of job %s failed", job.job_id)
-            outcome = failed_outcome(f"internal error of the local server: {type(exc).__name__}", "AnalysisError")
+            outcome = failed_outcome(f"internal error of the local server: {type(exc).__name__}", "AnalyzeError")
         millis = int((time.monotonic() - started) * 1000)
         try:
             stored = await asyncio.to_thread(
@@ -210,7 +215,7 @@ class JobWorker:
             )
             return failed_outcome(message, "TimeLimitExceeded")
         except AnalysisCrashed as exc:
-            return failed_outcome(str(exc), "AnalysisError")
+            return failed_outcome(str(exc), "AnalyzeError")
 
     def _requeue(self, job: Job) -> None:
         """Give back a job the shutdown interrupted, so the next start analyses it."""

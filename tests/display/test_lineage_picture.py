@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from sqlflow_magic.display.lineage_graph import parse_lineage
 from sqlflow_magic.display.lineage_svg import to_svg
 from sqlflow_magic.display.lineage_view import MAX_TABLES, WIDGET_VIEW, LineageView
+from sqlflow_magic.lineage_json import read_lineage as parse_lineage
 
 SVG = "{http://www.w3.org/2000/svg}"
 HAS_WIDGETS = importlib.util.find_spec("ipywidgets") is not None

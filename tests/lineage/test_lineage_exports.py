@@ -1,4 +1,8 @@
-"""Export shapes: lineage JSON (checked against a JSON Schema written from the API page), CSV, GraphML."""
+"""Export shapes: lineage JSON (checked against a JSON Schema written from the API page), CSV, GraphML.
+
+Each export is a view of the complete lineage; here with every relationship type, so that the
+analysis shows whole (the views themselves are tested in tests/server/test_views.py).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,24 @@ import jsonschema
 import networkx as nx
 import pytest
 
-from sqlflow_magic.server.lineage import (
-    CSV_HEADER,
-    LineageResult,
-    SqlSource,
-    analyze,
-    generation_response,
-    to_csv,
-    to_graphml,
-    to_sqlflow_json,
-)
+from sqlflow_magic.server.exports import CSV_HEADER, ViewOptions, apply_view, csv_text, generation_answer, graphml_text
+from sqlflow_magic.server.exports.views import RELATION_TYPES
+from sqlflow_magic.server.lineage import LineageResult, SqlSource, analyze, to_sqlflow_json
+
+EVERYTHING = ViewOptions(relation_types=frozenset(RELATION_TYPES))
+
+
+def to_csv(result: LineageResult, delimiter: str = ",", table_level: bool = False) -> str:
+    return csv_text(apply_view(to_sqlflow_json(result, table_level=table_level), EVERYTHING), delimiter)
+
+
+def to_graphml(result: LineageResult, table_level: bool = False) -> str:
+    return graphml_text(apply_view(to_sqlflow_json(result, table_level=table_level), EVERYTHING))
+
+
+def generation_response(result: LineageResult) -> dict:
+    answer = apply_view(to_sqlflow_json(result), EVERYTHING)
+    return generation_answer({**answer, "sessionId": "s"}, with_graph=False)
 
 EFFECT_TYPES = [
     "select", "insert", "update", "merge_update", "merge_insert", "create_view", "create_table", "merge",
@@ -116,7 +128,8 @@ LINEAGE_JSON_SCHEMA = {
     "type": "object",
     "required": ["code", "data", "sessionId", "jobId"],
     "properties": {
-        "code": {"const": 200},
+        "code": {"enum": [200, 203]},
+        "error": {"type": "string"},
         "jobId": {"type": ["string", "null"]},
         "sessionId": {"type": "string", "pattern": "^[0-9a-f]{64}_[0-9]+$"},
         "data": {
@@ -187,10 +200,13 @@ def test_json_references_resolve(result: LineageResult, table_level: bool) -> No
 
 
 def test_json_content(result: LineageResult) -> None:
-    data = to_sqlflow_json(result)["data"]
+    document = to_sqlflow_json(result)
+    assert document["code"] == 203 and "Syntax error" in document["error"]  # SQLFlow's partial success
+    data = document["data"]
     tables = {obj["name"]: obj for obj in data["sqlflow"]["dbobjs"]}
-    assert tables["Orders"] == {**tables["Orders"], "database": "dw", "schema": "sales", "type": "table"}
-    assert tables["BigCustomers"]["type"] == "view"
+    # named as qualified in the SQL, the database (a default here) and schema beside
+    assert tables["sales.Orders"] == {**tables["sales.Orders"], "database": "dw", "schema": "sales", "type": "table"}
+    assert tables["rpt.BigCustomers"]["type"] == "view"
     assert tables["RS-1"]["type"] == "select_list"
     assert [c["name"] for c in tables["RS-1"]["columns"]] == ["OrderId", "CustomerId", "Amount", "Status"]
     assert data["summary"]["view"] == 1 and data["summary"]["process"] == 5
@@ -204,9 +220,9 @@ def test_table_level_json(result: LineageResult) -> None:
     relationships = to_sqlflow_json(result, table_level=True)["data"]["sqlflow"]["relationships"]
     pairs = {(r["sources"][0]["parentName"], r["target"]["parentName"], r["type"]) for r in relationships}
     assert pairs == {
-        ("Orders", "CustomerTotals", "fdd"),
-        ("CustomerTotals", "BigCustomers", "fdd"),
-        ("Orders", "RS-1", "fdd"),
+        ("sales.Orders", "rpt.CustomerTotals", "fdd"),
+        ("rpt.CustomerTotals", "rpt.BigCustomers", "fdd"),
+        ("sales.Orders", "RS-1", "fdd"),
     }
 
 
@@ -265,11 +281,11 @@ def test_graphml_column_level(result: LineageResult) -> None:
     graph = nx.read_graphml(io.StringIO(to_graphml(result)))
     labels = {node: data["label"] for node, data in graph.nodes(data=True)}
     by_label = {label: node for node, label in labels.items()}
-    edge = graph.get_edge_data(by_label["Orders.Amount"], by_label["CustomerTotals.Total"])
+    edge = graph.get_edge_data(by_label["sales.Orders.Amount"], by_label["rpt.CustomerTotals.Total"])
     kinds = {data["relation_type"] for data in (edge.values() if graph.is_multigraph() else [edge])}
     assert kinds == {"fdd"}
-    assert graph.nodes[by_label["Orders"]]["kind"] == "table"
-    assert graph.nodes[by_label["Orders.Amount"]]["parent"] == "dw.sales.Orders"
+    assert graph.nodes[by_label["sales.Orders"]]["kind"] == "table"
+    assert graph.nodes[by_label["sales.Orders.Amount"]]["parent"] == "dw.sales.Orders"
     assert "Query Insert-2" not in by_label, "processes are not graph nodes"
 
 
@@ -278,9 +294,9 @@ def test_graphml_table_level(result: LineageResult) -> None:
     labels = {node: data["label"] for node, data in graph.nodes(data=True)}
     edges = {(labels[a], labels[b], d["relation_type"], d["effect_type"]) for a, b, d in graph.edges(data=True)}
     assert edges == {
-        ("Orders", "CustomerTotals", "fdd", "insert"),
-        ("CustomerTotals", "BigCustomers", "fdd", "create_view"),
-        ("Orders", "RS-1", "fdd", "select"),
+        ("sales.Orders", "rpt.CustomerTotals", "fdd", "insert"),
+        ("rpt.CustomerTotals", "rpt.BigCustomers", "fdd", "create_view"),
+        ("sales.Orders", "RS-1", "fdd", "select"),
     }
 
 

@@ -160,6 +160,6 @@ def test_quoted_alias_binds_columns_of_a_nested_query() -> None:
     """Binding used to write the alias unquoted, so ``"O"`` became ``o`` and its columns orphans."""
     sql = 'INSERT INTO t2 (a) SELECT id FROM orders AS "O" WHERE id IN (SELECT x FROM y)'
     result = analyze([SqlSource("case.sql", sql)], "dbvpostgresql")
-    assert not [e for e in result.errors if e.error_type == "OrphanColumn"]
+    assert not [e for e in result.errors if e.error_type == "LinkOrphanColumn"]
     sources = {(s.parent_name, s.column) for r in result.relationships if r.type == "fdd" for s in r.sources}
     assert ("orders", "id") in sources

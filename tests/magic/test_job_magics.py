@@ -145,12 +145,14 @@ def test_end_to_end_submit_wait_export_compare(alice_shell):
     """Issue 3's end-to-end check: the exports of a job submitted through the magic match hand-written lineage."""
     shell = alice_shell
     assert shell.run(SCRIPT).success and shell.ns["sqlflow_job"].status == "success"
-    assert shell.run("%sqlflow_lineage --table-level --format csv --var tables").success
+    assert shell.run("%sqlflow_lineage --table-level --format csv --relations fdd,fdr --var tables").success
     frame = shell.ns["tables"]
     edges = {(f"{r.source_schema}.{r.source_table}".lower(), f"{r.target_schema}.{r.target_table}".lower())
              for r in frame.itertuples()}
     assert edges == EXPECTED_EDGES
-    assert shell.run("%sqlflow_lineage --format csv --var frame").success
+    assert shell.run("%sqlflow_lineage --format csv --var frame").success  # the server's default: fdd only
+    assert set(shell.ns["frame"].relation_type) == {"fdd"}
+    assert shell.run("%sqlflow_lineage --format csv --relations fdd,fdr --var frame").success
     columns = {(r.source_table.lower(), r.source_column.lower(), r.target_table.lower(), r.target_column.lower(),
                 r.relation_type) for r in shell.ns["frame"].itertuples()}
     assert ("orders", "amount", "daily_sales", "total", "fdd") in columns

@@ -121,9 +121,31 @@ def test_var_and_fields(alice_shell, monkeypatch):
     assert b"pw-for-the-db-42" not in shell.server.config.db_path.read_bytes()
 
 
+def test_a_follow_up_submit_keeps_the_pin_and_the_schedule(alice_shell):
+    """Issue 14: a follow-up submit sent onTop=false and schedulable=false, unpinning and unscheduling the job."""
+    shell = alice_shell
+    assert shell.run("%%sqlflow_submit --on-top --schedule '0 1 * * *'\nselect a from t").success
+    job_id = shell.ns["sqlflow_job_id"]
+    client = shell.magics.connections.client(shell.magics.effective_config())
+
+    def pin_and_schedule():
+        summary = client.job_summary(job_id)
+        return summary.on_top, summary.schedulable, summary.other.get("cronExpression")
+
+    assert pin_and_schedule() == (True, True, "0 1 * * *")
+    assert shell.run(f"%%sqlflow_submit --job-id {job_id}\nselect b from t").success
+    assert pin_and_schedule() == (True, True, "0 1 * * *")
+    assert shell.run(f"%%sqlflow_submit --job-id {job_id} --no-pin --no-schedule\nselect c from t").success
+    assert pin_and_schedule()[:2] == (False, False)
+    preview = shell.run(f"%%sqlflow_submit --job-id {job_id} --dry-run\nselect d from t").outputs[0]["text/plain"]
+    assert "onTop" not in preview and "schedulable" not in preview
+
+
 @pytest.mark.parametrize(
     ("cell", "words"),
     [
+        ("%%sqlflow_submit --on-top --no-pin\nselect 1", ["contradict", "one of them"]),
+        ("%%sqlflow_submit --schedule '0 1 * * *' --no-schedule\nselect 1", ["contradict"]),
         ("%%sqlflow_submit\n   \n", ["cell is empty", "--file"]),
         ("%sqlflow_submit -d mssql", ["cell is empty", "--file"]),
         ("%%sqlflow_submit -d oracel\nselect 1", ["unknown dbvendor 'oracel'", "dbvoracle"]),

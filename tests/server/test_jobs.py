@@ -28,6 +28,10 @@ SUMMARY_FIELDS = {
     "lastExecuteTime",
     "subJobs",
     "version",
+    "userEmail",
+    "showRelationType",
+    "ignoreRecordSet",
+    "ignoreFunction",
 }
 
 
@@ -43,6 +47,11 @@ def test_job_summary_has_every_field(paused_api: Api) -> None:
     assert (summary["executeTime"], summary["executeTimeMillis"]) == ("0min 0sec", 0)
     assert (summary["persist"], summary["incremental"], summary["subJobs"]) == (True, True, [])
     assert summary["defaultSchema"] == "SALES"
+    # SQLFlow writes "" (not null) where a text is unset, and the display settings the lineage shows with
+    assert (summary["sessionId"], summary["lastExecuteTime"], summary["defaultDatabase"], summary["userEmail"]) == (
+        "", "", "", "")
+    assert (summary["showRelationType"], summary["ignoreRecordSet"], summary["ignoreFunction"]) == ("fdd", True, True)
+    assert None not in summary.values()
     by_name = api.call("displayUserJobSummary", jobName="daily")
     assert by_name["data"]["jobId"] == submitted["jobId"]
 

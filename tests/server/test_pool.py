@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from sqlflow_magic.server import ServerConfig, analysis_child
-from sqlflow_magic.server.analysis import AnalysisRequest, export_kind
+from sqlflow_magic.server.analysis import AnalysisRequest, lineage_kind
 from sqlflow_magic.server.analysis_child import RemoteTraceback
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout, PoolClosedError
 from sqlflow_magic.server.store import JobStore, SqlFile
@@ -255,8 +255,8 @@ def test_an_analysis_of_an_older_revision_never_overwrites_a_newer_submit(tmp_pa
             ["first.sql"],
             ["first.sql", "second.sql"],
         ]
-        csv = store.get_result(JOB_ID, export_kind("csv", False))
-        assert csv is not None and b",t1,x," in csv and b",t3,z," in csv
+        lineage = store.get_result(JOB_ID, lineage_kind(False))
+        assert lineage is not None and b'"name": "t1"' in lineage and b'"name": "t3"' in lineage
 
     with_worker(tmp_path, scenario)
 

@@ -29,7 +29,9 @@ def test_submit_stores_exact_files_and_answers_like_sqlflow(api: Api, server_con
     answer = api.submit(files, jobName="job1", dbvendor="dbvmssql")
     assert answer["code"] == 200
     data = answer["data"]
-    assert set(data) == {"jobId", "jobName", "userId", "dbVendor", "dataSource", "fileNames", "createTime", "status"}
+    assert set(data) == {"jobId", "jobName", "userId", "dbVendor", "dataSource", "fileNames", "createTime", "status",
+                         "defaultDatabase", "defaultSchema"}  # the API reference's submit answer, "" when unset
+    assert data["defaultDatabase"] == data["defaultSchema"] == ""
     assert re.fullmatch(r"[0-9a-f]{32}", data["jobId"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", data["createTime"])
     assert (data["jobName"], data["userId"], data["dbVendor"], data["status"]) == ("job1", ALICE, "dbvmssql", "create")

@@ -1,8 +1,8 @@
 """The lineage engine of the local SQLFlow-compatible server: pure library, no HTTP, no IPython.
 
 :func:`analyze` reads SQL files of one ``dbvendor`` and returns a :class:`LineageResult` (objects,
-columns, ``fdd``/``fdr`` relationships, errors and a status); the functions of
-:mod:`~sqlflow_magic.server.lineage.export` turn it into SQLFlow's JSON, CSV and GraphML shapes.
+columns, ``fdd``/``fdr`` relationships, errors and a status); :func:`to_sqlflow_json` writes it as
+SQLFlow's complete lineage JSON, of which :mod:`sqlflow_magic.server.exports` serves every export.
 """
 
 from __future__ import annotations
@@ -10,13 +10,7 @@ from __future__ import annotations
 from sqlflow_magic.server.lineage.decode import decode_sql
 from sqlflow_magic.server.lineage.dialects import VENDOR_DIALECTS, choose_dialect
 from sqlflow_magic.server.lineage.engine import analyze
-from sqlflow_magic.server.lineage.export import (
-    CSV_HEADER,
-    generation_response,
-    to_csv,
-    to_graphml,
-    to_sqlflow_json,
-)
+from sqlflow_magic.server.lineage.export import to_sqlflow_json
 from sqlflow_magic.server.lineage.model import (
     Column,
     ColumnRef,
@@ -30,7 +24,6 @@ from sqlflow_magic.server.lineage.model import (
 )
 
 __all__ = [
-    "CSV_HEADER",
     "VENDOR_DIALECTS",
     "Column",
     "ColumnRef",
@@ -44,8 +37,5 @@ __all__ = [
     "analyze",
     "choose_dialect",
     "decode_sql",
-    "generation_response",
-    "to_csv",
-    "to_graphml",
     "to_sqlflow_json",
 ]

@@ -76,7 +76,7 @@ class FlowAnalyzer:
         schema = registry.mini_schema(referenced)
         scope = qualify_query(flow.query, self._dialect, schema, registry.known_columns, registry.normalize, nested)
         if scope is None:
-            self._error(ctx, "AnalysisError", "column-level lineage unavailable: the query could not be resolved")
+            self._error(ctx, "AnalyzeError", "column-level lineage unavailable: the query could not be resolved")
             process.sources = {registry.objects[i].id: "fdd" for i in referenced if not _is_self(flow, i, target)}
             return
         try:
@@ -211,14 +211,14 @@ class FlowAnalyzer:
                 source_column = registry.column(index, name, found, display)
                 obj = registry.objects[index]
                 ref = refs[ref_key] = ColumnRef(
-                    source_column.id, source_column.name, obj.id, obj.name, (found,) if found else ()
+                    source_column.id, source_column.name, obj.id, obj.sql_name, (found,) if found else ()
                 )
             sources.append(ref)
             index = leaf[0]
             if used.get(index) != "fdd":
                 used[index] = kind
         target_obj = registry.objects[target]
-        target_ref = ColumnRef(column.id, column.name, target_obj.id, target_obj.name, (span,) if span else ())
+        target_ref = ColumnRef(column.id, column.name, target_obj.id, target_obj.sql_name, (span,) if span else ())
         relationship = Relationship(registry.new_id(), kind, flow.effect, target_ref, tuple(sources), process.id)
         self._result.relationships.append(relationship)
 
@@ -228,9 +228,9 @@ class FlowAnalyzer:
             (tracer.ambiguous, "column {} could belong to several tables (no metadata); linked to the first"),
         ):
             for name, node in list(names.items())[:_MAX_HINTS]:
-                self._error(ctx, "OrphanColumn", message.format(name), ctx.span(node))
+                self._error(ctx, "LinkOrphanColumn", message.format(name), ctx.span(node))
             if len(names) > _MAX_HINTS:
-                self._error(ctx, "OrphanColumn", f"... and {len(names) - _MAX_HINTS} more such columns")
+                self._error(ctx, "LinkOrphanColumn", f"... and {len(names) - _MAX_HINTS} more such columns")
 
     def _error(self, ctx: StatementContext, error_type: str, message: str, span: Span | None = None) -> None:
         error = LineageError(f"{message} [{ctx.snippet(60)}]", error_type, ctx.file_name, span or ctx.statement_span)

@@ -192,7 +192,7 @@ class _Session:
             raise
         except Exception as exc:  # RecursionError on absurd nesting included: report, keep going
             message = f"could not analyse the statement ({type(exc).__name__}: {str(exc)[:200]}) [{ctx.snippet(60)}]"
-            result.errors.append(LineageError(message, "AnalysisError", source.name, ctx.statement_span))
+            result.errors.append(LineageError(message, "AnalyzeError", source.name, ctx.statement_span))
             return
         result.analysed_count += 1
 
@@ -240,7 +240,7 @@ class _Session:
                 f"statement not analysed: sqlglot ({dialect}) does not support this syntax and fell back "
                 f"to a generic command, so its lineage is missing [{ctx.snippet()}]"
             )
-            self._report("UnsupportedSyntax", message, ctx)
+            self._report("SyntaxHint", message, ctx)
 
     def _use(self, use: exp.Use) -> None:
         kind = str(use.args.get("kind") or "").upper()

@@ -7,11 +7,11 @@ from typing import NamedTuple
 
 #: Error types that mean "some SQL was not (fully) analysed"; any of them makes a job a partial success.
 HARD_ERROR_TYPES = frozenset(
-    {"SyntaxError", "UnsupportedSyntax", "AnalysisError", "TimeoutError", "DecodeError", "LimitExceeded"}
+    {"SyntaxError", "SyntaxHint", "AnalyzeError", "TimeoutError", "DecodeError", "LimitExceeded"}
 )
 #: Error types that are only hints: reported, but the analysis of the statement is complete.
 HINT_ERROR_TYPES = frozenset(
-    {"DialectFallback", "UnsupportedStatement", "OrphanColumn", "ProceduralCode", "Rewritten", "EmptyInput"}
+    {"DialectFallback", "UnsupportedStatement", "LinkOrphanColumn", "ProceduralCode", "Rewritten", "EmptyInput"}
 )
 
 #: The pseudo column that stands for "the rows of a table" (row-deciding flows, COUNT(*), DELETE).
@@ -74,7 +74,11 @@ class Column:
 
 @dataclass
 class DbObject:
-    """A table, view, result set (``select_list``) or process, with its columns."""
+    """A table, view, result set (``select_list``) or process, with its columns.
+
+    ``name`` is the object's own name (``Employee``); ``written`` how the SQL first qualified it
+    (``HumanResources.Employee``), which is what SQLFlow's answers call ``name``.
+    """
 
     id: str
     name: str
@@ -83,6 +87,7 @@ class DbObject:
     schema: str | None = None
     columns: list[Column] = field(default_factory=list)
     coordinates: list[Span] = field(default_factory=list)
+    written: str | None = None
     _column_index: dict[str, Column] = field(default_factory=dict, repr=False, compare=False)
     _seen: set[Span] = field(default_factory=set, repr=False, compare=False)
 
@@ -100,6 +105,11 @@ class DbObject:
     def qualified_name(self) -> str:
         """``database.schema.name`` with the known parts."""
         return ".".join(part for part in (self.database, self.schema, self.name) if part)
+
+    @property
+    def sql_name(self) -> str:
+        """The name as the SQL wrote it, qualified or bare: SQLFlow's ``name`` and ``parentName``."""
+        return self.written or self.name
 
 
 class ColumnRef(NamedTuple):

@@ -74,8 +74,8 @@ class Registry:
         return self._statement_spelling.get(key) or self._spelling.get(key, key)
 
     # -- objects -----------------------------------------------------------------------------
-    def table_parts(self, table: exp.Table) -> tuple[TableKey, tuple[str | None, str | None, str]]:
-        """The key and the display ``(database, schema, name)`` of a table reference, defaults applied."""
+    def table_parts(self, table: exp.Table) -> tuple[TableKey, tuple[str | None, str | None, str], str]:
+        """The key, the display ``(database, schema, name)`` (defaults applied) and the name as written."""
         name_node = table.this
         if isinstance(name_node, exp.Identifier):
             name, quoted = name_node.name, bool(name_node.quoted)
@@ -90,22 +90,23 @@ class Registry:
             catalog, db = db, None
         database = _identifier_text(catalog)
         schema = _identifier_text(db)
+        written = ".".join(part for part in (database, schema, name) if part)
         database_key = self.normalize(database, _quoted(catalog)) if database else None
         schema_key = self.normalize(schema, _quoted(db)) if schema else None
         if database is None and self.default_database:
             database, database_key = self.default_database, self.normalize(self.default_database)
         if schema is None and self.default_schema and not self._two_level:
             schema, schema_key = self.default_schema, self.normalize(self.default_schema)
-        return (database_key, schema_key, self.normalize(name, quoted)), (database, schema, name)
+        return (database_key, schema_key, self.normalize(name, quoted)), (database, schema, name), written
 
     def table(self, table: exp.Table, span: Span | None, object_type: str = "table") -> int:
         """The index of the object for a table reference (created on first sight)."""
-        key, (database, schema, name) = self.table_parts(table)
+        key, (database, schema, name), written = self.table_parts(table)
         index = self._tables.get(key)
         if index is None:
             index = len(self.objects)
             self._tables[key] = index
-            self.objects.append(DbObject(self.new_id(), name, object_type, database, schema))
+            self.objects.append(DbObject(self.new_id(), name, object_type, database, schema, written=written))
         obj = self.objects[index]
         if object_type == "view":
             obj.type = "view"

@@ -1,0 +1,151 @@
+"""The synchronous endpoints: lineage of SQL text (``/sqlflow/generation/sqlflow...``) and ``/demo/...``.
+
+The SQL comes as ``sqltext``, or as ``sqlfile`` (or ``sqlfiles``) parts; it is analysed in an analysis
+process within the job time limit, and the answer is a view of its lineage (the request's display
+settings), written as the endpoint's shape: the lineage under ``data``, the graph answer, or CSV.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from sqlflow_magic._version import __version__
+from sqlflow_magic.server.analysis import AnalysisRequest
+from sqlflow_magic.server.exports import apply_view, csv_text, generation_answer
+from sqlflow_magic.server.params import (
+    RequestParams,
+    authenticate,
+    parse_delimiter,
+    parse_vendor,
+    parse_view,
+    read_params,
+)
+from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisTimeout, PoolClosedError
+from sqlflow_magic.server.records import SqlFile
+from sqlflow_magic.server.responses import (
+    BAD_REQUEST,
+    INTERNAL_ERROR,
+    NOT_IMPLEMENTED,
+    OK,
+    TIME_LIMIT,
+    UNAVAILABLE,
+    ApiError,
+)
+from sqlflow_magic.server.routes_jobs import ServerContext, context_of
+
+GENERATION = "/sqlflow/generation/sqlflow"
+#: What ``/demo/...`` answers give as the parser's version (SQLFlow's scripts print it).
+PARSER_VERSION = f"sqlflow-magic {__version__} (sqlglot)"
+
+
+async def _sql_request(
+    request: Request, text_field: str, table_level: Callable[[RequestParams], bool] = lambda _params: False
+) -> tuple[ServerContext, RequestParams, AnalysisRequest]:
+    """Read and authenticate a request carrying SQL in ``text_field`` or in ``sqlfile``/``sqlfiles`` parts."""
+    context = context_of(request)
+    params = await read_params(request, context.config, file_fields=("sqlfile", "sqlfiles"))
+    authenticate(params, context.config, context.tokens)
+    files = list(params.files)
+    text = params.fields.get(text_field, "")
+    if text.strip():
+        files.insert(0, SqlFile(f"{text_field}.sql", text.encode("utf-8")))
+    if not files:
+        raise ApiError(BAD_REQUEST, f"{text_field} is required (or send the SQL as multipart file parts named sqlfile)")
+    analysis = AnalysisRequest(
+        files=tuple(files), dbvendor=parse_vendor(params), default_database=params.get("defaultDatabase"),
+        default_schema=params.get("defaultSchema"), time_limit_seconds=context.config.job_time_limit_seconds,
+        table_level=table_level(params),
+    )
+    return context, params, analysis
+
+
+async def _analysed(context: ServerContext, work: Callable[[], Awaitable[Any]]) -> Any:
+    """Run an analysis of the pool, turning its failures into SQLFlow error answers."""
+    try:
+        return await work()
+    except AnalysisTimeout:
+        limit = context.config.job_time_limit_seconds
+        raise ApiError(TIME_LIMIT, f"time limit of {limit:g} s (job_time_limit_seconds) exceeded") from None
+    except AnalysisCrashed as exc:
+        raise ApiError(INTERNAL_ERROR, str(exc)) from None
+    except PoolClosedError:
+        raise ApiError(UNAVAILABLE, "the server is shutting down", http_status=503) from None
+
+
+def _generation(render: Callable[[dict[str, Any], RequestParams], Response]) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        context, params, analysis = await _sql_request(request, "sqltext", lambda p: parse_view(p).table_level)
+        view_options = parse_view(params)
+        lineage = await _analysed(context, lambda: context.worker.generate(analysis))
+        return await run_in_threadpool(lambda: render(apply_view(lineage, view_options), params))
+
+    return endpoint
+
+
+def _json(with_graph: bool) -> Callable[[dict[str, Any], RequestParams], Response]:
+    return lambda view, _params: JSONResponse(generation_answer(view, with_graph=with_graph))
+
+
+def _csv(stores_only: bool) -> Callable[[dict[str, Any], RequestParams], Response]:
+    def render(view: dict[str, Any], params: RequestParams) -> Response:
+        return Response(csv_text(view, parse_delimiter(params), stores_only=stores_only), media_type="text/csv",
+                        headers={"content-disposition": 'attachment; filename="lineage.csv"'})
+
+    return render
+
+
+def _demo_data(started: float, **more: Any) -> dict[str, Any]:
+    return {"usedTime": f"{(time.monotonic() - started) * 1000:.0f}ms", "gsp.version": PARSER_VERSION, **more}
+
+
+async def check_syntax(request: Request) -> Response:
+    """``/demo/syntax/check``: the syntax errors of ``sql``, with their positions (from sqlglot's parser)."""
+    started = time.monotonic()
+    context, _params, analysis = await _sql_request(request, "sql")
+    errors = await _analysed(context, lambda: context.worker.check_syntax(analysis))
+    answer: dict[str, Any] = {"code": OK if not errors else BAD_REQUEST, "data": _demo_data(started, errorInfos=errors)}
+    if errors:
+        answer["error"] = f"{len(errors)} syntax error(s); the first: {errors[0]['errorMessage']}"
+    return JSONResponse(answer)
+
+
+async def to_xml(request: Request) -> Response:
+    """``/demo/xml/toXML``: SQLFlow's own parse tree as XML, which the local server cannot make."""
+    started = time.monotonic()
+    await _sql_request(request, "sql")
+    message = ("/demo/xml/toXML is not supported by the local server: it returns the parse tree of SQLFlow's own "
+               "parser (GSP), which the local server does not have; use a SQLFlow server for it")
+    return JSONResponse({"code": NOT_IMPLEMENTED, "error": message, "data": _demo_data(started, xml="")})
+
+
+async def version(request: Request) -> Response:
+    """``/version``: the versions of the parser and the server, as SQLFlow's clients read them."""
+    context = context_of(request)
+    authenticate(await read_params(request, context.config), context.config, context.tokens)
+    released = {"version": __version__, "release.date": ""}
+    versions = {"gsp": {**released, "version": PARSER_VERSION}, "backend": released}
+    return JSONResponse({"code": OK, "version": versions, "data": {"version": versions}})
+
+
+def generation_routes() -> list[BaseRoute]:
+    """The routes of this module, relative to the API prefix; the generation paths also with a trailing slash."""
+    endpoints: dict[str, Callable[[Request], Any]] = {
+        GENERATION: _generation(_json(with_graph=False)),
+        f"{GENERATION}/graph": _generation(_json(with_graph=True)),
+        f"{GENERATION}/exportLineageAsCsv": _generation(_csv(stores_only=True)),
+        f"{GENERATION}/exportFullLineageAsCsv": _generation(_csv(stores_only=False)),
+    }
+    routes: list[BaseRoute] = []
+    for path, endpoint in endpoints.items():
+        routes += [Route(path, endpoint, methods=["POST"]), Route(f"{path}/", endpoint, methods=["POST"])]
+    routes += [Route("/demo/syntax/check", check_syntax, methods=["POST"]),
+               Route("/demo/xml/toXML", to_xml, methods=["POST"]),
+               Route("/version", version, methods=["POST"])]
+    return routes
