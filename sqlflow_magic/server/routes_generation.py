@@ -8,7 +8,7 @@ settings), written as the endpoint's shape: the lineage under ``data``, the grap
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -27,18 +27,10 @@ from sqlflow_magic.server.params import (
     parse_view,
     read_params,
 )
-from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisTimeout, PoolClosedError
 from sqlflow_magic.server.records import SqlFile
-from sqlflow_magic.server.responses import (
-    BAD_REQUEST,
-    INTERNAL_ERROR,
-    NOT_IMPLEMENTED,
-    OK,
-    TIME_LIMIT,
-    UNAVAILABLE,
-    ApiError,
-)
+from sqlflow_magic.server.responses import BAD_REQUEST, NOT_IMPLEMENTED, OK, ApiError
 from sqlflow_magic.server.routes_jobs import ServerContext, context_of
+from sqlflow_magic.server.routes_lineage import analysed
 
 GENERATION = "/sqlflow/generation/sqlflow"
 #: What ``/demo/...`` answers give as the parser's version (SQLFlow's scripts print it).
@@ -66,24 +58,11 @@ async def _sql_request(
     return context, params, analysis
 
 
-async def _analysed(context: ServerContext, work: Callable[[], Awaitable[Any]]) -> Any:
-    """Run an analysis of the pool, turning its failures into SQLFlow error answers."""
-    try:
-        return await work()
-    except AnalysisTimeout:
-        limit = context.config.job_time_limit_seconds
-        raise ApiError(TIME_LIMIT, f"time limit of {limit:g} s (job_time_limit_seconds) exceeded") from None
-    except AnalysisCrashed as exc:
-        raise ApiError(INTERNAL_ERROR, str(exc)) from None
-    except PoolClosedError:
-        raise ApiError(UNAVAILABLE, "the server is shutting down", http_status=503) from None
-
-
 def _generation(render: Callable[[dict[str, Any], RequestParams], Response]) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         context, params, analysis = await _sql_request(request, "sqltext", lambda p: parse_view(p).table_level)
         view_options = parse_view(params)
-        lineage = await _analysed(context, lambda: context.worker.generate(analysis))
+        lineage = await analysed(context, lambda: context.worker.generate(analysis))
         return await run_in_threadpool(lambda: render(apply_view(lineage, view_options), params))
 
     return endpoint
@@ -109,7 +88,7 @@ async def check_syntax(request: Request) -> Response:
     """``/demo/syntax/check``: the syntax errors of ``sql``, with their positions (from sqlglot's parser)."""
     started = time.monotonic()
     context, _params, analysis = await _sql_request(request, "sql")
-    errors = await _analysed(context, lambda: context.worker.check_syntax(analysis))
+    errors = await analysed(context, lambda: context.worker.check_syntax(analysis))
     answer: dict[str, Any] = {"code": OK if not errors else BAD_REQUEST, "data": _demo_data(started, errorInfos=errors)}
     if errors:
         answer["error"] = f"{len(errors)} syntax error(s); the first: {errors[0]['errorMessage']}"

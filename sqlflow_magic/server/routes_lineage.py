@@ -1,15 +1,16 @@
 """The job export endpoints: the lineage of a finished job as JSON, CSV or GraphML.
 
-The worker stored each job's complete lineage when the job finished. An export is a view of it (the
-request's display settings, see :mod:`sqlflow_magic.server.exports.views`), rendered on its first
-request and stored beside it for the next ones, as long as the job is not analysed again.
+The worker stored each job's complete lineage when the job finished, with the exports asked for most
+(``analysis.PRERENDERED``). Any other export is a view of it (the request's display settings, see
+:mod:`sqlflow_magic.server.exports.views`), rendered on its first request in an analysis process (a large
+one takes seconds of CPU, which the server's own requests must not wait for) and stored beside it for
+the next ones, as long as the job is not analysed again.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,14 +18,23 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from sqlflow_magic.server.analysis import lineage_kind
-from sqlflow_magic.server.exports import ViewOptions, apply_view, csv_text, graphml_text, job_answer
+from sqlflow_magic.server.exports import ViewOptions, view_kind
 from sqlflow_magic.server.params import RequestParams, parse_delimiter, parse_view
+from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisTimeout, PoolClosedError
 from sqlflow_magic.server.records import Job
-from sqlflow_magic.server.responses import BAD_REQUEST, CONFLICT, NOT_FOUND, ApiError
+from sqlflow_magic.server.responses import (
+    BAD_REQUEST,
+    CONFLICT,
+    INTERNAL_ERROR,
+    NOT_FOUND,
+    TIME_LIMIT,
+    UNAVAILABLE,
+    ApiError,
+)
 from sqlflow_magic.server.routes_jobs import ServerContext, authenticated_params, owned_job
 
 FINISHED = ("success", "partial_success")
-Render = Callable[[dict[str, Any]], bytes]
+T = TypeVar("T")
 
 
 async def _finished_job(request: Request) -> tuple[ServerContext, RequestParams, Job]:
@@ -65,44 +75,50 @@ async def _lineage(context: ServerContext, job: Job, table_level: bool) -> bytes
     )
 
 
-async def _view(context: ServerContext, job: Job, options: ViewOptions, form: str, render: Render) -> bytes:
+async def _view(context: ServerContext, job: Job, options: ViewOptions, form: str, delimiter: str = ",") -> bytes:
     """The export ``form`` of the view ``options`` of a job's lineage: stored, or rendered and then stored."""
-    kind = f"view/{form}/{options.key}"
+    kind = view_kind(form, options, delimiter)
     body = await run_in_threadpool(context.store.get_result, job.job_id, kind)
     if body is not None:
         return body
     lineage = await _lineage(context, job, options.table_level)
-    body = await run_in_threadpool(lambda: render(apply_view(json.loads(lineage), options)))
+    body = await analysed(context, lambda: context.worker.render(lineage, options, form, delimiter))
     session = job.session_id or ""  # a job without a session id was not analysed by this version: nothing stored
     await run_in_threadpool(lambda: context.store.put_result(job.job_id, kind, body, only_if_session=session))
     return body
+
+
+async def analysed(context: ServerContext, work: Callable[[], Awaitable[T]]) -> T:
+    """Run work of the analysis pool, turning its failures into SQLFlow error answers."""
+    try:
+        return await work()
+    except AnalysisTimeout:
+        limit = context.config.job_time_limit_seconds
+        raise ApiError(TIME_LIMIT, f"time limit of {limit:g} s (job_time_limit_seconds) exceeded") from None
+    except AnalysisCrashed as exc:
+        raise ApiError(INTERNAL_ERROR, str(exc)) from None
+    except PoolClosedError:
+        raise ApiError(UNAVAILABLE, "the server is shutting down", http_status=503) from None
 
 
 def _attachment(job: Job, extension: str) -> dict[str, str]:
     return {"content-disposition": f'attachment; filename="{job.job_id}.{extension}"'}
 
 
-def json_bytes(answer: dict[str, Any]) -> bytes:
-    return json.dumps(answer, ensure_ascii=False).encode()
-
-
 async def export_lineage_as_json(request: Request) -> Response:
     """``exportLineageAsJson`` / ``exportFullLineageAsJson``: the lineage JSON, ``data.graph`` drawn."""
     context, params, job = await _finished_job(request)
-    body = await _view(context, job, parse_view(params), "json", lambda view: json_bytes(job_answer(view)))
+    body = await _view(context, job, parse_view(params), "json")
     return Response(body, media_type="application/json")
 
 
-def _csv_export(stores_only: bool) -> Callable[[Request], Any]:
+def _csv_export(form: str) -> Callable[[Request], Any]:
     async def export(request: Request) -> Response:
         context, params, job = await _finished_job(request)
-        delimiter = parse_delimiter(params)
-        form = f"{'csv' if stores_only else 'full-csv'}/{ord(delimiter)}"
-        body = await _view(context, job, parse_view(params), form,
-                           lambda view: csv_text(view, delimiter, stores_only=stores_only).encode())
+        body = await _view(context, job, parse_view(params), form, parse_delimiter(params))
         return Response(body, media_type="text/csv", headers=_attachment(job, "csv"))
 
-    export.__doc__ = ("``exportLineageAsCsv``: rows between tables and views only" if stores_only else
+    export.__doc__ = ("``exportLineageAsCsv``: rows between tables and views only" if form == "csv" else
                       "``exportFullLineageAsCsv``: one row per relationship source") + "; ``delimiter`` (``,``)."
     return export
 
@@ -110,7 +126,7 @@ def _csv_export(stores_only: bool) -> Callable[[Request], Any]:
 async def export_lineage_as_graphml(request: Request) -> Response:
     """``exportLineageAsGraphml``: GraphML for yEd and other graph tools (``tableToTable``: tables only)."""
     context, params, job = await _finished_job(request)
-    body = await _view(context, job, parse_view(params), "graphml", lambda view: graphml_text(view).encode())
+    body = await _view(context, job, parse_view(params), "graphml")
     return Response(body, media_type="application/xml", headers=_attachment(job, "graphml"))
 
 
@@ -119,8 +135,8 @@ def lineage_routes() -> list[BaseRoute]:
     endpoints = {
         "/sqlflow/job/exportLineageAsJson": export_lineage_as_json,
         "/sqlflow/job/exportFullLineageAsJson": export_lineage_as_json,
-        "/sqlflow/job/exportLineageAsCsv": _csv_export(stores_only=True),
-        "/sqlflow/job/exportFullLineageAsCsv": _csv_export(stores_only=False),
+        "/sqlflow/job/exportLineageAsCsv": _csv_export("csv"),
+        "/sqlflow/job/exportFullLineageAsCsv": _csv_export("full-csv"),
         "/sqlflow/job/exportLineageAsGraphml": export_lineage_as_graphml,
     }
     return [Route(path, endpoint, methods=["POST"]) for path, endpoint in endpoints.items()]

@@ -26,6 +26,7 @@ from sqlflow_magic.server.analysis import (
     failed_outcome,
 )
 from sqlflow_magic.server.config import ServerConfig
+from sqlflow_magic.server.exports import ViewOptions, render_stored
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout, PoolClosedError
 from sqlflow_magic.server.records import Job
 from sqlflow_magic.server.store import JobStore
@@ -105,6 +106,10 @@ class JobWorker:
     async def generate(self, request: AnalysisRequest) -> dict[str, Any]:
         """Analyse SQL synchronously (``/sqlflow/generation/sqlflow``) within the job time limit."""
         return await self.pool.run(analyse_generation, request, limit=self.hard_limit)
+
+    async def render(self, lineage: bytes, options: ViewOptions, form: str, delimiter: str) -> bytes:
+        """Render an export of a stored lineage in an analysis process: a large one takes seconds of CPU."""
+        return await self.pool.run(render_stored, lineage, options, form, delimiter, limit=self.hard_limit)
 
     async def check_syntax(self, request: AnalysisRequest) -> list[dict[str, Any]]:
         """Parse SQL synchronously (``/demo/syntax/check``) within the job time limit."""

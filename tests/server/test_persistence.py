@@ -79,3 +79,17 @@ def test_summary_shows_an_error_message_and_run_time(api: Api, server_config: Se
         "1min 1sec",
     )
     assert api.call("displayUserJobsSummary")["data"]["fail"] == 1
+
+
+def test_a_view_is_stored_only_while_its_analysis_is_the_latest(server_config: ServerConfig) -> None:
+    store = JobStore(server_config.db_path)
+    try:
+        store.create_job("a" * 32, ALICE, "j", "dbvoracle", True, {}, [SqlFile("a.sql", b"select 1")])
+        store.set_status("a" * 32, "success", session_id="first_1")
+        assert store.put_result("a" * 32, "view/x", b"old", only_if_session="first_1")
+        store.set_status("a" * 32, "success", session_id="second_2", results={"lineage.json": b"{}"})
+        assert store.get_result("a" * 32, "view/x") is None  # a new analysis drops the views of the old one
+        assert not store.put_result("a" * 32, "view/x", b"late", only_if_session="first_1")  # rendered from the old
+        assert store.get_result("a" * 32, "view/x") is None
+    finally:
+        store.close()

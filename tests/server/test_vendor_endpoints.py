@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import pytest
 
 from sqlflow_magic.lineage_json import read_lineage
 from sqlflow_magic.server import ServerConfig
+from sqlflow_magic.server.analysis import PRERENDER_FROM_BYTES
 from tests.conftest import ALICE, ALICE_SECRET
 from tests.server.conftest import Api, running_server, wait_for_final
 
@@ -114,17 +117,45 @@ def test_the_plain_csv_export_has_table_to_table_rows_only(job):
     assert [r for r in full if r["target_table"] != "RS-1"] == plain
 
 
-def test_the_stored_views_follow_a_new_analysis(job, tmp_path):
+def stored_views(db_path: Path, job_id: str) -> set[str]:
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        rows = conn.execute("SELECT kind FROM job_results WHERE job_id = ?", (job_id,)).fetchall()
+    return {kind for (kind,) in rows if kind.startswith("view/")}
+
+
+def test_exports_are_stored_once_rendered_and_follow_a_new_analysis(tmp_path):
     config = ServerConfig(db_path=tmp_path / "jobs.sqlite3", users={ALICE: ALICE_SECRET})
     with running_server(config) as (_server, api):
         job_id = api.submit([("a.sql", b"INSERT INTO t2 SELECT a FROM t1;")])["data"]["jobId"]
         wait_for_final(api, job_id)
-        first = post(api, "/sqlflow/job/exportFullLineageAsCsv", jobId=job_id).text
-        assert first == post(api, "/sqlflow/job/exportFullLineageAsCsv", jobId=job_id).text  # served stored
+        assert stored_views(config.db_path, job_id) == set()  # a small job: every export rendered when asked
+        first = post(api, "/sqlflow/job/exportLineageAsGraphml", jobId=job_id).text
+        assert len(stored_views(config.db_path, job_id)) == 1  # rendered on its first request, then stored
+        assert first == post(api, "/sqlflow/job/exportLineageAsGraphml", jobId=job_id).text
         api.submit([("b.sql", b"INSERT INTO t3 SELECT a FROM t2;")], jobId=job_id, incremental="true")
         wait_for_final(api, job_id)
-        second = post(api, "/sqlflow/job/exportFullLineageAsCsv", jobId=job_id).text
-        assert ",t3," not in first and ",t3," in second
+        assert stored_views(config.db_path, job_id) == set()
+        second = post(api, "/sqlflow/job/exportLineageAsGraphml", jobId=job_id).text
+        assert ">t3<" not in first and ">t3<" in second
+
+
+def test_a_large_job_has_its_common_exports_rendered_with_it(tmp_path):
+    config = ServerConfig(db_path=tmp_path / "jobs.sqlite3", users={ALICE: ALICE_SECRET})
+    script = "".join(f"INSERT INTO mart.t{n} (a, b) SELECT x, y FROM stage.s{n} WHERE z > {n};\n" for n in range(1500))
+    with running_server(config) as (_server, api):
+        job_id = api.submit([("big.sql", script.encode())])["data"]["jobId"]
+        wait_for_final(api, job_id, timeout=120)
+        with contextlib.closing(sqlite3.connect(config.db_path)) as conn:
+            (size,) = conn.execute("SELECT length(body) FROM job_results WHERE kind = 'lineage.json'").fetchone()
+        assert size >= PRERENDER_FROM_BYTES
+        stored = stored_views(config.db_path, job_id)
+        assert len(stored) == 4  # what SQLFlow's clients and the notebook's picture ask for
+        asked = [post(api, "/sqlflow/job/exportLineageAsJson", jobId=job_id),
+                 post(api, "/sqlflow/job/exportLineageAsJson", jobId=job_id, showRelationType="fdd,fdr"),
+                 post(api, "/sqlflow/job/exportLineageAsCsv", jobId=job_id),
+                 post(api, "/sqlflow/job/exportFullLineageAsCsv", jobId=job_id)]
+        assert all(response.status_code == 200 for response in asked)
+        assert stored_views(config.db_path, job_id) == stored  # all four were served from storage
 
 
 def generation(api: Api, path: str = "/sqlflow/generation/sqlflow", **fields: str) -> httpx.Response:

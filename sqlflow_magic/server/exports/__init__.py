@@ -8,11 +8,22 @@ complete lineage once; this package, which never imports the engine, serves ever
 
 from __future__ import annotations
 
-from sqlflow_magic.server.exports.formats import CSV_HEADER, csv_text, generation_answer, graphml_text, job_answer
+from sqlflow_magic.server.exports.formats import (
+    CSV_HEADER,
+    FORMS,
+    csv_text,
+    generation_answer,
+    graphml_text,
+    job_answer,
+    render,
+    render_stored,
+    view_kind,
+)
 from sqlflow_magic.server.exports.views import ViewError, ViewOptions, apply_view, summary
 
 __all__ = [
     "CSV_HEADER",
+    "FORMS",
     "ViewError",
     "ViewOptions",
     "apply_view",
@@ -20,5 +31,8 @@ __all__ = [
     "generation_answer",
     "graphml_text",
     "job_answer",
+    "render",
+    "render_stored",
     "summary",
+    "view_kind",
 ]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 from xml.etree import ElementTree
 
 from sqlflow_magic.server.exports.layout import graph_of
-from sqlflow_magic.server.exports.views import bare_name
+from sqlflow_magic.server.exports.views import ViewOptions, apply_view, bare_name
 
 CSV_FIELDS = (
     "source_db", "source_schema", "source_table", "source_column",
@@ -26,6 +27,28 @@ CSV_HEADER = ",".join(CSV_FIELDS)
 _STORES = frozenset({"table", "view"})
 _GRAPH_NODE_TYPES = frozenset({"table", "view", "select_list"})
 _GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
+#: The job exports: the JSON answer, the CSV of rows between tables and views, the full CSV, GraphML.
+FORMS = ("json", "csv", "full-csv", "graphml")
+
+
+def render(lineage: Mapping[str, Any], options: ViewOptions, form: str, delimiter: str = ",") -> bytes:
+    """The job export ``form`` (one of :data:`FORMS`) of the view ``options`` of a complete lineage."""
+    view = apply_view(lineage, options)
+    if form == "json":
+        return json.dumps(job_answer(view), ensure_ascii=False).encode()
+    if form == "graphml":
+        return graphml_text(view).encode()
+    return csv_text(view, delimiter, stores_only=form == "csv").encode()
+
+
+def render_stored(lineage: bytes, options: ViewOptions, form: str, delimiter: str = ",") -> bytes:
+    """:func:`render` of a stored complete lineage (its JSON text)."""
+    return render(json.loads(lineage), options, form, delimiter)
+
+
+def view_kind(form: str, options: ViewOptions, delimiter: str = ",") -> str:
+    """The name a rendered export is stored under beside the job's lineage."""
+    return f"view/{form}/{ord(delimiter)}/{options.key}"
 
 
 def job_answer(view: Mapping[str, Any]) -> dict[str, Any]:
