@@ -60,7 +60,6 @@ class AnalysisRequest:
     default_schema: str | None = None
     time_limit_seconds: float | None = None
     job_id: str | None = None
-    table_level: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,15 +112,16 @@ def analyse_job(request: AnalysisRequest) -> JobOutcome:
         return failed_outcome(f"the analysis failed unexpectedly: {type(exc).__name__}: {exc}"[:500], "AnalyzeError")
 
 
-def analyse_generation(request: AnalysisRequest) -> dict[str, Any]:
-    """The complete lineage JSON (column level, or table level) of the SQL of ``request``, with a new session id."""
+def analyse_generation(request: AnalysisRequest, options: ViewOptions, form: str, delimiter: str) -> bytes:
+    """The answer of a ``/sqlflow/generation/sqlflow...`` endpoint (``form``, see ``render_generation``)."""
+    from sqlflow_magic.server.exports import render_generation
     from sqlflow_magic.server.lineage import to_sqlflow_json
 
     result, _status, _message = _analyse(request)
-    answer = to_sqlflow_json(result, table_level=request.table_level)
+    answer = to_sqlflow_json(result, table_level=options.table_level)
     answer.pop("jobId")
     answer["sessionId"] = new_session_id()
-    return answer
+    return render_generation(answer, options, form, delimiter)
 
 
 def check_syntax(request: AnalysisRequest) -> list[dict[str, Any]]:

@@ -11,14 +11,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sqlflow_magic._version import __version__
 from sqlflow_magic.server.analysis import AnalysisRequest
-from sqlflow_magic.server.exports import apply_view, csv_text, generation_answer
 from sqlflow_magic.server.params import (
     RequestParams,
     authenticate,
@@ -37,9 +35,7 @@ GENERATION = "/sqlflow/generation/sqlflow"
 PARSER_VERSION = f"sqlflow-magic {__version__} (sqlglot)"
 
 
-async def _sql_request(
-    request: Request, text_field: str, table_level: Callable[[RequestParams], bool] = lambda _params: False
-) -> tuple[ServerContext, RequestParams, AnalysisRequest]:
+async def _sql_request(request: Request, text_field: str) -> tuple[ServerContext, RequestParams, AnalysisRequest]:
     """Read and authenticate a request carrying SQL in ``text_field`` or in ``sqlfile``/``sqlfiles`` parts."""
     context = context_of(request)
     params = await read_params(request, context.config, file_fields=("sqlfile", "sqlfiles"))
@@ -53,31 +49,23 @@ async def _sql_request(
     analysis = AnalysisRequest(
         files=tuple(files), dbvendor=parse_vendor(params), default_database=params.get("defaultDatabase"),
         default_schema=params.get("defaultSchema"), time_limit_seconds=context.config.job_time_limit_seconds,
-        table_level=table_level(params),
     )
     return context, params, analysis
 
 
-def _generation(render: Callable[[dict[str, Any], RequestParams], Response]) -> Callable[[Request], Any]:
+def _generation(form: str) -> Callable[[Request], Any]:
+    """An endpoint answering the lineage of the SQL sent, as ``form`` (see ``render_generation``)."""
+
     async def endpoint(request: Request) -> Response:
-        context, params, analysis = await _sql_request(request, "sqltext", lambda p: parse_view(p).table_level)
-        view_options = parse_view(params)
-        lineage = await analysed(context, lambda: context.worker.generate(analysis))
-        return await run_in_threadpool(lambda: render(apply_view(lineage, view_options), params))
+        context, params, analysis = await _sql_request(request, "sqltext")
+        options, delimiter = parse_view(params), parse_delimiter(params)
+        body = await analysed(context, lambda: context.worker.generate(analysis, options, form, delimiter))
+        if form in ("json", "graph"):
+            return Response(body, media_type="application/json")
+        attachment = {"content-disposition": 'attachment; filename="lineage.csv"'}
+        return Response(body, media_type="text/csv", headers=attachment)
 
     return endpoint
-
-
-def _json(with_graph: bool) -> Callable[[dict[str, Any], RequestParams], Response]:
-    return lambda view, _params: JSONResponse(generation_answer(view, with_graph=with_graph))
-
-
-def _csv(stores_only: bool) -> Callable[[dict[str, Any], RequestParams], Response]:
-    def render(view: dict[str, Any], params: RequestParams) -> Response:
-        return Response(csv_text(view, parse_delimiter(params), stores_only=stores_only), media_type="text/csv",
-                        headers={"content-disposition": 'attachment; filename="lineage.csv"'})
-
-    return render
 
 
 def _demo_data(started: float, **more: Any) -> dict[str, Any]:
@@ -116,10 +104,10 @@ async def version(request: Request) -> Response:
 def generation_routes() -> list[BaseRoute]:
     """The routes of this module, relative to the API prefix; the generation paths also with a trailing slash."""
     endpoints: dict[str, Callable[[Request], Any]] = {
-        GENERATION: _generation(_json(with_graph=False)),
-        f"{GENERATION}/graph": _generation(_json(with_graph=True)),
-        f"{GENERATION}/exportLineageAsCsv": _generation(_csv(stores_only=True)),
-        f"{GENERATION}/exportFullLineageAsCsv": _generation(_csv(stores_only=False)),
+        GENERATION: _generation("json"),
+        f"{GENERATION}/graph": _generation("graph"),
+        f"{GENERATION}/exportLineageAsCsv": _generation("csv"),
+        f"{GENERATION}/exportFullLineageAsCsv": _generation("full-csv"),
     }
     routes: list[BaseRoute] = []
     for path, endpoint in endpoints.items():

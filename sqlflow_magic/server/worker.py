@@ -103,9 +103,9 @@ class JobWorker:
                 task.cancel()
         await self.pool.close()
 
-    async def generate(self, request: AnalysisRequest) -> dict[str, Any]:
-        """Analyse SQL synchronously (``/sqlflow/generation/sqlflow``) within the job time limit."""
-        return await self.pool.run(analyse_generation, request, limit=self.hard_limit)
+    async def generate(self, request: AnalysisRequest, options: ViewOptions, form: str, delimiter: str) -> bytes:
+        """Analyse SQL synchronously (``/sqlflow/generation/sqlflow...``) within the job time limit."""
+        return await self.pool.run(analyse_generation, request, options, form, delimiter, limit=self.hard_limit)
 
     async def render(self, lineage: bytes, options: ViewOptions, form: str, delimiter: str) -> bytes:
         """Render an export of a stored lineage in an analysis process: a large one takes seconds of CPU."""

@@ -16,6 +16,7 @@ from sqlflow_magic.server.exports.formats import (
     graphml_text,
     job_answer,
     render,
+    render_generation,
     render_stored,
     view_kind,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "graphml_text",
     "job_answer",
     "render",
+    "render_generation",
     "render_stored",
     "summary",
     "view_kind",

@@ -41,6 +41,15 @@ def render(lineage: Mapping[str, Any], options: ViewOptions, form: str, delimite
     return csv_text(view, delimiter, stores_only=form == "csv").encode()
 
 
+def render_generation(lineage: Mapping[str, Any], options: ViewOptions, form: str, delimiter: str = ",") -> bytes:
+    """The answer of a generation endpoint: ``json`` (``/sqlflow/generation/sqlflow``), ``graph`` (its
+    ``/graph``), ``csv`` or ``full-csv`` (its CSV exports), of the view ``options`` of a complete lineage."""
+    view = apply_view(lineage, options)
+    if form in ("json", "graph"):
+        return json.dumps(generation_answer(view, with_graph=form == "graph"), ensure_ascii=False).encode()
+    return csv_text(view, delimiter, stores_only=form == "csv").encode()
+
+
 def render_stored(lineage: bytes, options: ViewOptions, form: str, delimiter: str = ",") -> bytes:
     """:func:`render` of a stored complete lineage (its JSON text)."""
     return render(json.loads(lineage), options, form, delimiter)
