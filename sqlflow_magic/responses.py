@@ -7,21 +7,10 @@ from typing import Any
 import httpx
 
 from . import errors
+from .lineage_json.shapes import code_of
 from .secrets import Secret, mask_identifier, redact
 
 OK_CODES = frozenset({200, 203})
-
-
-def body_code(body: dict[str, Any]) -> int | None:
-    """The ``code`` field as an int: SQLFlow sends ``200`` on job calls and ``"200"`` on the token call."""
-    code = body.get("code")
-    if isinstance(code, bool):
-        return None
-    if isinstance(code, int):
-        return code
-    if isinstance(code, str) and code.strip().isdigit():
-        return int(code.strip())
-    return None
 
 
 def parse_json(response: httpx.Response, *, what: str) -> dict[str, Any]:
@@ -47,7 +36,7 @@ def check_answer(
     user_id: str | None = None,
 ) -> dict[str, Any]:
     """Return ``body`` when both the HTTP status and its ``code`` say success, else raise a typed error."""
-    code = body_code(body)
+    code = code_of(body)
     if response.status_code < 400 and code in OK_CODES:
         return body
     if response.status_code == 404:

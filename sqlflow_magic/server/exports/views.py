@@ -81,7 +81,8 @@ def apply_view(answer: Mapping[str, Any], options: ViewOptions) -> dict[str, Any
     sqlflow = data["sqlflow"] = dict(data.get("sqlflow") or {})
     objects: list[dict[str, Any]] = sqlflow.get("dbobjs") or []
     relationships: list[dict[str, Any]] = sqlflow.get("relationships") or []
-    hidden = {obj["id"] for obj in objects if _hidden(obj, relationships, options)}
+    sources = {source["parentId"] for rel in relationships for source in rel.get("sources") or []}
+    hidden = {obj["id"] for obj in objects if obj["id"] in sources and _hidden_kind(obj, options)}
     if hidden:
         relationships = _joined_through(relationships, hidden)
         objects = [obj for obj in objects if obj["id"] not in hidden]
@@ -132,12 +133,10 @@ def _ends(rel: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     yield from rel.get("sources") or []
 
 
-def _hidden(obj: Mapping[str, Any], relationships: list[dict[str, Any]], options: ViewOptions) -> bool:
-    """Whether ``obj`` is an intermediate the view leaves out: it passes data on (it is a source)."""
+def _hidden_kind(obj: Mapping[str, Any], options: ViewOptions) -> bool:
+    """Whether ``obj`` is of a kind the view leaves out when it passes data on (when it is a source)."""
     kind = obj.get("type")
-    if not ((options.ignore_record_set and kind in _RECORD_SETS) or (options.ignore_function and kind == "function")):
-        return False
-    return any(source["parentId"] == obj["id"] for rel in relationships for source in rel.get("sources") or [])
+    return (options.ignore_record_set and kind in _RECORD_SETS) or (options.ignore_function and kind == "function")
 
 
 def _joined_through(relationships: list[dict[str, Any]], hidden: set[str]) -> list[dict[str, Any]]:
@@ -170,17 +169,12 @@ def _joined_through(relationships: list[dict[str, Any]], hidden: set[str]) -> li
 
 
 def _matches(obj: Mapping[str, Any], options: ViewOptions) -> bool:
-    checks = (("database", obj.get("database")), ("schema", obj.get("schema")), ("table", None))
-    for name, value in checks:
-        wanted = getattr(options, name)
-        if not wanted:
-            continue
-        if name == "table":
-            if wanted.casefold() not in (bare_name(obj).casefold(), str(obj.get("name", "")).casefold()):
-                return False
-        elif str(value or "").casefold() != wanted.casefold():
-            return False
-    return True
+    """Whether ``obj`` is in the database and schema, and is the table, that ``options`` name (case-insensitively)."""
+    def same(value: object, wanted: str | None) -> bool:
+        return wanted is None or str(value or "").casefold() == wanted.casefold()
+
+    return (same(obj.get("database"), options.database) and same(obj.get("schema"), options.schema)
+            and (same(bare_name(obj), options.table) or same(obj.get("name"), options.table)))
 
 
 def _column_matches(end: Mapping[str, Any], options: ViewOptions) -> bool:
