@@ -3,9 +3,11 @@
     python notebooks/execute.py            # every tutorial
     python notebooks/execute.py 03-lineage # one
 
-The saved outputs are what nbval compares against and what GitHub shows. Widget state is not saved:
-static viewers (GitHub, nbconvert) then show each display's HTML and SVG forms instead of an empty
-widget area, and the notebook diff stays small. Jobs go to a throw-away database.
+The saved outputs are what nbval compares against and what GitHub shows. A panel whose job had not
+finished when its cell ran (the quickstart's first submit) is still a live widget; like widget
+state, its widget view is not saved, so that every viewer shows the panel's static form (HTML and
+text) instead of "Error displaying widget: model not found" (docs/saved-outputs.md). Jobs go to a
+throw-away database.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import nbformat
 from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def execute(path: Path) -> None:
@@ -26,6 +29,9 @@ def execute(path: Path) -> None:
     NotebookClient(notebook, timeout=300, kernel_name="python3", store_widget_state=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
     nbformat.write(notebook, path)
     print(f"executed and saved {path.name}")
 

@@ -148,3 +148,18 @@ class RequestRejectedError(APIError):
     """The server refused the request's content (a bad field, a limit)."""
 
     default_hint = "Fix the request as the message says"
+
+
+# --- the job itself ------------------------------------------------------------------------------
+
+
+class JobFailedError(SQLFlowError):
+    """A followed job (``--wait``) ended in ``fail``; the jobId stays saved."""
+
+    default_hint = "Fix the SQL (the panel shows the error) and submit again; the jobId is saved in sqlflow_job_id"
+
+
+class JobPartiallyAnalysedError(SQLFlowError):
+    """``--strict``: a followed job ended in ``partial_success``; the jobId stays saved."""
+
+    default_hint = "Fix the statements listed under Problems, or leave out --strict to accept a partial success"

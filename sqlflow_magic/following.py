@@ -1,10 +1,12 @@
-"""Following a job in its panel: progress in place, then the final status and the lineage picture."""
+"""Following a job: progress in its panel (or on one line of a terminal), then the final panel and outcome."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, TextIO
 
 from .display.panel import JobPanel
+from .errors import JobFailedError, JobPartiallyAnalysedError
 from .models import PICTURE, Job
 from .waiting import WaitInterruptedError, WaitTimeoutError, wait_for_job
 
@@ -12,28 +14,70 @@ if TYPE_CHECKING:
     from .client import SQLFlowClient
 
 
-def new_panel(job: Job, client: SQLFlowClient, server_info: object, widget: object = None) -> JobPanel:
+def new_panel(job: Job, client: SQLFlowClient, server_info: object, widget: object = None, *,
+              live: bool = False) -> JobPanel:
     """A panel whose Refresh and lineage picture use ``client`` (``widget``: see ``widget_ahead``)."""
     return JobPanel(job, server_info, client.job_summary,  # type: ignore[arg-type]
-                    fetch_lineage=lambda job_id: client.export_lineage_json(job_id, PICTURE), widget=widget)
+                    fetch_lineage=lambda job_id: client.export_lineage_json(job_id, PICTURE), widget=widget,
+                    live=live)
 
 
-def follow(panel: JobPanel, client: SQLFlowClient, max_wait: float) -> Job:
-    """Poll the job until it is final, showing status and elapsed time in the panel as it goes."""
+def follow(panel: JobPanel, client: SQLFlowClient, max_wait: float, *, out: TextIO | None = None) -> Job:
+    """Poll the job until it is final, showing its status and the elapsed time as it goes: in the live
+    panel, or (no widget) on one line of ``out`` (stderr, as progress bars do) that each poll rewrites.
+    Then show the panel."""
+    line = _ProgressLine(out or sys.stderr) if not panel.live else None
 
     def show_progress(job: Job, elapsed: float) -> None:
-        panel.update(job, note="" if job.is_final else f"{job.status}, waiting for {elapsed:.0f} s")
+        note = "" if job.is_final else f"{job.status}, waiting for {elapsed:.0f} s"
+        if line is None:
+            panel.update(job, note=note)
+        else:
+            panel.job = job
+            line.write(f"SQLFlow job {job.job_id}: {note or job.status}")
 
     try:
         job = wait_for_job(panel.job.job_id, lambda: client.job_summary(panel.job.job_id),
                            max_wait=max_wait, on_update=show_progress)
     except (WaitTimeoutError, WaitInterruptedError) as exc:
+        if line is not None:
+            line.close()
         panel.set_note(str(exc))
         panel.finish()
         raise
+    if line is not None:
+        line.close()
     panel.update(job, note=_final_note(job))
     panel.finish()
     return job
+
+
+def check_outcome(job: Job, *, strict: bool = False) -> None:
+    """Fail the cell when a followed job failed (or, ``strict``, when some of its SQL was not analysed)."""
+    if job.status == "fail":
+        raise JobFailedError(f"job {job.job_id} failed: {job.error_message or 'SQLFlow gave no reason'}")
+    if strict and job.status == "partial_success":
+        problems = len(job.errors) or "some"
+        raise JobPartiallyAnalysedError(f"job {job.job_id} is a partial success: {problems} statement(s) could "
+                                        f"not be analysed ({job.error_message or 'see Problems in the panel'})")
+
+
+class _ProgressLine:
+    """One line of a terminal, rewritten in place (``\\r``) and cleared at the end."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.width = 0
+
+    def write(self, text: str) -> None:
+        self.out.write("\r" + text.ljust(self.width))
+        self.out.flush()
+        self.width = max(self.width, len(text))
+
+    def close(self) -> None:
+        if self.width:
+            self.out.write("\r" + " " * self.width + "\r")
+            self.out.flush()
 
 
 def _final_note(job: Job) -> str:

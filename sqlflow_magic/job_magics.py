@@ -18,7 +18,7 @@ from IPython.display import display
 from . import submit_options as check
 from .display.render import Table
 from .errors import InputError
-from .following import follow, new_panel
+from .following import check_outcome, follow, new_panel
 from .models import PICTURE, RELATION_TYPES, LineageOptions
 
 if TYPE_CHECKING:
@@ -48,20 +48,26 @@ class SQLFlowJobMagics(Magics):
 
     @magic_arguments()
     @argument("job_id", nargs="?", help="the job (default: the saved sqlflow_job_id)")
-    @argument("--wait", action="store_true", help="wait until the job is finished, showing progress")
+    @argument("--wait", action="store_true", help="wait until the job is finished, showing progress; the cell "
+              "fails if the job fails")
+    @argument("--strict", action="store_true", help="with --wait: fail the cell on a partial success too")
     @line_magic
     def sqlflow_status(self, line: str) -> None:
         """Show the panel of a job: status, files, errors and, once done, its lineage picture."""
         args = check.parse_line(self.sqlflow_status, line)
-        self._show_panel(self._job_id(args.job_id), self._client(), wait=args.wait)
+        if args.strict and not args.wait:
+            raise UsageError("--strict needs --wait: it fails the cell when the job does not fully succeed")
+        self._show_panel(self._job_id(args.job_id), self._client(), wait=args.wait, strict=args.strict)
 
-    def _show_panel(self, job_id: str, client: SQLFlowClient, *, wait: bool) -> None:
-        panel = new_panel(client.job_summary(job_id), client, self.settings.connections.server_info(client.settings))
-        panel.show()
-        if wait:
-            follow(panel, client, float(self.settings.effective_config().others["max_wait"].value))  # type: ignore[arg-type]
-        else:
-            panel.finish()
+    def _show_panel(self, job_id: str, client: SQLFlowClient, *, wait: bool, strict: bool = False) -> None:
+        panel = new_panel(client.job_summary(job_id), client, self.settings.connections.server_info(client.settings),
+                          live=self.settings.live())
+        panel.show(following=wait)
+        if wait and not panel.job.is_final:
+            max_wait = self.settings.effective_config().others["max_wait"].value
+            check_outcome(follow(panel, client, float(max_wait)), strict=strict)  # type: ignore[arg-type]
+        elif wait:
+            check_outcome(panel.job, strict=strict)
 
     @line_magic
     def sqlflow_jobs(self, line: str) -> None:

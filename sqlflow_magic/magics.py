@@ -21,10 +21,10 @@ from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from . import submit_options as check
 from .config import ENV_NAMES, SECRET_ENV_NAMES, EffectiveConfig, resolve
-from .display.panel import widget_ahead
+from .display.panel import widget_ahead, widgets_available
 from .display.render import Table
 from .errors import ConfigurationError
-from .following import follow, new_panel
+from .following import check_outcome, follow, new_panel
 from .models import Job, SubmitRequest
 from .secrets import MASK, Secret, mask_identifier
 from .session import Connections
@@ -61,6 +61,9 @@ class SQLFlowMagics(Magics):
     wait = Bool(None, allow_none=True, help="Wait for every submitted job to finish, as with --wait "
                 "(default False).").tag(config=True)
     max_wait = Float(None, allow_none=True, help="Longest wait for a job, in seconds (600).").tag(config=True)
+    live_panels = Bool(None, allow_none=True, help="Show a running job as a live widget that updates in place "
+                       "(default: in kernel front ends such as JupyterLab; not in terminal IPython). False for "
+                       "plain-text front ends such as jupyter console.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -94,6 +97,12 @@ class SQLFlowMagics(Magics):
         if value is not None and value < lowest:
             raise TraitError(f"SQLFlowMagics.{name} must be {'0 or more' if lowest == 0 else 'positive'}, not {value}")
         return value
+
+    def live(self) -> bool:
+        """Whether panels of running jobs are live widgets: ``live_panels``, or a kernel front end with widgets."""
+        if self.live_panels is not None:
+            return bool(self.live_panels) and widgets_available()
+        return getattr(self.shell, "kernel", None) is not None and widgets_available()
 
     def close(self) -> None:
         """Close the clients and stop the embedded server (on ``%unload_ext``)."""
@@ -145,6 +154,8 @@ class SQLFlowMagics(Magics):
     @argument("--wait", action="store_true", default=None,
               help="wait for the job to finish, showing progress, then draw its lineage (see SQLFlowMagics.wait)")
     @argument("--no-wait", action="store_false", dest="wait", help="do not wait, whatever SQLFlowMagics.wait says")
+    @argument("--strict", action="store_true",
+              help="with --wait: fail the cell on a partial success too (a failed job always fails it)")
     @argument("--dry-run", action="store_true", help="show the request, secrets masked, and send nothing")
     @argument("--password", help=argparse.SUPPRESS)
     @argument("--secret-key", help=argparse.SUPPRESS)
@@ -168,20 +179,27 @@ class SQLFlowMagics(Magics):
             display(self._preview(self._for_existing_job(request, args, None), config))
             return
         client = self.connections.client(config)
+        live = self.live()
         ahead: list[Any] = []  # the panel's widget, made while the server works on the submit
         try:
             job = client.submit_persist_job(self._for_existing_job(request, args, client),
-                                            while_waiting=lambda: ahead.append(widget_ahead()))
+                                            while_waiting=lambda: ahead.append(widget_ahead()) if live else None)
         except BaseException:
             for widget in filter(None, ahead):
                 widget.close()
             raise
         self.shell.user_ns[var] = job.job_id
         self.shell.user_ns[JOB_VARIABLE] = job
-        panel = new_panel(job, client, self.connections.server_info(client.settings), ahead[0] if ahead else None)
-        panel.show()
-        if args.wait if args.wait is not None else config.others["wait"].value:
-            self.shell.user_ns[JOB_VARIABLE] = follow(panel, client, float(config.others["max_wait"].value))
+        panel = new_panel(job, client, self.connections.server_info(client.settings), ahead[0] if ahead else None,
+                          live=live)
+        wait = args.wait if args.wait is not None else bool(config.others["wait"].value)
+        panel.show(following=wait)
+        if wait:
+            if not job.is_final:
+                job = self.shell.user_ns[JOB_VARIABLE] = follow(panel, client, float(config.others["max_wait"].value))
+            check_outcome(job, strict=args.strict)
+        elif args.strict:
+            raise UsageError("--strict needs --wait: it fails the cell when the job does not fully succeed")
 
     def _submit_request(self, args: Any, cell: str, config: EffectiveConfig) -> SubmitRequest:
         max_bytes = int(config.others["max_cell_bytes"].value)  # type: ignore[call-overload]

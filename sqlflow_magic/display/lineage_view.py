@@ -1,29 +1,32 @@
-"""The lineage as a picture: one display that is a widget live and an SVG + HTML + text picture elsewhere.
+"""The lineage as a picture: a static display that every notebook front end shows, live or saved.
 
 :class:`LineageView` draws the table-level lineage left to right (tables and views as boxes, data
-flow as arrows). Its ``_repr_mimebundle_`` carries ``image/svg+xml`` (the picture), ``text/html``
-(the picture inline plus a collapsed ``<details>`` section of columns and column edges per table),
-``text/plain`` (``A -> B`` lines) and, with ipywidgets, a widget: the picture, a Dropdown of tables
-and the chosen table's columns and column-level edges. Past :data:`MAX_TABLES` tables or
+flow as arrows). Its ``_repr_mimebundle_`` carries ``text/html`` (the picture as an ``<img>`` of its
+SVG, scrollable when wider than the output, then a collapsed ``<details>`` section of columns and
+column edges per table) and ``text/plain`` (``A -> B`` lines). No widget: a widget output is lost
+when a notebook is saved and reopened without its kernel, and inline ``<svg>`` is stripped by the
+sanitiser of untrusted notebooks, while an ``<img>`` with a ``data:`` source survives both
+(``docs/saved-outputs.md`` has the front ends' rules). Past :data:`MAX_TABLES` tables or
 :data:`MAX_EDGES` arrows the whole graph is not drawn: a summary (counts, busiest tables) comes with
-the neighbourhood of one table (the busiest one statically; the widget has a Combobox to pick it).
+the neighbourhood of the busiest table; ``%sqlflow_lineage --show --table NAME`` draws another's.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import base64
 from typing import Any
 
 from ..lineage_json import RESULT_SET, ColumnEdge, LineageGraph, column_label, read_lineage
 from .lineage_svg import to_svg
 from .lineage_svg import xml_escape as esc
 
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: Past this many tables or arrows, a summary and one table's neighbourhood are shown instead.
 MAX_TABLES = 60
 MAX_EDGES = 150
 BUSIEST = 10
 TEXT_EDGE_LIMIT = 200
+#: Table names the picture's ``alt`` text lists.
+ALT_TABLES = 12
 _CELL = 'style="text-align:left;padding:1px 8px 1px 0"'
 
 
@@ -35,19 +38,12 @@ class LineageView:
     """Shows SQLFlow lineage JSON (job export, generation answer, or its ``sqlflow`` part) as a picture."""
 
     def __init__(self, lineage_json: Any, *, max_tables: int = MAX_TABLES, max_edges: int = MAX_EDGES,
-                 title: str = "SQLFlow lineage", use_widgets: bool | None = None) -> None:
+                 title: str = "SQLFlow lineage") -> None:
         self.graph = lineage_json if isinstance(lineage_json, LineageGraph) else read_lineage(lineage_json)
         self.title = title
         self.max_tables = max_tables
         self.max_edges = max_edges
-        self._use_widgets = importlib.util.find_spec("ipywidgets") is not None if use_widgets is None else use_widgets
         self._svgs: dict[str | None, str] = {}
-        self._widget: Any = None
-        self.focus_picker: Any = None
-        self.table_picker: Any = None
-        self.picture_view: Any = None
-        self.columns_view: Any = None
-        self.note_view: Any = None
         counts: dict[str, int] = {}
         self._labels: dict[str, str] = {}  # table id -> unique label (names can repeat across ids)
         for table in self.graph.tables:
@@ -137,16 +133,27 @@ class LineageView:
         if focus is None:
             return ""
         return (f'<div class="sqlflow-note">Drawn: <b>{esc(self._labels[focus])}</b> with its direct upstream '
-                f"and downstream tables ({len(self.picture_graph(focus).tables)} boxes).</div>")
+                f"and downstream tables ({len(self.picture_graph(focus).tables)} boxes); draw another table's with "
+                "<code>%sqlflow_lineage --show --table NAME</code>.</div>")
+
+    def picture_html(self, focus: str | None = None) -> str:
+        """The picture as an ``<img>`` of its SVG, at its own size, in a box that scrolls when it is wider."""
+        svg = self.svg(focus)
+        width, height = (svg.split(f'{name}="', 1)[1].split('"', 1)[0] for name in ("width", "height"))
+        shown = [self._labels[t.id] for t in self.picture_graph(focus).tables]
+        alt = f"{self.title}: {len(shown)} tables" + (f" ({', '.join(shown[:ALT_TABLES])}" + (
+            ", ..." if len(shown) > ALT_TABLES else "") + ")" if shown else "")
+        source = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+        return (f'<div class="sqlflow-picture" style="overflow-x:auto;max-width:100%">'
+                f'<img class="sqlflow-lineage-picture" src="{source}" width="{width}" height="{height}" '
+                f'alt="{esc(alt)}" title="{esc(alt)}" style="max-width:none"/></div>')
 
     def html(self) -> str:
-        """The static HTML form: title, (summary), the picture inline, then a collapsed section per table."""
+        """The static HTML form: title, (summary), the picture, then a collapsed section per table."""
         focus = self.default_focus
-        error = self._error_html()
         summary = self.summary_html() + self._note_html(focus) if self.is_large else ""
-        return (f'<div class="sqlflow-lineage"><b>{esc(self.title)}</b>{error}{summary}'
-                f'<div style="overflow:auto">{self.svg(focus)}</div>'
-                f"{self._details_html(self.picture_graph(focus))}</div>")
+        return (f'<div class="sqlflow-lineage"><b>{esc(self.title)}</b>{self._error_html()}{summary}'
+                f"{self.picture_html(focus)}{self._details_html(self.picture_graph(focus))}</div>")
 
     def text(self) -> str:
         """Plain text: counts, (busiest tables,) then one ``A -> B`` line per arrow."""
@@ -168,65 +175,5 @@ class LineageView:
     def __repr__(self) -> str:
         return self.text()
 
-    # -- widget ----------------------------------------------------------------------------------
-    @property
-    def widget(self) -> Any:
-        """The ipywidgets ``VBox`` (built on first use), or None without ipywidgets."""
-        if self._widget is None and self._use_widgets:
-            self._widget = self._build_widget()
-        return self._widget
-
-    def _build_widget(self) -> Any:
-        import ipywidgets as widgets
-
-        focus = self.default_focus
-        # overflow on the widget itself: its content box grows to the SVG's width (a flex item), so the
-        # inner overflow:auto div never scrolls, and a wide picture was cut off (seen in JupyterLab).
-        self.picture_view = widgets.HTML(value=f'<div style="overflow:auto">{self.svg(focus)}</div>',
-                                         layout=widgets.Layout(overflow="auto"))
-        self.table_picker = widgets.Dropdown(description="Columns of", options=self._table_options(focus), value="")
-        self.table_picker.observe(lambda change: self._show_columns(change["new"]), names="value")
-        self.columns_view = widgets.HTML(value="")
-        self._show_columns("")
-        children = [widgets.HTML(value=f"<b>{esc(self.title)}</b>")]
-        if self.graph.error or self.graph.notes:
-            children.append(widgets.HTML(value=self._error_html()))
-        if self.is_large:
-            self.note_view = widgets.HTML(value=self._note_html(focus))
-            self.focus_picker = widgets.Combobox(
-                description="Focus on", placeholder="type a table name", ensure_option=True,
-                options=[self._labels[t.id] for t in self.graph.tables],
-                value=self._labels[focus] if focus else "")
-            self.focus_picker.observe(lambda change: self._refocus(change["new"]), names="value")
-            children += [widgets.HTML(value=self.summary_html()), self.focus_picker, self.note_view]
-        box = widgets.VBox([*children, self.picture_view, self.table_picker, self.columns_view])
-        box.add_class("sqlflow-lineage")
-        return box
-
-    def _table_options(self, focus: str | None) -> list[tuple[str, str]]:
-        tables = self.picture_graph(focus).tables
-        return [("(pick a table)", ""), *((self._labels[t.id], t.id) for t in tables)]
-
-    def _show_columns(self, table_id: str) -> None:
-        self.columns_view.value = (self.columns_html(table_id) if table_id else
-                                   "<i>Pick a table to see its columns and column-level lineage.</i>")
-
-    def _refocus(self, label: str) -> None:
-        """Draw the neighbourhood of the table labelled ``label`` (ignored when no table has that label)."""
-        focus = next((tid for tid, name in self._labels.items() if name == label), None)
-        if focus is None:
-            return
-        self.picture_view.value = f'<div style="overflow:auto">{self.svg(focus)}</div>'
-        self.note_view.value = self._note_html(focus)
-        self.table_picker.options = self._table_options(focus)
-        self.table_picker.value = focus
-
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
-        bundle: dict[str, Any] = {"text/plain": self.text(), "text/html": self.html(),
-                                  "image/svg+xml": self.svg()}
-        widget = self.widget
-        if widget is not None:
-            view = widget._repr_mimebundle_()
-            if view and WIDGET_VIEW in view:
-                bundle[WIDGET_VIEW] = view[WIDGET_VIEW]
-        return bundle
+        return {"text/plain": self.text(), "text/html": self.html()}

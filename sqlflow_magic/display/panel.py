@@ -1,12 +1,13 @@
-"""The job panel: one live widget with a Refresh button, plus HTML and text fallbacks.
+"""The job panel: a live widget with a Refresh button while the job runs, a static form once it is final.
 
-The panel carries all its forms in one display, so JupyterLab, Notebook 7 and VS Code show the
-widget while nbconvert, GitHub and terminal IPython show a readable summary. The widget is a
-single model drawn by anywidget's front end (``panel.js``); without ipywidgets and anywidget
-installed, only the HTML and text forms are produced. While a job is followed the widget's values
-change in place; the static forms are re-published (``update_display``) only when something final
-happened, so the saved notebook shows the last state. Once the job is done, the re-published display
-stacks the lineage picture under the panel.
+While a job runs, a kernel front end (JupyterLab, Notebook 7, VS Code) shows one widget drawn by
+anywidget's front end (``panel.js``): the job's table, a note (progress, a refresh's outcome) and a
+Refresh button; its values change in place. When the job reaches a final status the display is
+replaced (``update_display``) by its static form: the table, the note and, for a finished job, the
+lineage picture, as HTML and text. That form is what a notebook saves, and every front end shows it
+without a kernel: JupyterLab and Notebook 7 trusted or not, nbconvert, VS Code, GitHub, a terminal
+(``docs/saved-outputs.md`` explains the choice). Without a kernel front end (terminal IPython, or
+``SQLFlowMagics.live_panels = False``) there is no widget: the panel is printed once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -107,29 +109,32 @@ class JobPanel:
     """Shows one job and, once it is done, its table-level lineage.
 
     ``fetch_job(job_id)`` is called by Refresh; ``fetch_lineage(job_id)`` (lineage JSON) when the job
-    has reached ``success`` or ``partial_success``. Both are optional. ``widget`` is one from
-    :func:`widget_ahead` to use instead of making one.
+    has reached ``success`` or ``partial_success``. Both are optional. ``live``: show a widget while the
+    job runs (a kernel front end). ``widget`` is one from :func:`widget_ahead` to use instead of making one.
     """
 
     def __init__(self, job: Job, server: ServerInfo, fetch_job: Callable[[str], Job] | None = None,
-                 *, fetch_lineage: Callable[[str], dict[str, Any]] | None = None,
-                 use_widgets: bool | None = None, widget: Any = None) -> None:
+                 *, fetch_lineage: Callable[[str], dict[str, Any]] | None = None, live: bool = False,
+                 widget: Any = None, clock: Callable[[], str] = lambda: time.strftime("%H:%M:%S")) -> None:
         self.job = job
         self.server = server
         self.note = ""
         self.lineage: Any = None
         self.handle: Any = None
+        self.live = live and widgets_available()
         self._fetch_job = fetch_job
         self._fetch_lineage = fetch_lineage
-        self._use_widgets = widgets_available() if use_widgets is None else use_widgets
+        self._clock = clock
         self._widget: Any = None
-        self._with_lineage: Any = None
+        self._finished = False
         self._html, self._html_of = "", None
-        if widget is not None and self._use_widgets:
+        if widget is not None and self.live:
             widget.job_html = self._job_html()
             if widget.refreshable != (fetch_job is not None):  # each change is a message to the front end
                 widget.refreshable = fetch_job is not None
             self._adopt(widget)
+        elif widget is not None:
+            widget.close()
 
     def _adopt(self, widget: Any) -> None:
         widget.on_msg(self._on_message)
@@ -140,8 +145,8 @@ class JobPanel:
 
     @property
     def widget(self) -> Any:
-        """The panel's live widget (built on first use), or None without ipywidgets and anywidget."""
-        if self._widget is None and self._use_widgets:
+        """The live widget (built on first use) while the job runs; None once it is final, or when not live."""
+        if self._widget is None and self.live and not self._finished:
             self._adopt(panel_widget_class()(job_html=self._job_html(), note=self.note,
                                              refreshable=self._fetch_job is not None))
         return self._widget
@@ -151,23 +156,32 @@ class JobPanel:
             try:
                 self.refresh()
             finally:
-                widget.send({"event": "refreshed"})
+                if widget.comm is not None:  # finished: the static form took the widget's place
+                    widget.send({"event": "refreshed"})
 
-    def show(self) -> None:
-        """Display the panel (all its forms) with a display id, so that :meth:`finish` can update it."""
-        self.handle = display(self._repr_mimebundle_(), raw=True, display_id=True)
+    def show(self, *, following: bool = False) -> None:
+        """Display the panel: its static form if the job is final; else the live widget, or (not live) the
+        static form now unless the job is being ``following`` (then :meth:`finish` shows it once, at the end)."""
+        if self.job.is_final:
+            self.set_note(self.note or f"Status as of {self._clock()}.")
+            self.finish()
+        elif self.live:
+            self.handle = display(self._repr_mimebundle_(), raw=True, display_id=True)
+        elif not following:
+            display(self._repr_mimebundle_(), raw=True)
 
     def refresh(self) -> None:
-        """Fetch the job again and update the panel in place; a failure is shown in the panel."""
-        if self._fetch_job is None:
+        """Fetch the job again and show it in place, saying when it was checked; a failure goes in the note."""
+        if self._fetch_job is None or self._finished:
             return
         try:
             job = self._fetch_job(self.job.job_id)
         except SQLFlowError as exc:
-            self.set_note(f"Refresh failed: {exc}")
+            self.set_note(f"Refresh failed at {self._clock()}: {exc}")
             return
-        self.update(job)
-        self.finish()
+        self.update(job, f"Checked at {self._clock()}: {job.status}.")
+        if job.is_final:
+            self.finish()
 
     def update(self, job: Job, note: str = "") -> None:
         """Show ``job`` (and an optional note) in place of the current state (widget values only)."""
@@ -188,45 +202,39 @@ class JobPanel:
             self._widget.note = note
 
     def finish(self) -> None:
-        """Add the lineage picture once the job is done, and re-publish the static forms."""
+        """Stop showing the job live: add its lineage picture if it finished, and put the static form in
+        place of the widget (not live: display it, once)."""
         if self.job.status in LINEAGE_STATUSES and self.lineage is None and self._fetch_lineage is not None:
             try:
                 self.attach_lineage(self._fetch_lineage(self.job.job_id))
             except SQLFlowError as exc:
                 self.set_note(f"Could not get the lineage: {exc}")
+        self._finished = True
+        bundle = self._repr_mimebundle_()
         if self.handle is not None:
-            self.handle.update(self._repr_mimebundle_(), raw=True)
+            self.handle.update(bundle, raw=True)
+        else:
+            self.handle = display(bundle, raw=True, display_id=True)
+        if self._widget is not None:
+            self._widget.close()
+            self._widget = None
 
     def attach_lineage(self, lineage_json: dict[str, Any]) -> None:
         from .lineage_view import LineageView
 
-        self.lineage = LineageView(lineage_json, use_widgets=self._use_widgets)
-        self._with_lineage = None
-
-    def _live_view(self) -> Any:
-        """The widget displayed: the panel's, or the panel's above the lineage picture's."""
-        widget = self.widget
-        if widget is None or self.lineage is None or self.lineage.widget is None:
-            return widget
-        if self._with_lineage is None:
-            import ipywidgets
-
-            self._with_lineage = ipywidgets.VBox([widget, self.lineage.widget])
-            self._with_lineage.add_class("sqlflow-panel-with-lineage")
-        return self._with_lineage
+        self.lineage = LineageView(lineage_json)
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
+        """The static form (HTML and text), with the live widget's view while the job runs."""
         html = job_html(self.job, self.server, self.note) if self.note else self._job_html()
         text = job_text(self.job, self.server, self.note)
-        bundle: dict[str, Any] = {}
         if self.lineage is not None:
             html += self.lineage.html()
             text += "\n\n" + self.lineage.text()
-            bundle["image/svg+xml"] = self.lineage.svg()
-        bundle.update({"text/plain": text, "text/html": html})
-        view = self._live_view()
-        if view is not None:
-            mime = view._repr_mimebundle_()
+        bundle: dict[str, Any] = {"text/plain": text, "text/html": html}
+        widget = None if self.job.is_final or self._finished else self.widget
+        if widget is not None:
+            mime = widget._repr_mimebundle_()
             if mime and WIDGET_VIEW in mime:
                 bundle[WIDGET_VIEW] = mime[WIDGET_VIEW]
         return bundle

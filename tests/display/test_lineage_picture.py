@@ -1,21 +1,18 @@
-"""The lineage picture: parsing SQLFlow's lineage JSON, the SVG drawing, the static and widget views."""
+"""The lineage picture: parsing SQLFlow's lineage JSON, the SVG drawing, the static view."""
 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-import pytest
-
 from sqlflow_magic.display.lineage_svg import to_svg
-from sqlflow_magic.display.lineage_view import MAX_TABLES, WIDGET_VIEW, LineageView
+from sqlflow_magic.display.lineage_view import MAX_TABLES, LineageView
 from sqlflow_magic.lineage_json import read_lineage as parse_lineage
+from tests.pictures import picture_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
-HAS_WIDGETS = importlib.util.find_spec("ipywidgets") is not None
 
 
 # -- fixtures: lineage JSON written after the API page ---------------------------------------------
@@ -142,7 +139,7 @@ def test_table_level_export_draws_arrows_without_column_lists():
     data = {"code": 200, "data": {"sqlflow": {"dbobjs": [
         _obj("1", "a", "table", ["TABLE"]), _obj("2", "b", "view", ["TABLE"]), _obj("3", "p", "process")],
         "relationships": [_rel("9", "fdd", "create_view", ("2", "b", "TABLE"), [("1", "a", "TABLE")], "3")]}}}
-    view = LineageView(data, use_widgets=False)
+    view = LineageView(data)
     assert [t.columns for t in view.graph.tables] == [(), ()]
     assert [(e.source, e.target) for e in view.graph.edges] == [("1", "2")]
     assert "(whole table)" in view.columns_html("1")
@@ -165,7 +162,7 @@ def test_one_box_per_table_and_one_arrow_per_edge_left_to_right():
 def test_labels_are_escaped_and_the_svg_still_parses():
     data = {"data": {"dbobjs": [_obj("1", 'a<b & "c"', "table", ["x<y"]), _obj("2", "t</svg>", "table", ["z"])],
                      "relationships": [_rel("3", "fdd", "insert", ("2", "t</svg>", "z"), [("1", 'a<b & "c"', "x<y")])]}}
-    view = LineageView(data, use_widgets=False)
+    view = LineageView(data)
     boxes, arrows = parse_svg(view.svg())
     assert set(boxes) == {'a<b & "c"', "t</svg>"}
     assert arrows == [('a<b & "c"', "t</svg>")]
@@ -185,40 +182,25 @@ def test_cycles_and_self_loops_are_drawn_and_output_is_deterministic():
 
 
 def test_an_empty_lineage_draws_a_note():
-    view = LineageView({"code": 500, "error": "boom <now>"}, use_widgets=False)
+    view = LineageView({"code": 500, "error": "boom <now>"})
     assert "No tables" in view.svg() and "boom &lt;now&gt;" in view.html() and "boom <now>" in view.text()
 
 
 # -- the view -----------------------------------------------------------------------------------------
-def test_mimebundle_has_svg_html_and_text():
-    bundle = LineageView(sales_lineage(), use_widgets=False)._repr_mimebundle_()
-    assert set(bundle) == {"image/svg+xml", "text/html", "text/plain"}
+def test_mimebundle_is_html_with_the_picture_as_an_image_and_text():
+    bundle = LineageView(sales_lineage())._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}  # no widget: it would not survive a saved notebook
     assert "SALES.ORDERS -> SALES.DAILY_SALES" in bundle["text/plain"]
     html = bundle["text/html"]
     assert html.count('<details class="sqlflow-table-details"') == 5 and "<details open" not in html
-    assert bundle["image/svg+xml"] in html
-
-
-@pytest.mark.skipif(not HAS_WIDGETS, reason="ipywidgets not installed")
-def test_widget_view_and_dropdown_show_the_chosen_tables_columns_and_edges():
-    view = LineageView(sales_lineage())
-    bundle = view._repr_mimebundle_()
-    assert WIDGET_VIEW in bundle and "sqlflow-lineage" in view.widget._dom_classes
-    assert parse_svg(view.picture_view.value.split(">", 1)[1].rsplit("<", 1)[0])[0].keys() == {
-        t.name for t in view.graph.tables}
-    daily = next(t.id for t in view.graph.tables if t.name == "SALES.DAILY_SALES")
-    view.table_picker.value = daily
-    shown = view.columns_view.value
-    assert "<code>DAY</code>, <code>REGION</code>, <code>TOTAL</code>" in shown
-    assert "<code>SALES.ORDERS.AMOUNT</code></td><td" in shown and "<code>SALES.DAILY_SALES.TOTAL</code>" in shown
-    assert "<code>SALES.REGION_TOTALS.REGION</code>" in shown  # an edge out of it
-    assert "CUSTOMER_ID" not in shown  # the join is between two other tables
-    view.table_picker.value = ""
-    assert "Pick a table" in view.columns_view.value
+    assert "<svg" not in html  # an untrusted notebook's sanitiser strips inline SVG; an <img> survives
+    assert picture_svg(html) == LineageView(sales_lineage()).svg()
+    assert 'style="overflow-x:auto;max-width:100%"' in html and 'style="max-width:none"' in html  # scrolls, not cut
+    assert 'alt="SQLFlow lineage: 5 tables (RS-1, SALES.CUSTOMERS' in html
 
 
 def test_large_lineage_shows_a_summary_and_the_busiest_neighbourhood():
-    view = LineageView(big_lineage(), use_widgets=False)
+    view = LineageView(big_lineage())
     assert view.is_large and len(view.graph.tables) == 200 > MAX_TABLES
     boxes, arrows = parse_svg(view.svg())
     assert set(boxes) == {"T000", *(f"T{k:03d}" for k in range(1, 31))}
@@ -227,25 +209,13 @@ def test_large_lineage_shows_a_summary_and_the_busiest_neighbourhood():
     assert "Too large to draw whole" in html and "tables: 200" in html and "T000" in html
     assert html.count("<details") == 31
     assert "Busiest tables: T000 (30)" in text
-    assert LineageView(big_lineage(), max_tables=500, max_edges=500, use_widgets=False).is_large is False
+    assert LineageView(big_lineage(), max_tables=500, max_edges=500).is_large is False
 
 
 def test_neighbourhood_is_cut_to_the_table_limit():
-    view = LineageView(big_lineage(), max_tables=10, use_widgets=False)
+    view = LineageView(big_lineage(), max_tables=10)
     boxes, _ = parse_svg(view.svg())
     assert len(boxes) == 10 and "T000" in boxes
-
-
-@pytest.mark.skipif(not HAS_WIDGETS, reason="ipywidgets not installed")
-def test_filter_draws_the_chosen_tables_neighbourhood_only():
-    view = LineageView(big_lineage())
-    assert WIDGET_VIEW in view._repr_mimebundle_() and view.focus_picker is not None
-    view.focus_picker.value = "T040"  # in the chain T036 -> ... -> T040
-    boxes, arrows = parse_svg(view.picture_view.value.split(">", 1)[1].rsplit("<", 1)[0])
-    assert set(boxes) == {"T039", "T040"} and arrows == [("T039", "T040")]
-    assert view.table_picker.value == "40" and "<code>T039.B</code>" in view.columns_view.value
-    view.focus_picker.value = "no such table"  # ignored
-    assert set(parse_svg(view.picture_view.value.split(">", 1)[1].rsplit("<", 1)[0])[0]) == {"T039", "T040"}
 
 
 def test_real_engine_lineage_is_drawn():
@@ -255,7 +225,7 @@ def test_real_engine_lineage_is_drawn():
            "join customers c on o.customer_id = c.id group by o.order_date;\n"
            "create view region_totals as select day, total from daily_sales;\n")
     lineage = to_sqlflow_json(analyze([SqlSource("a.sql", sql)], "dbvmysql"))
-    boxes, arrows = parse_svg(LineageView(lineage, use_widgets=False).svg())
+    boxes, arrows = parse_svg(LineageView(lineage).svg())
     assert {"orders", "customers", "daily_sales", "region_totals"} <= set(boxes)
     assert {("orders", "daily_sales"), ("daily_sales", "region_totals")} <= set(arrows)
 

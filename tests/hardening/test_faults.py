@@ -29,7 +29,9 @@ SUBMIT = "%%sqlflow_submit -d mssql\nselect 1"
 
 
 def one_line(run) -> str:
-    text = (run.stdout + run.stderr).strip()
+    """The failed cell's one line of error (a terminal's progress line, rewritten in place with \r, left out)."""
+    stderr = "".join(part for part in run.stderr.split("\r") if not part.startswith("SQLFlow job ")).strip()
+    text = (run.stdout + stderr).strip()
     assert not run.success and len(text.splitlines()) == 1, text
     return text
 

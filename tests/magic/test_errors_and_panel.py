@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import httpx
 import pytest
+from IPython.utils.capture import capture_output
 
 from sqlflow_magic import errors
 from sqlflow_magic.display.panel import JobPanel
@@ -106,7 +108,7 @@ JOB = Job(job_id="c359aef4bd9641d697732422debd8055", job_name="<script>alert(1)<
 
 
 def test_panel_has_three_forms_and_escapes_server_strings():
-    panel = JobPanel(JOB, ServerInfo("http://127.0.0.1:5/gspLive_backend", embedded=True), lambda _id: JOB)
+    panel = JobPanel(JOB, ServerInfo("http://127.0.0.1:5/gspLive_backend", embedded=True), lambda _id: JOB, live=True)
     bundle = panel._repr_mimebundle_()
     assert {"text/plain", "text/html", WIDGET} <= set(bundle)
     assert "<script>" not in bundle["text/html"] and "&lt;script&gt;" in bundle["text/html"]
@@ -122,7 +124,7 @@ def test_panel_widget_is_one_model_drawn_by_anywidget():
 
     server = ServerInfo("http://127.0.0.1:5/gspLive_backend", embedded=True)
     before = set(_instances)
-    bundle = JobPanel(JOB, server, lambda _id: JOB)._repr_mimebundle_()
+    bundle = JobPanel(JOB, server, lambda _id: JOB, live=True)._repr_mimebundle_()
     widget = widget_by_id(bundle[WIDGET]["model_id"])
     assert widget.model_id in _instances
     assert set(_instances) - before <= {widget.model_id, widget.layout.model_id}  # no model more
@@ -132,24 +134,25 @@ def test_panel_widget_is_one_model_drawn_by_anywidget():
     assert "export default" in state["_esm"] and "sqlflow-refresh" in state["_esm"]
     assert ".sqlflow-panel" in state["_css"]
     assert state["refreshable"] and "&lt;script&gt;" in state["job_html"] and "<script>" not in state["job_html"]
-    assert JobPanel(JOB, server).widget.layout is widget.layout  # one shared default layout
-    assert not JobPanel(JOB, server).widget.refreshable  # nothing to refresh with: no button
+    assert JobPanel(JOB, server, live=True).widget.layout is widget.layout  # one shared default layout
+    assert not JobPanel(JOB, server, live=True).widget.refreshable  # nothing to refresh with: no button
     import ipywidgets
 
     ipywidgets.Widget.close_all()  # e.g. a user's clean-up: the shared layout is closed with the rest
-    fresh = JobPanel(JOB, server).widget
+    fresh = JobPanel(JOB, server, live=True).widget
     assert fresh.layout is not widget.layout and fresh.layout.comm is not None and fresh.get_state()
 
 
-def test_panel_without_ipywidgets_has_html_and_text_only():
-    panel = JobPanel(JOB, ServerInfo("https://api.gudusoft.com/gspLive_backend", False), use_widgets=False)
+def test_panel_not_live_has_html_and_text_only():
+    panel = JobPanel(JOB, ServerInfo("https://api.gudusoft.com/gspLive_backend", False))
     bundle = panel._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html"}
     assert "embedded" not in bundle["text/plain"]
 
 
-def test_refresh_button_updates_the_panel_in_place(alice_shell, server_config, monkeypatch):
+def test_refresh_updates_the_panel_in_place_and_a_final_job_turns_static(alice_shell, server_config, monkeypatch):
     shell = alice_shell
+    shell.ip.run_line_magic("config", "SQLFlowMagics.live_panels = True")
     shell.server.stop()  # a server whose worker is off, so that only this test moves the job's status
     shell.server = EmbeddedServer(replace(server_config, run_worker=False)).start()
     shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = {shell.server.url!r}")
@@ -161,7 +164,9 @@ def test_refresh_button_updates_the_panel_in_place(alice_shell, server_config, m
     monkeypatch.setattr(panel, "send", lambda content, buffers=None: replies.append(content))
 
     def click_refresh() -> None:  # what panel.js sends when Refresh is clicked
-        panel._handle_custom_msg({"event": "refresh"}, [])
+        with capture_output() as shown:
+            panel._handle_custom_msg({"event": "refresh"}, [])
+        return [dict(output.data) for output in shown.outputs]
 
     assert panel.refreshable and "create" in panel.job_html and panel.note == ""
     from sqlflow_magic.server.store import JobStore
@@ -169,14 +174,21 @@ def test_refresh_button_updates_the_panel_in_place(alice_shell, server_config, m
     store = JobStore(shell.server.config.db_path)
     try:
         store.set_status(job_id, "process")
+        click_refresh()
+        assert "process" in panel.job_html and "create" not in panel.job_html
+        assert re.fullmatch(r"Checked at \d\d:\d\d:\d\d: process\.", panel.note)  # says it checked, and when
+        assert replies == [{"event": "refreshed"}]  # the button is enabled again
+        port = shell.server.port
+        shell.server.stop()  # the panel keeps its own client: make the server go away
+        click_refresh()
+        assert panel.note.startswith("Refresh failed at") and "process" in panel.job_html
+        assert replies == [{"event": "refreshed"}] * 2
+        panel._handle_custom_msg({"event": "something else"}, [])
+        assert len(replies) == 2
+        shell.server = EmbeddedServer(replace(server_config, run_worker=False, port=port)).start()
+        store.set_status(job_id, "fail", error_message="no SQL statement found")
+        [static] = click_refresh()  # a final status: the static form takes the widget's place
     finally:
         store.close()
-    click_refresh()
-    assert "process" in panel.job_html and "create" not in panel.job_html
-    assert panel.note == "" and replies == [{"event": "refreshed"}]  # the button is enabled again
-    shell.server.stop()  # the panel keeps its own client: make the server go away
-    click_refresh()
-    assert "Refresh failed" in panel.note and "process" in panel.job_html
-    assert replies == [{"event": "refreshed"}] * 2
-    panel._handle_custom_msg({"event": "something else"}, [])
-    assert len(replies) == 2
+    assert WIDGET not in static and "fail" in static["text/plain"] and "Checked at" in static["text/plain"]
+    assert panel.comm is None  # the widget is closed

@@ -43,6 +43,7 @@ def test_a_whole_session_leaks_nothing(alice_shell, monkeypatch, caplog, tmp_pat
     monkeypatch.setenv("SQLFLOW_TOKEN", token)
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": ALICE_SECRET)
     caplog.set_level(logging.DEBUG)
+    shell.ip.run_line_magic("config", "SQLFlowMagics.live_panels = True")  # widgets too, as in JupyterLab
     cells = [
         "%sqlflow_config",
         "%sqlflow_login alice@example.com",
@@ -67,7 +68,7 @@ def test_a_whole_session_leaks_nothing(alice_shell, monkeypatch, caplog, tmp_pat
     ]
     runs = [shell.run(cell) for cell in cells]
     assert [r.success for r in runs] == [True, True, True, True, True, True, False, False, False, False, True, True,
-                                         True, True, True, True, True, True, True, False]  # deleted: not found
+                                         True, True, True, True, True, False, True, False]  # a failed job; deleted
     everything = [r.text() for r in runs] + [repr(r.error) + str(r.error) for r in runs if r.error]
     everything += [str(state) for state in widget_states()]
     everything += [record.getMessage() + str(record.args) for record in caplog.records]

@@ -50,9 +50,12 @@ def test_submit_on_the_embedded_default_saves_the_job(shell):
     job = shell.ns["sqlflow_job"]
     assert isinstance(job, Job) and job.job_id == job_id and job.db_vendor == "dbvmssql"
     [bundle] = run.outputs
-    assert {"text/plain", "text/html", WIDGET} <= set(bundle)
+    assert set(bundle) == {"text/plain", "text/html"}  # a terminal: the panel printed, no widget
     assert "embedded local server" in bundle["text/plain"]
     assert "VBox(" not in bundle["text/plain"]
+    shell.ip.run_line_magic("config", "SQLFlowMagics.live_panels = True")  # as a kernel front end
+    [live] = shell.run("%%sqlflow_submit -d mssql -n second\nSELECT a FROM t;").outputs
+    assert {"text/plain", "text/html", WIDGET} <= set(live)
 
 
 def test_the_cell_is_uploaded_verbatim_and_incrementally(alice_shell):

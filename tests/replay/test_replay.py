@@ -15,6 +15,7 @@ import pytest
 
 from sqlflow_magic.display.lineage_view import LineageView
 from sqlflow_magic.lineage_json import column_edges_frame, read_lineage, table_edges_frame, tables_frame
+from tests.pictures import picture_svg, picture_svgs
 from tests.replay.expected import EXPECTED, Expected
 from tests.replay.replay_server import ReplayServer, Script, answer
 
@@ -86,13 +87,14 @@ def test_the_dataframes_hold_the_same_edges(name):
 
 def test_nothing_undrawn_goes_unsaid():
     """An empty picture always says why, in the picture itself too (a viewer may show only the SVG)."""
-    er = LineageView(answer("gen3-er"), use_widgets=False)
+    er = LineageView(answer("gen3-er"))
     assert "5 er relationships" in er.text() and "5 er relationships" in er.svg() and "5 er relationships" in er.html()
-    summary = LineageView(answer("summary-mode"), use_widgets=False)
+    assert "5 er relationships" in picture_svg(er.html())  # in the picture itself, which a viewer may show alone
+    summary = LineageView(answer("summary-mode"))
     assert 'mode "summary"' in summary.text() and "--table" in summary.svg()
-    routines = LineageView(answer("gen3-routines"), use_widgets=False)
+    routines = LineageView(answer("gen3-routines"))
     assert "2 procedures" in routines.text() and "1 trigger" in routines.text()
-    empty = LineageView({"code": 200, "data": {"sqlflow": {"dbobjs": [], "relationships": []}}}, use_widgets=False)
+    empty = LineageView({"code": 200, "data": {"sqlflow": {"dbobjs": [], "relationships": []}}})
     assert "no relationships" in empty.text() and "No tables" in empty.svg()
 
 
@@ -103,7 +105,7 @@ def test_submit_wait_draws_every_shape_in_the_panel(shell, replay, name):
     run = shell.run("%%sqlflow_submit --wait\nSELECT 1")
     assert run.success, run.text()
     bundle = run.outputs[-1]
-    assert_shows(bundle["image/svg+xml"], EXPECTED[name])
+    assert_shows(picture_svg(bundle), EXPECTED[name])
     for source, target, _kinds in EXPECTED[name].edges:
         assert f"{source} -> {target}" in bundle["text/plain"]
     # the panel asks for both kinds of data flow, so that it can draw them apart
@@ -118,7 +120,7 @@ def test_lineage_json_is_the_servers_answer_and_show_draws_it(shell, replay, nam
     assert shell.ns["sqlflow_lineage"] == answer(name)
     assert "showRelationType" not in server.asked("exportFullLineageAsJson")[0]  # the server's own default
     assert server.asked("exportFullLineageAsJson")[1]["showRelationType"] == "fdd,fdr"  # the picture's
-    assert_shows(run.outputs[0]["image/svg+xml"], EXPECTED[name])
+    assert_shows(picture_svg(run.outputs[0]), EXPECTED[name])
 
 
 def test_lineage_options_are_sent_as_sqlflow_fields(shell, replay):
@@ -160,9 +162,9 @@ def test_status_shows_every_job_state(shell, replay, status):
     if summary.get("errorMessage"):
         assert summary["errorMessage"] in text
     if status in ("success", "partial_success"):  # a finished job draws its lineage
-        assert_shows(run.outputs[-1]["image/svg+xml"], EXPECTED["gen3-job-lineage"])
+        assert_shows(picture_svg(run.outputs[-1]), EXPECTED["gen3-job-lineage"])
     else:
-        assert "image/svg+xml" not in run.outputs[-1]
+        assert not picture_svgs(run.outputs[-1]["text/html"])
 
 
 def test_jobs_lists_every_job_and_delete_answers_the_deleted_one(shell, replay):
@@ -192,4 +194,4 @@ def test_a_partial_success_answer_shows_its_error_beside_the_picture(shell, repl
     run = shell.run(f"%sqlflow_status {JOB_ID}")
     assert run.success, run.text()
     assert "find orphan column" in run.outputs[-1]["text/html"]
-    assert_shows(run.outputs[-1]["image/svg+xml"], EXPECTED["gen1-job-lineage"])
+    assert_shows(picture_svg(run.outputs[-1]), EXPECTED["gen1-job-lineage"])
