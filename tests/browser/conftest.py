@@ -90,6 +90,15 @@ class JupyterServer:
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
+    def copy(self, name: str, new_name: str, *, trusted: bool = False) -> str:
+        """Copy notebook ``name`` in the server's root to ``new_name``; ``trusted``: sign it as ``jupyter trust``
+        does, in this server's own notary database (a fresh clone's notebooks are untrusted)."""
+        shutil.copyfile(self.root / name, self.root / new_name)
+        if trusted:
+            subprocess.run([sys.executable, "-m", "jupyter", "trust", str(self.root / new_name)], check=True,
+                           env=_server_env(self.root.parent), capture_output=True, timeout=60)
+        return new_name
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -210,3 +219,31 @@ def jupyter(request: pytest.FixtureRequest, jupyter_launches: dict[str, tuple[An
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture
+def notebook_page(jupyter_launches: Any, chromium: Any, jupyter: JupyterServer) -> Iterator[Any]:
+    """A fresh browser context and page, offline but for the Jupyter server; sessions ended afterwards.
+
+    (``jupyter_launches`` first: the servers boot while Chromium starts.)
+    """
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    blocked: list[str] = []
+
+    def only_loopback(route: Any) -> None:
+        if route.request.url.startswith(("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        yield page
+    finally:
+        context.close()
+        jupyter.delete_sessions()  # the next notebook gets a fresh kernel; this one's kernel is shut down
+        if blocked:
+            print(f"\n[{jupyter.ui}] blocked {len(blocked)} non-loopback request(s): {blocked[:5]}")
