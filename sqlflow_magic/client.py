@@ -83,10 +83,11 @@ class SQLFlowClient:
                 hint="Set SQLFLOW_SECRET_KEY, run %sqlflow_login, or give a token in SQLFLOW_TOKEN",
             )
         fields = {"userId": self.settings.user_id, "secretKey": self.settings.secret_key.reveal()}
-        body = self._answer(Call("user/generateToken", fields), "generateToken")
+        call = Call("user/generateToken", fields)
+        body = self._checked_json(self._sender.send(call), call.action)
         token = body.get("token")
         if not isinstance(token, str) or not token:
-            raise errors.BadResponseError("generateToken: the answer has no token")
+            raise errors.BadResponseError(f"{call.action}: the answer has no token")
         with self._token_lock:
             self._token = Secret(token)
         return self._token
@@ -97,9 +98,9 @@ class SQLFlowClient:
         token = self._token or self.generate_token()
         return {"userId": self.settings.user_id, "token": token.reveal()}
 
-    def _authorized(self, call: Call, what: str) -> dict[str, Any]:
+    def _authorized(self, call: Call) -> dict[str, Any]:
         """Send ``call`` with credentials and return its checked JSON body."""
-        return self._with_credentials(call, lambda response: self._checked_json(response, what))
+        return self._with_credentials(call, lambda response: self._checked_json(response, call.action))
 
     def _with_credentials(self, call: Call, handle: Callable[[httpx.Response], T]) -> T:
         """Send ``call`` with credentials; on a 403 renew the token once and send it again.
@@ -124,9 +125,6 @@ class SQLFlowClient:
         return check_answer(response, parse_json(response, what=what), what=what, secrets=self._secrets(),
                             user_id=self.settings.user_id)
 
-    def _answer(self, call: Call, what: str) -> dict[str, Any]:
-        return self._checked_json(self._sender.send(call), what)
-
     # --- jobs -------------------------------------------------------------------------------
 
     def submit_persist_job(self, request: SubmitRequest, *, while_waiting: Callable[[], None] | None = None) -> Job:
@@ -148,18 +146,16 @@ class SQLFlowClient:
             raise errors.InputError("nothing to submit: no SQL file", hint="Give SQL text or a file")
         call = Call(path, request.form_fields(reveal_secrets=True), request.files, creates_job=True,
                     while_waiting=while_waiting)
-        body = self._authorized(call, path.rsplit("/", 1)[-1])
-        return _job_from(body, "submit")
+        return _job_from(self._authorized(call), call.action)
 
     def job_summary(self, job_id: str) -> Job:
         """``displayUserJobSummary`` for one job."""
-        body = self._authorized(Call("sqlflow/job/displayUserJobSummary", {"jobId": job_id}),
-                                "displayUserJobSummary")
-        return _job_from(body, "displayUserJobSummary")
+        call = Call("sqlflow/job/displayUserJobSummary", {"jobId": job_id})
+        return _job_from(self._authorized(call), call.action)
 
     def jobs_summary(self) -> JobList:
         """``displayUserJobsSummary``: every job of the user, with counts."""
-        body = self._authorized(Call("sqlflow/job/displayUserJobsSummary", {}), "displayUserJobsSummary")
+        body = self._authorized(Call("sqlflow/job/displayUserJobsSummary", {}))
         data = body.get("data") or {}
         details = data.get("jobDetails") or []
         return JobList(
@@ -170,8 +166,8 @@ class SQLFlowClient:
 
     def delete_job(self, job_id: str) -> Job:
         """``deleteUserJob``: the answer is the job with status ``delete``."""
-        body = self._authorized(Call("sqlflow/job/deleteUserJob", {"jobId": job_id}), "deleteUserJob")
-        return _job_from(body, "deleteUserJob")
+        call = Call("sqlflow/job/deleteUserJob", {"jobId": job_id})
+        return _job_from(self._authorized(call), call.action)
 
     # --- lineage ----------------------------------------------------------------------------
 
@@ -185,10 +181,11 @@ class SQLFlowClient:
         call = Call(f"sqlflow/job/{name}", {"jobId": job_id, **options.form_fields()})
 
         def lineage_of(response: httpx.Response) -> dict[str, Any]:
-            body = parse_json(response, what=name)
+            body = parse_json(response, what=call.action)
             if response.status_code < 400 and "code" not in body and LINEAGE_KEYS & body.keys():
                 return body  # the lineage alone, without SQLFlow's answer around it (as SQLFlow's documents show it)
-            return check_answer(response, body, what=name, secrets=self._secrets(), user_id=self.settings.user_id)
+            return check_answer(response, body, what=call.action, secrets=self._secrets(),
+                                user_id=self.settings.user_id)
 
         return self._with_credentials(call, lineage_of)
 
@@ -196,16 +193,15 @@ class SQLFlowClient:
                            delimiter: str = ",") -> str:
         """``exportFullLineageAsCsv``: the CSV text (an error body raises instead)."""
         fields = {"jobId": job_id, "delimiter": delimiter, **options.form_fields()}
-        return self._export_text(Call("sqlflow/job/exportFullLineageAsCsv", fields), "exportFullLineageAsCsv")
+        return self._export_text(Call("sqlflow/job/exportFullLineageAsCsv", fields))
 
     def export_lineage_graphml(self, job_id: str, options: LineageOptions = SERVER_DEFAULTS) -> str:
         """``exportLineageAsGraphml``: the GraphML text (an error body raises instead)."""
-        return self._export_text(Call("sqlflow/job/exportLineageAsGraphml", {"jobId": job_id, **options.form_fields()}),
-                                 "exportLineageAsGraphml")
+        return self._export_text(Call("sqlflow/job/exportLineageAsGraphml", {"jobId": job_id, **options.form_fields()}))
 
-    def _export_text(self, call: Call, what: str) -> str:
+    def _export_text(self, call: Call) -> str:
         def text_of(response: httpx.Response) -> str:
-            _refuse_error_body(response, what, self._secrets(), self.settings.user_id)
+            _refuse_error_body(response, call.action, self._secrets(), self.settings.user_id)
             return response.text
 
         return self._with_credentials(call, text_of)

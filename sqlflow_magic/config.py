@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .errors import ConfigurationError
 from .secrets import Secret, mask_identifier
 from .settings import CLOUD_URL, ONPREM_USER_ID, ClientSettings, normalize_base_url
-from .vendors import DEFAULT_VENDOR
+from .vendors import DEFAULT_VENDOR, UnknownVendorError, resolve_vendor
 
 ENV_URL = "SQLFLOW_URL"
 ENV_USER_ID = "SQLFLOW_USER_ID"
@@ -51,6 +51,8 @@ class EffectiveConfig:
     default_vendor: Sourced
     others: dict[str, Sourced] = field(default_factory=dict)
     problems: tuple[ConfigurationError, ...] = ()
+    #: What is wrong but stops only the magics that use it (a bad default dbvendor stops a submit without -d).
+    warnings: tuple[str, ...] = ()
 
     @property
     def uses_embedded_server(self) -> bool:
@@ -81,6 +83,7 @@ class EffectiveConfig:
             shown.append((name, _show(name, item.value, self.uses_embedded_server), item.source))
         shown += [(name, _show(name, item.value, False), item.source) for name, item in self.others.items()]
         shown += [("PROBLEM", str(problem), "") for problem in self.problems]
+        shown += [("PROBLEM", warning, "") for warning in self.warnings]
         return shown
 
 
@@ -133,8 +136,14 @@ def resolve(configured: Mapping[str, object], env: Mapping[str, str] | None = No
             ("max_retries", None, 3), ("max_cell_bytes", None, 64 * 1024 * 1024),
             ("local_server_db", ENV_LOCAL_SERVER_DB, None), ("wait", None, False), ("max_wait", None, 600.0))
     }
-    return EffectiveConfig(url, user_id, secret, token, pick("default_vendor", ENV_DBVENDOR, DEFAULT_VENDOR),
-                           others, tuple(problems))
+    vendor = pick("default_vendor", ENV_DBVENDOR, DEFAULT_VENDOR)
+    warnings = []
+    try:
+        resolve_vendor(str(vendor.value))
+    except UnknownVendorError as exc:
+        warnings.append(f"default_vendor: {exc} (from {vendor.source}); a submit without --dbvendor fails until "
+                        f"you fix it")
+    return EffectiveConfig(url, user_id, secret, token, vendor, others, tuple(problems), tuple(warnings))
 
 
 def _secret(value: object) -> Secret | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,10 @@ from .models import PICTURE, RELATION_TYPES, LineageOptions
 if TYPE_CHECKING:
     from .client import SQLFlowClient
     from .magics import SQLFlowMagics
+
+#: How ``%sqlflow_jobs`` counts each status, in the order a job goes through them.
+STATUS_WORDS = (("create", "created"), ("process", "running"), ("success", "success"),
+                ("partial_success", "partial success"), ("fail", "failed"), ("delete", "deleted"))
 
 
 @magics_class
@@ -77,8 +82,9 @@ class SQLFlowJobMagics(Magics):
         listing = self._client().jobs_summary()
         rows = [[j.job_id, j.job_name, j.status, j.db_vendor, ", ".join(j.file_names), j.create_time]
                 for j in sorted(listing.jobs, key=lambda j: j.create_time, reverse=True)]
-        title = (f"{listing.total} SQLFlow jobs: {listing.success} success, {listing.partial_success} "
-                 f"partial success, {listing.fail} failed")
+        counts = Counter(job.status for job in listing.jobs)
+        shown = ", ".join(f"{counts[status]} {label}" for status, label in STATUS_WORDS if counts[status])
+        title = f"{listing.total} SQLFlow job{'s' if listing.total != 1 else ''}: {shown or 'none'}"
         display(Table(title, ["job id", "name", "status", "vendor", "files", "created"], rows))
 
     @magic_arguments()

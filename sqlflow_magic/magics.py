@@ -173,7 +173,7 @@ class SQLFlowMagics(Magics):
         args = check.parse_line(self.sqlflow_submit, line)
         _refuse_secrets_on_line(args)
         config = self.effective_config()
-        request = self._submit_request(args, cell or "", config)
+        request = self._submit_request(args, cell, config)
         var = check.variable_name(args.var)
         if args.dry_run:
             display(self._preview(self._for_existing_job(request, args, None), config))
@@ -201,10 +201,14 @@ class SQLFlowMagics(Magics):
         elif args.strict:
             raise UsageError("--strict needs --wait: it fails the cell when the job does not fully succeed")
 
-    def _submit_request(self, args: Any, cell: str, config: EffectiveConfig) -> SubmitRequest:
+    def _submit_request(self, args: Any, cell: str | None, config: EffectiveConfig) -> SubmitRequest:
         max_bytes = int(config.others["max_cell_bytes"].value)  # type: ignore[call-overload]
         files = check.attached_files(args.file, max_bytes)
-        cell_upload = check.cell_file(cell, check.file_name(args.filename), max_bytes)
+        line_form = cell is None
+        cell_upload = check.cell_file(cell or "", check.file_name(args.filename), max_bytes)
+        if cell_upload is None and not files and line_form:
+            raise UsageError("%sqlflow_submit (one %) sends files only: attach them with --file PATH, or write "
+                             "%%sqlflow_submit with the SQL on the lines below it")
         if cell_upload is None and not files:
             raise UsageError("nothing to submit: the cell is empty; write SQL below %%sqlflow_submit, "
                              "or attach files with --file")
@@ -265,7 +269,8 @@ class SQLFlowMagics(Magics):
 
             url = display_url(str(config.base_url.value))
         needs_token = str(config.user_id.value) != ONPREM_USER_ID
-        auth = {"userId": mask_identifier(str(config.user_id.value)), "token": MASK if needs_token else "token"}
+        token = MASK if needs_token else "token (the on-premise user's placeholder, not a secret)"
+        auth = {"userId": mask_identifier(str(config.user_id.value)), "token": token}
         return RequestPreview(f"{url}/sqlflow/job/submitPersistJob",
                               {**auth, **request.form_fields(reveal_secrets=False)}, request.files,
                               "the embedded local server" if embedded else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import functools
 import glob
 import keyword
@@ -34,7 +35,28 @@ def parse_line(magic: Any, line: str) -> argparse.Namespace:
 
 @functools.lru_cache(maxsize=128)
 def _parse_line(function: Any, line: str) -> argparse.Namespace:
-    return unquote(parse_argstring(function, line))
+    try:
+        return unquote(parse_argstring(function, line))
+    except UsageError as exc:
+        raise UsageError(_with_suggestions(str(exc), function)) from None
+
+
+_UNKNOWN = re.compile(r"unrecognized arguments: (.*)")
+
+
+def _with_suggestions(message: str, function: Any) -> str:
+    """argparse's "unrecognized arguments: --jobname x", with "did you mean --job-name?" for each option."""
+    found = _UNKNOWN.search(message)
+    if not found:
+        return message
+    known = sorted(set(re.findall(r"--[a-z][a-z-]*", function.parser.format_help())))
+    hints = []
+    for word in found[1].split():
+        if word.startswith("-"):
+            close = difflib.get_close_matches(word.split("=")[0], known, n=1, cutoff=0.6)
+            hints.append(f"{word}: did you mean {close[0]}?" if close else f"{word}: no such option")
+    help_line = f" (%{function.__name__}? lists them)" if hasattr(function, "__name__") else ""
+    return f"{message}; {'; '.join(hints)}{help_line}" if hints else message
 
 
 def unquote(args: argparse.Namespace) -> argparse.Namespace:
@@ -103,13 +125,29 @@ def variable_name(name: str) -> str:
     return name
 
 
+#: The five fields of a cron expression and their ranges.
+CRON_FIELDS = (("minute", "0-59"), ("hour", "0-23"), ("day of month", "1-31"), ("month", "1-12 or JAN-DEC"),
+               ("day of week", "0-7 or SUN-SAT"))
+
+
 def cron_expression(text: str) -> str:
+    """``--schedule``: a five-field cron expression; a bad field is named with its range."""
     from croniter import croniter
 
     expr = " ".join(text.split())
-    if len(expr.split()) != 5 or not croniter.is_valid(expr):
-        raise UsageError(f"--schedule {text!r} is not a five-field cron expression "
-                         "(minute hour day month weekday): e.g. --schedule '0 1 * * *' for 01:00 daily")
+    fields = expr.split()
+    example = "e.g. --schedule '0 1 * * *' for 01:00 daily"
+    if len(fields) != 5:
+        raise UsageError(f"--schedule {text!r} has {len(fields)} fields; a cron expression has five "
+                         f"(minute hour day month weekday): {example}")
+    if not croniter.is_valid(expr):
+        for position, (name, allowed) in enumerate(CRON_FIELDS):
+            alone = ["*"] * 5
+            alone[position] = fields[position]
+            if not croniter.is_valid(" ".join(alone)):
+                raise UsageError(f"--schedule {text!r}: the {name} field {fields[position]!r} is out of range or "
+                                 f"not a number ({name}: {allowed}): {example}")
+        raise UsageError(f"--schedule {text!r} is not a valid cron expression: {example}")
     return expr
 
 

@@ -40,6 +40,22 @@ class Call:
     #: Called once the request is sent, while the server works on it (see :func:`_once_sent`).
     while_waiting: Callable[[], None] | None = None
 
+    @property
+    def action(self) -> str:
+        """What the call does, as an error says it: "Reading the job's status: SQLFlow answered code 404: ..."."""
+        endpoint = self.path.rsplit("/", 1)[-1]
+        return ACTIONS.get(endpoint, endpoint)
+
+
+#: Each endpoint's call, in the words of the person who made it (errors name it, not the endpoint).
+ACTIONS = {
+    "generateToken": "Getting a token", "submitPersistJob": "Submitting the SQL", "submitUserJob": "Submitting the SQL",
+    "displayUserJobSummary": "Reading the job's status", "displayUserJobsSummary": "Listing your jobs",
+    "deleteUserJob": "Deleting the job", "exportFullLineageAsJson": "Fetching the lineage",
+    "exportLineageAsJson": "Fetching the lineage", "exportFullLineageAsCsv": "Fetching the lineage as CSV",
+    "exportLineageAsGraphml": "Fetching the lineage as GraphML",
+}
+
 
 def build_http_client(settings: ClientSettings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
     """The ``httpx.Client`` for ``settings``: timeouts, TLS verification, proxies from the environment."""
@@ -144,7 +160,7 @@ class Sender:
     def _lost_answer(self, call: Call, what: str) -> errors.TransportError:
         if call.creates_job:
             return errors.SubmitOutcomeUnknownError(f"the submit to {self._where()} {what}")
-        message = f"{call.path.rsplit('/', 1)[-1]} at {self._where()} {what}"
+        message = f"{call.action} at {self._where()} {what}"
         if "timed out" in what:
             return errors.RequestTimeoutError(message)
         return errors.ConnectionBrokenError(message)

@@ -236,10 +236,17 @@ def _status_message(result: LineageResult, status: str) -> str | None:
     if status == "fail":
         if not problems:
             return "no SQL statement found in the job's files"
-        return f"no SQL statement could be analysed: {problems[0].message}"[:1000]
+        return f"no SQL statement could be analysed: {_located(problems[0])}"[:1000]
     more = f" (and {len(problems) - 1} more, see errors)" if len(problems) > 1 else ""
-    first = problems[0].message if problems else "some SQL was not analysed"
+    first = _located(problems[0]) if problems else "some SQL was not analysed"
     return f"{len(problems)} problem(s) in the SQL: {first}{more}"[:1000]
+
+
+def _located(error: LineageError) -> str:
+    """An error with where it is: ``cell.sql line 3, column 7: Syntax error near ...``."""
+    if error.span is None:
+        return error.message
+    return f"{error.file_name} line {error.span.start_line}, column {error.span.start_column}: {error.message}"
 
 
 def _error_entry(error: LineageError) -> dict[str, Any]:
@@ -250,6 +257,8 @@ def _error_entry(error: LineageError) -> dict[str, Any]:
     }
     if error.file_name:
         entry["fileName"] = error.file_name
+    if error.raw:
+        entry["parserMessage"] = error.raw
     return entry
 
 

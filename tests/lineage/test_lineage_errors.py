@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import time
 
+import pytest
+
 from sqlflow_magic.server.lineage import LineageResult, SqlSource, analyze, decode_sql
 
 
@@ -264,3 +266,25 @@ def test_comments_and_quoted_semicolons() -> None:
     assert _targets(result) == ["t"] and result.status == "success"
     assert [c.name for c in result.object_by_id(result.processes[0].target_id).columns] == ["odd;name", "RelationRows"]
     assert result.processes[0].sources == {result.dbobjs[-1].id: "fdr"}  # a constant: s only decides the rows
+
+
+@pytest.mark.parametrize(("sql", "message"), [
+    ("SELECT (1", "Syntax error near '1': a closing parenthesis ')' is missing"),
+    ("select * from t join", "Syntax error near 'join': a table name is missing, found the end of the statement"),
+    ("select a b c d from t", "Syntax error near 'c': this word or symbol does not fit here"),
+    ("WITH x AS (select 1) ",
+     "Syntax error near ')': WITH ... AS (...) must be followed by a statement such as SELECT"),
+])
+def test_syntax_errors_in_plain_words_with_the_parsers_own_kept(sql, message):
+    (error,) = analyze([SqlSource("q.sql", sql)], "dbvoracle").errors
+    assert error.message == message
+    assert error.raw.startswith("ParseError: ") and "\x1b" not in error.raw  # on request: parserMessage
+
+
+def test_no_parser_internals_in_any_message_of_the_corpus():
+    from tests.lineage.test_lineage_corpus import CASES, _analyze
+
+    for param in CASES:
+        vendor, case = param.values
+        for error in _analyze(vendor, case).errors:
+            assert "<Token" not in error.message and "<class" not in error.message, (case, error.message)

@@ -83,3 +83,10 @@ def test_settings_are_resolved_again_exactly_when_an_input_changes(shell, monkey
     by_config = magics.effective_config()
     assert by_config is not by_env and by_config.others["read_timeout"].value == 5
     assert magics.effective_config() is by_config
+
+
+def test_a_bad_default_vendor_is_flagged_at_once(shell, monkeypatch):
+    monkeypatch.setenv("SQLFLOW_DBVENDOR", "oracel")
+    text = shell.run("%sqlflow_config").outputs[0]["text/plain"]
+    problem = next(line for line in text.splitlines() if line.startswith("PROBLEM"))
+    assert "unknown dbvendor 'oracel': did you mean 'dbvoracle'" in problem and "env SQLFLOW_DBVENDOR" in problem

@@ -163,3 +163,17 @@ def test_end_to_end_submit_wait_export_compare(alice_shell):
     assert ("orders", "order_date", "daily_sales", "sale_date", "fdd") in columns
     assert ("orders", "customer_id", "daily_sales", "total", "fdr") in columns  # a JOIN condition decides rows
     assert ("daily_sales", "total", "region_totals", "total", "fdd") in columns
+
+
+def test_jobs_title_counts_every_status_and_errors_say_what_was_done(shell, server_config):
+    import dataclasses
+
+    from sqlflow_magic.server import EmbeddedServer
+
+    with EmbeddedServer(dataclasses.replace(server_config, run_worker=False, users={})) as paused:
+        shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = {paused.url!r}")
+        assert shell.run("%%sqlflow_submit\nselect 1").success and shell.run("%%sqlflow_submit\nselect 2").success
+        title = shell.run("%sqlflow_jobs").outputs[0]["text/plain"].splitlines()[0]
+        missing = shell.run("%sqlflow_status 0123456789abcdef0123456789abcdef")
+    assert title == "2 SQLFlow jobs: 2 created"
+    assert missing.stdout.startswith("JobNotFoundError: Reading the job's status: SQLFlow answered code 404")

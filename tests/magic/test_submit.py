@@ -150,7 +150,7 @@ def test_a_follow_up_submit_keeps_the_pin_and_the_schedule(alice_shell):
         ("%%sqlflow_submit --on-top --no-pin\nselect 1", ["contradict", "one of them"]),
         ("%%sqlflow_submit --schedule '0 1 * * *' --no-schedule\nselect 1", ["contradict"]),
         ("%%sqlflow_submit\n   \n", ["cell is empty", "--file"]),
-        ("%sqlflow_submit -d mssql", ["cell is empty", "--file"]),
+        ("%sqlflow_submit -d mssql", ["sends files only", "--file"]),
         ("%%sqlflow_submit -d oracel\nselect 1", ["unknown dbvendor 'oracel'", "dbvoracle"]),
         ("%%sqlflow_submit --no-such-option\nselect 1", ["unrecognized arguments"]),
         ("%%sqlflow_submit --job-id\nselect 1", ["expected one argument"]),
@@ -233,9 +233,10 @@ def test_dry_run_of_an_incremental_submit_shows_the_jobs_vendor(alice_shell):
     assert "dbvsparksql" in text and "cell-2.sql" in text and "incremental" in text
 
 
-def test_dry_run_on_the_onprem_user_shows_the_literal_token(shell):
+def test_dry_run_on_the_onprem_user_shows_the_placeholder_token_as_what_it_is(shell):
     text = shell.run("%%sqlflow_submit --dry-run\nselect 1").outputs[0]["text/plain"]
-    assert ["token", "token"] in [line.split() for line in text.splitlines()]
+    row = next(line for line in text.splitlines() if line.startswith("token "))
+    assert row.split(None, 1)[1] == "token (the on-premise user's placeholder, not a secret)"
 
 
 def test_negative_timeouts_are_refused_by_config(shell, caplog):

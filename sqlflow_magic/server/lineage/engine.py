@@ -132,7 +132,7 @@ class _Session:
             found = True
             if isinstance(item, Failure):
                 span = self._lines.span(item.start + offset, item.end + offset)
-                result.errors.append(LineageError(item.message, item.error_type, source.name, span))
+                result.errors.append(LineageError(item.message, item.error_type, source.name, span, item.raw))
                 if item.error_type == "SyntaxError":
                     result.statement_count += 1
                 continue

@@ -151,4 +151,6 @@ def _error_json(error: LineageError) -> dict:
     }
     if error.file_name:
         data["fileName"] = error.file_name
+    if error.raw:
+        data["parserMessage"] = error.raw
     return data

@@ -141,6 +141,7 @@ class LineageError:
     error_type: str
     file_name: str = ""
     span: Span | None = None
+    raw: str = ""  # the parser's own message (``parserMessage``), when ``message`` says it in plain words
 
     @property
     def is_hint(self) -> bool:

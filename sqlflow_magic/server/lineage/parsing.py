@@ -22,6 +22,7 @@ from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.dialects import DialectChoice
+from sqlflow_magic.server.lineage.messages import plain_syntax_error
 from sqlflow_magic.server.lineage.procedural import (
     block_depth_change,
     declared_names,
@@ -298,14 +299,17 @@ def _error_index(error: Exception, tokens: list[Token]) -> int:
     return len(tokens) - 1
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # sqlglot underlines the offending token for terminals
+
+
 def _failure(error: Exception, tokens: list[Token], index: int, base: int) -> Failure:
     token = tokens[min(index, len(tokens) - 1)]
     if isinstance(error, ParseError) and error.errors:
         description = error.errors[0].get("description") or "invalid syntax"
     else:
         description = f"{type(error).__name__}: {error}"[:300]
-    message = f"Syntax error: {description} (near {token.text[:40]!r})"
-    return Failure(message, "SyntaxError", base + token.start, base + token.end + 1)
+    return Failure(plain_syntax_error(description, token.text), "SyntaxError", base + token.start,
+                   base + token.end + 1, raw=_ANSI.sub("", f"{type(error).__name__}: {error}")[:1000])
 
 
 def _statements(

@@ -55,6 +55,7 @@ class Failure:
     error_type: str
     start: int
     end: int
+    raw: str = ""  # the parser's own message, when ``message`` rewrites it
 
 
 @dataclass(frozen=True)
