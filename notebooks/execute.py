@@ -26,10 +26,11 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 def execute(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3", store_widget_state=False,
+    NotebookClient(notebook, timeout=300, kernel_name="python3", store_widget_state=False, record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
+        cell.metadata.pop("execution", None)  # timings: noise in every diff
         for output in cell.get("outputs", []):
             output.get("data", {}).pop(WIDGET_VIEW, None)
     nbformat.write(notebook, path)

@@ -20,7 +20,8 @@ from . import submit_options as check
 from .display.render import Table
 from .errors import InputError
 from .following import check_outcome, follow, new_panel
-from .models import PICTURE, RELATION_TYPES, LineageOptions
+from .magics import JOB_VARIABLE
+from .models import PICTURE, RELATION_TYPES, Job, LineageOptions
 
 if TYPE_CHECKING:
     from .client import SQLFlowClient
@@ -68,11 +69,20 @@ class SQLFlowJobMagics(Magics):
         panel = new_panel(client.job_summary(job_id), client, self.settings.connections.server_info(client.settings),
                           live=self.settings.live())
         panel.show(following=wait)
+        self._keep_saved_job(panel.job)
         if wait and not panel.job.is_final:
             max_wait = self.settings.effective_config().others["max_wait"].value
-            check_outcome(follow(panel, client, float(max_wait)), strict=strict)  # type: ignore[arg-type]
+            job = follow(panel, client, float(max_wait))  # type: ignore[arg-type]
+            self._keep_saved_job(job)
+            check_outcome(job, strict=strict)
         elif wait:
             check_outcome(panel.job, strict=strict)
+
+    def _keep_saved_job(self, job: Job) -> None:
+        """The saved ``sqlflow_job`` follows what the server last said about it (never another job)."""
+        saved = self.shell.user_ns.get(JOB_VARIABLE)
+        if isinstance(saved, Job) and saved.job_id == job.job_id:
+            self.shell.user_ns[JOB_VARIABLE] = job
 
     @line_magic
     def sqlflow_jobs(self, line: str) -> None:

@@ -31,7 +31,7 @@ from tests.browser.test_running_notebooks import LINEAGE_TABLES
 TUTORIALS = sorted(path.name for path in NOTEBOOKS.glob("[0-9]*.ipynb"))
 #: Job panels and lineage pictures each tutorial shows, from its cells: a panel per submit, a picture per
 #: submit that waits for a job that finishes with lineage, and per %sqlflow_lineage --show.
-SHOWN = {"01-quickstart.ipynb": (2, 0), "02-real-world-sql.ipynb": (4, 4), "03-lineage.ipynb": (1, 2),
+SHOWN = {"01-quickstart.ipynb": (3, 1), "02-real-world-sql.ipynb": (4, 4), "03-lineage.ipynb": (1, 2),
          "04-connecting.ipynb": (1, 0), "05-when-things-go-wrong.ipynb": (1, 0)}
 
 

@@ -139,11 +139,12 @@ def test_static_html_shows_panel_tables_and_pictures_and_no_empty_output(exporte
 
     quickstart = parse_outputs(exported[QUICKSTART].read_text(encoding="utf-8"))
     panels = [o for o in quickstart if o.classes["sqlflow-job"]]
-    assert len(panels) == 2, f"{QUICKSTART}: job panels as HTML tables: {[describe(o) for o in panels]}"
-    for panel in panels:
+    assert len(panels) == 3, f"{QUICKSTART}: job panels as HTML tables: {[describe(o) for o in panels]}"
+    for panel, status in zip(panels, ("create", "create", "success"), strict=True):
         assert panel.mime == "text/html" and panel.tags["table"] >= 1, describe(panel)
-        for label in ("Job id", "Status", "create", "embedded local server"):
+        for label in ("Job id", "Status", status, "embedded local server"):
             assert label in panel.visible_text, f"{QUICKSTART}: {label!r} not in {describe(panel)}"
+    assert [len(panel.images) for panel in panels] == [0, 0, 1], f"{QUICKSTART}: the finished job's picture"
 
     lineage = parse_outputs(exported[LINEAGE].read_text(encoding="utf-8"))
     pictures = [o for o in lineage if o.classes["sqlflow-lineage"]]
@@ -188,8 +189,8 @@ def test_static_html_renders_offline_in_chromium(exported: dict[str, Path], chro
             assert not blank, f"{name}: output areas rendered empty: {blank} {where}"
             if name == QUICKSTART:
                 tables = page.locator(".jp-OutputArea-output .sqlflow-job table")
-                assert tables.count() == 2, f"{name}: {tables.count()} job tables rendered {where}"
-                for i in range(2):
+                assert tables.count() == 3, f"{name}: {tables.count()} job tables rendered {where}"
+                for i in range(3):
                     box = tables.nth(i).bounding_box()
                     assert box and box["width"] > 100 and box["height"] > 100, f"{name}: job table {i}: {box} {where}"
             else:

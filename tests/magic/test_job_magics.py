@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ElementTree
+from dataclasses import replace
 
 import networkx
 import pandas
@@ -74,6 +75,30 @@ def test_waiting_takes_several_polls_and_shows_progress(shell):
     final = final_bundle(run)["text/plain"]
     assert "partial_success" in final and "line 3, column 1: syntax error near GARBAGE" in final
     assert shell.ns["sqlflow_job"].status == "partial_success"
+
+
+def test_status_wait_brings_the_saved_job_up_to_date_and_leaves_other_jobs_alone(shell):
+    polls = []
+
+    def script(path, n):
+        if path == "submitPersistJob":
+            return Answer(200, {"code": 200, "data": {**JOB, "status": "create"}})
+        if path == "displayUserJobSummary":
+            polls.append(n)
+            return Answer(200, {"code": 200, "data": {**JOB, "status": "process" if n < 3 else "success"}})
+        return Answer(200, {"code": 200, "data": {"sqlflow": {"dbvendor": "dbvmssql", "dbobjs": [],
+                                                              "relationships": []}}})
+
+    with fault_server(script) as server:
+        shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = {server.url!r}")
+        assert shell.run("%%sqlflow_submit\nselect 1").success
+        assert shell.ns["sqlflow_job"].status == "create"
+        waited = shell.run("%sqlflow_status --wait")
+        assert waited.success, waited.text()
+        assert shell.ns["sqlflow_job"].status == "success"
+        other = shell.ns["sqlflow_job"] = replace(shell.ns["sqlflow_job"], job_id="f" * 32)
+        assert shell.run(f"%sqlflow_status {JOB['jobId']}").success
+    assert shell.ns["sqlflow_job"] is other
 
 
 def test_status_jobs_and_delete(alice_shell):
