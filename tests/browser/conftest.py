@@ -30,6 +30,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.pages import offline_context
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -227,17 +229,7 @@ def notebook_page(jupyter_launches: Any, chromium: Any, jupyter: JupyterServer) 
 
     (``jupyter_launches`` first: the servers boot while Chromium starts.)
     """
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    blocked: list[str] = []
-
-    def only_loopback(route: Any) -> None:
-        if route.request.url.startswith(("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:")):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_loopback)
+    context, blocked = offline_context(chromium, ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:"))
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:

@@ -42,6 +42,23 @@ STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]
 ERROR_LINE = re.compile(r"^\s*[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b.*:", re.MULTILINE)
 
 
+def offline_context(chromium: Any, allowed: tuple[str, ...]) -> tuple[Any, list[str]]:
+    """A browser context that aborts every request whose URL does not start with one of ``allowed``;
+    the aborted URLs are collected in the list returned with it."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    blocked: list[str] = []
+
+    def only_allowed(route: Any) -> None:
+        if route.request.url.startswith(allowed):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_allowed)
+    return context, blocked
+
+
 @contextmanager
 def screenshot_on_failure(page: Any, path: Path) -> Iterator[None]:
     try:

@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.pages import offline_context
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 QUICKSTART = "01-quickstart"
 LINEAGE = "03-lineage"
@@ -160,17 +162,7 @@ def test_static_html_shows_panel_tables_and_pictures_and_no_empty_output(exporte
 
 def test_static_html_renders_offline_in_chromium(exported: dict[str, Path], chromium: Any,
                                                  screenshot_dir: Path) -> None:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    blocked: list[str] = []
-
-    def file_only(route: Any) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", file_only)
+    context, blocked = offline_context(chromium, ("file://",))
     page = context.new_page()
     where = f"(screenshots: {screenshot_dir})"
     try:

@@ -52,20 +52,27 @@ def test_wait_ends_on_success_and_draws_the_lineage(alice_shell):
     assert {(a.lower(), b.lower()) for a, b in arrows} == EXPECTED_EDGES and len(arrows) == len(EXPECTED_EDGES)
 
 
-def test_waiting_takes_several_polls_and_shows_progress(shell):
-    polls = []
-
+def job_script(polls, status_of_poll):
+    """A fault-server script: the submit creates the job, poll n answers ``status_of_poll(n)`` (a status,
+    or a status and extra fields), the lineage is empty."""
     def script(path, n):
         if path == "submitPersistJob":
             return Answer(200, {"code": 200, "data": {**JOB, "status": "create"}})
         if path == "displayUserJobSummary":
             polls.append(n)
-            status = "process" if n < 4 else "partial_success"
-            extra = {} if n < 4 else {"errors": [{"errorMessage": "syntax error near GARBAGE", "errorType":
-                                                  "SyntaxError", "coordinates": [{"x": 3, "y": 1}]}]}
+            answer = status_of_poll(n)
+            status, extra = answer if isinstance(answer, tuple) else (answer, {})
             return Answer(200, {"code": 200, "data": {**JOB, "status": status, **extra}})
         return Answer(200, {"code": 200, "data": {"sqlflow": {"dbvendor": "dbvmssql", "dbobjs": [],
                                                               "relationships": []}}})
+    return script
+
+
+def test_waiting_takes_several_polls_and_shows_progress(shell):
+    polls = []
+    problem = {"errors": [{"errorMessage": "syntax error near GARBAGE", "errorType": "SyntaxError",
+                           "coordinates": [{"x": 3, "y": 1}]}]}
+    script = job_script(polls, lambda n: "process" if n < 4 else ("partial_success", problem))
 
     with fault_server(script) as server:
         shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = {server.url!r}")
@@ -78,16 +85,7 @@ def test_waiting_takes_several_polls_and_shows_progress(shell):
 
 
 def test_status_wait_brings_the_saved_job_up_to_date_and_leaves_other_jobs_alone(shell):
-    polls = []
-
-    def script(path, n):
-        if path == "submitPersistJob":
-            return Answer(200, {"code": 200, "data": {**JOB, "status": "create"}})
-        if path == "displayUserJobSummary":
-            polls.append(n)
-            return Answer(200, {"code": 200, "data": {**JOB, "status": "process" if n < 3 else "success"}})
-        return Answer(200, {"code": 200, "data": {"sqlflow": {"dbvendor": "dbvmssql", "dbobjs": [],
-                                                              "relationships": []}}})
+    script = job_script([], lambda n: "process" if n < 3 else "success")
 
     with fault_server(script) as server:
         shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = {server.url!r}")
