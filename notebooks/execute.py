@@ -3,11 +3,11 @@
     python notebooks/execute.py            # every tutorial
     python notebooks/execute.py 03-lineage # one
 
-The saved outputs are what nbval compares against and what GitHub shows. A panel whose job had not
-finished when its cell ran (the quickstart's first submit) is still a live widget; like widget
-state, its widget view is not saved, so that every viewer shows the panel's static form (HTML and
-text) instead of "Error displaying widget: model not found" (docs/saved-outputs.md). Jobs go to a
-throw-away database.
+The saved outputs are what nbval compares against and what GitHub shows. Each tutorial waits for its
+jobs, so every panel ends in its static form (HTML and text); should a panel still be live when the
+run ends, its widget view is not saved, nor is widget state, so that every viewer shows the static
+form instead of "Error displaying widget: model not found" (docs/saved-outputs.md). Jobs go to a
+throw-away database; cell timings are not saved.
 """
 
 from __future__ import annotations

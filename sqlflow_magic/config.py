@@ -159,10 +159,10 @@ def _str_or_none(value: object) -> str | None:
 def _show(name: str, value: object, embedded: bool) -> str:
     if name == "base_url" and value is None:
         return EMBEDDED if embedded else "(not set)"
-    if name == "local_server_db" and not value:
+    if name == "local_server_db":
         from .server.config import default_db_path
 
-        return str(default_db_path())
+        return _home_as_tilde(str(value or default_db_path()))
     if value is None or value == "":
         return "(not set)"
     if name in ("secret_key", "token"):
@@ -170,3 +170,11 @@ def _show(name: str, value: object, embedded: bool) -> str:
     if name == "user_id":
         return mask_identifier(str(value))
     return str(value)
+
+
+def _home_as_tilde(path: str) -> str:
+    """``path`` with the user's home folder written ``~``: a shared notebook need not show who ran it."""
+    home = os.path.expanduser("~")
+    if home not in ("", "/", "~") and (path == home or path.startswith(home.rstrip(os.sep) + os.sep)):
+        return "~" + path[len(home.rstrip(os.sep)):]
+    return path

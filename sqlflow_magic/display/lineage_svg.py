@@ -204,9 +204,12 @@ def to_svg(graph: LineageGraph, lay: Layout | None = None, *, title: str = "SQLF
     body.extend(_box_svg(table, lay.boxes[table.id]) for table in graph.tables)
     if not graph.tables:
         body.append(f'<text x="{MARGIN}" y="{MARGIN + 24}" fill="#6b7280">No tables in this lineage</text>')
-    elif graph.edges:
-        body.append(f'<text x="{MARGIN}" y="{lay.height - 10:.1f}" font-size="10" fill="#6b7280">'
-                    "solid arrow: data flow (fdd) · dashed: indirect only (fdr, frd, fddi)</text>")
+    elif graph.edges:  # a key to the kinds of arrow this picture has
+        kinds = {"fdd" in edge.relation_types for edge in graph.edges}
+        key = " · ".join(text for kind, text in ((True, "solid arrow: data flow (fdd)"),
+                                                 (False, "dashed arrow: indirect only (fdr, frd, fddi)"))
+                         if kind in kinds)
+        body.append(f'<text x="{MARGIN}" y="{lay.height - 10:.1f}" font-size="10" fill="#6b7280">{key}</text>')
     width, height = lay.width, lay.height
     if graph.notes:  # what the picture leaves out, said in the picture itself (a static viewer may show only it)
         width = max(width, min(NOTE_WIDTH, max(len(note) for note in graph.notes) * NOTE_CHAR_WIDTH + 2 * MARGIN))

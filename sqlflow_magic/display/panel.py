@@ -7,7 +7,9 @@ replaced (``update_display``) by its static form: the table, the note and, for a
 lineage picture, as HTML and text. That form is what a notebook saves, and every front end shows it
 without a kernel: JupyterLab and Notebook 7 trusted or not, nbconvert, VS Code, GitHub, a terminal
 (``docs/saved-outputs.md`` explains the choice). Without a kernel front end (terminal IPython, or
-``SQLFlowMagics.live_panels = False``) there is no widget: the panel is printed once.
+``SQLFlowMagics.live_panels = False``) there is no widget: the panel is printed once. When a panel
+learns that its job is final, the live panels of the same job in earlier cells take their static form
+too (their note says so; the picture stays with the cell that learnt it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import functools
 import importlib.util
 import sys
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -105,6 +108,12 @@ def widget_ahead() -> Any:
     return panel_widget_class()(refreshable=True) if widgets_available() else None
 
 
+#: The live panels of each job. When one panel learns that its job is final, the others (earlier cells
+#: that showed the same job) take the same static form: a panel is a view of its job, and a live panel
+#: left in a saved notebook cannot be drawn without its kernel (docs/saved-outputs.md).
+_LIVE_PANELS: dict[str, weakref.WeakSet[JobPanel]] = {}
+
+
 class JobPanel:
     """Shows one job and, once it is done, its table-level lineage.
 
@@ -167,6 +176,7 @@ class JobPanel:
             self.finish()
         elif self.live:
             self.handle = display(self._repr_mimebundle_(), raw=True, display_id=True)
+            _LIVE_PANELS.setdefault(self.job.job_id, weakref.WeakSet()).add(self)
         elif not following:
             display(self._repr_mimebundle_(), raw=True)
 
@@ -209,6 +219,13 @@ class JobPanel:
                 self.attach_lineage(self._fetch_lineage(self.job.job_id))
             except SQLFlowError as exc:
                 self.set_note(f"Could not get the lineage: {exc}")
+        self._show_static()
+        if self.job.is_final:
+            for other in list(_LIVE_PANELS.pop(self.job.job_id, ())):
+                if other is not self and not other._finished:
+                    other._take_final_state(self.job)
+
+    def _show_static(self) -> None:
         self._finished = True
         bundle = self._repr_mimebundle_()
         if self.handle is not None:
@@ -218,6 +235,13 @@ class JobPanel:
         if self._widget is not None:
             self._widget.close()
             self._widget = None
+
+    def _take_final_state(self, job: Job) -> None:
+        """Show the final state of the job that a later cell learnt (the lineage picture is shown there)."""
+        self.job = job
+        where = " Its lineage is shown there." if job.status in LINEAGE_STATUSES else ""
+        self.set_note(f"Checked at {self._clock()} by a later cell: {job.status}.{where}")
+        self._show_static()
 
     def attach_lineage(self, lineage_json: dict[str, Any]) -> None:
         from .lineage_view import LineageView

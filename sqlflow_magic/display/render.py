@@ -52,7 +52,7 @@ def job_rows(job: Job, server: ServerInfo) -> list[tuple[str, str]]:
     if job.error_message:
         rows.append(("Error", job.error_message))
     problems = job_problems(job)
-    if problems:
+    if problems and not all(problem in (job.error_message or "") for problem in problems):  # else Error says it
         rows.append(("Problems", "; ".join(problems)))
     return rows
 

@@ -159,6 +159,20 @@ def test_one_box_per_table_and_one_arrow_per_edge_left_to_right():
     assert "marker-end" in svg and "<marker" in svg
 
 
+def test_the_key_names_only_the_kinds_of_arrow_drawn():
+    def lineage(*kinds):  # a -> b, then c -> b, ... one relationship of each kind
+        tables = [_obj("0", "b", "table", ["X"])] + [_obj(str(n), f"t{n}", "table", ["X"]) for n in (1, 2)]
+        flows = [_rel(f"9{n}", kind, "insert", ("0", "b", "X"), [(str(n), f"t{n}", "X")])
+                 for n, kind in enumerate(kinds, start=1)]
+        return {"code": 200, "data": {"sqlflow": {"dbobjs": tables, "relationships": flows}}}
+
+    data_flow, indirect = to_svg(parse_lineage(lineage("fdd"))), to_svg(parse_lineage(lineage("fdr")))
+    assert "solid arrow: data flow" in data_flow and "dashed arrow" not in data_flow
+    assert "dashed arrow: indirect only" in indirect and "solid arrow" not in indirect
+    both = to_svg(parse_lineage(lineage("fdd", "fdr")))
+    assert "solid arrow: data flow (fdd) · dashed arrow: indirect only (fdr, frd, fddi)" in both
+
+
 def test_labels_are_escaped_and_the_svg_still_parses():
     data = {"data": {"dbobjs": [_obj("1", 'a<b & "c"', "table", ["x<y"]), _obj("2", "t</svg>", "table", ["z"])],
                      "relationships": [_rel("3", "fdd", "insert", ("2", "t</svg>", "z"), [("1", 'a<b & "c"', "x<y")])]}}

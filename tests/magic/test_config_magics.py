@@ -33,6 +33,16 @@ def test_config_on_nothing_says_embedded(shell):
     assert "embedded local server" in rows["base_url"]
 
 
+def test_config_writes_the_home_folder_as_a_tilde(shell, monkeypatch, tmp_path):
+    home = tmp_path / "home" / "ada.lovelace"
+    monkeypatch.setenv("HOME", str(home))
+    shell.ip.run_line_magic("config", f"SQLFlowMagics.local_server_db = {str(home / 'jobs' / 'db.sqlite3')!r}")
+    rows, bundle = config_rows(shell)
+    assert "~/jobs/db.sqlite3" in rows["local_server_db"] and "ada.lovelace" not in str(bundle)
+    shell.ip.run_line_magic("config", "SQLFlowMagics.local_server_db = '/srv/sqlflow/db.sqlite3'")
+    assert "/srv/sqlflow/db.sqlite3" in config_rows(shell)[0]["local_server_db"]  # elsewhere: as it is
+
+
 def test_config_takes_no_arguments(shell):
     run = shell.run("%sqlflow_config base_url")
     assert not run.success and "%config SQLFlowMagics" in run.stderr

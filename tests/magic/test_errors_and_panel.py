@@ -11,7 +11,7 @@ from IPython.utils.capture import capture_output
 
 from sqlflow_magic import errors
 from sqlflow_magic.display.panel import JobPanel
-from sqlflow_magic.display.render import ServerInfo
+from sqlflow_magic.display.render import ServerInfo, job_text
 from sqlflow_magic.models import Job
 from sqlflow_magic.server import EmbeddedServer
 from sqlflow_magic.session import Connections
@@ -119,6 +119,18 @@ def test_panel_has_three_forms_and_escapes_server_strings():
     assert "VBox" not in bundle["text/plain"]
 
 
+def test_problems_are_listed_once_unless_the_error_already_says_them():
+    problem = {"fileName": "cell.sql", "errorMessage": "Syntax error near 'FROM'", "coordinates": [{"x": 1, "y": 14}]}
+    server = ServerInfo("http://127.0.0.1:5/gspLive_backend", embedded=True)
+    failed = replace(JOB, status="fail", error_message="no SQL statement could be analysed: cell.sql line 1, "
+                     "column 14: Syntax error near 'FROM'", other={"errors": [problem]})
+    partial = replace(JOB, status="partial_success", error_message="1 problem(s) in the SQL",
+                      other={"errors": [problem]})
+    assert "Problems" not in job_text(failed, server) and "line 1, column 14" in job_text(failed, server)
+    assert "Problems  cell.sql line 1, column 14: Syntax error near 'FROM'" in job_text(partial, server)
+    assert "Problems" in job_text(replace(partial, error_message=None), server)  # no error message at all
+
+
 def test_panel_widget_is_one_model_drawn_by_anywidget():
     from ipywidgets.widgets.widget import _instances
 
@@ -192,3 +204,32 @@ def test_refresh_updates_the_panel_in_place_and_a_final_job_turns_static(alice_s
         store.close()
     assert WIDGET not in static and "fail" in static["text/plain"] and "Checked at" in static["text/plain"]
     assert panel.comm is None  # the widget is closed
+
+
+def test_a_job_seen_final_turns_its_earlier_live_panels_static_and_no_other_jobs(alice_shell, server_config):
+    shell = alice_shell
+    shell.ip.run_line_magic("config", "SQLFlowMagics.live_panels = True")
+    shell.server.stop()  # a worker that is off: only this test moves the jobs' statuses
+    shell.server = EmbeddedServer(replace(server_config, run_worker=False)).start()
+    shell.ip.run_line_magic("config", f"SQLFlowMagics.base_url = {shell.server.url!r}")
+    first = shell.run("%%sqlflow_submit -n one\nselect 1")
+    job_id = shell.ns["sqlflow_job_id"]
+    again = shell.run("%%sqlflow_submit --job-id $sqlflow_job_id --filename two.sql\nselect 2")
+    other = shell.run("%%sqlflow_submit -n another\nselect 3")
+    widgets = [widget_by_id(run.outputs[0][WIDGET]["model_id"]) for run in (first, again, other)]
+    from sqlflow_magic.server.store import JobStore
+
+    store = JobStore(shell.server.config.db_path)
+    try:
+        store.set_status(job_id, "fail", error_message="no SQL statement found")
+    finally:
+        store.close()
+    status = shell.run(f"%sqlflow_status {job_id}")
+    assert status.success, status.text()
+    shown, *updates = status.outputs  # its own panel, then the two earlier panels of the job, replaced
+    assert "fail" in shown["text/plain"] and len(updates) == 2
+    for update in updates:
+        assert WIDGET not in update and "Checked at" in update["text/plain"]
+        assert "by a later cell: fail." in update["text/plain"] and "Status   fail" in update["text/plain"]
+    assert widgets[0].comm is None and widgets[1].comm is None  # closed
+    assert widgets[2].comm is not None  # another job's live panel is left alone
