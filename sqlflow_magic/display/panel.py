@@ -136,7 +136,8 @@ class JobPanel:
         self._clock = clock
         self._widget: Any = None
         self._finished = False
-        self._html, self._html_of = "", None
+        self._html = ""
+        self._html_of: Job | None = None  # the job state self._html was made for
         if widget is not None and self.live:
             widget.job_html = self._job_html()
             if widget.refreshable != (fetch_job is not None):  # each change is a message to the front end
