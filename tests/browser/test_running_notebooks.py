@@ -17,6 +17,7 @@ aborted: the tests run offline.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,19 +101,25 @@ def check_quickstart(page: Any, name: str, where: str) -> None:
 
 def test_quickstart_run_whole_then_saved_and_reopened_without_its_kernel(notebook_page: Any, jupyter: Any,
                                                                          screenshot_dir: Path) -> None:
-    page = notebook_page
-    name = jupyter.copy(QUICKSTART, "rerun-01-quickstart.ipynb")  # saved over in this test: a copy of its own
-    stem = f"{jupyter.ui}-01-quickstart"
+    run_save_reopen(notebook_page, jupyter, screenshot_dir, QUICKSTART, check_quickstart)
+
+
+def run_save_reopen(page: Any, jupyter: Any, screenshot_dir: Path, tutorial: str,
+                    check: Callable[[Any, str, str], None]) -> None:
+    """Run a copy of ``tutorial`` whole and ``check`` it; save, end the kernel, reopen and ``check`` again."""
+    name = jupyter.copy(tutorial, f"rerun-{tutorial}")  # saved over in this test: a copy of its own
+    stem = f"{jupyter.ui}-{Path(tutorial).stem}"
     where = f"(screenshots: {screenshot_dir}; server log: {jupyter.log})"
     with screenshot_on_failure(page, screenshot_dir / f"{stem}-FAILED.png"):
         open_and_run_all(page, jupyter, name, where)
-        check_quickstart(page, name, where)
+        check(page, name, where)
         assert_no_error_outputs(page, name, where)
         page.screenshot(path=str(screenshot_dir / f"{stem}-run.png"))
         save_and_reopen(page, jupyter, name, where)
-        check_quickstart(page, name, f"after saving and reopening {where}")
+        check(page, name, f"after saving and reopening {where}")
+        scroll_to_top(page.locator(".jp-OutputArea-output").filter(has=page.locator(".sqlflow-job")).first)
         page.screenshot(path=str(screenshot_dir / f"{stem}-reopened.png"))
-    print(f"\n[{jupyter.ui}] quickstart: run, saved, reopened without its kernel; screenshots:", screenshot_dir)
+    print(f"\n[{jupyter.ui}] {tutorial}: run, saved, reopened without its kernel; screenshots:", screenshot_dir)
 
 
 def save_and_reopen(page: Any, jupyter: Any, name: str, where: str) -> None:
@@ -148,17 +155,4 @@ def check_lineage_tutorial(page: Any, name: str, where: str) -> None:
 
 def test_lineage_tutorial_then_saved_and_reopened_without_its_kernel(notebook_page: Any, jupyter: Any,
                                                                      screenshot_dir: Path) -> None:
-    page = notebook_page
-    name = jupyter.copy(LINEAGE, "rerun-03-lineage.ipynb")  # saved over in this test: a copy of its own
-    stem = f"{jupyter.ui}-03-lineage"
-    where = f"(screenshots: {screenshot_dir}; server log: {jupyter.log})"
-    with screenshot_on_failure(page, screenshot_dir / f"{stem}-FAILED.png"):
-        open_and_run_all(page, jupyter, name, where)
-        check_lineage_tutorial(page, name, where)
-        assert_no_error_outputs(page, name, where)
-        page.screenshot(path=str(screenshot_dir / f"{stem}-run.png"))
-        save_and_reopen(page, jupyter, name, where)
-        check_lineage_tutorial(page, name, f"after saving and reopening {where}")
-        scroll_to_top(page.locator(".jp-OutputArea-output").filter(has=page.locator(".sqlflow-job")).first)
-        page.screenshot(path=str(screenshot_dir / f"{stem}-reopened.png"))
-    print(f"\n[{jupyter.ui}] lineage: run, saved, reopened without its kernel; screenshots:", screenshot_dir)
+    run_save_reopen(notebook_page, jupyter, screenshot_dir, LINEAGE, check_lineage_tutorial)
