@@ -173,6 +173,9 @@ class SQLFlowMagics(Magics):
         args = check.parse_line(self.sqlflow_submit, line)
         _refuse_secrets_on_line(args)
         config = self.effective_config()
+        wait = args.wait if args.wait is not None else bool(config.others["wait"].value)
+        if args.strict and not wait:  # refused before anything is sent: a refused cell leaves no job behind
+            raise UsageError("--strict needs --wait: it fails the cell when the job does not fully succeed")
         request = self._submit_request(args, cell, config)
         var = check.variable_name(args.var)
         if args.dry_run:
@@ -192,14 +195,11 @@ class SQLFlowMagics(Magics):
         self.shell.user_ns[JOB_VARIABLE] = job
         panel = new_panel(job, client, self.connections.server_info(client.settings), ahead[0] if ahead else None,
                           live=live)
-        wait = args.wait if args.wait is not None else bool(config.others["wait"].value)
         panel.show(following=wait)
         if wait:
             if not job.is_final:
                 job = self.shell.user_ns[JOB_VARIABLE] = follow(panel, client, float(config.others["max_wait"].value))
             check_outcome(job, strict=args.strict)
-        elif args.strict:
-            raise UsageError("--strict needs --wait: it fails the cell when the job does not fully succeed")
 
     def _submit_request(self, args: Any, cell: str | None, config: EffectiveConfig) -> SubmitRequest:
         max_bytes = int(config.others["max_cell_bytes"].value)  # type: ignore[call-overload]

@@ -53,7 +53,9 @@ def test_a_partial_success_passes_unless_strict(shell):
         relaxed = shell.run("%%sqlflow_submit --wait\nSELECT 1;\nSELEC 2")
         strict = shell.run("%%sqlflow_submit --wait --strict\nSELECT 1;\nSELEC 2")
         status = shell.run(f"%sqlflow_status {JOB['jobId']} --wait --strict")
+        saved = shell.ns["sqlflow_job_id"] = "0" * 32
         alone = shell.run("%%sqlflow_submit --strict\nSELECT 1")
+        assert shell.ns["sqlflow_job_id"] == saved  # refused before sending: the saved job id is kept
     assert relaxed.success and "syntax error near SELEC" in relaxed.outputs[-1]["text/plain"]
     assert not strict.success and type(strict.error).__name__ == "JobPartiallyAnalysedError"
     assert "1 statement(s) could not be analysed" in strict.stdout
