@@ -20,15 +20,15 @@ from typing import Any, TypeVar
 import httpx
 
 from . import errors
+from .answers import check_answer, parse_json
 from .models import SERVER_DEFAULTS, Job, LineageOptions, SubmitRequest
-from .responses import check_answer, parse_json
+from .protocol import ON_PREMISE_TOKEN
 from .secrets import Secret
 from .settings import ClientSettings
 from .transport import Call, Sender, build_http_client
 
 T = TypeVar("T")
 
-ONPREM_TOKEN = "token"
 """The literal token the official clients send for the on-premise 5.x user."""
 #: Keys of a lineage JSON that comes without SQLFlow's ``{"code", "data"}`` around it.
 LINEAGE_KEYS = frozenset({"sqlflow", "dbobjs", "relationships", "relations", "relationship"})
@@ -94,7 +94,7 @@ class SQLFlowClient:
 
     def _auth_fields(self) -> dict[str, str]:
         if not self.settings.needs_token and self._token is None:
-            return {"userId": self.settings.user_id, "token": ONPREM_TOKEN}
+            return {"userId": self.settings.user_id, "token": ON_PREMISE_TOKEN}
         token = self._token or self.generate_token()
         return {"userId": self.settings.user_id, "token": token.reveal()}
 
@@ -127,13 +127,9 @@ class SQLFlowClient:
 
     # --- jobs -------------------------------------------------------------------------------
 
-    def submit_persist_job(self, request: SubmitRequest, *, while_waiting: Callable[[], None] | None = None) -> Job:
-        """``submitPersistJob``: create a job (no ``job_id``) or add files to one.
-
-        ``while_waiting`` is called once the request is sent, while the server works on it (the magic
-        builds its panel then); an exception from it is logged and ignored.
-        """
-        return self._submit("sqlflow/job/submitPersistJob", request, while_waiting)
+    def submit_persist_job(self, request: SubmitRequest) -> Job:
+        """``submitPersistJob``: create a job (no ``job_id``) or add files to one."""
+        return self._submit("sqlflow/job/submitPersistJob", request)
 
     def submit_user_job(self, request: SubmitRequest) -> Job:
         """``submitUserJob``: a one-off job; ``job_name`` is required."""
@@ -141,11 +137,10 @@ class SQLFlowClient:
             raise errors.ConfigurationError("submitUserJob needs a job name", hint="Give job_name")
         return self._submit("sqlflow/job/submitUserJob", request)
 
-    def _submit(self, path: str, request: SubmitRequest, while_waiting: Callable[[], None] | None = None) -> Job:
+    def _submit(self, path: str, request: SubmitRequest) -> Job:
         if not request.files:
             raise errors.InputError("nothing to submit: no SQL file", hint="Give SQL text or a file")
-        call = Call(path, request.form_fields(reveal_secrets=True), request.files, creates_job=True,
-                    while_waiting=while_waiting)
+        call = Call(path, request.form_fields(reveal_secrets=True), request.files, creates_job=True)
         return _job_from(self._authorized(call), call.action)
 
     def job_summary(self, job_id: str) -> Job:

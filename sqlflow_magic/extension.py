@@ -13,9 +13,9 @@ def load(ipython: InteractiveShell) -> None:
     from .magics import SQLFlowMagics
 
     unload(ipython)  # a second load replaces the first instead of stacking beside it
-    settings = SQLFlowMagics(shell=ipython)
-    ipython.register_magics(settings)
-    ipython.register_magics(SQLFlowJobMagics(ipython, settings))
+    magics = SQLFlowMagics(shell=ipython)
+    ipython.register_magics(magics)
+    ipython.register_magics(SQLFlowJobMagics(ipython, magics))
 
 
 def unload(ipython: InteractiveShell) -> None:

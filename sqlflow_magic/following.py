@@ -6,20 +6,20 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from .display.panel import JobPanel
+from .display.render import ServerInfo
 from .errors import JobFailedError, JobPartiallyAnalysedError
 from .models import PICTURE, Job
+from .protocol import JobStatus
 from .waiting import WaitInterruptedError, WaitTimeoutError, wait_for_job
 
 if TYPE_CHECKING:
     from .client import SQLFlowClient
 
 
-def new_panel(job: Job, client: SQLFlowClient, server_info: object, widget: object = None, *,
-              live: bool = False) -> JobPanel:
-    """A panel whose Refresh and lineage picture use ``client`` (``widget``: see ``widget_ahead``)."""
-    return JobPanel(job, server_info, client.job_summary,  # type: ignore[arg-type]
-                    fetch_lineage=lambda job_id: client.export_lineage_json(job_id, PICTURE), widget=widget,
-                    live=live)
+def new_panel(job: Job, client: SQLFlowClient, server_info: ServerInfo, *, live: bool = False) -> JobPanel:
+    """A panel whose Refresh and lineage picture use ``client``."""
+    return JobPanel(job, server_info, client.job_summary,
+                    fetch_lineage=lambda job_id: client.export_lineage_json(job_id, PICTURE), live=live)
 
 
 def follow(panel: JobPanel, client: SQLFlowClient, max_wait: float, *, out: TextIO | None = None) -> Job:
@@ -54,9 +54,9 @@ def follow(panel: JobPanel, client: SQLFlowClient, max_wait: float, *, out: Text
 
 def check_outcome(job: Job, *, strict: bool = False) -> None:
     """Fail the cell when a followed job failed (or, ``strict``, when some of its SQL was not analysed)."""
-    if job.status == "fail":
+    if job.status == JobStatus.FAIL:
         raise JobFailedError(f"job {job.job_id} failed: {job.error_message or 'SQLFlow gave no reason'}")
-    if strict and job.status == "partial_success":
+    if strict and job.status == JobStatus.PARTIAL_SUCCESS:
         problems = len(job.errors) or "some"
         raise JobPartiallyAnalysedError(f"job {job.job_id} is a partial success: {problems} statement(s) could "
                                         f"not be analysed ({job.error_message or 'see Problems in the panel'})")
@@ -82,10 +82,10 @@ class _ProgressLine:
 
 def _final_note(job: Job) -> str:
     took = f" in {job.execute_time}" if job.execute_time else ""
-    if job.status == "success":
+    if job.status == JobStatus.SUCCESS:
         return f"Finished{took}."
-    if job.status == "partial_success":
+    if job.status == JobStatus.PARTIAL_SUCCESS:
         return f"Finished{took}, but some statements could not be analysed (see Problems)."
-    if job.status == "fail":
+    if job.status == JobStatus.FAIL:
         return "The job failed: see Error."
     return ""

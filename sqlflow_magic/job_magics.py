@@ -16,32 +16,32 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
-from . import submit_options as check
+from . import line_options as check
 from .display.render import Table
 from .errors import InputError
 from .following import check_outcome, follow, new_panel
 from .magics import JOB_VARIABLE
-from .models import PICTURE, RELATION_TYPES, Job, LineageOptions
+from .models import PICTURE, Job, LineageOptions
+from .protocol import RELATION_TYPES, JobStatus
 
 if TYPE_CHECKING:
     from .client import SQLFlowClient
     from .magics import SQLFlowMagics
 
 #: How ``%sqlflow_jobs`` counts each status, in the order a job goes through them.
-STATUS_WORDS = (("create", "created"), ("process", "running"), ("success", "success"),
-                ("partial_success", "partial success"), ("fail", "failed"), ("delete", "deleted"))
+STATUS_WORDS = tuple((status.value, status.label) for status in JobStatus)
 
 
 @magics_class
 class SQLFlowJobMagics(Magics):
-    """Job magics; ``settings`` is the :class:`SQLFlowMagics` that holds configuration and connections."""
+    """Job magics; ``core`` is the :class:`SQLFlowMagics` that holds configuration and connections."""
 
-    def __init__(self, shell: Any, settings: SQLFlowMagics) -> None:
+    def __init__(self, shell: Any, core: SQLFlowMagics) -> None:
         super().__init__(shell=shell)
-        self.settings = settings
+        self.core = core
 
     def _client(self) -> SQLFlowClient:
-        return self.settings.connections.client(self.settings.effective_config())
+        return self.core.connections.client(self.core.effective_settings())
 
     def _job_id(self, given: str | None, var: str = "sqlflow_job_id") -> str:
         if given:  # these magics take the job id as their argument, not as --job-id
@@ -66,12 +66,12 @@ class SQLFlowJobMagics(Magics):
         self._show_panel(self._job_id(args.job_id), self._client(), wait=args.wait, strict=args.strict)
 
     def _show_panel(self, job_id: str, client: SQLFlowClient, *, wait: bool, strict: bool = False) -> None:
-        panel = new_panel(client.job_summary(job_id), client, self.settings.connections.server_info(client.settings),
-                          live=self.settings.live())
+        panel = new_panel(client.job_summary(job_id), client, self.core.connections.server_info(client.settings),
+                          live=self.core.live())
         panel.show(following=wait)
         self._keep_saved_job(panel.job)
         if wait and not panel.job.is_final:
-            max_wait = self.settings.effective_config().others["max_wait"].value
+            max_wait = self.core.effective_settings().max_wait.value
             job = follow(panel, client, float(max_wait))  # type: ignore[arg-type]
             self._keep_saved_job(job)
             check_outcome(job, strict=strict)

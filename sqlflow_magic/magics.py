@@ -9,7 +9,6 @@ wins over both. With none of them set, the magics use the embedded local SQLFlow
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,16 +18,17 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
-from . import submit_options as check
-from .config import ENV_NAMES, SECRET_ENV_NAMES, EffectiveConfig, resolve
-from .display.panel import widget_ahead, widgets_available
+from . import line_options as check
+from .connections import Connections
+from .display.panel import widgets_available
 from .display.render import Table
+from .effective_settings import EffectiveSettings, resolve_settings
 from .errors import ConfigurationError
 from .following import check_outcome, follow, new_panel
 from .models import Job, SubmitRequest
+from .protocol import ON_PREMISE_USER_ID
 from .secrets import MASK, Secret, mask_identifier
-from .session import Connections
-from .settings import ONPREM_USER_ID, normalize_base_url
+from .settings import normalize_base_url
 from .vendors import UnknownVendorError, resolve_vendor
 
 if TYPE_CHECKING:  # the client (and httpx, a third of the load time) is imported by the first submit
@@ -70,7 +70,6 @@ class SQLFlowMagics(Magics):
         self.connections = Connections()
         self._login_user: str | None = None
         self._login_secret: Secret | None = None
-        self._resolved: tuple[tuple[Any, ...], EffectiveConfig] | None = None
 
     @validate("base_url")
     def _check_base_url(self, proposal: dict[str, Any]) -> str | None:
@@ -108,21 +107,10 @@ class SQLFlowMagics(Magics):
         """Close the clients and stop the embedded server (on ``%unload_ext``)."""
         self.connections.close()
 
-    def effective_config(self) -> EffectiveConfig:
-        """The settings in force now, each with where it came from.
-
-        Resolved again only when one of its inputs (``%config`` values, ``SQLFLOW_*`` env vars, the
-        login) changed: the same object otherwise, so the client for it is found at once.
-        """
-        configured = tuple(getattr(self, name) for name in CONFIG_TRAITS)
-        env = tuple(Secret(value) if value and name in SECRET_ENV_NAMES else value
-                    for name, value in ((name, os.environ.get(name)) for name in ENV_NAMES))  # kept masked
-        inputs = (configured, env, self._login_user, self._login_secret)
-        if self._resolved is None or self._resolved[0] != inputs:
-            config = resolve(dict(zip(CONFIG_TRAITS, configured, strict=True)), login_secret=self._login_secret,
-                             login_user=self._login_user)
-            self._resolved = (inputs, config)
-        return self._resolved[1]
+    def effective_settings(self) -> EffectiveSettings:
+        """The settings in force now (``%config`` values, ``SQLFLOW_*`` env vars, the login), each with its source."""
+        configured = {name: getattr(self, name) for name in CONFIG_TRAITS}
+        return resolve_settings(configured, login_secret=self._login_secret, login_user=self._login_user)
 
     # --- %%sqlflow_submit -----------------------------------------------------------------------
 
@@ -172,8 +160,8 @@ class SQLFlowMagics(Magics):
         """
         args = check.parse_line(self.sqlflow_submit, line)
         _refuse_secrets_on_line(args)
-        config = self.effective_config()
-        wait = args.wait if args.wait is not None else bool(config.others["wait"].value)
+        config = self.effective_settings()
+        wait = args.wait if args.wait is not None else config.wait.value
         if args.strict and not wait:  # refused before anything is sent: a refused cell leaves no job behind
             raise UsageError("--strict needs --wait: it fails the cell when the job does not fully succeed")
         request = self._submit_request(args, cell, config)
@@ -182,27 +170,18 @@ class SQLFlowMagics(Magics):
             display(self._preview(self._for_existing_job(request, args, None), config))
             return
         client = self.connections.client(config)
-        live = self.live()
-        ahead: list[Any] = []  # the panel's widget, made while the server works on the submit
-        try:
-            job = client.submit_persist_job(self._for_existing_job(request, args, client),
-                                            while_waiting=lambda: ahead.append(widget_ahead()) if live else None)
-        except BaseException:
-            for widget in filter(None, ahead):
-                widget.close()
-            raise
+        job = client.submit_persist_job(self._for_existing_job(request, args, client))
         self.shell.user_ns[var] = job.job_id
         self.shell.user_ns[JOB_VARIABLE] = job
-        panel = new_panel(job, client, self.connections.server_info(client.settings), ahead[0] if ahead else None,
-                          live=live)
+        panel = new_panel(job, client, self.connections.server_info(client.settings), live=self.live())
         panel.show(following=wait)
         if wait:
             if not job.is_final:
-                job = self.shell.user_ns[JOB_VARIABLE] = follow(panel, client, float(config.others["max_wait"].value))
+                job = self.shell.user_ns[JOB_VARIABLE] = follow(panel, client, config.max_wait.value)
             check_outcome(job, strict=args.strict)
 
-    def _submit_request(self, args: Any, cell: str | None, config: EffectiveConfig) -> SubmitRequest:
-        max_bytes = int(config.others["max_cell_bytes"].value)  # type: ignore[call-overload]
+    def _submit_request(self, args: Any, cell: str | None, config: EffectiveSettings) -> SubmitRequest:
+        max_bytes = config.max_cell_bytes.value
         files = check.attached_files(args.file, max_bytes)
         line_form = cell is None
         cell_upload = check.cell_file(cell or "", check.file_name(args.filename), max_bytes)
@@ -232,11 +211,11 @@ class SQLFlowMagics(Magics):
         )
 
     @staticmethod
-    def _vendor(option: str | None, config: EffectiveConfig) -> str:
+    def _vendor(option: str | None, config: EffectiveSettings) -> str:
         if option is not None:
             return check.vendor(option)
         try:
-            return resolve_vendor(str(config.default_vendor.value))
+            return resolve_vendor(config.default_vendor.value)
         except UnknownVendorError as exc:
             raise UsageError(f"{exc} (from {config.default_vendor.source})") from None
 
@@ -258,7 +237,7 @@ class SQLFlowMagics(Magics):
         return replace(request, dbvendor=request.dbvendor if args.dbvendor is not None else job.db_vendor,
                        files=files)
 
-    def _preview(self, request: SubmitRequest, config: EffectiveConfig) -> RequestPreview:
+    def _preview(self, request: SubmitRequest, config: EffectiveSettings) -> RequestPreview:
         from .display.request import RequestPreview
 
         embedded = config.uses_embedded_server
@@ -268,9 +247,9 @@ class SQLFlowMagics(Magics):
             from .transport import display_url
 
             url = display_url(str(config.base_url.value))
-        needs_token = str(config.user_id.value) != ONPREM_USER_ID
+        needs_token = config.user_id.value != ON_PREMISE_USER_ID
         token = MASK if needs_token else "token (the on-premise user's placeholder, not a secret)"
-        auth = {"userId": mask_identifier(str(config.user_id.value)), "token": token}
+        auth = {"userId": mask_identifier(config.user_id.value), "token": token}
         return RequestPreview(f"{url}/sqlflow/job/submitPersistJob",
                               {**auth, **request.form_fields(reveal_secrets=False)}, request.files,
                               "the embedded local server" if embedded else "")
@@ -286,7 +265,7 @@ class SQLFlowMagics(Magics):
         if line.strip():
             raise UsageError("%sqlflow_config takes no arguments; change settings with "
                              "%config SQLFlowMagics.<name> = <value>")
-        rows = [(name, source, value) for name, value, source in self.effective_config().rows()]
+        rows = [(name, source, value) for name, value, source in self.effective_settings().rows()]
         display(Table("SQLFlow settings (option > %config > env > default)", ["setting", "source", "value"], rows))
 
     @line_magic
@@ -296,8 +275,8 @@ class SQLFlowMagics(Magics):
         Usage: ``%sqlflow_login [USER_ID]`` (default: the configured user id). The key is checked by
         getting a token right away; it is never written to the notebook.
         """
-        user = line.strip() or self._login_user or self.effective_config().user_id.value
-        if not user or user == ONPREM_USER_ID:
+        user = line.strip() or self._login_user or self.effective_settings().user_id.value
+        if not user or user == ON_PREMISE_USER_ID:
             raise UsageError("give your SQLFlow user id: %sqlflow_login YOUR_USER_ID "
                              "(or set SQLFLOW_USER_ID)")
         secret = check.ask_secret(f"SQLFlow secret key for {mask_identifier(str(user))}: ",
@@ -309,7 +288,7 @@ class SQLFlowMagics(Magics):
         previous = (self._login_user, self._login_secret)
         self._login_user, self._login_secret = str(user), Secret(secret)
         try:
-            config = self.effective_config()
+            config = self.effective_settings()
             client = self.connections.client(config)
             client.generate_token()
         except Exception:

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
+from .protocol import FINAL_STATUSES
 from .secrets import Secret
 
-FINAL_STATUSES = frozenset({"success", "partial_success", "fail", "delete"})
 _SECRET_KEYS = frozenset({"password", "token", "secretkey", "secret_key", "secret"})
 
 
@@ -99,10 +99,6 @@ class SubmitRequest:
 
 def _bool(value: bool) -> str:
     return "true" if value else "false"
-
-
-#: SQLFlow's relationship types: ``fdd`` (values flow), ``fdr``/``frd``/``fddi`` (indirect), ``join``, ``call``, ``er``.
-RELATION_TYPES = ("fdd", "fdr", "frd", "fddi", "join", "call", "er")
 
 
 @dataclass(frozen=True)

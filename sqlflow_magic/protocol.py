@@ -39,7 +39,7 @@ class JobStatus(str, Enum):
         return _LABELS[self]
 
 
-_LABELS = {JobStatus.CREATE: "queued", JobStatus.PROCESS: "running", JobStatus.SUCCESS: "success",
+_LABELS = {JobStatus.CREATE: "created", JobStatus.PROCESS: "running", JobStatus.SUCCESS: "success",
            JobStatus.PARTIAL_SUCCESS: "partial success", JobStatus.FAIL: "failed", JobStatus.DELETE: "deleted"}
 
 #: Statuses a job keeps until it is submitted again (``delete`` included: nothing more will happen).

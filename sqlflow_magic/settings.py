@@ -17,23 +17,28 @@ port), any other bare host or path gets ``/api/gspLive_backend``, and a pasted e
 from __future__ import annotations
 
 import dataclasses
-import functools
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import ConfigurationError
+from .protocol import ON_PREMISE_USER_ID
 from .secrets import Secret
-
-CLOUD_URL = "https://api.gudusoft.com/api/gspLive_backend"
-ONPREM_USER_ID = "gudu|0123456789"
-"""The fixed user of on-premise SQLFlow 5.x: it needs no token (clients send the literal ``token``)."""
 
 PREFIX = "gspLive_backend"
 
 
-@functools.lru_cache(maxsize=32)  # every submit checks its URL twice (config, then client settings)
-def normalize_base_url(url: str) -> str:
+class BaseURL(str):
+    """A base URL already normalised by :func:`normalize_base_url`: it is never normalised twice."""
+
+
+CLOUD_URL = BaseURL("https://api.gudusoft.com/api/gspLive_backend")
+
+
+def normalize_base_url(url: str) -> BaseURL:
     """Return the ``.../gspLive_backend`` prefix for ``url``, or raise :class:`ConfigurationError`."""
+    if isinstance(url, BaseURL):
+        return url
     text = url.strip()
     if not text:
         raise ConfigurationError("the SQLFlow base URL is empty", hint="Set e.g. http://HOST:8165/api/gspLive_backend")
@@ -69,7 +74,7 @@ def normalize_base_url(url: str) -> str:
         path = marker
     else:
         path = f"{path}/api/{PREFIX}"
-    return urlunsplit((scheme, parts.netloc, path, "", ""))
+    return BaseURL(urlunsplit((scheme, parts.netloc, path, "", "")))
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,8 @@ class ClientSettings:
     as given. The on-premise 5.x user ``gudu|0123456789`` needs neither.
     """
 
-    base_url: str
-    user_id: str = ONPREM_USER_ID
+    base_url: str  # normalised on creation (a :class:`BaseURL` is taken as it is)
+    user_id: str = ON_PREMISE_USER_ID
     secret_key: Secret | None = field(default=None, repr=False)
     token: Secret | None = field(default=None, repr=False)
     connect_timeout: float = 10.0
@@ -108,8 +113,8 @@ class ClientSettings:
     @property
     def needs_token(self) -> bool:
         """False for the on-premise 5.x user, which works without a token."""
-        return self.user_id != ONPREM_USER_ID
+        return self.user_id != ON_PREMISE_USER_ID
 
-    def replace(self, **changes: object) -> ClientSettings:
+    def replace(self, **changes: Any) -> ClientSettings:
         """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **changes)

@@ -9,14 +9,13 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
 from . import errors
 from ._version import __version__
+from .answers import retry_after_seconds
 from .models import UploadFile
-from .responses import retry_after_seconds
 from .settings import ClientSettings
 
 log = logging.getLogger("sqlflow_magic")
@@ -37,8 +36,6 @@ class Call:
     fields: dict[str, str]
     files: tuple[UploadFile, ...] = ()
     creates_job: bool = False
-    #: Called once the request is sent, while the server works on it (see :func:`_once_sent`).
-    while_waiting: Callable[[], None] | None = None
 
     @property
     def action(self) -> str:
@@ -130,9 +127,7 @@ class Sender:
                     # cell meant 1.8x its size more memory and ~270 MiB of copying. BytesIO shares the bytes.
                     body = io.BytesIO(body)
                 parts.append(("sqlfiles", (upload.filename, body, upload.content_type())))
-            extensions = {"trace": _once_sent(call.while_waiting)} if call.while_waiting else None
-            request = self._http.build_request("POST", self._url(call.path), data=call.fields, files=parts or None,
-                                               extensions=extensions)
+            request = self._http.build_request("POST", self._url(call.path), data=call.fields, files=parts or None)
             if small:
                 # httpx streams a multipart body as ~4 writes per field (30 send() calls for a plain
                 # submit); joined, it takes 4.
@@ -164,21 +159,6 @@ class Sender:
         if "timed out" in what:
             return errors.RequestTimeoutError(message)
         return errors.ConnectionBrokenError(message)
-
-
-def _once_sent(work: Callable[[], None]) -> Callable[[str, dict[str, Any]], None]:
-    """An httpx ``trace`` extension that runs ``work`` once the request body is sent: it then overlaps
-    the server's time instead of adding to it. A failure of ``work`` is logged, never fails the request."""
-    pending = [work]
-
-    def trace(event: str, info: dict[str, Any]) -> None:
-        if pending and event.endswith("send_request_body.complete"):
-            try:
-                pending.pop()()
-            except Exception:
-                log.debug("work while waiting for the answer failed", exc_info=True)
-
-    return trace
 
 
 def display_url(url: str) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 DEFAULT_VENDOR = "dbvoracle"
 
 #: Every ``dbvendor`` value of the SQLFlow API, with a human name.
@@ -57,12 +55,8 @@ class UnknownVendorError(ValueError):
     """The dbvendor is not one SQLFlow knows; the message suggests the closest names."""
 
 
-@functools.cache
-def _lookup_table() -> dict[str, str]:
-    table = {name: name for name in VENDORS}
-    table.update({name[3:]: name for name in VENDORS})  # "oracle" -> "dbvoracle"
-    table.update(ALIASES)
-    return table
+#: Every name a vendor is known by: ``dbvoracle``, ``oracle`` and the aliases.
+_NAMES = {**{name: name for name in VENDORS}, **{name[3:]: name for name in VENDORS}, **ALIASES}
 
 
 def resolve_vendor(name: str) -> str:
@@ -71,7 +65,7 @@ def resolve_vendor(name: str) -> str:
     Raises :class:`UnknownVendorError` naming the closest known vendors.
     """
     key = name.strip().lower()
-    table = _lookup_table()
+    table = _NAMES
     if key in table:
         return table[key]
     import difflib

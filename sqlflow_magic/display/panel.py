@@ -14,98 +14,24 @@ too (their note says so; the picture stays with the cell that learnt it).
 
 from __future__ import annotations
 
-import functools
 import importlib.util
-import sys
 import time
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from IPython.display import display
 
 from ..errors import SQLFlowError
 from ..models import Job
+from ..protocol import LINEAGE_STATUSES
 from .render import ServerInfo, job_html, job_text
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-LINEAGE_STATUSES = frozenset({"success", "partial_success"})
-_HERE = Path(__file__).parent
 
 
 def widgets_available() -> bool:
     return importlib.util.find_spec("anywidget") is not None and importlib.util.find_spec("ipywidgets") is not None
-
-
-@functools.cache
-def panel_widget_class() -> type:
-    """The panel's widget class (imports ipywidgets and anywidget on first use)."""
-    import anywidget
-    import ipywidgets
-    from traitlets import Bool, Unicode, default
-
-    if "google.colab.output" in sys.modules:  # Colab shows third-party widgets only with this (as in anywidget)
-        sys.modules["google.colab.output"].enable_custom_widget_manager()
-    front_end = anywidget.AnyWidget.class_traits()
-
-    def same_as_anywidget(name: str) -> Unicode:
-        return Unicode(front_end[name].default_value).tag(sync=True)
-
-    class JobPanelWidget(ipywidgets.DOMWidget):
-        """One widget model for the whole panel: the job's HTML table, a note and a Refresh button.
-
-        Drawn by anywidget's front end from ``panel.js``, like an ``anywidget.AnyWidget``, but not a
-        subclass of it: AnyWidget builds a new class for every instance (``add_traits``), which made
-        the panel cost 0.56 ms instead of 0.2 ms. Refresh sends ``{"event": "refresh"}``; the kernel
-        answers ``{"event": "refreshed"}`` when done.
-        """
-
-        _model_name = same_as_anywidget("_model_name")
-        _model_module = same_as_anywidget("_model_module")
-        _model_module_version = same_as_anywidget("_model_module_version")
-        _view_name = same_as_anywidget("_view_name")
-        _view_module = same_as_anywidget("_view_module")
-        _view_module_version = same_as_anywidget("_view_module_version")
-        _esm = Unicode((_HERE / "panel.js").read_text(encoding="utf-8")).tag(sync=True)
-        _css = Unicode((_HERE / "panel.css").read_text(encoding="utf-8")).tag(sync=True)
-        _anywidget_id = Unicode("sqlflow_magic.JobPanelWidget").tag(sync=True)
-        job_html = Unicode("").tag(sync=True)
-        note = Unicode("").tag(sync=True)
-        refreshable = Bool(False).tag(sync=True)
-
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(layout=_shared_layout(), **kwargs)
-
-        @default("keys")
-        def _default_keys(self) -> list[str]:
-            # The synced trait names, listed once per class rather than for every panel as ipywidgets does.
-            return list(synced_names)
-
-        def __repr__(self) -> str:
-            return "SQLFlow job panel"
-
-    synced_names = tuple(JobPanelWidget.class_trait_names(sync=True))
-    return JobPanelWidget
-
-
-_layouts: list[Any] = []
-
-
-def _shared_layout() -> Any:
-    """One default ``Layout`` model for every panel (ipywidgets lets widgets share a layout): a layout
-    of its own was half of a panel widget's cost. A new one is made if ``Widget.close_all()`` closed it."""
-    import ipywidgets
-
-    if not _layouts or _layouts[0].comm is None:
-        _layouts[:] = [ipywidgets.Layout()]
-    return _layouts[0]
-
-
-def widget_ahead() -> Any:
-    """A panel widget made before its job is known (``JobPanel(..., widget=...)`` fills it in), or None
-    without the widget libraries. The magic makes it while the server works on the submit."""
-    return panel_widget_class()(refreshable=True) if widgets_available() else None
 
 
 #: The live panels of each job. When one panel learns that its job is final, the others (earlier cells
@@ -119,12 +45,12 @@ class JobPanel:
 
     ``fetch_job(job_id)`` is called by Refresh; ``fetch_lineage(job_id)`` (lineage JSON) when the job
     has reached ``success`` or ``partial_success``. Both are optional. ``live``: show a widget while the
-    job runs (a kernel front end). ``widget`` is one from :func:`widget_ahead` to use instead of making one.
+    job runs (a kernel front end).
     """
 
     def __init__(self, job: Job, server: ServerInfo, fetch_job: Callable[[str], Job] | None = None,
                  *, fetch_lineage: Callable[[str], dict[str, Any]] | None = None, live: bool = False,
-                 widget: Any = None, clock: Callable[[], str] = lambda: time.strftime("%H:%M:%S")) -> None:
+                 clock: Callable[[], str] = lambda: time.strftime("%H:%M:%S")) -> None:
         self.job = job
         self.server = server
         self.note = ""
@@ -138,17 +64,6 @@ class JobPanel:
         self._finished = False
         self._html = ""
         self._html_of: Job | None = None  # the job state self._html was made for
-        if widget is not None and self.live:
-            widget.job_html = self._job_html()
-            if widget.refreshable != (fetch_job is not None):  # each change is a message to the front end
-                widget.refreshable = fetch_job is not None
-            self._adopt(widget)
-        elif widget is not None:
-            widget.close()
-
-    def _adopt(self, widget: Any) -> None:
-        widget.on_msg(self._on_message)
-        self._widget = widget
 
     def __repr__(self) -> str:
         return job_text(self.job, self.server, self.note)
@@ -157,8 +72,11 @@ class JobPanel:
     def widget(self) -> Any:
         """The live widget (built on first use) while the job runs; None once it is final, or when not live."""
         if self._widget is None and self.live and not self._finished:
-            self._adopt(panel_widget_class()(job_html=self._job_html(), note=self.note,
-                                             refreshable=self._fetch_job is not None))
+            from .panel_widget import JobPanelWidget
+
+            self._widget = JobPanelWidget(job_html=self._job_html(), note=self.note,
+                                          refreshable=self._fetch_job is not None)
+            self._widget.on_msg(self._on_message)
         return self._widget
 
     def _on_message(self, widget: Any, content: Any, buffers: object) -> None:
@@ -259,7 +177,8 @@ class JobPanel:
         bundle: dict[str, Any] = {"text/plain": text, "text/html": html}
         widget = None if self.job.is_final or self._finished else self.widget
         if widget is not None:
-            mime = widget._repr_mimebundle_()
-            if mime and WIDGET_VIEW in mime:
-                bundle[WIDGET_VIEW] = mime[WIDGET_VIEW]
+            mime = widget._repr_mimebundle_()  # IPython's display protocol: data, or (data, metadata)
+            data = mime[0] if isinstance(mime, tuple) else mime
+            if data and WIDGET_VIEW in data:
+                bundle[WIDGET_VIEW] = data[WIDGET_VIEW]
         return bundle

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from html import escape
 
 from ..models import Job
+from ..protocol import JobStatus
 from ..secrets import mask_identifier
 from ..vendors import VENDORS
 
 STATUS_COLOURS = {
-    "create": "#6b7280", "process": "#2563eb", "success": "#15803d",
-    "partial_success": "#b45309", "fail": "#b91c1c", "delete": "#6b7280",
+    JobStatus.CREATE: "#6b7280", JobStatus.PROCESS: "#2563eb", JobStatus.SUCCESS: "#15803d",
+    JobStatus.PARTIAL_SUCCESS: "#b45309", JobStatus.FAIL: "#b91c1c", JobStatus.DELETE: "#6b7280",
 }
 
 

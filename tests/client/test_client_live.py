@@ -124,32 +124,3 @@ def test_attached_file_from_disk_is_streamed(local_server, tmp_path):
     assert path.read_bytes() in wire.requests[-1].content
 
 
-def test_work_while_waiting_runs_once_when_the_submit_is_on_its_way(local_server, caplog):
-    client = SQLFlowClient(ClientSettings(local_server.url, user_id=ALICE, secret_key=ALICE_SECRET))
-    calls: list[str] = []
-    job = client.submit_persist_job(SubmitRequest("dbvmssql", (sql("select 1"),)),
-                                    while_waiting=lambda: calls.append("built"))
-    assert calls == ["built"] and len(job.job_id) == 32
-
-    def broken() -> None:
-        raise RuntimeError("the panel could not be made")
-
-    with caplog.at_level("DEBUG", logger="sqlflow_magic"):
-        again = client.submit_persist_job(SubmitRequest("dbvmssql", (sql("select 2"),)), while_waiting=broken)
-    assert again.status == "create" and again.job_id != job.job_id  # the submit is not affected
-    assert any("while waiting" in r.getMessage() for r in caplog.records)
-    client.close()
-
-
-def test_work_while_waiting_is_not_run_when_nothing_was_sent():
-    import socket
-
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings = ClientSettings(f"http://127.0.0.1:{port}/gspLive_backend", user_id="gudu|0123456789", max_retries=0)
-    calls: list[str] = []
-    with pytest.raises(Exception, match="cannot connect"):
-        SQLFlowClient(settings).submit_persist_job(SubmitRequest("dbvmssql", (sql("select 1"),)),
-                                                   while_waiting=lambda: calls.append("built"))
-    assert calls == []

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from sqlflow_magic.config import resolve
+from sqlflow_magic.effective_settings import resolve_settings
 from sqlflow_magic.errors import ConfigurationError
+from sqlflow_magic.protocol import ON_PREMISE_USER_ID
 from sqlflow_magic.secrets import MASK, Secret, mask_identifier, redact
-from sqlflow_magic.settings import CLOUD_URL, ONPREM_USER_ID, ClientSettings, normalize_base_url
+from sqlflow_magic.settings import CLOUD_URL, ClientSettings, normalize_base_url
 from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
 
 
@@ -85,24 +86,24 @@ def test_secret_key_with_stray_whitespace_is_refused():
 
 def test_precedence_config_over_env_over_default():
     env = {"SQLFLOW_URL": "http://env-host:8165", "SQLFLOW_DBVENDOR": "dbvmssql"}
-    chosen = resolve({"base_url": "http://config-host:8165"}, env)
+    chosen = resolve_settings({"base_url": "http://config-host:8165"}, env)
     assert chosen.base_url.value == "http://config-host:8165/api/gspLive_backend"
     assert chosen.base_url.source == "%config"
     assert chosen.default_vendor.value == "dbvmssql"
     assert chosen.default_vendor.source == "env SQLFLOW_DBVENDOR"
-    assert chosen.others["read_timeout"].source == "default"
+    assert chosen.read_timeout.source == "default"
 
 
 def test_nothing_configured_means_the_embedded_server():
-    chosen = resolve({}, {})
+    chosen = resolve_settings({}, {})
     assert chosen.uses_embedded_server
-    assert chosen.user_id.value == ONPREM_USER_ID
+    assert chosen.user_id.value == ON_PREMISE_USER_ID
     settings = chosen.client_settings("http://127.0.0.1:5000/gspLive_backend")
     assert settings.is_embedded and not settings.needs_token
 
 
 def test_credentials_without_url_mean_the_cloud():
-    chosen = resolve({}, {"SQLFLOW_USER_ID": "me", "SQLFLOW_SECRET_KEY": "k" * 20})
+    chosen = resolve_settings({}, {"SQLFLOW_USER_ID": "me", "SQLFLOW_SECRET_KEY": "k" * 20})
     assert chosen.base_url.value == CLOUD_URL
     assert not chosen.uses_embedded_server
     rows = {name: (value, source) for name, value, source in chosen.rows()}
@@ -110,14 +111,14 @@ def test_credentials_without_url_mean_the_cloud():
 
 
 def test_login_wins_over_env():
-    chosen = resolve({}, {"SQLFLOW_USER_ID": "env-user", "SQLFLOW_SECRET_KEY": "env-key-123"},
+    chosen = resolve_settings({}, {"SQLFLOW_USER_ID": "env-user", "SQLFLOW_SECRET_KEY": "env-key-123"},
                      login_secret=Secret("login-key-456"), login_user="login-user")
     assert chosen.user_id.value == "login-user"
     assert chosen.secret_key.source == "%sqlflow_login"
 
 
 def test_secret_without_user_id_is_a_configuration_problem():
-    chosen = resolve({}, {"SQLFLOW_SECRET_KEY": "k" * 20})
+    chosen = resolve_settings({}, {"SQLFLOW_SECRET_KEY": "k" * 20})
     assert any("SQLFLOW_USER_ID" in str(p) for p in chosen.problems)
     assert ("PROBLEM", str(chosen.problems[0]), "") in chosen.rows()
     with pytest.raises(ConfigurationError, match="SQLFLOW_USER_ID"):
@@ -125,12 +126,12 @@ def test_secret_without_user_id_is_a_configuration_problem():
 
 
 def test_user_id_alone_is_a_problem_not_a_switch_to_the_cloud():
-    chosen = resolve({}, {"SQLFLOW_USER_ID": "me@example.com"})
+    chosen = resolve_settings({}, {"SQLFLOW_USER_ID": "me@example.com"})
     assert chosen.uses_embedded_server
     assert "no secret key, token or server URL" in str(chosen.problems[0])
-    assert not resolve({}, {"SQLFLOW_USER_ID": "me", "SQLFLOW_URL": "http://h:8165"}).problems
+    assert not resolve_settings({}, {"SQLFLOW_USER_ID": "me", "SQLFLOW_URL": "http://h:8165"}).problems
 
 
 def test_a_bad_url_from_the_environment_is_reported_with_its_source():
-    chosen = resolve({}, {"SQLFLOW_URL": "htps://x.example"})
+    chosen = resolve_settings({}, {"SQLFLOW_URL": "htps://x.example"})
     assert "(from env SQLFLOW_URL)" in str(chosen.problems[0]) and "https://x.example" in str(chosen.problems[0])

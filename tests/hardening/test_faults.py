@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from sqlflow_magic.client import SQLFlowClient
+from sqlflow_magic.connections import Connections
 from sqlflow_magic.models import SubmitRequest, UploadFile
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
-from sqlflow_magic.session import Connections
 from sqlflow_magic.settings import ClientSettings
 from tests.client.recording import RecordingTransport
 from tests.conftest import ALICE, ALICE_SECRET

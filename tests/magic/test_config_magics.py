@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 
+from sqlflow_magic.effective_settings import Sourced
 from tests.conftest import ALICE, ALICE_SECRET
 
 
@@ -80,19 +81,14 @@ def test_login_refuses_blank_and_padded_keys(shell, monkeypatch):
     assert "give your SQLFlow user id" in shell.run("%sqlflow_login").stderr
 
 
-def test_settings_are_resolved_again_exactly_when_an_input_changes(shell, monkeypatch):
+def test_settings_follow_each_change_of_an_input(shell, monkeypatch):
     magics = shell.magics
     monkeypatch.delenv("SQLFLOW_DBVENDOR", raising=False)
-    first = magics.effective_config()
-    assert magics.effective_config() is first
+    assert magics.effective_settings().default_vendor == Sourced("dbvoracle", "default")
     monkeypatch.setenv("SQLFLOW_DBVENDOR", "snowflake")
-    by_env = magics.effective_config()
-    assert by_env is not first and (by_env.default_vendor.value, by_env.default_vendor.source) == (
-        "snowflake", "env SQLFLOW_DBVENDOR")
+    assert magics.effective_settings().default_vendor == Sourced("snowflake", "env SQLFLOW_DBVENDOR")
     shell.ip.run_line_magic("config", "SQLFlowMagics.read_timeout = 5")
-    by_config = magics.effective_config()
-    assert by_config is not by_env and by_config.others["read_timeout"].value == 5
-    assert magics.effective_config() is by_config
+    assert magics.effective_settings().read_timeout == Sourced(5.0, "%config")
 
 
 def test_a_bad_default_vendor_is_flagged_at_once(shell, monkeypatch):

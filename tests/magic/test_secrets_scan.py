@@ -72,9 +72,8 @@ def test_a_whole_session_leaks_nothing(alice_shell, monkeypatch, caplog, tmp_pat
     everything = [r.text() for r in runs] + [repr(r.error) + str(r.error) for r in runs if r.error]
     everything += [str(state) for state in widget_states()]
     everything += [record.getMessage() + str(record.args) for record in caplog.records]
-    everything += [repr(shell.magics.connections.client(shell.magics.effective_config()))]
-    everything += [repr(shell.magics.effective_config()), repr(shell.ns["sqlflow_job"])]
-    everything += [repr(shell.magics._resolved)]  # what the settings were resolved from
+    everything += [repr(shell.magics.connections.client(shell.magics.effective_settings()))]
+    everything += [repr(shell.magics.effective_settings()), repr(shell.ns["sqlflow_job"])]
     everything += [path.read_text() for path in tmp_path.glob("lineage.*")]
     assert len(everything) > 40
     for line in everything:

@@ -20,7 +20,7 @@ def stored_files(shell, job_id):
 
 
 def test_options_of_a_line_are_parsed_once_but_fresh_for_every_cell(shell):
-    from sqlflow_magic.submit_options import parse_line
+    from sqlflow_magic.line_options import parse_line
 
     line = "-n 'nightly load' -f a.sql -f \"b c.sql\" --port 5432"
     first = parse_line(shell.magics.sqlflow_submit, line)
@@ -118,7 +118,7 @@ def test_var_and_fields(alice_shell, monkeypatch):
     job = shell.ns["sqlflow_job"]
     assert shell.ns["my_job"] == job.job_id and job.job_name == "nightly"
     assert job.data_source.get("hostname") == "db.local"
-    summary = shell.magics.connections.client(shell.magics.effective_config()).job_summary(job.job_id)
+    summary = shell.magics.connections.client(shell.magics.effective_settings()).job_summary(job.job_id)
     assert summary.schedulable is True
     assert "pw-for-the-db-42" not in run.text()
     assert b"pw-for-the-db-42" not in shell.server.config.db_path.read_bytes()
@@ -129,7 +129,7 @@ def test_a_follow_up_submit_keeps_the_pin_and_the_schedule(alice_shell):
     shell = alice_shell
     assert shell.run("%%sqlflow_submit --on-top --schedule '0 1 * * *'\nselect a from t").success
     job_id = shell.ns["sqlflow_job_id"]
-    client = shell.magics.connections.client(shell.magics.effective_config())
+    client = shell.magics.connections.client(shell.magics.effective_settings())
 
     def pin_and_schedule():
         summary = client.job_summary(job_id)
@@ -205,7 +205,7 @@ def test_dry_run_sends_nothing_and_masks_secrets(alice_shell, monkeypatch):
     assert "Dry run, nothing sent" in text and "submitPersistJob" in text and "cell.sql (9 bytes)" in text
     assert "pw-for-the-db-42" not in text and ALICE_SECRET not in text and "********" in text
     assert "sqlflow_job_id" not in shell.ns
-    client = shell.magics.connections.client(shell.magics.effective_config())
+    client = shell.magics.connections.client(shell.magics.effective_settings())
     assert all(job.job_name != "dry" for job in client.jobs_summary().jobs)
 
 

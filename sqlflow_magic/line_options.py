@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import functools
 import glob
 import keyword
 import os
@@ -15,26 +14,17 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import parse_argstring
 
-from .models import RELATION_TYPES, UploadFile
+from .models import UploadFile
+from .protocol import RELATION_TYPES, cron_problem, is_job_id
 from .secrets import Secret
 from .vendors import UnknownVendorError, resolve_vendor
 
-JOB_ID = re.compile(r"[0-9a-f]{32}")
 TEXT_SUFFIXES = (".sql", ".txt", ".ddl", ".hql", ".pls", ".pks", ".pkb", ".prc", ".bteq")
 
 
 def parse_line(magic: Any, line: str) -> argparse.Namespace:
-    """The options of ``magic`` (declared with ``magic_arguments``) on ``line``, quotes stripped.
-
-    A fresh ``Namespace`` every time, parsed once per distinct line: argparse over the submit's 27
-    options was a tenth of a millisecond, a third of the magic's own cost.
-    """
-    parsed = vars(_parse_line(getattr(magic, "__func__", magic), line))
-    return argparse.Namespace(**{k: list(v) if isinstance(v, list) else v for k, v in parsed.items()})
-
-
-@functools.lru_cache(maxsize=128)
-def _parse_line(function: Any, line: str) -> argparse.Namespace:
+    """The options of ``magic`` (declared with ``magic_arguments``) on ``line``, quotes stripped."""
+    function = getattr(magic, "__func__", magic)
     try:
         return unquote(parse_argstring(function, line))
     except UsageError as exc:
@@ -95,7 +85,7 @@ def job_id(value: str, saved: str = "--job-id $sqlflow_job_id") -> str:
     if text.startswith("$"):
         raise UsageError(f"{value} is not defined: submit a first cell without --job-id, which saves "
                          "its jobId in sqlflow_job_id")
-    if not JOB_ID.fullmatch(text):
+    if not is_job_id(text):
         shown = value if len(value) <= 40 else value[:37] + "..."
         raise UsageError(f"malformed jobId {shown!r}: SQLFlow job ids are 32 hex characters; "
                          f"pass a saved one with {saved}")
@@ -125,29 +115,12 @@ def variable_name(name: str) -> str:
     return name
 
 
-#: The five fields of a cron expression and their ranges.
-CRON_FIELDS = (("minute", "0-59"), ("hour", "0-23"), ("day of month", "1-31"), ("month", "1-12 or JAN-DEC"),
-               ("day of week", "0-7 or SUN-SAT"))
-
-
 def cron_expression(text: str) -> str:
     """``--schedule``: a five-field cron expression; a bad field is named with its range."""
-    from croniter import croniter
-
     expr = " ".join(text.split())
-    fields = expr.split()
-    example = "e.g. --schedule '0 1 * * *' for 01:00 daily"
-    if len(fields) != 5:
-        raise UsageError(f"--schedule {text!r} has {len(fields)} fields; a cron expression has five "
-                         f"(minute hour day month weekday): {example}")
-    if not croniter.is_valid(expr):
-        for position, (name, allowed) in enumerate(CRON_FIELDS):
-            alone = ["*"] * 5
-            alone[position] = fields[position]
-            if not croniter.is_valid(" ".join(alone)):
-                raise UsageError(f"--schedule {text!r}: the {name} field {fields[position]!r} is out of range or "
-                                 f"not a number ({name}: {allowed}): {example}")
-        raise UsageError(f"--schedule {text!r} is not a valid cron expression: {example}")
+    problem = cron_problem(expr)
+    if problem:
+        raise UsageError(f"--schedule {text!r}: {problem}: e.g. --schedule '0 1 * * *' for 01:00 daily")
     return expr
 
 

@@ -10,8 +10,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import EffectiveConfig
 from .display.render import ServerInfo
+from .effective_settings import EffectiveSettings
 from .errors import ServerUnreachableError
 
 if TYPE_CHECKING:
@@ -34,19 +34,15 @@ class Connections:
         self._server: EmbeddedServer | None = None
         self._server_db: Path | None = None
         self._lock = threading.Lock()
-        self._last_settings: tuple[EffectiveConfig, str | None, ClientSettings] | None = None
 
-    def client(self, config: EffectiveConfig) -> SQLFlowClient:
+    def client(self, config: EffectiveSettings) -> SQLFlowClient:
         """The client for ``config``, starting the embedded local server first when it is the target."""
         from .client import SQLFlowClient  # httpx loads with the first client, not with %load_ext
 
+        if config.problems:  # before an embedded server is started for nothing
+            raise config.problems[0]
         embedded_url = self.embedded_server_url(config) if config.uses_embedded_server else None
-        known = self._last_settings
-        if known is not None and known[0] is config and known[1] == embedded_url:
-            settings = known[2]
-        else:
-            settings = config.client_settings(embedded_url)
-            self._last_settings = (config, embedded_url, settings)
+        settings = config.client_settings(embedded_url)
         with self._lock:
             if settings not in self._clients:
                 self._clients[settings] = SQLFlowClient(settings, transport=self._transport)
@@ -57,12 +53,12 @@ class Connections:
 
         return ServerInfo(display_url(settings.base_url), settings.is_embedded)
 
-    def embedded_server_url(self, config: EffectiveConfig) -> str:
+    def embedded_server_url(self, config: EffectiveSettings) -> str:
         """Start the embedded server (once; again if its database path changed) and return its URL."""
         from .server.config import ServerConfig, default_db_path
         from .server.runner import EmbeddedServer
 
-        configured = config.others["local_server_db"].value
+        configured = config.local_server_db.value
         db_path = Path(str(configured)).expanduser() if configured else default_db_path()
         with self._lock:
             if self._server is not None and (self._server_db != db_path or not self._server.running):
