@@ -129,7 +129,8 @@ def resolve_settings(configured: Mapping[str, object], env: Mapping[str, str] | 
 
     problems: list[ConfigurationError] = []
     user_given = Sourced(login_user, "%sqlflow_login") if login_user else given("user_id", ENV_USER_ID)
-    secret_key = Sourced(login_secret, "%sqlflow_login") if login_secret else secret("secret_key", ENV_SECRET_KEY)
+    secret_key: Sourced[Secret | None] = (Sourced(login_secret, "%sqlflow_login") if login_secret
+                                          else secret("secret_key", ENV_SECRET_KEY))
     token = secret("token", ENV_TOKEN)
     url_given = given("base_url", ENV_URL)
     url: Sourced[BaseURL | None] = Sourced(None, "default")

@@ -20,7 +20,7 @@ from . import line_options as check
 from .display.render import Table
 from .errors import InputError
 from .following import check_outcome, follow, new_panel
-from .magics import JOB_VARIABLE
+from .magics import JOB_VARIABLE, user_namespace
 from .models import PICTURE, Job, LineageOptions
 from .protocol import RELATION_TYPES, JobStatus
 
@@ -46,7 +46,7 @@ class SQLFlowJobMagics(Magics):
     def _job_id(self, given: str | None, var: str = "sqlflow_job_id") -> str:
         if given:  # these magics take the job id as their argument, not as --job-id
             return check.job_id(given, saved=f"${var}, or leave it out")
-        saved = self.shell.user_ns.get(var)
+        saved = user_namespace(self).get(var)
         if not isinstance(saved, str):
             raise UsageError(f"no job id given and no saved {var}: submit with %%sqlflow_submit first, "
                              "or name a job (%sqlflow_jobs lists them)")
@@ -71,8 +71,7 @@ class SQLFlowJobMagics(Magics):
         panel.show(following=wait)
         self._keep_saved_job(panel.job)
         if wait and not panel.job.is_final:
-            max_wait = self.core.effective_settings().max_wait.value
-            job = follow(panel, client, float(max_wait))  # type: ignore[arg-type]
+            job = follow(panel, client, self.core.effective_settings().max_wait.value)
             self._keep_saved_job(job)
             check_outcome(job, strict=strict)
         elif wait:
@@ -80,9 +79,9 @@ class SQLFlowJobMagics(Magics):
 
     def _keep_saved_job(self, job: Job) -> None:
         """The saved ``sqlflow_job`` follows what the server last said about it (never another job)."""
-        saved = self.shell.user_ns.get(JOB_VARIABLE)
+        saved = user_namespace(self).get(JOB_VARIABLE)
         if isinstance(saved, Job) and saved.job_id == job.job_id:
-            self.shell.user_ns[JOB_VARIABLE] = job
+            user_namespace(self)[JOB_VARIABLE] = job
 
     @line_magic
     def sqlflow_jobs(self, line: str) -> None:
@@ -156,7 +155,7 @@ class SQLFlowJobMagics(Magics):
         text, value = _export(client, job_id, args.format, options)
         if args.out:
             _write(Path(args.out).expanduser(), text)
-        self.shell.user_ns[var] = value
+        user_namespace(self)[var] = value
         if args.show:
             from .display.lineage_view import LineageView
 

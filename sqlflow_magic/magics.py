@@ -73,7 +73,7 @@ class SQLFlowMagics(Magics):
 
     @validate("base_url")
     def _check_base_url(self, proposal: dict[str, Any]) -> str | None:
-        value = proposal["value"]
+        value: str | None = proposal["value"]
         if value:
             try:
                 normalize_base_url(value)
@@ -83,7 +83,7 @@ class SQLFlowMagics(Magics):
 
     @validate("default_vendor")
     def _check_vendor(self, proposal: dict[str, Any]) -> str | None:
-        value = proposal["value"]
+        value: str | None = proposal["value"]
         try:
             return resolve_vendor(value) if value else value
         except UnknownVendorError as exc:
@@ -91,11 +91,17 @@ class SQLFlowMagics(Magics):
 
     @validate("connect_timeout", "read_timeout", "max_wait", "max_cell_bytes", "max_retries")
     def _check_positive(self, proposal: dict[str, Any]) -> float | int | None:
-        value, name = proposal["value"], proposal["trait"].name
+        value: float | int | None = proposal["value"]
+        name = proposal["trait"].name
         lowest = 0 if name == "max_retries" else 1e-9
         if value is not None and value < lowest:
             raise TraitError(f"SQLFlowMagics.{name} must be {'0 or more' if lowest == 0 else 'positive'}, not {value}")
         return value
+
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        """The user's namespace, where the magics save ``sqlflow_job_id`` and ``sqlflow_job``."""
+        return user_namespace(self)
 
     def live(self) -> bool:
         """Whether panels of running jobs are live widgets: ``live_panels``, or a kernel front end with widgets."""
@@ -171,13 +177,13 @@ class SQLFlowMagics(Magics):
             return
         client = self.connections.client(config)
         job = client.submit_persist_job(self._for_existing_job(request, args, client))
-        self.shell.user_ns[var] = job.job_id
-        self.shell.user_ns[JOB_VARIABLE] = job
+        self.user_ns[var] = job.job_id
+        self.user_ns[JOB_VARIABLE] = job
         panel = new_panel(job, client, self.connections.server_info(client.settings), live=self.live())
         panel.show(following=wait)
         if wait:
             if not job.is_final:
-                job = self.shell.user_ns[JOB_VARIABLE] = follow(panel, client, config.max_wait.value)
+                job = self.user_ns[JOB_VARIABLE] = follow(panel, client, config.max_wait.value)
             check_outcome(job, strict=args.strict)
 
     def _submit_request(self, args: Any, cell: str | None, config: EffectiveSettings) -> SubmitRequest:
@@ -224,7 +230,7 @@ class SQLFlowMagics(Magics):
         name the job does not have yet (cell-2.sql, ...). ``client`` None: no network (a dry run)."""
         if not request.job_id or not request.incremental:
             return request
-        saved = self.shell.user_ns.get(JOB_VARIABLE)
+        saved = self.user_ns.get(JOB_VARIABLE)
         job = saved if isinstance(saved, Job) and saved.job_id == request.job_id else None
         if job is None and client is not None:
             job = client.job_summary(request.job_id)
@@ -309,6 +315,14 @@ def _refuse_secrets_on_line(args: Any) -> None:
     for option, (what, fix) in _SAFE_WAYS.items():
         if getattr(args, option) is not None:
             raise UsageError(_SECRET_ON_LINE.format(what=what, fix=fix))
+
+
+def user_namespace(magics: Magics) -> dict[str, Any]:
+    """The namespace of the shell ``magics`` are registered with (magics always run in one)."""
+    if magics.shell is None:
+        raise UsageError("the SQLFlow magics are not registered with an IPython shell: run %load_ext sqlflow_magic")
+    namespace: dict[str, Any] = magics.shell.user_ns
+    return namespace
 
 
 def _unused_name(name: str, taken: tuple[str, ...]) -> str:

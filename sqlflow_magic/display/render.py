@@ -14,7 +14,7 @@ from ..protocol import JobStatus
 from ..secrets import mask_identifier
 from ..vendors import VENDORS
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     JobStatus.CREATE: "#6b7280", JobStatus.PROCESS: "#2563eb", JobStatus.SUCCESS: "#15803d",
     JobStatus.PARTIAL_SUCCESS: "#b45309", JobStatus.FAIL: "#b91c1c", JobStatus.DELETE: "#6b7280",
 }
