@@ -9,7 +9,6 @@ wins over both. With none of them set, the magics use the embedded local SQLFlow
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -25,15 +24,14 @@ from .display.render import Table
 from .effective_settings import EffectiveSettings, resolve_settings
 from .errors import ConfigurationError
 from .following import check_outcome, follow, new_panel
-from .models import Job, SubmitRequest
 from .protocol import ON_PREMISE_USER_ID
-from .secrets import MASK, Secret, mask_identifier
+from .secrets import Secret, mask_identifier
 from .settings import normalize_base_url
+from .submit_request import for_existing_job, preview, refuse_secrets_on_line, submit_request
 from .vendors import UnknownVendorError, resolve_vendor
 
 if TYPE_CHECKING:  # the client (and httpx, a third of the load time) is imported by the first submit
-    from .client import SQLFlowClient
-    from .display.request import RequestPreview
+    pass
 
 JOB_VARIABLE = "sqlflow_job"
 CONFIG_TRAITS = ("base_url", "user_id", "default_vendor", "connect_timeout", "read_timeout", "ca_bundle",
@@ -165,18 +163,20 @@ class SQLFlowMagics(Magics):
         neither variable changes.
         """
         args = check.parse_line(self.sqlflow_submit, line)
-        _refuse_secrets_on_line(args)
+        refuse_secrets_on_line(args)
         config = self.effective_settings()
         wait = args.wait if args.wait is not None else config.wait.value
         if args.strict and not wait:  # refused before anything is sent: a refused cell leaves no job behind
             raise UsageError("--strict needs --wait: it fails the cell when the job does not fully succeed")
-        request = self._submit_request(args, cell, config)
+        request = submit_request(args, cell, config)
         var = check.variable_name(args.var)
+        saved = self.user_ns.get(JOB_VARIABLE)
         if args.dry_run:
-            display(self._preview(self._for_existing_job(request, args, None), config))
+            request = for_existing_job(request, args, saved, None)
+            display(preview(request, config, self.connections.running_embedded_url()))
             return
         client = self.connections.client(config)
-        job = client.submit_persist_job(self._for_existing_job(request, args, client))
+        job = client.submit_persist_job(for_existing_job(request, args, saved, client))
         self.user_ns[var] = job.job_id
         self.user_ns[JOB_VARIABLE] = job
         panel = new_panel(job, client, self.connections.server_info(client.settings), live=self.live())
@@ -185,80 +185,6 @@ class SQLFlowMagics(Magics):
             if not job.is_final:
                 job = self.user_ns[JOB_VARIABLE] = follow(panel, client, config.max_wait.value)
             check_outcome(job, strict=args.strict)
-
-    def _submit_request(self, args: Any, cell: str | None, config: EffectiveSettings) -> SubmitRequest:
-        max_bytes = config.max_cell_bytes.value
-        files = check.attached_files(args.file, max_bytes)
-        line_form = cell is None
-        cell_upload = check.cell_file(cell or "", check.file_name(args.filename), max_bytes)
-        if cell_upload is None and not files and line_form:
-            raise UsageError("%sqlflow_submit (one %) sends files only: attach them with --file PATH, or write "
-                             "%%sqlflow_submit with the SQL on the lines below it")
-        if cell_upload is None and not files:
-            raise UsageError("nothing to submit: the cell is empty; write SQL below %%sqlflow_submit, "
-                             "or attach files with --file")
-        if args.no_incremental and not args.job_id:
-            raise UsageError("--no-incremental needs --job-id: it replaces the files of an existing job")
-        schedule = check.cron_expression(args.schedule) if args.schedule else None
-        if (args.schedule and args.no_schedule) or (args.on_top and args.no_pin):
-            raise UsageError("--schedule and --no-schedule (or --on-top and --no-pin) contradict each other: "
-                             "give one of them")
-        return SubmitRequest(
-            dbvendor=self._vendor(args.dbvendor, config),
-            files=tuple(([cell_upload] if cell_upload else []) + files),
-            job_id=check.job_id(args.job_id) if args.job_id else None,
-            job_name=args.job_name, incremental=not args.no_incremental,
-            default_database=args.default_database, default_schema=args.default_schema,
-            hostname=args.hostname, port=args.port, database=args.database, account=args.account,
-            password=check.password(args.password_env, args.password_prompt),
-            schedulable=True if schedule else False if args.no_schedule else None, cron_expression=schedule,
-            on_top=True if args.on_top else False if args.no_pin else None,
-            sqlsource=args.sqlsource, extra=args.extra,
-        )
-
-    @staticmethod
-    def _vendor(option: str | None, config: EffectiveSettings) -> str:
-        if option is not None:
-            return check.vendor(option)
-        try:
-            return resolve_vendor(config.default_vendor.value)
-        except UnknownVendorError as exc:
-            raise UsageError(f"{exc} (from {config.default_vendor.source})") from None
-
-    def _for_existing_job(self, request: SubmitRequest, args: Any, client: SQLFlowClient | None) -> SubmitRequest:
-        """An incremental submit keeps the job's vendor (unless --dbvendor says otherwise) and gets a file
-        name the job does not have yet (cell-2.sql, ...). ``client`` None: no network (a dry run)."""
-        if not request.job_id or not request.incremental:
-            return request
-        saved = self.user_ns.get(JOB_VARIABLE)
-        job = saved if isinstance(saved, Job) and saved.job_id == request.job_id else None
-        if job is None and client is not None:
-            job = client.job_summary(request.job_id)
-        if job is None:
-            vendor = request.dbvendor if args.dbvendor is not None else "(the job's vendor, looked up when sent)"
-            return replace(request, dbvendor=vendor)
-        files = request.files
-        if args.filename == "cell.sql" and files and files[0].filename == "cell.sql":
-            files = (replace(files[0], filename=_unused_name("cell.sql", job.file_names)), *files[1:])
-        return replace(request, dbvendor=request.dbvendor if args.dbvendor is not None else job.db_vendor,
-                       files=files)
-
-    def _preview(self, request: SubmitRequest, config: EffectiveSettings) -> RequestPreview:
-        from .display.request import RequestPreview
-
-        embedded = config.uses_embedded_server
-        if embedded:
-            url = self.connections.running_embedded_url() or "http://127.0.0.1:<port>/gspLive_backend"
-        else:
-            from .transport import display_url
-
-            url = display_url(str(config.base_url.value))
-        needs_token = config.user_id.value != ON_PREMISE_USER_ID
-        token = MASK if needs_token else "token (the on-premise user's placeholder, not a secret)"
-        auth = {"userId": mask_identifier(config.user_id.value), "token": token}
-        return RequestPreview(f"{url}/sqlflow/job/submitPersistJob",
-                              {**auth, **request.form_fields(reveal_secrets=False)}, request.files,
-                              "the embedded local server" if embedded else "")
 
     # --- %sqlflow_config and %sqlflow_login -----------------------------------------------------
 
@@ -304,33 +230,9 @@ class SQLFlowMagics(Magics):
               "the key is kept in memory only.")
 
 
-_SAFE_WAYS = {
-    "password": ("database password", "Use --password-env ENV_VAR or --password-prompt"),
-    "secret_key": ("secret key", "Set SQLFLOW_SECRET_KEY outside the notebook or run %sqlflow_login"),
-    "token": ("token", "Set SQLFLOW_TOKEN outside the notebook or run %sqlflow_login"),
-}
-
-
-def _refuse_secrets_on_line(args: Any) -> None:
-    for option, (what, fix) in _SAFE_WAYS.items():
-        if getattr(args, option) is not None:
-            raise UsageError(_SECRET_ON_LINE.format(what=what, fix=fix))
-
-
 def user_namespace(magics: Magics) -> dict[str, Any]:
     """The namespace of the shell ``magics`` are registered with (magics always run in one)."""
     if magics.shell is None:
         raise UsageError("the SQLFlow magics are not registered with an IPython shell: run %load_ext sqlflow_magic")
     namespace: dict[str, Any] = magics.shell.user_ns
     return namespace
-
-
-def _unused_name(name: str, taken: tuple[str, ...]) -> str:
-    """``name``, or ``stem-2.sql``, ``stem-3.sql``, ... whichever the job does not have yet."""
-    if name not in taken:
-        return name
-    stem, dot, suffix = name.rpartition(".")
-    number = 2
-    while f"{stem}-{number}{dot}{suffix}" in taken:
-        number += 1
-    return f"{stem}-{number}{dot}{suffix}"
