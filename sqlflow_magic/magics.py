@@ -9,7 +9,7 @@ wins over both. With none of them set, the magics use the embedded local SQLFlow
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
@@ -29,9 +29,6 @@ from .secrets import Secret, mask_identifier
 from .settings import normalize_base_url
 from .submit_request import for_existing_job, preview, refuse_secrets_on_line, submit_request
 from .vendors import UnknownVendorError, resolve_vendor
-
-if TYPE_CHECKING:  # the client (and httpx, a third of the load time) is imported by the first submit
-    pass
 
 JOB_VARIABLE = "sqlflow_job"
 CONFIG_TRAITS = ("base_url", "user_id", "default_vendor", "connect_timeout", "read_timeout", "ca_bundle",
