@@ -14,11 +14,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlglot import exp
+# Token and TokenType live in sqlglot.tokenizer_core; the package re-exports them.
+from sqlglot import Token, Tokenizer, TokenType, exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError
 from sqlglot.parser import Parser
-from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.dialects import DialectChoice
@@ -195,7 +195,7 @@ class ScriptParser:
         tail = self._scanner.tokenize_at(piece[split:end], split)
         return (head, tail) if head and tail else None
 
-    def _split_before(self, part: list[Token], error_index: int, piece: str) -> tuple[int, list] | None:
+    def _split_before(self, part: list[Token], error_index: int, piece: str) -> tuple[int, list[exp.Expr]] | None:
         candidates = [k for k in statement_starts(part) if 0 < k <= error_index]
         for length in reversed(candidates[-_SPLIT_TRIES:]):
             try:

@@ -44,7 +44,8 @@ def qualify_query(
         scope = qualify_without_schema(traverse_scope(query), dialect, nested)
         if scope is not None:
             return scope
-    mapping = MappingSchema(schema, dialect=dialect, normalize=False)
+    # sqlglot annotates the schema as an invariant dict[str, object] where it only reads a nested mapping.
+    mapping = MappingSchema(schema, dialect=dialect, normalize=False)  # type: ignore[arg-type]
     for number, options in enumerate(_ATTEMPTS):
         candidate = query.copy() if number < len(_ATTEMPTS) - 1 else query
         try:

@@ -13,8 +13,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+# Token and TokenType live in sqlglot.tokenizer_core; the package re-exports them.
+from sqlglot import Token, Tokenizer, TokenType
 from sqlglot.errors import TokenError
-from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.model import Span
