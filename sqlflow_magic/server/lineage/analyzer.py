@@ -240,7 +240,8 @@ class FlowAnalyzer:
 
 
 def _mark_recursive_ctes(withs: list[exp.With]) -> None:
-    """T-SQL, Oracle and others write recursive CTEs without ``RECURSIVE``; sqlglot's scopes need the flag."""
+    """T-SQL, Oracle and others write recursive CTEs without ``RECURSIVE``; sqlglot's scopes need the flag
+    (``docs/engine.md#trap-11-recursive-ctes-without-recursive``)."""
     for with_ in withs:
         if with_.recursive:
             continue

@@ -1,7 +1,7 @@
 """Turn each kind of statement into data flows: a target (table, view or result set) fed by a query.
 
-``sqlglot.lineage`` and scopes only understand queries (trap 4 of the notes), so INSERT, CTAS,
-CREATE VIEW, SELECT INTO, UPDATE, MERGE, DELETE and multi-table inserts are rewritten into a SELECT
+``sqlglot.lineage`` and scopes only understand queries (``docs/engine.md#trap-4-only-queries-have-scopes``),
+so INSERT, CTAS, CREATE VIEW, SELECT INTO, UPDATE, MERGE, DELETE and multi-table inserts are rewritten into a SELECT
 whose outputs map, by position, onto the target's columns. A statement's own query becomes the flow's
 query as it is (analysis rewrites it in place), and so do the pieces a rewritten query is built of;
 only what several flows share or what stays a flow's target (MERGE ON conditions, FROM tables) is copied.

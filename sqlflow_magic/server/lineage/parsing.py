@@ -3,7 +3,8 @@
 The script is cut into tokenized pieces by :mod:`~sqlflow_magic.server.lineage.scanning`, the
 tokens are split at semicolons, ``BEGIN ... END`` blocks are kept together, and every statement is
 parsed separately. A statement that fails is retried split before statement keywords (T-SQL scripts
-often have no semicolons) and otherwise reported with its position.
+often have no semicolons) and otherwise reported with its position. The sqlglot behaviours this works
+around are traps 2, 3, 12, 13 and 14 of ``docs/engine.md``.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
-# _expand_group_by is private to sqlglot (pinned <31); tests/lineage/test_qualify_shortcut.py checks the result.
+# _expand_group_by is private to sqlglot (pinned <31); tests/lineage/test_qualify_shortcut.py checks the result
+# (docs/engine.md#trap-17-a-private-sqlglot-function).
 from sqlglot.optimizer.qualify_columns import _expand_group_by
 from sqlglot.optimizer.scope import Scope, find_all_in_scope
 

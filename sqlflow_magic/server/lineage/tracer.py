@@ -3,7 +3,7 @@
 A linear walk of the scope tree with memoisation per (scope, output), instead of
 ``sqlglot.lineage.lineage``: it keeps value flows (``fdd``) apart from row-deciding ones (``fdr``:
 WHERE, JOIN conditions, GROUP BY, HAVING, QUALIFY, window PARTITION BY / ORDER BY) and never runs
-the O(n^2) select trimming (trap 5 of the notes).
+the O(n^2) select trimming (``docs/engine.md#trap-5-sqlglots-lineage-is-quadratic``).
 """
 
 from __future__ import annotations
