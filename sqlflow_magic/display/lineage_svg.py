@@ -84,7 +84,9 @@ def layout(graph: LineageGraph) -> Layout:
         return Layout({}, {}, 2 * MARGIN + MIN_BOX_WIDTH, 2 * MARGIN + BOX_HEIGHT)
     first = igraph.Graph(n=n, edges=pairs, directed=True).layout_sugiyama()
     layers = [round(c[1]) for c in first.coords[:n]]
-    chains, hops, count = [], [], n
+    chains: list[list[int]] = []
+    hops: list[tuple[int, int]] = []
+    count = n
     for s, t in pairs:  # one dummy vertex per layer crossed, so every hop spans one layer
         step = 1 if layers[t] > layers[s] else -1
         chain = [s]
@@ -95,7 +97,8 @@ def layout(graph: LineageGraph) -> Layout:
         chain.append(t)
         chains.append(chain)
         hops.extend(pairwise(chain))
-    coords = igraph.Graph(n=count, edges=hops, directed=True).layout_sugiyama(layers=layers).coords[:count]
+    coords: list[list[float]] = igraph.Graph(n=count, edges=hops, directed=True).layout_sugiyama(
+        layers=layers).coords[:count]
     top = min(c[0] for c in coords)
     widths = [max(MIN_BOX_WIDTH, CHAR_WIDTH * max(map(len, _label(t))) + 24) for t in graph.tables]
     layer_width = [0.0] * (max(layers) + 1)

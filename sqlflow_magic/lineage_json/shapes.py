@@ -139,7 +139,7 @@ def qualified(database: str, schema: str, name: str) -> str:
     return ".".join([*parts, name])
 
 
-def _first(levels: list[dict], key: str) -> Any:
+def _first(levels: list[dict[str, Any]], key: str) -> Any:
     """The value of ``key`` on the innermost level that has it."""
     return next((level[key] for level in reversed(levels) if level.get(key) is not None), None)
 
@@ -151,7 +151,7 @@ def _objects(dbobjs: Any) -> Iterator[RawObject]:
         yield from _nested(dbobjs, {})
 
 
-def _nested(node: dict, context: dict[str, str]) -> Iterator[RawObject]:
+def _nested(node: dict[str, Any], context: dict[str, str]) -> Iterator[RawObject]:
     for key, part in _LEVELS:
         for child in node.get(key) or []:
             if isinstance(child, dict):
@@ -186,7 +186,7 @@ def _relationships(raw_list: Any) -> Iterator[RawRelationship]:
                               _end(raw["target"]), sources)
 
 
-def _end(raw: dict) -> RawEnd:
+def _end(raw: dict[str, Any]) -> RawEnd:
     parent_name = str(raw.get("parentName") or "")
     parent_id = str(raw.get("parentId") or "") or f"name:{parent_name or '?'}"
     return RawEnd(str(raw.get("id") or ""), str(raw.get("column") or raw.get("name") or ""), parent_id, parent_name)

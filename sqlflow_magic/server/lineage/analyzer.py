@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
@@ -22,7 +24,7 @@ from sqlflow_magic.server.lineage.registry import Registry, placeholder
 from sqlflow_magic.server.lineage.rewriting import qualify_query, replace_variables, table_kinds
 from sqlflow_magic.server.lineage.tracer import ROWS_KEY as _ROWS_KEY
 from sqlflow_magic.server.lineage.tracer import ColumnTracer, LeafKey
-from sqlflow_magic.server.lineage.walking import bfs, dismantle, identifier_normalizer, normalize_nodes
+from sqlflow_magic.server.lineage.walking import bfs, dismantle, identifier_normalizer, normalize_nodes, outputs
 
 #: Oracle's and MySQL's one-row dummy table: not a data source.
 _DUMMY_TABLES = frozenset({"dual"})
@@ -173,7 +175,7 @@ class FlowAnalyzer:
         self, flow: Flow, tracer: ColumnTracer, target: int, ctx: StatementContext
     ) -> list[tuple[str, str, Span | None]]:
         registry = self._registry
-        selects = tracer.root.expression.selects
+        selects = outputs(tracer.root)
         if flow.columns:
             return [
                 (registry.normalize(c.name, _quoted(c.node)), c.name, ctx.span(c.node))
@@ -195,7 +197,7 @@ class FlowAnalyzer:
     # -- output ------------------------------------------------------------------------------
     def _emit(
         self, kind: str, flow: Flow, target: int, column: Column, span: Span | None,
-        leaves: dict[LeafKey, exp.Expr | None], ctx: StatementContext, process: Process, used: dict[int, str],
+        leaves: Mapping[LeafKey, exp.Expr | None], ctx: StatementContext, process: Process, used: dict[int, str],
     ) -> None:  # fmt: skip
         if not leaves:
             return
@@ -238,7 +240,8 @@ class FlowAnalyzer:
 
 
 def _mark_recursive_ctes(withs: list[exp.With]) -> None:
-    """T-SQL, Oracle and others write recursive CTEs without ``RECURSIVE``; sqlglot's scopes need the flag."""
+    """T-SQL, Oracle and others write recursive CTEs without ``RECURSIVE``; sqlglot's scopes need the flag
+    (``docs/engine.md#trap-11-recursive-ctes-without-recursive``)."""
     for with_ in withs:
         if with_.recursive:
             continue

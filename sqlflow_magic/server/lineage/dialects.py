@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
 
-#: dbvendor -> sqlglot dialect name ("" is sqlglot's default dialect), per the project notes.
+#: dbvendor -> sqlglot dialect name ("" is sqlglot's default dialect); see ``docs/engine.md#dialects``.
 VENDOR_DIALECTS: dict[str, str] = {
     "dbvmssql": "tsql",
     "dbvazuresql": "tsql",

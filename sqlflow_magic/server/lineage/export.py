@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlflow_magic.server.exports.views import summary
 from sqlflow_magic.server.lineage.model import (
@@ -38,7 +39,7 @@ class _View:
 
 def to_sqlflow_json(
     result: LineageResult, job_id: str | None = None, table_level: bool = False, *, now_ms: int | None = None
-) -> dict:
+) -> dict[str, Any]:
     """The complete lineage as ``{"code", "data": {"mode", "summary", "sqlflow", "graph"}, "sessionId", "jobId"}``.
 
     ``code`` is 200, or 203 with an ``error`` string when some SQL was not analysed (SQLFlow's partial
@@ -56,7 +57,8 @@ def to_sqlflow_json(
     data = {"mode": "global", "summary": summary(objects, relationships), "sqlflow": sqlflow,
             "graph": {"elements": {"tables": [], "edges": []}, "tooltip": {}, "relationshipIdMap": {},
                       "listIdMap": {}}}
-    answer: dict = {"code": OK, "data": data, "sessionId": session_id(result, job_id, now_ms), "jobId": job_id}
+    answer: dict[str, Any] = {"code": OK, "data": data, "sessionId": session_id(result, job_id, now_ms),
+                              "jobId": job_id}
     if result.status != "success":
         problems = [e.message for e in result.errors if not e.is_hint] or ["nothing could be analysed"]
         answer.update(code=PARTIAL, error="; ".join(problems[:5]))
@@ -110,8 +112,8 @@ def _max_id(result: LineageResult) -> int:
 
 
 # -- JSON pieces -----------------------------------------------------------------------------
-def _object_json(obj: DbObject) -> dict:
-    data: dict = {"id": obj.id, "name": obj.sql_name, "type": obj.type}
+def _object_json(obj: DbObject) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": obj.id, "name": obj.sql_name, "type": obj.type}
     if obj.database:
         data["database"] = obj.database
     if obj.schema:
@@ -124,7 +126,7 @@ def _object_json(obj: DbObject) -> dict:
     return data
 
 
-def _ref_json(ref: ColumnRef) -> dict:
+def _ref_json(ref: ColumnRef) -> dict[str, Any]:
     return {
         "id": ref.id,
         "column": ref.column,
@@ -134,8 +136,8 @@ def _ref_json(ref: ColumnRef) -> dict:
     }
 
 
-def _relationship_json(rel: Relationship) -> dict:
-    data: dict = {"id": rel.id, "type": rel.type, "effectType": rel.effect_type}
+def _relationship_json(rel: Relationship) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": rel.id, "type": rel.type, "effectType": rel.effect_type}
     if rel.process_id is not None:
         data["processId"] = rel.process_id
     data["target"] = _ref_json(rel.target)
@@ -143,8 +145,8 @@ def _relationship_json(rel: Relationship) -> dict:
     return data
 
 
-def _error_json(error: LineageError) -> dict:
-    data: dict = {
+def _error_json(error: LineageError) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "errorMessage": error.message,
         "errorType": error.error_type,
         "coordinates": error.span.to_json() if error.span else [],

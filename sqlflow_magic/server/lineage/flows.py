@@ -1,7 +1,7 @@
 """Turn each kind of statement into data flows: a target (table, view or result set) fed by a query.
 
-``sqlglot.lineage`` and scopes only understand queries (trap 4 of the notes), so INSERT, CTAS,
-CREATE VIEW, SELECT INTO, UPDATE, MERGE, DELETE and multi-table inserts are rewritten into a SELECT
+``sqlglot.lineage`` and scopes only understand queries (``docs/engine.md#trap-4-only-queries-have-scopes``),
+so INSERT, CTAS, CREATE VIEW, SELECT INTO, UPDATE, MERGE, DELETE and multi-table inserts are rewritten into a SELECT
 whose outputs map, by position, onto the target's columns. A statement's own query becomes the flow's
 query as it is (analysis rewrites it in place), and so do the pieces a rewritten query is built of;
 only what several flows share or what stays a flow's target (MERGE ON conditions, FROM tables) is copied.
@@ -10,8 +10,12 @@ only what several flows share or what stays a flow's target (MERGE ON conditions
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlglot import exp
+
+#: Any expression: :func:`_with_moved` returns the kind of query it was given.
+_E = TypeVar("_E", bound=exp.Expr)
 
 
 @dataclass
@@ -107,9 +111,9 @@ def _multitable_flows(statement: exp.MultitableInserts) -> list[Flow]:
         # Each branch's values and condition move into its query; the shared source is copied.
         body = item.expression
         if isinstance(body, exp.Values) and body.expressions:
-            relation = exp.Subquery(this=source.copy(), alias=exp.TableAlias(this=exp.to_identifier("src_")))
+            derived = exp.Subquery(this=source.copy(), alias=exp.TableAlias(this=exp.to_identifier("src_")))
             query = exp.Select(expressions=list(body.expressions[0].expressions))
-            query.set("from_", exp.From(this=relation))
+            query.set("from_", exp.From(this=derived))
             if condition is not None:
                 query.set("where", exp.Where(this=condition))
             flows.extend(_insert_flows(item, query))
@@ -206,9 +210,9 @@ def _merge_flows(merge: exp.Merge) -> list[Flow]:
         elif isinstance(action, exp.Insert):
             names = action.this.expressions if isinstance(action.this, (exp.Tuple, exp.Schema)) else []
             values = action.expression.expressions if isinstance(action.expression, exp.Tuple) else []
-            columns = [TargetColumn(n.name, n) for n in names] or None
+            inserted = [TargetColumn(n.name, n) for n in names] or None
             select.set("expressions", list(values))
-            flows.append(Flow("merge_insert", "Merge", target, query=select, columns=columns, target_is_read=True))
+            flows.append(Flow("merge_insert", "Merge", target, query=select, columns=inserted, target_is_read=True))
         else:  # WHEN MATCHED THEN DELETE
             select.set("expressions", [exp.Star()])
             flows.append(Flow("merge", "Merge", target, query=select, rows_only=True, target_is_read=True))
@@ -251,7 +255,8 @@ def _target_and_columns(node: exp.Expr | None) -> tuple[exp.Table | None, list[T
 
 
 def _assignments(assignments: list[exp.Expr]) -> tuple[list[TargetColumn], list[exp.Expr]]:
-    columns, projections = [], []
+    columns: list[TargetColumn] = []
+    projections: list[exp.Expr] = []
     for assignment in assignments:
         if not isinstance(assignment, exp.EQ) or not isinstance(assignment.this, (exp.Column, exp.Identifier)):
             continue
@@ -262,13 +267,13 @@ def _assignments(assignments: list[exp.Expr]) -> tuple[list[TargetColumn], list[
     return columns, projections
 
 
-def _unwrap(query: exp.Expr) -> exp.Expr:
+def _unwrap(query: exp.Query) -> exp.Query:
     while isinstance(query, exp.Subquery) and not query.alias and isinstance(query.this, exp.Query):
         query = query.this
     return query
 
 
-def _with_moved(query: exp.Expr, with_: exp.Expr | None) -> exp.Expr:
+def _with_moved(query: _E, with_: exp.Expr | None) -> _E:
     """Move a statement-level WITH onto the query (``WITH c AS (...) INSERT INTO t SELECT ... FROM c``).
 
     Nothing is copied: the statement is only read through its flows, and each piece serves one flow.

@@ -3,7 +3,8 @@
 The script is cut into tokenized pieces by :mod:`~sqlflow_magic.server.lineage.scanning`, the
 tokens are split at semicolons, ``BEGIN ... END`` blocks are kept together, and every statement is
 parsed separately. A statement that fails is retried split before statement keywords (T-SQL scripts
-often have no semicolons) and otherwise reported with its position.
+often have no semicolons) and otherwise reported with its position. The sqlglot behaviours this works
+around are traps 2, 3, 12, 13 and 14 of ``docs/engine.md``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlglot import exp
+# Token and TokenType live in sqlglot.tokenizer_core; the package re-exports them.
+from sqlglot import Token, Tokenizer, TokenType, exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError
 from sqlglot.parser import Parser
-from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.dialects import DialectChoice
@@ -195,7 +196,7 @@ class ScriptParser:
         tail = self._scanner.tokenize_at(piece[split:end], split)
         return (head, tail) if head and tail else None
 
-    def _split_before(self, part: list[Token], error_index: int, piece: str) -> tuple[int, list] | None:
+    def _split_before(self, part: list[Token], error_index: int, piece: str) -> tuple[int, list[exp.Expr]] | None:
         candidates = [k for k in statement_starts(part) if 0 < k <= error_index]
         for length in reversed(candidates[-_SPLIT_TRIES:]):
             try:

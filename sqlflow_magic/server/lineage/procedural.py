@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlglot.tokens import Token, TokenType
+# Token and TokenType live in sqlglot.tokenizer_core; the package re-exports them.
+from sqlglot import Token, TokenType
 
 _LITERALS = frozenset({TokenType.STRING, TokenType.IDENTIFIER, TokenType.NATIONAL_STRING, TokenType.NUMBER})
 _TRANSACTION_WORDS = frozenset({"TRAN", "TRANSACTION", "WORK", "DISTRIBUTED"})

@@ -15,7 +15,8 @@ from sqlflow_magic.server.lineage.deadline import DeadlineExceeded
 from sqlflow_magic.server.lineage.registry import placeholder_index
 from sqlflow_magic.server.lineage.shortcut import qualify_without_schema, source_identifier
 
-#: Qualification settings, tried in order: sqlglot raises without metadata in many legal queries (trap 7).
+#: Qualification settings, tried in order: sqlglot raises without metadata in many legal queries
+#: (``docs/engine.md#trap-7-qualify-fails-without-metadata``).
 _ATTEMPTS: tuple[dict[str, bool], ...] = (
     {"expand_alias_refs": True},
     {"expand_alias_refs": False, "allow_partial_qualification": True},
@@ -44,7 +45,8 @@ def qualify_query(
         scope = qualify_without_schema(traverse_scope(query), dialect, nested)
         if scope is not None:
             return scope
-    mapping = MappingSchema(schema, dialect=dialect, normalize=False)
+    # sqlglot annotates the schema as an invariant dict[str, object] where it only reads a nested mapping.
+    mapping = MappingSchema(schema, dialect=dialect, normalize=False)  # type: ignore[arg-type]
     for number, options in enumerate(_ATTEMPTS):
         candidate = query.copy() if number < len(_ATTEMPTS) - 1 else query
         try:
@@ -111,7 +113,8 @@ def bind_single_source_columns(
     """Qualify unqualified columns of single-source SELECTs, as SQL resolves them (innermost first).
 
     Without this, sqlglot refuses any unqualified column of a subquery that could be correlated
-    when a table's columns are unknown (trap 7). A column the only table is known to lack is left
+    when a table's columns are unknown (``docs/engine.md#trap-7-qualify-fails-without-metadata``). A column the
+    only table is known to lack is left
     alone: it is a correlated reference.
     """
     for scope in traverse_scope(query):

@@ -3,7 +3,8 @@
 Batches end at T-SQL ``GO`` lines or SQL*Plus ``/`` lines. Each batch is tokenized in pieces of
 about :data:`PIECE_CHARS`, cut after the last semicolon token of the piece: memory stays bounded
 and the deadline is checked between pieces. A tokenizer error (an unterminated string or comment)
-keeps the statements before it.
+keeps the statements before it (``docs/engine.md#trap-1-go-is-not-a-statement-separator``,
+``docs/engine.md#trap-15-a-tokenizer-error-loses-the-whole-text``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+# Token and TokenType live in sqlglot.tokenizer_core; the package re-exports them.
+from sqlglot import Token, Tokenizer, TokenType
 from sqlglot.errors import TokenError
-from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.model import Span

@@ -18,11 +18,12 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
-# _expand_group_by is private to sqlglot (pinned <31); tests/lineage/test_qualify_shortcut.py checks the result.
+# _expand_group_by is private to sqlglot (pinned <31); tests/lineage/test_qualify_shortcut.py checks the result
+# (docs/engine.md#trap-17-a-private-sqlglot-function).
 from sqlglot.optimizer.qualify_columns import _expand_group_by
 from sqlglot.optimizer.scope import Scope, find_all_in_scope
 
-from sqlflow_magic.server.lineage.walking import in_scope
+from sqlflow_magic.server.lineage.walking import in_scope, outputs
 
 _STAR_OPTIONS = ("except_", "replace", "rename", "ilike")
 
@@ -206,18 +207,22 @@ def _plain_select(scope: Scope, dialect: Dialect) -> bool:
 def _stars_settled(scope: Scope) -> bool:
     """Stars stay as they are: they only read tables of unknown columns."""
     sources = scope.selected_sources
-    for star in scope.stars:
-        if not isinstance(star, exp.Column) or star.args.get("db") is not None or star.table not in sources:
+    for column in scope.stars:
+        if not isinstance(column, exp.Column) or column.args.get("db") is not None or column.table not in sources:
             return False
-    for projection in scope.expression.selects:
+    for projection in outputs(scope):
         if isinstance(projection, (exp.Aliases, exp.QueryTransform)):
             return False
         if not projection.is_star:
             continue
-        star = projection if isinstance(projection, exp.Star) else projection.this
-        if not isinstance(star, exp.Star) or any(star.args.get(key) for key in _STAR_OPTIONS):
+        if isinstance(projection, exp.Star):
+            star, names = projection, list(sources)
+        elif isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):  # ``t.*``
+            star, names = projection.this, [projection.table]
+        else:
             return False
-        names = list(sources) if isinstance(projection, exp.Star) else [projection.table]
+        if any(star.args.get(key) for key in _STAR_OPTIONS):
+            return False
         if any(name not in sources or isinstance(sources[name][1], Scope) for name in names):
             return False
     return True
@@ -232,7 +237,7 @@ def _columns_settled(
     and a column an inner scope binds is settled there (as binding in place would leave it).
     """
     sources = scope.selected_sources
-    aliases = {s.alias.casefold() for s in scope.expression.selects if isinstance(s, exp.Alias)}
+    aliases = {s.alias.casefold() for s in outputs(scope) if isinstance(s, exp.Alias)}
     source_names = {name.casefold() for name in sources} if dialect.TABLES_REFERENCEABLE_AS_COLUMNS else set()
     only = len(sources) == 1
     for column in scope.columns:

@@ -3,7 +3,7 @@
 A linear walk of the scope tree with memoisation per (scope, output), instead of
 ``sqlglot.lineage.lineage``: it keeps value flows (``fdd``) apart from row-deciding ones (``fdr``:
 WHERE, JOIN conditions, GROUP BY, HAVING, QUALIFY, window PARTITION BY / ORDER BY) and never runs
-the O(n^2) select trimming (trap 5 of the notes).
+the O(n^2) select trimming (``docs/engine.md#trap-5-sqlglots-lineage-is-quadratic``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, find_all_in_scope
 
 from sqlflow_magic.server.lineage.registry import placeholder_index
-from sqlflow_magic.server.lineage.walking import in_scope
+from sqlflow_magic.server.lineage.walking import in_scope, outputs
 
 #: ``(object index, normalised column name)``; the name ``*`` stands for "all columns".
 LeafKey = tuple[int, str]
@@ -65,14 +65,14 @@ class ColumnTracer:
         self._active: set[tuple[int, int | str]] = set()
         self._names: dict[int, dict[str, exp.Expr]] = {}
         self._subqueries: dict[int, dict[int, Scope]] = {}
-        self._table_columns: dict[int, list[str] | bool | None] = {}
+        self._table_columns: dict[int, list[str] | None] = {}
         #: Columns that could not be placed in any table, and columns linked to the first candidate table.
         self.orphans: dict[str, exp.Expr] = {}
         self.ambiguous: dict[str, exp.Expr] = {}
 
     def output_names(self) -> list[str]:
         """The names of the root query's outputs, by position."""
-        return [select.alias_or_name for select in self.root.expression.selects]
+        return [select.alias_or_name for select in outputs(self.root)]
 
     def output(self, index: int) -> Trace:
         """The lineage of the root query's output at ``index``."""
@@ -178,7 +178,7 @@ class ColumnTracer:
 
     def _whole(self, scope: Scope, trace: Trace, rows: bool) -> None:
         """Everything a subquery reads: its outputs and the columns deciding its rows."""
-        for index in range(len(scope.expression.selects)):
+        for index in range(len(outputs(scope))):
             trace.merge(self._trace(scope, index), rows=rows)
         trace.merge(self._row_trace(scope), rows=True)
 
@@ -260,11 +260,12 @@ class ColumnTracer:
 
     def _may_have(self, source: exp.Table | Scope, name: str) -> bool:
         if isinstance(source, exp.Table):
-            known = self._table_columns.get(id(source), False)
-            if known is False:
+            cache = self._table_columns
+            if id(source) in cache:
+                known = cache[id(source)]
+            else:
                 index = placeholder_index(source.name)
-                known = self._known_columns(index) if index is not None else None
-                self._table_columns[id(source)] = known
+                known = cache[id(source)] = self._known_columns(index) if index is not None else None
             return known is None or name in known
         expression = source.expression
         if isinstance(expression, exp.UDTF):
@@ -275,7 +276,7 @@ class ColumnTracer:
         return False
 
     def _projection(self, scope: Scope, key: int | str) -> exp.Expr | None:
-        selects = scope.expression.selects
+        selects = outputs(scope)
         if isinstance(key, int):
             return selects[key] if key < len(selects) else None
         names = self._names.get(id(scope))

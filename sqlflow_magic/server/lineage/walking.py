@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import ASCII_LOWER, ASCII_UPPER, Dialect, NormalizationStrategy
@@ -22,6 +22,15 @@ def bfs(root: exp.Expr) -> list[exp.Expr]:
             elif isinstance(value, expr):
                 append(value)
     return nodes
+
+
+def outputs(scope: Scope) -> list[exp.Expr]:
+    """The outputs of a scope's expression: a query's projections, or a table function's alias columns.
+
+    Every scope sqlglot builds has such an expression; anything else has no outputs.
+    """
+    expression = scope.expression
+    return expression.selects if isinstance(expression, exp.Selectable) else []
 
 
 def in_scope(root: exp.Expr, prune: Callable[[exp.Expr], bool] | None = None) -> list[exp.Expr]:
@@ -69,7 +78,7 @@ def _is_derived_table(node: exp.Expr) -> bool:
 
 
 def normalize_nodes(
-    nodes: list[exp.Expr], normalize: Callable[[exp.Identifier], object], marked: bool = True
+    nodes: Sequence[exp.Expr], normalize: Callable[[exp.Identifier], object], marked: bool = True
 ) -> dict[str, str]:
     """``normalize_identifiers`` over the nodes of one tree (``bfs`` of its root), without walking it again.
 
