@@ -23,9 +23,6 @@ OPTION_COLUMNS = frozenset(
     }
 )
 
-DELETED = "delete"
-
-
 def now_timestamp() -> str:
     """Return the local time as SQLFlow writes it: ``yyyy-MM-dd HH:mm:ss``."""
     return time.strftime("%Y-%m-%d %H:%M:%S")
@@ -74,3 +71,15 @@ class Job:
     create_time: str
     updated_at: str
     file_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """What one analysis needs: a job's files, or the SQL of a request. It is pickled to an analysis process."""
+
+    files: tuple[SqlFile, ...]
+    dbvendor: str
+    default_database: str | None = None
+    default_schema: str | None = None
+    time_limit_seconds: float | None = None
+    job_id: str | None = None
