@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlflow_magic.protocol import ANALYSED_STATUSES, JobStatus
-from sqlflow_magic.server.records import OPTION_COLUMNS, Job, SqlFile, now_timestamp
+from sqlflow_magic.server.records import OPTION_COLUMNS, SCHEMA, Job, SqlFile, now_timestamp
 
 __all__ = ["ERRORS_KIND", "Job", "JobNotFoundError", "JobStore", "SqlFile", "lineage_kind"]
 
@@ -31,53 +31,6 @@ def lineage_kind(table_level: bool) -> str:
     """The result holding a job's complete lineage JSON, column or table level, that exports are views of."""
     return "lineage-table.json" if table_level else "lineage.json"
 
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    job_id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    job_name TEXT NOT NULL,
-    db_vendor TEXT NOT NULL,
-    status TEXT NOT NULL,
-    persist INTEGER NOT NULL,
-    incremental INTEGER NOT NULL DEFAULT 1,
-    default_database TEXT,
-    default_schema TEXT,
-    hostname TEXT,
-    port INTEGER,
-    database TEXT,
-    account TEXT,
-    schedulable INTEGER NOT NULL DEFAULT 0,
-    cron_expression TEXT,
-    on_top INTEGER NOT NULL DEFAULT 0,
-    sqlsource TEXT,
-    extra TEXT,
-    error_message TEXT,
-    session_id TEXT,
-    execute_time_millis INTEGER NOT NULL DEFAULT 0,
-    last_execute_time TEXT,
-    version TEXT NOT NULL,
-    revision INTEGER NOT NULL DEFAULT 1,
-    create_time TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs (user_id, status);
-CREATE INDEX IF NOT EXISTS jobs_by_status_age ON jobs (status, updated_at);
-CREATE TABLE IF NOT EXISTS files (
-    job_id TEXT NOT NULL REFERENCES jobs (job_id),
-    seq INTEGER NOT NULL,
-    filename TEXT NOT NULL,
-    content BLOB NOT NULL,
-    PRIMARY KEY (job_id, seq)
-);
-CREATE TABLE IF NOT EXISTS job_results (
-    job_id TEXT NOT NULL REFERENCES jobs (job_id),
-    kind TEXT NOT NULL,
-    body BLOB NOT NULL,
-    PRIMARY KEY (job_id, kind)
-);
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
 
 SCHEMA_VERSION = 1
 _BOOL_COLUMNS = frozenset(f.name for f in fields(Job) if f.type == "bool")
@@ -101,7 +54,7 @@ class JobStore:
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         with self._transaction() as conn:
-            for statement in _SCHEMA.split(";"):
+            for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
