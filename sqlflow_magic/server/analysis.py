@@ -1,8 +1,9 @@
-"""The work done in the analysis processes: a job's files in, its status and lineage exports out.
+"""What runs in an analysis process: a job's files in, its status and lineage exports out.
 
-Everything here runs in a child process of the server (see :mod:`sqlflow_magic.server.pool`), so it
-imports neither starlette nor uvicorn, and it never raises on bad input: unreadable files, zip
-bombs and SQL the engine cannot read become entries of the job's errors.
+Every public function here is a task of :meth:`sqlflow_magic.server.pool.AnalysisPool.run` (or its
+initializer, :func:`warm_up`), run in a child process of the server, so it imports neither starlette
+nor uvicorn, and it never raises on bad input: unreadable files, zip bombs and SQL the engine cannot
+read become entries of the job's errors. See ``docs/server.md``.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import json
 import logging
 import os
 import secrets
-import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlflow_magic.protocol import JobStatus, error_entry
+from sqlflow_magic.server.config import time_limit_message
 from sqlflow_magic.server.exports import ViewOptions
-from sqlflow_magic.server.records import SqlFile
+from sqlflow_magic.server.records import AnalysisRequest, SqlFile
+from sqlflow_magic.server.store import ERRORS_KIND, lineage_kind
 
 if TYPE_CHECKING:  # the engine is imported in the analysis processes only, when first needed
     from sqlflow_magic.server.lineage import LineageError, LineageResult, SqlSource
@@ -32,8 +35,6 @@ PRERENDERED = ((ViewOptions(), "json"), (ViewOptions(frozenset({"fdd", "fdr"})),
 #: The size of a job's complete lineage JSON from which :data:`PRERENDERED` are rendered with the job: reading
 #: it again takes about 40 ms per MB, the renders of 1 MB about as long again.
 PRERENDER_FROM_BYTES = 1_000_000
-#: Stored result with the job's error list (``{"errors": [...], "errorCount": n}``).
-ERRORS_KIND = "errors.json"
 #: Error type of a zip member that is not SQL: reported, but it does not make a job partial.
 SKIPPED_FILE = "SkippedFile"
 #: Error type of an unusable zip (corrupt, a bomb, unsafe member names).
@@ -45,47 +46,23 @@ _ZIP_MAGIC = b"PK\x03\x04"
 NOT_SQL_REASON = "not a .sql file"
 
 
-def lineage_kind(table_level: bool) -> str:
-    """The stored result holding a job's complete lineage JSON, column or table level, that exports are views of."""
-    return "lineage-table.json" if table_level else "lineage.json"
-
-
-@dataclass(frozen=True)
-class AnalysisRequest:
-    """What one analysis needs; it is pickled to the analysis process."""
-
-    files: tuple[SqlFile, ...]
-    dbvendor: str
-    default_database: str | None = None
-    default_schema: str | None = None
-    time_limit_seconds: float | None = None
-    job_id: str | None = None
-
-
 @dataclass(frozen=True)
 class JobOutcome:
     """The final status of an analysed job and the results to store with it."""
 
-    status: str
+    status: JobStatus
     error_message: str | None
     session_id: str
     results: dict[str, bytes] = field(default_factory=dict)
 
 
-def init_analysis_process() -> None:
-    """Initializer of an analysis process (see :mod:`sqlflow_magic.server.analysis_process`).
-
-    Ctrl-C is for the server, which stops its analyses itself: the process runs in a session of
-    its own, so a terminal's or a Jupyter kernel interrupt's SIGINT to the server's process group
-    does not reach it, and a SIGINT sent to it directly is ignored. sqlglot's warnings would land
-    on stderr through logging's last-resort handler; the job's errors report them instead.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.getLogger("sqlglot").setLevel(logging.ERROR)
-
-
 def warm_up() -> int:
-    """Import the lineage engine so the first real analysis starts at once; return the process id."""
+    """The pool's initializer: import the lineage engine so the first analysis starts at once; return the process id.
+
+    sqlglot's warnings would land on stderr through logging's last-resort handler; the job's errors
+    report them instead.
+    """
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     import sqlflow_magic.server.lineage  # noqa: F401
 
     return os.getpid()
@@ -96,12 +73,10 @@ def new_session_id() -> str:
     return f"{secrets.token_hex(32)}_{int(time.time() * 1000)}"
 
 
-def failed_outcome(message: str, error_type: str, file_name: str = "") -> JobOutcome:
+def failed_outcome(message: str, error_type: str) -> JobOutcome:
     """A ``fail`` outcome whose error list holds ``message`` (used for crashes and hard time limits)."""
-    entry = {"errorMessage": message, "errorType": error_type, "coordinates": []}
-    if file_name:
-        entry["fileName"] = file_name
-    return JobOutcome("fail", message, new_session_id(), {ERRORS_KIND: _errors_body([entry])})
+    errors = _errors_body([error_entry(message, error_type)])
+    return JobOutcome(JobStatus.FAIL, message, new_session_id(), {ERRORS_KIND: errors})
 
 
 def analyse_job(request: AnalysisRequest) -> JobOutcome:
@@ -154,14 +129,14 @@ def _analyse_job(request: AnalysisRequest) -> JobOutcome:
     result, status, message = _analyse(request)
     listed = [_error_entry(error) for error in result.errors if not error.is_hint or error.error_type == SKIPPED_FILE]
     results = {ERRORS_KIND: _errors_body(listed)}
-    if status == "fail":  # a failed job has no exports to serve
+    if status == JobStatus.FAIL:  # a failed job has no exports to serve
         return JobOutcome(status, message, new_session_id(), results)
     now_ms = int(time.time() * 1000)
     session_id = ""
     for table_level in (False, True):
         answer = to_sqlflow_json(result, job_id=request.job_id, table_level=table_level, now_ms=now_ms)
         session_id = answer.get("sessionId") or session_id
-        if status == "partial_success":  # SQLFlow's "full data plus an error string": the job's own message
+        if status == JobStatus.PARTIAL_SUCCESS:  # SQLFlow's "full data plus an error string": the job's own message
             answer.update(code=203, error=message)
         lineage = results[lineage_kind(table_level)] = json.dumps(answer, ensure_ascii=False).encode()
         if not table_level and len(lineage) >= PRERENDER_FROM_BYTES:
@@ -169,7 +144,7 @@ def _analyse_job(request: AnalysisRequest) -> JobOutcome:
     return JobOutcome(status, message, session_id or new_session_id(), results)
 
 
-def _analyse(request: AnalysisRequest) -> tuple[LineageResult, str, str | None]:
+def _analyse(request: AnalysisRequest) -> tuple[LineageResult, JobStatus, str | None]:
     """Run the engine on every file (zips expanded); return the result, the job status and its message."""
     from sqlflow_magic.server.lineage import analyze
 
@@ -183,16 +158,12 @@ def _analyse(request: AnalysisRequest) -> tuple[LineageResult, str, str | None]:
         default_schema=request.default_schema,
         deadline=deadline,
     )
-    status = result.status  # before the file notes are added: a skipped member is no analysis problem
+    status = JobStatus(result.status)  # before the file notes are added: a skipped member is no analysis problem
     result.errors[:0] = notes
-    if result.timed_out:
-        message = (
-            f"time limit of {limit:g} s (job_time_limit_seconds) exceeded after {result.statement_count} "
-            "statements; split the SQL into smaller jobs or raise the limit"
-        )
-        return result, "fail", message
-    if status == "success" and any(note.error_type == ARCHIVE_ERROR for note in notes):
-        status = "partial_success"
+    if result.timed_out and limit is not None:
+        return result, JobStatus.FAIL, time_limit_message(limit, f" after {result.statement_count} statements")
+    if status == JobStatus.SUCCESS and any(note.error_type == ARCHIVE_ERROR for note in notes):
+        status = JobStatus.PARTIAL_SUCCESS
     return result, status, _status_message(result, status)
 
 
@@ -228,12 +199,12 @@ def _expand(file: SqlFile, sources: list[SqlSource], notes: list[LineageError]) 
         notes.append(LineageError(f"{name}/{skipped.name}: {skipped.reason}", kind, name))
 
 
-def _status_message(result: LineageResult, status: str) -> str | None:
+def _status_message(result: LineageResult, status: JobStatus) -> str | None:
     """The short ``errorMessage`` of a job: how many problems, and the first one."""
-    if status == "success":
+    if status == JobStatus.SUCCESS:
         return None
     problems = [error for error in result.errors if not error.is_hint and error.error_type != SKIPPED_FILE]
-    if status == "fail":
+    if status == JobStatus.FAIL:
         if not problems:
             return "no SQL statement found in the job's files"
         return f"no SQL statement could be analysed: {_located(problems[0])}"[:1000]
@@ -250,16 +221,10 @@ def _located(error: LineageError) -> str:
 
 
 def _error_entry(error: LineageError) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "errorMessage": error.message,
-        "errorType": error.error_type,
-        "coordinates": error.span.to_json() if error.span else [],
-    }
-    if error.file_name:
-        entry["fileName"] = error.file_name
-    if error.raw:
-        entry["parserMessage"] = error.raw
-    return entry
+    """An engine error as an entry of a job's ``errors``, with the parser's own words when it has them."""
+    extra = {"parserMessage": error.raw} if error.raw else {}
+    return error_entry(error.message, error.error_type, file_name=error.file_name,
+                       coordinates=error.span.to_json() if error.span else None, **extra)
 
 
 def _errors_body(entries: list[dict[str, Any]]) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
@@ -14,12 +15,12 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from sqlflow_magic._version import __version__
 from sqlflow_magic.server.config import ServerConfig
+from sqlflow_magic.server.context import ServerContext, context_of
+from sqlflow_magic.server.jobs import JobWorker
 from sqlflow_magic.server.params import authenticate, is_known_secret, read_params
 from sqlflow_magic.server.responses import NOT_FOUND, UNAUTHORIZED, ApiError, error_response
 from sqlflow_magic.server.routes_generation import generation_routes
 from sqlflow_magic.server.routes_jobs import (
-    ServerContext,
-    context_of,
     delete_user_job,
     display_user_job_summary,
     display_user_jobs_summary,
@@ -29,7 +30,6 @@ from sqlflow_magic.server.routes_jobs import (
 from sqlflow_magic.server.routes_lineage import lineage_routes
 from sqlflow_magic.server.store import JobNotFoundError, JobStore
 from sqlflow_magic.server.tokens import TokenKeeper
-from sqlflow_magic.server.worker import JobWorker
 
 #: Both path prefixes the real service is known under.
 PREFIXES = ("/gspLive_backend", "/api/gspLive_backend")
@@ -93,23 +93,30 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
 
     The app opens ``config.db_path`` (unless given a ``store``) and closes it at shutdown;
     ``app.state.context`` holds the :class:`ServerContext` (config, store, token key, job worker).
-    The lifespan starts the :class:`JobWorker` and its analysis processes and stops them again.
+    The lifespan owns the :class:`JobWorker`: it starts it, and closes it (the only caller of
+    ``JobWorker.close``) as soon as ``context.stopping`` is set or the lifespan ends, whichever is first.
     """
     own_store = store is None
     job_store = JobStore(config.db_path, server_version=__version__) if store is None else store
     jwt_secret = config.jwt_secret or job_store.get_or_create_setting(
         JWT_SECRET_SETTING, lambda: secrets.token_urlsafe(48)
     )
+    context = ServerContext(config=config, store=job_store, tokens=TokenKeeper(jwt_secret),
+                            worker=JobWorker(job_store, config))
 
-    worker = JobWorker(job_store, config)
+    async def close_when_stopping() -> None:
+        await context.stopping.wait()
+        await context.worker.close()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        worker.start()
+        context.worker.start()
+        closed = asyncio.create_task(close_when_stopping(), name="sqlflow-magic-close-jobs")
         try:
             yield
         finally:
-            await worker.stop()
+            context.stopping.set()
+            await closed
             if own_store:
                 job_store.close()
 
@@ -124,5 +131,5 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
         },
         lifespan=lifespan,
     )
-    app.state.context = ServerContext(config=config, store=job_store, tokens=TokenKeeper(jwt_secret), worker=worker)
+    app.state.context = context
     return app

@@ -8,8 +8,14 @@ from pathlib import Path
 
 import platformdirs
 
-#: The single user of an on-premise SQLFlow 5.x server; it needs no token.
-ONPREM_USER_ID = "gudu|0123456789"
+
+def time_limit_message(limit: float, circumstance: str = "") -> str:
+    """What a job or a request that ran past ``job_time_limit_seconds`` (``limit``) is told; the one wording.
+
+    ``circumstance`` says how far it got or what happened, e.g. ``" after 120 statements"``.
+    """
+    return (f"time limit of {limit:g} s (job_time_limit_seconds) exceeded{circumstance}; "
+            "split the SQL into smaller jobs or raise the limit")
 
 
 def default_db_path() -> Path:
@@ -52,6 +58,11 @@ class ServerConfig:
             raise ValueError(f"analysis_processes must be from 1 to 8, not {self.analysis_processes}")
         if self.job_time_limit_seconds <= 0 or self.job_kill_grace_seconds < 0:
             raise ValueError("job_time_limit_seconds must be positive and job_kill_grace_seconds not negative")
+
+    @property
+    def kill_after_seconds(self) -> float:
+        """Seconds after which an analysis that ignored ``job_time_limit_seconds`` is killed."""
+        return self.job_time_limit_seconds + self.job_kill_grace_seconds
 
 
 class UsersFileError(ValueError):

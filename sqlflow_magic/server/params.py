@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import re
 from dataclasses import dataclass, field
 
 from starlette.datastructures import UploadFile
@@ -11,7 +10,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import Message, Receive
 
-from sqlflow_magic.server.config import ONPREM_USER_ID, ServerConfig
+from sqlflow_magic.protocol import ON_PREMISE_USER_ID, is_job_id
+from sqlflow_magic.server.config import ServerConfig
 from sqlflow_magic.server.exports.views import ViewError, ViewOptions
 from sqlflow_magic.server.responses import BAD_REQUEST, FORBIDDEN, TOO_LARGE, UNAUTHORIZED, ApiError
 from sqlflow_magic.server.store import SqlFile
@@ -19,8 +19,6 @@ from sqlflow_magic.server.tokens import TokenError, TokenKeeper
 from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
 
 FILES_FIELD = "sqlfiles"
-ONPREM_LITERAL_TOKEN = "token"
-_JOB_ID = re.compile(r"[0-9a-f]{32}")
 _DELIMITER_NAMES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
 
 
@@ -118,7 +116,7 @@ def authenticate(params: RequestParams, config: ServerConfig, tokens: TokenKeepe
     user_id = params.get("userId")
     if user_id is None:
         raise ApiError(UNAUTHORIZED, "userId is required")
-    if config.allow_onprem_user and user_id == ONPREM_USER_ID and user_id not in config.users:
+    if config.allow_onprem_user and user_id == ON_PREMISE_USER_ID and user_id not in config.users:
         return user_id  # on-premise 5.x semantics: this user needs no token
     if user_id not in config.users:
         raise ApiError(UNAUTHORIZED, f"unknown userId {user_id!r}")
@@ -154,7 +152,7 @@ def parse_port(params: RequestParams) -> int | None:
 
 def parse_job_id(value: str) -> str:
     """Check that a jobId is 32 lowercase hex characters."""
-    if not _JOB_ID.fullmatch(value):
+    if not is_job_id(value):
         raise ApiError(BAD_REQUEST, f"jobId must be 32 lowercase hexadecimal characters, not {value!r}")
     return value
 

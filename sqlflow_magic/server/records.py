@@ -1,4 +1,4 @@
-"""The records the job store hands out: jobs and their SQL files."""
+"""The records the job store hands out (jobs and their SQL files), and the tables it keeps them in."""
 
 from __future__ import annotations
 
@@ -23,8 +23,53 @@ OPTION_COLUMNS = frozenset(
     }
 )
 
-DELETED = "delete"
-
+#: The job store's tables: jobs, their files in upload order, their results (by kind) and settings.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    job_name TEXT NOT NULL,
+    db_vendor TEXT NOT NULL,
+    status TEXT NOT NULL,
+    persist INTEGER NOT NULL,
+    incremental INTEGER NOT NULL DEFAULT 1,
+    default_database TEXT,
+    default_schema TEXT,
+    hostname TEXT,
+    port INTEGER,
+    database TEXT,
+    account TEXT,
+    schedulable INTEGER NOT NULL DEFAULT 0,
+    cron_expression TEXT,
+    on_top INTEGER NOT NULL DEFAULT 0,
+    sqlsource TEXT,
+    extra TEXT,
+    error_message TEXT,
+    session_id TEXT,
+    execute_time_millis INTEGER NOT NULL DEFAULT 0,
+    last_execute_time TEXT,
+    version TEXT NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 1,
+    create_time TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs (user_id, status);
+CREATE INDEX IF NOT EXISTS jobs_by_status_age ON jobs (status, updated_at);
+CREATE TABLE IF NOT EXISTS files (
+    job_id TEXT NOT NULL REFERENCES jobs (job_id),
+    seq INTEGER NOT NULL,
+    filename TEXT NOT NULL,
+    content BLOB NOT NULL,
+    PRIMARY KEY (job_id, seq)
+);
+CREATE TABLE IF NOT EXISTS job_results (
+    job_id TEXT NOT NULL REFERENCES jobs (job_id),
+    kind TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (job_id, kind)
+);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
 
 def now_timestamp() -> str:
     """Return the local time as SQLFlow writes it: ``yyyy-MM-dd HH:mm:ss``."""
@@ -74,3 +119,15 @@ class Job:
     create_time: str
     updated_at: str
     file_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """What one analysis needs: a job's files, or the SQL of a request. It is pickled to an analysis process."""
+
+    files: tuple[SqlFile, ...]
+    dbvendor: str
+    default_database: str | None = None
+    default_schema: str | None = None
+    time_limit_seconds: float | None = None
+    job_id: str | None = None

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sqlflow_magic._version import __version__
-from sqlflow_magic.server.analysis import AnalysisRequest
+from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.params import (
     RequestParams,
     authenticate,
@@ -25,9 +25,8 @@ from sqlflow_magic.server.params import (
     parse_view,
     read_params,
 )
-from sqlflow_magic.server.records import SqlFile
+from sqlflow_magic.server.records import AnalysisRequest, SqlFile
 from sqlflow_magic.server.responses import BAD_REQUEST, NOT_IMPLEMENTED, OK, ApiError
-from sqlflow_magic.server.routes_jobs import ServerContext, context_of
 from sqlflow_magic.server.routes_lineage import analysed
 
 GENERATION = "/sqlflow/generation/sqlflow"
@@ -48,7 +47,7 @@ async def _sql_request(request: Request, text_field: str) -> tuple[ServerContext
         raise ApiError(BAD_REQUEST, f"{text_field} is required (or send the SQL as multipart file parts named sqlfile)")
     analysis = AnalysisRequest(
         files=tuple(files), dbvendor=parse_vendor(params), default_database=params.get("defaultDatabase"),
-        default_schema=params.get("defaultSchema"), time_limit_seconds=context.config.job_time_limit_seconds,
+        default_schema=params.get("defaultSchema"),
     )
     return context, params, analysis
 

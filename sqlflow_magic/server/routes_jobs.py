@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sqlflow_magic.server.analysis import ERRORS_KIND
-from sqlflow_magic.server.config import ServerConfig
+from sqlflow_magic.protocol import ANALYSED_STATUSES, JobStatus, cron_problem
+from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.params import (
     RequestParams,
     authenticate,
@@ -30,11 +28,7 @@ from sqlflow_magic.server.responses import (
     job_summary,
     submitted_job,
 )
-from sqlflow_magic.server.store import DELETED, Job, JobStore
-from sqlflow_magic.server.tokens import TokenKeeper
-
-if TYPE_CHECKING:
-    from sqlflow_magic.server.worker import JobWorker
+from sqlflow_magic.server.store import Job, JobStore
 
 # form field -> jobs column, for the optional text settings of a submit
 _TEXT_OPTIONS = {
@@ -48,21 +42,6 @@ _TEXT_OPTIONS = {
     "extra": "extra",
 }
 _BOOL_OPTIONS = {"schedulable": "schedulable", "onTop": "on_top", "incremental": "incremental"}
-
-
-@dataclass
-class ServerContext:
-    """What every endpoint needs: the settings, the job store, the keeper of the token-signing key, the job worker."""
-
-    config: ServerConfig
-    store: JobStore
-    tokens: TokenKeeper
-    worker: JobWorker
-
-
-def context_of(request: Request) -> ServerContext:
-    """Return the :class:`ServerContext` of the app serving ``request``."""
-    return request.app.state.context
 
 
 async def authenticated_params(request: Request) -> tuple[ServerContext, RequestParams, str]:
@@ -85,15 +64,10 @@ def _submit_options(params: RequestParams) -> dict[str, object]:
     if port is not None:
         options["port"] = port
     cron = options.get("cron_expression")
-    if isinstance(cron, str) and not _is_five_field_cron(cron):
-        raise ApiError(BAD_REQUEST, f"cronExpression must be five cron fields like '0 1 * * *', not {cron!r}")
+    problem = cron_problem(cron) if isinstance(cron, str) else None
+    if problem is not None:
+        raise ApiError(BAD_REQUEST, f"cronExpression {cron!r} is not usable: {problem}")
     return options
-
-
-def _is_five_field_cron(expression: str) -> bool:
-    from croniter import croniter  # imported here: only a few submits carry a schedule
-
-    return len(expression.split()) == 5 and croniter.is_valid(expression)
 
 
 async def owned_job(store: JobStore, user_id: str, job_id: str) -> Job:
@@ -101,7 +75,7 @@ async def owned_job(store: JobStore, user_id: str, job_id: str) -> Job:
     job = await run_in_threadpool(store.get_job, parse_job_id(job_id))
     if job is None or job.user_id != user_id:
         raise ApiError(NOT_FOUND, f"job {job_id} not found for user {user_id!r}")
-    if job.status == DELETED:
+    if job.status == JobStatus.DELETE:
         raise ApiError(NOT_FOUND, f"job {job_id} was deleted")
     return job
 
@@ -184,12 +158,11 @@ async def display_user_job_summary(request: Request) -> Response:
 async def _summary_with_errors(store: JobStore, job: Job) -> dict[str, Any]:
     """The job object, plus ``errors`` (and ``errorCount``) once the analysis has listed problems."""
     summary = job_summary(job)
-    if job.status in ("success", "partial_success", "fail"):
-        body = await run_in_threadpool(store.get_result, job.job_id, ERRORS_KIND)
-        listed = json.loads(body) if body else {}
-        if listed.get("errors"):
-            summary["errors"] = listed["errors"]
-            summary["errorCount"] = listed.get("errorCount", len(listed["errors"]))
+    if job.status in ANALYSED_STATUSES:
+        errors, count = await run_in_threadpool(store.job_errors, job.job_id)
+        if errors:
+            summary["errors"] = errors
+            summary["errorCount"] = count
     return summary
 
 
@@ -201,9 +174,9 @@ async def display_user_jobs_summary(request: Request) -> Response:
     return data_response(
         {
             "total": len(jobs),
-            "success": statuses.count("success"),
-            "partialSuccess": statuses.count("partial_success"),
-            "fail": statuses.count("fail"),
+            "success": statuses.count(JobStatus.SUCCESS),
+            "partialSuccess": statuses.count(JobStatus.PARTIAL_SUCCESS),
+            "fail": statuses.count(JobStatus.FAIL),
             "jobIds": [job.job_id for job in jobs],
             "jobDetails": [job_summary(job) for job in jobs],
         }

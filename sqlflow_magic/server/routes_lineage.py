@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from sqlflow_magic.server.analysis import lineage_kind
+from sqlflow_magic.protocol import LINEAGE_STATUSES, JobStatus
+from sqlflow_magic.server.context import ServerContext
 from sqlflow_magic.server.exports import ViewOptions, view_kind
 from sqlflow_magic.server.params import RequestParams, parse_delimiter, parse_view
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisTimeout, PoolClosedError
@@ -31,9 +32,8 @@ from sqlflow_magic.server.responses import (
     UNAVAILABLE,
     ApiError,
 )
-from sqlflow_magic.server.routes_jobs import ServerContext, authenticated_params, owned_job
+from sqlflow_magic.server.routes_jobs import authenticated_params, owned_job
 
-FINISHED = ("success", "partial_success")
 T = TypeVar("T")
 
 
@@ -48,22 +48,22 @@ async def _finished_job(request: Request) -> tuple[ServerContext, RequestParams,
         job = max(jobs, key=lambda candidate: candidate.create_time)  # ties: the store lists newer first
     else:
         job = await owned_job(context.store, user_id, job_id)
-    if job.status == "fail":
+    if job.status == JobStatus.FAIL:
         reason = job.error_message or "no reason given"
         raise ApiError(BAD_REQUEST, f"job {job.job_id} failed, so it has no lineage: {reason}")
-    if job.status not in FINISHED:
+    if job.status not in LINEAGE_STATUSES:
         raise ApiError(CONFLICT, f"job {job.job_id} is still {job.status}: wait until it is success or partial_success")
     return context, params, job
 
 
 async def _lineage(context: ServerContext, job: Job, table_level: bool) -> bytes:
     """The complete lineage of a finished job; a job finished without one is analysed again."""
-    body = await run_in_threadpool(context.store.get_result, job.job_id, lineage_kind(table_level))
+    body = await run_in_threadpool(lambda: context.store.job_lineage(job.job_id, table_level=table_level))
     if body is not None:
         return body
     requeued = await run_in_threadpool(
         lambda: context.store.set_status(
-            job.job_id, "create", only_if_status=job.status, only_if_revision=job.revision
+            job.job_id, JobStatus.CREATE, only_if_status=job.status, only_if_revision=job.revision
         )
     )
     if requeued:
@@ -89,12 +89,11 @@ async def _view(context: ServerContext, job: Job, options: ViewOptions, form: st
 
 
 async def analysed(context: ServerContext, work: Callable[[], Awaitable[T]]) -> T:
-    """Run work of the analysis pool, turning its failures into SQLFlow error answers."""
+    """Run work of the job worker's analyses, turning their failures into SQLFlow error answers."""
     try:
         return await work()
-    except AnalysisTimeout:
-        limit = context.config.job_time_limit_seconds
-        raise ApiError(TIME_LIMIT, f"time limit of {limit:g} s (job_time_limit_seconds) exceeded") from None
+    except AnalysisTimeout as exc:  # its message is the worker's, naming the time limit
+        raise ApiError(TIME_LIMIT, str(exc)) from None
     except AnalysisCrashed as exc:
         raise ApiError(INTERNAL_ERROR, str(exc)) from None
     except PoolClosedError:

@@ -28,17 +28,19 @@ GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 class AppServer(uvicorn.Server):
-    """A uvicorn server for :func:`create_app` that stops the analyses first when it shuts down.
+    """A uvicorn server for :func:`create_app` that tells the app when it begins to shut down.
 
-    uvicorn waits for open requests before it runs the app's lifespan shutdown; killing the
-    analysis processes first makes a request waiting for an analysis answer at once.
+    uvicorn waits for open requests (up to ``GRACEFUL_SHUTDOWN_SECONDS``) before it runs the app's
+    lifespan shutdown, and a request waiting for an analysis would hold it that long. Setting the
+    app's ``context.stopping`` first lets the lifespan close the job worker at once, which answers
+    such a request at once. The app's lifespan stays the only owner of that shutdown.
     """
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        """Stop the job worker's analyses, then shut down as uvicorn does."""
+        """Tell the app that the server is stopping, then shut down as uvicorn does."""
         app = self.config.app
         if isinstance(app, Starlette):
-            app.state.context.worker.begin_shutdown()
+            app.state.context.stopping.set()
         await super().shutdown(sockets=sockets)
 
 
@@ -185,7 +187,11 @@ class EmbeddedServer:
             connection.close()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop serving and the analysis processes, wait for the thread, close the job database. Safe to call twice."""
+        """Stop serving and wait for the thread; the app's lifespan ends the analyses and the job database then.
+
+        Safe to call twice. A server that is never stopped ends with its process: the thread is a
+        daemon, and the analysis processes end when their pipes close (see ``docs/server.md``).
+        """
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -195,8 +201,7 @@ class EmbeddedServer:
                 self._thread.join(timeout)
         if self._socket is not None:
             self._socket.close()
-        if self._app is not None:  # normally done by the app's lifespan already
-            self._app.state.context.worker.pool.kill_all(wait=True)
+        if self._app is not None:  # done by the app's lifespan already, unless uvicorn had to be forced to exit
             self._app.state.context.store.close()
         self._server = None
         self._thread = None

@@ -9,63 +9,28 @@ server has answered for survives a crash. Database passwords are never stored.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
-from sqlflow_magic.server.records import DELETED, OPTION_COLUMNS, Job, SqlFile, now_timestamp
+from sqlflow_magic.protocol import ANALYSED_STATUSES, JobStatus
+from sqlflow_magic.server.records import OPTION_COLUMNS, SCHEMA, Job, SqlFile, now_timestamp
 
-__all__ = ["DELETED", "Job", "JobNotFoundError", "JobStore", "SqlFile"]
+__all__ = ["ERRORS_KIND", "Job", "JobNotFoundError", "JobStore", "SqlFile", "lineage_kind"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    job_id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    job_name TEXT NOT NULL,
-    db_vendor TEXT NOT NULL,
-    status TEXT NOT NULL,
-    persist INTEGER NOT NULL,
-    incremental INTEGER NOT NULL DEFAULT 1,
-    default_database TEXT,
-    default_schema TEXT,
-    hostname TEXT,
-    port INTEGER,
-    database TEXT,
-    account TEXT,
-    schedulable INTEGER NOT NULL DEFAULT 0,
-    cron_expression TEXT,
-    on_top INTEGER NOT NULL DEFAULT 0,
-    sqlsource TEXT,
-    extra TEXT,
-    error_message TEXT,
-    session_id TEXT,
-    execute_time_millis INTEGER NOT NULL DEFAULT 0,
-    last_execute_time TEXT,
-    version TEXT NOT NULL,
-    revision INTEGER NOT NULL DEFAULT 1,
-    create_time TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs (user_id, status);
-CREATE INDEX IF NOT EXISTS jobs_by_status_age ON jobs (status, updated_at);
-CREATE TABLE IF NOT EXISTS files (
-    job_id TEXT NOT NULL REFERENCES jobs (job_id),
-    seq INTEGER NOT NULL,
-    filename TEXT NOT NULL,
-    content BLOB NOT NULL,
-    PRIMARY KEY (job_id, seq)
-);
-CREATE TABLE IF NOT EXISTS job_results (
-    job_id TEXT NOT NULL REFERENCES jobs (job_id),
-    kind TEXT NOT NULL,
-    body BLOB NOT NULL,
-    PRIMARY KEY (job_id, kind)
-);
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+#: The result holding a job's error list: ``{"errors": [...], "errorCount": n}``.
+ERRORS_KIND = "errors.json"
+
+
+def lineage_kind(table_level: bool) -> str:
+    """The result holding a job's complete lineage JSON, column or table level, that exports are views of."""
+    return "lineage-table.json" if table_level else "lineage.json"
+
 
 SCHEMA_VERSION = 1
 _BOOL_COLUMNS = frozenset(f.name for f in fields(Job) if f.type == "bool")
@@ -89,7 +54,7 @@ class JobStore:
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         with self._transaction() as conn:
-            for statement in _SCHEMA.split(";"):
+            for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -139,7 +104,7 @@ class JobStore:
             "user_id": user_id,
             "job_name": job_name,
             "db_vendor": db_vendor,
-            "status": "create",
+            "status": JobStatus.CREATE,
             "persist": persist,
             "version": self._server_version,
             "create_time": stamp,
@@ -164,13 +129,13 @@ class JobStore:
             raise ValueError(f"not changeable: {sorted(set(changes) - allowed)}")
         updates = {
             **changes,
-            "status": "create",
+            "status": JobStatus.CREATE,
             "error_message": None,
             "updated_at": now_timestamp(),
         }
         assignments = ", ".join(f"{column} = ?" for column in updates)
         with self._transaction() as conn:
-            if _read_job(conn, job_id).status == DELETED:
+            if _read_job(conn, job_id).status == JobStatus.DELETE:
                 raise JobNotFoundError(job_id)
             conn.execute(
                 f"UPDATE jobs SET {assignments}, revision = revision + 1 WHERE job_id = ?",
@@ -197,7 +162,7 @@ class JobStore:
             ids = conn.execute(
                 "SELECT job_id FROM jobs WHERE user_id = ? AND status != ? "
                 "ORDER BY on_top DESC, create_time DESC, rowid DESC",
-                (user_id, DELETED),
+                (user_id, JobStatus.DELETE),
             ).fetchall()
             return [_read_job(conn, row[0]) for row in ids]
 
@@ -218,12 +183,11 @@ class JobStore:
         """Mark a job ``delete`` and drop its files and results; return it as it was, status ``delete``."""
         with self._transaction() as conn:
             job = _read_job(conn, job_id)
-            conn.execute(
-                "UPDATE jobs SET status = ?, updated_at = ? WHERE job_id = ?", (DELETED, now_timestamp(), job_id)
-            )
+            conn.execute("UPDATE jobs SET status = ?, updated_at = ? WHERE job_id = ?",
+                         (JobStatus.DELETE, now_timestamp(), job_id))
             conn.execute("DELETE FROM files WHERE job_id = ?", (job_id,))
             conn.execute("DELETE FROM job_results WHERE job_id = ?", (job_id,))
-        return dataclasses.replace(job, status=DELETED)
+        return dataclasses.replace(job, status=JobStatus.DELETE)
 
     def set_status(
         self,
@@ -250,10 +214,10 @@ class JobStore:
             updates["session_id"] = session_id
         if execute_time_millis is not None:
             updates["execute_time_millis"] = execute_time_millis
-        if status in ("success", "partial_success", "fail"):
+        if status in ANALYSED_STATUSES:
             updates["last_execute_time"] = stamp
         where = "job_id = ? AND status != ?"
-        params: list[object] = [job_id, DELETED]
+        params: list[object] = [job_id, JobStatus.DELETE]
         if only_if_status is not None:
             where += " AND status = ?"
             params.append(only_if_status)
@@ -303,6 +267,17 @@ class JobStore:
             row = conn.execute("SELECT body FROM job_results WHERE job_id = ? AND kind = ?", (job_id, kind)).fetchone()
         return None if row is None else bytes(row[0])
 
+    def job_errors(self, job_id: str) -> tuple[list[dict[str, Any]], int]:
+        """The errors the analysis of a job listed (at most a hundred), and how many it found in all."""
+        body = self.get_result(job_id, ERRORS_KIND)
+        listed = json.loads(body) if body else {}
+        errors = listed.get("errors") or []
+        return errors, listed.get("errorCount", len(errors))
+
+    def job_lineage(self, job_id: str, *, table_level: bool) -> bytes | None:
+        """The complete lineage JSON of an analysed job, column or table level; None if it has none."""
+        return self.get_result(job_id, lineage_kind(table_level))
+
 
 def _check_options(options: dict[str, object]) -> None:
     unknown = set(options) - OPTION_COLUMNS
@@ -323,4 +298,4 @@ def _read_job(conn: sqlite3.Connection, job_id: str) -> Job:
         raise JobNotFoundError(job_id)
     names = conn.execute("SELECT filename FROM files WHERE job_id = ? ORDER BY seq", (job_id,)).fetchall()
     values = {key: (bool(row[key]) if key in _BOOL_COLUMNS else row[key]) for key in row.keys()}
-    return Job(**values, file_names=tuple(name[0] for name in names))
+    return Job(**values, file_names=tuple(name[0] for name in names))  # type: ignore[arg-type]

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from starlette.routing import Mount, Route
 
+from sqlflow_magic.protocol import ON_PREMISE_USER_ID
 from sqlflow_magic.server import EmbeddedServer, ServerConfig, create_app
-from sqlflow_magic.server.config import ONPREM_USER_ID
 from sqlflow_magic.server.store import JobStore
 from sqlflow_magic.server.tokens import issue_token
 from tests.conftest import ALICE, ALICE_SECRET, BOB, BOB_SECRET
@@ -172,7 +172,7 @@ def test_every_route_needs_a_valid_token(tmp_path: Path) -> None:
         ]
         # the on-premise user needs no token, and still sees no one else's job
         for path in guarded:
-            response = post_raw(client, path, userId=ONPREM_USER_ID, jobId=job["jobId"])
+            response = post_raw(client, path, userId=ON_PREMISE_USER_ID, jobId=job["jobId"])
             assert response.status_code == 200, (path, response.text[:200])
             if not response.headers["content-type"].startswith("application/json"):
                 assert path.rstrip("/").endswith("Csv"), path  # a generation CSV: it answered, so it let the user in
@@ -197,7 +197,7 @@ def test_onprem_user_is_refused_when_not_allowed(tmp_path: Path) -> None:
     with EmbeddedServer(config) as server, httpx.Client(base_url=server.base_url, timeout=30) as client:
         for path in guarded:
             for token in ({}, {"token": "token"}):  # official clients send the literal token "token"
-                answer = post(client, path, userId=ONPREM_USER_ID, **token)
+                answer = post(client, path, userId=ON_PREMISE_USER_ID, **token)
                 assert answer["code"] == 401, (path, answer)
     assert table_counts(config.db_path) == (0, 0)
 

@@ -84,7 +84,7 @@ def test_sigint_to_the_servers_process_group_never_reaches_an_analysis_process(t
         async def main():
             pool = AnalysisPool(1, warm=1)
             pool.start()
-            ready = pool._slots[0].start()
+            ready = pool._children[0].start()
             while not ready.done():  # a kernel interrupt while the analysis process is starting
                 os.killpg(0, signal.SIGINT)
                 await asyncio.sleep(0.002)
@@ -149,3 +149,68 @@ def test_an_analysis_process_imports_the_package_from_where_the_server_did(tmp_p
     done = run_script(checkout / "run.py", code, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(checkout / "sqlflow_magic" / "__init__.py")] * 2
+
+
+# A script that starts the server, has it analyse a long job, prints the server's child processes and then
+# ends without stopping the server: by the end of the script, or by kill -9 (no exit hook runs then).
+NEVER_STOPPED = """
+    import os, sys, time
+    from pathlib import Path
+    import httpx
+    from sqlflow_magic.server import EmbeddedServer, ServerConfig
+
+    here = Path(__file__).parent
+    server = EmbeddedServer(ServerConfig(db_path=here / "jobs.sqlite3")).start()
+    client = httpx.Client(base_url=server.url, timeout=30)
+    fields = {"userId": "gudu|0123456789"}
+    sql = "".join(f"insert into t{n % 50} (a) select x + {n} from s{n % 7};\\n" for n in range(60000)).encode()
+    files = [("sqlfiles", ("big.sql", sql, "application/sql"))]
+    job = client.post("/sqlflow/job/submitPersistJob", data={**fields, "dbvendor": "dbvoracle"}, files=files)
+    job_id = job.json()["data"]["jobId"]
+    while client.post("/sqlflow/job/displayUserJobSummary", data={**fields, "jobId": job_id}).json()["data"][
+            "status"] != "process":
+        time.sleep(0.02)
+    time.sleep(0.3)  # the analysis is under way
+    children = {int(pid) for task in Path(f"/proc/{os.getpid()}/task").iterdir()
+                for pid in (task / "children").read_text().split()}
+    print(*sorted(children), flush=True)
+    if sys.argv[1:] == ["kill"]:
+        os.kill(os.getpid(), 9)
+"""
+
+
+def children_end(pids: list[int], within: float) -> bool:
+    """Whether every process of ``pids`` has ended within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not all(gone(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="lists child processes from /proc")
+@pytest.mark.parametrize("ending", ["exit", "kill"])
+def test_a_server_never_stopped_leaves_no_analysis_process_behind(tmp_path: Path, ending: str) -> None:
+    """The script ends (exit: promptly, with the analysis still running) and its analysis processes end with it."""
+    script = tmp_path / "never_stopped.py"
+    script.write_text(textwrap.dedent(NEVER_STOPPED))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen([sys.executable, str(script), ending], cwd=tmp_path, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        printed = time.monotonic()
+        returncode = process.wait(timeout=60)
+        ended_after = time.monotonic() - printed
+        stderr = process.stderr.read() if process.stderr is not None else ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    pids = [int(pid) for pid in line.split()]
+    assert pids, f"no analysis process was seen: {line!r} {stderr}"
+    assert returncode == (-signal.SIGKILL if ending == "kill" else 0), stderr
+    assert ended_after < 5, f"the script took {ended_after:.1f} s to end"
+    assert children_end(pids, within=5), "an analysis process outlived its server"

@@ -7,8 +7,8 @@ import time
 import jwt
 import pytest
 
+from sqlflow_magic.protocol import ON_PREMISE_USER_ID
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
-from sqlflow_magic.server.config import ONPREM_USER_ID
 from sqlflow_magic.server.tokens import issue_token
 from tests.conftest import ALICE, ALICE_SECRET, BOB, BOB_SECRET
 from tests.server.conftest import Api
@@ -92,10 +92,10 @@ def test_an_expired_token_is_refused(server_config: ServerConfig) -> None:
 @pytest.mark.parametrize("token", [None, "token"])
 def test_the_onprem_user_needs_no_token(shared_api: Api, token: str | None) -> None:
     api = shared_api
-    fields = {"userId": ONPREM_USER_ID, "dbvendor": "dbvmysql", **({"token": token} if token else {})}
+    fields = {"userId": ON_PREMISE_USER_ID, "dbvendor": "dbvmysql", **({"token": token} if token else {})}
     submitted = api.post("/gspLive_backend/sqlflow/job/submitPersistJob", data=fields, files=[("a.sql", b"select 1")])
     assert submitted["code"] == 200
-    assert submitted["data"]["userId"] == ONPREM_USER_ID
+    assert submitted["data"]["userId"] == ON_PREMISE_USER_ID
     jobs = api.post(f"/gspLive_backend{SUMMARY}", data={k: v for k, v in fields.items() if k != "dbvendor"})
     assert submitted["data"]["jobId"] in jobs["data"]["jobIds"]
 
@@ -103,5 +103,5 @@ def test_the_onprem_user_needs_no_token(shared_api: Api, token: str | None) -> N
 def test_the_onprem_user_can_be_disabled(server_config: ServerConfig) -> None:
     server_config.allow_onprem_user = False
     with EmbeddedServer(server_config) as server:
-        answer = Api(server.base_url).post(f"/gspLive_backend{SUMMARY}", data={"userId": ONPREM_USER_ID})
+        answer = Api(server.base_url).post(f"/gspLive_backend{SUMMARY}", data={"userId": ON_PREMISE_USER_ID})
     assert answer["code"] == 401

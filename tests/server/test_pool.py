@@ -1,4 +1,4 @@
-"""The analysis pool (time limit, crashes, errors, sessions, shutdown), and the worker's revision guard."""
+"""The analysis pool's contract (time limit, crashes, errors, sessions, close), and the worker's revision guard."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import os
 import pickle
 import signal
 import sys
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,15 +14,14 @@ from typing import Any
 
 import pytest
 
-from sqlflow_magic.server import ServerConfig, analysis_child
-from sqlflow_magic.server.analysis import AnalysisRequest, lineage_kind
-from sqlflow_magic.server.analysis_child import RemoteTraceback
-from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout, PoolClosedError
-from sqlflow_magic.server.store import JobStore, SqlFile
-from sqlflow_magic.server.worker import JobWorker
+from sqlflow_magic.server import ServerConfig
+from sqlflow_magic.server.jobs import JobWorker
+from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout, PoolClosedError, RemoteTraceback
+from sqlflow_magic.server.records import AnalysisRequest
+from sqlflow_magic.server.store import JobStore, SqlFile, lineage_kind
 from tests.conftest import ALICE
 from tests.server import analysis_helpers
-from tests.server.test_worker import FIRST, SECOND
+from tests.server.test_worker import FIRST, SECOND, big_script
 
 JOB_ID = "d" * 32
 
@@ -49,9 +47,10 @@ def test_a_task_past_its_hard_limit_is_killed_and_the_pool_recovers() -> None:
     asyncio.run(scenario())
 
 
-def with_pool(scenario: Callable[[AnalysisPool], Awaitable[None]], size: int = 1, warm: int = 0) -> None:
+def with_pool(scenario: Callable[[AnalysisPool], Awaitable[None]], size: int = 1, warm: int = 0,
+              command: tuple[str, ...] | None = None) -> None:
     async def main() -> None:
-        pool = AnalysisPool(size, warm=warm)
+        pool = AnalysisPool(size, warm=warm) if command is None else AnalysisPool(size, command=command)
         pool.start()
         try:
             await scenario(pool)
@@ -134,50 +133,58 @@ def test_a_cancelled_task_costs_its_process_only() -> None:
 
 def test_warm_slots_start_at_once_and_are_reused_last_in_first_out() -> None:
     async def scenario(pool: AnalysisPool) -> None:
-        warm_pid = await asyncio.wrap_future(pool._slots[0].start())
-        assert pool._slots[1]._child is None  # started when first needed
+        warm_pid = await asyncio.wrap_future(pool._children[0].start())
+        assert pool._children[1]._run is None  # started when first needed
         assert await pool.run(os.getpid, limit=30) == warm_pid
         assert await pool.run(os.getpid, limit=30) == warm_pid
 
     with_pool(scenario, size=2, warm=1)
 
 
-def test_kill_all_from_another_thread_stops_running_tasks_at_once() -> None:
+def test_close_ends_running_and_waiting_tasks_at_once_and_reaps_the_processes() -> None:
     async def scenario(pool: AnalysisPool) -> None:
         pid = await pool.run(os.getpid, limit=30)
-        task = asyncio.create_task(pool.run(time.sleep, 30, limit=None))
+        running = asyncio.create_task(pool.run(time.sleep, 30, limit=None))
+        waiting = asyncio.create_task(pool.run(os.getpid, limit=None))  # in line behind the running one
         await asyncio.sleep(0.3)
         started = time.monotonic()
-        killers = [threading.Thread(target=pool.kill_all) for _ in range(2)]
-        for killer in killers:
-            killer.start()
-        with pytest.raises(PoolClosedError):
-            await task
+        await pool.close()
+        assert analysis_helpers.gone(pid)  # reaped by the time close() returns
+        for task in (running, waiting):
+            with pytest.raises(PoolClosedError):
+                await task
         assert time.monotonic() - started < 3
-        for killer in killers:
-            killer.join()
-        pool.kill_all(wait=True)  # and once more, waiting: the process is reaped by then
-        assert analysis_helpers.gone(pid)
+        await pool.close()  # twice is fine
         with pytest.raises(PoolClosedError):
             await pool.run(os.getpid, limit=1)
 
     with_pool(scenario)
 
 
-def test_a_process_that_does_not_start_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def scenario(pool: AnalysisPool) -> None:
-        monkeypatch.setattr(analysis_child, "COMMAND", (str(Path(sys.executable).parent / "no-such-python"),))
-        with pytest.raises(AnalysisCrashed, match="no analysis process could be started"):
-            await pool.run(os.getpid, limit=30)
-        monkeypatch.setattr(analysis_child, "COMMAND", (sys.executable, "-c", "raise SystemExit(7)"))
-        with pytest.raises(AnalysisCrashed, match=r"did not start \(exit status 7\)"):
-            await pool.run(os.getpid, limit=30)
-        monkeypatch.undo()
-        with pytest.raises(AnalysisCrashed):  # its replacement was started before the repair
-            await pool.run(os.getpid, limit=30)
-        assert await pool.run(os.getpid, limit=30) > 0  # and the next one works
+def test_a_pool_that_was_not_started_runs_nothing() -> None:
+    async def scenario() -> None:
+        with pytest.raises(PoolClosedError):
+            await AnalysisPool(1).run(os.getpid, limit=1)
 
-    with_pool(scenario)
+    asyncio.run(scenario())
+
+
+def test_a_process_that_cannot_be_started_is_reported() -> None:
+    async def scenario(pool: AnalysisPool) -> None:
+        for _attempt in range(2):  # and again: nothing is left broken
+            with pytest.raises(AnalysisCrashed, match="no analysis process could be started"):
+                await pool.run(os.getpid, limit=30)
+
+    with_pool(scenario, command=(str(Path(sys.executable).parent / "no-such-python"),))
+
+
+def test_a_process_that_dies_while_starting_is_reported_and_replaced() -> None:
+    async def scenario(pool: AnalysisPool) -> None:
+        for _attempt in range(2):  # its replacement is tried, and reported the same way
+            with pytest.raises(AnalysisCrashed, match=r"did not start \(exit status 7\)"):
+                await pool.run(os.getpid, limit=30)
+
+    with_pool(scenario, command=(sys.executable, "-c", "raise SystemExit(7)"))
 
 
 class GatedPool:
@@ -201,9 +208,6 @@ class GatedPool:
             raise self.failure
         return fn(request)
 
-    def kill_all(self, wait: bool = False) -> None:
-        pass
-
     async def close(self) -> None:
         pass
 
@@ -220,14 +224,13 @@ def with_worker(tmp_path: Path, scenario: Callable[[JobWorker, GatedPool, JobSto
     store.create_job(JOB_ID, ALICE, "j", "dbvoracle", True, {}, [SqlFile("first.sql", FIRST)])
 
     async def main() -> None:
-        worker = JobWorker(store, ServerConfig(db_path=tmp_path / "jobs.sqlite3"))
         pool = GatedPool()
-        worker.pool = pool  # type: ignore[assignment]
+        worker = JobWorker(store, ServerConfig(db_path=tmp_path / "jobs.sqlite3"), pool=pool)  # type: ignore[arg-type]
         worker.start()
         try:
             await scenario(worker, pool, store)
         finally:
-            await worker.stop()
+            await worker.close()
 
     try:
         asyncio.run(main())
@@ -272,3 +275,32 @@ def test_a_killed_analysis_fails_its_job_with_the_time_limit(tmp_path: Path) -> 
         assert store.get_result(JOB_ID, "errors.json") is not None
 
     with_worker(tmp_path, scenario)
+
+
+def test_the_workers_one_close_requeues_its_job_and_ends_waiting_requests(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    store.create_job(JOB_ID, ALICE, "j", "dbvoracle", True, {}, [SqlFile("big.sql", big_script(20000))])
+
+    async def main() -> None:
+        worker = JobWorker(store, ServerConfig(db_path=tmp_path / "jobs.sqlite3"))
+        worker.start()
+        try:
+            await until(lambda: status_of(store) == "process")
+            slow = AnalysisRequest((SqlFile("big.sql", big_script(20000)),), "dbvoracle")
+            waiting = asyncio.create_task(worker.check_syntax(slow))  # in the process kept free for requests
+            await asyncio.sleep(0.5)
+        finally:
+            started = time.monotonic()
+            await worker.close()
+        assert time.monotonic() - started < 3
+        assert status_of(store) == "create"  # given back for the next start
+        with pytest.raises(PoolClosedError):
+            await waiting
+        await worker.close()  # twice is fine
+        with pytest.raises(PoolClosedError):
+            await worker.check_syntax(AnalysisRequest((SqlFile("a.sql", SECOND),), "dbvoracle"))
+
+    try:
+        asyncio.run(main())
+    finally:
+        store.close()

@@ -27,7 +27,7 @@ import httpx
 import networkx
 import pytest
 
-from sqlflow_magic.server.config import ONPREM_USER_ID
+from sqlflow_magic.protocol import ON_PREMISE_USER_ID
 from tests.conftest import ALICE, ALICE_SECRET
 from tests.server.test_cli import start_serve
 
@@ -50,7 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 20
         while True:
             try:
-                httpx.post(f"{url}/version", data={"userId": ONPREM_USER_ID})
+                httpx.post(f"{url}/version", data={"userId": ON_PREMISE_USER_ID})
                 break
             except httpx.TransportError:
                 assert process.poll() is None, process.communicate()
@@ -65,7 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def python_client_run(server: str, user_id: str, secret_key: str, sql_file: Path, out: Path) -> dict[str, Path]:
     """What ``Grabit.py /s SERVER /u USER /k KEY /t mssql /f FILE /r TYPE`` does, once per download type."""
     with httpx.Client(timeout=30) as http:
-        if user_id == ONPREM_USER_ID:
+        if user_id == ON_PREMISE_USER_ID:
             token = "token"
         else:
             result = json.loads(http.post(f"{server}/gspLive_backend/user/generateToken",
@@ -115,7 +115,7 @@ def assert_real_exports(saved: dict[str, Path], table_level: bool = False) -> No
     assert {"sales.orders", "dw.order_totals", "dw.big_customers"} <= labels and graph.number_of_edges() > 0
 
 
-@pytest.mark.parametrize(("user_id", "secret_key"), [(ONPREM_USER_ID, ""), (ALICE, ALICE_SECRET)],
+@pytest.mark.parametrize(("user_id", "secret_key"), [(ON_PREMISE_USER_ID, ""), (ALICE, ALICE_SECRET)],
                          ids=["on-premise user", "user with a secret key"])
 def test_the_python_client_saves_real_exports(server, tmp_path, user_id, secret_key):
     sql_file = tmp_path / "lineage.sql"
@@ -133,20 +133,20 @@ def test_the_java_client_saves_real_table_level_exports(server, tmp_path):
     with httpx.Client(timeout=30) as http:
         for download, (endpoint, suffix) in DOWNLOADS.items():
             fields = multipart(dbvendor="dbvmssql", jobName="20261206_1765000000000", token="token",
-                               userId=ONPREM_USER_ID)
+                               userId=ON_PREMISE_USER_ID)
             result = http.post(f"{server}/gspLive_backend/sqlflow/job/submitUserJob",
                                files={**fields, "sqlfiles": ("lineage.sql", SQL, "application/octet-stream")}).json()
             assert result["code"] == 200, result
             job_id = result["data"]["jobId"]
             while True:
                 status = http.post(f"{server}/gspLive_backend/sqlflow/job/displayUserJobSummary",
-                                   files=multipart(jobId=job_id, token="token", userId=ONPREM_USER_ID)).json()
+                                   files=multipart(jobId=job_id, token="token", userId=ON_PREMISE_USER_ID)).json()
                 if status["code"] == 200 and status["data"]["status"] in ("success", "partial_success"):
                     break
                 assert status["data"]["status"] != "fail"
                 time.sleep(0.02)
             response = http.post(f"{server}/gspLive_backend/sqlflow/job/{endpoint}", files=multipart(
-                jobId=job_id, userId=ONPREM_USER_ID, token="token", tableToTable="true"))
+                jobId=job_id, userId=ON_PREMISE_USER_ID, token="token", tableToTable="true"))
             saved[download] = tmp_path / f"{download}{suffix}"
             saved[download].write_bytes(response.content)
     assert_real_exports(saved, table_level=True)
@@ -156,22 +156,22 @@ def test_the_basic_scripts_get_what_they_read(server, tmp_path):
     """getcsv.py, checksyntax.py, toxml.py, and the C# client's version and generation calls."""
     with httpx.Client(timeout=30) as http:
         for endpoint in ("exportFullLineageAsCsv", "exportLineageAsCsv"):  # getcsv.py: data plus a sqlfile part
-            data = {"dbvendor": "dbvmssql", "token": "token", "userId": ONPREM_USER_ID, "delimiter": ",",
+            data = {"dbvendor": "dbvmssql", "token": "token", "userId": ON_PREMISE_USER_ID, "delimiter": ",",
                     "showConstantTable": "true"}
             text = http.post(f"{server}/api/gspLive_backend/sqlflow/generation/sqlflow/{endpoint}", data=data,
                              files={"sqlfile": ("test.sql", SQL)}).text
             assert text.splitlines()[0] == CSV_HEADER and ",sales,orders,amount," in text
-        form = {"sql": "select * fro1m table1", "dbvendor": "dbvoracle", "userId": ONPREM_USER_ID, "token": "token"}
+        form = {"sql": "select * fro1m table1", "dbvendor": "dbvoracle", "userId": ON_PREMISE_USER_ID, "token": "token"}
         for path in ("demo/syntax/check", "demo/xml/toXML"):  # both read data.usedTime and data['gsp.version'] first
             result = json.loads(http.post(f"{server}/api/gspLive_backend/{path}", data=form).text)
             assert isinstance(result["data"]["usedTime"], str) and isinstance(result["data"]["gsp.version"], str)
             if result["code"] != 200:
                 assert result["error"] and (path.endswith("toXML") or result["data"]["errorInfos"])
-        version = http.post(f"{server}/gspLive_backend/version", files=multipart(userId=ONPREM_USER_ID),
+        version = http.post(f"{server}/gspLive_backend/version", files=multipart(userId=ON_PREMISE_USER_ID),
                             headers={"Authorization": "Token"}).json()
         assert version["version"]["gsp"]["version"] and "release.date" in version["version"]["backend"]
         csharp = http.post(f"{server}/gspLive_backend/sqlflow/generation/sqlflow/", files={
             "sqlfile": ("sqlfile", SQL), **multipart(dbvendor="dbvmssql", showRelationType="fdd", simpleOutput="False",
                                                      ignoreRecordSet="False", ignoreFunction="False",
-                                                     userId=ONPREM_USER_ID, token="")}).json()
+                                                     userId=ON_PREMISE_USER_ID, token="")}).json()
         assert csharp["code"] == 200 and csharp["data"]["dbobjs"]  # the C# client checks data and data.dbobjs

@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import threading
 import time
 import zipfile
+
+import httpx
 
 from sqlflow_magic.server import ServerConfig
 from sqlflow_magic.server.store import JobStore, SqlFile
@@ -161,3 +164,23 @@ def test_shutdown_is_quick_and_gives_the_job_back(server_config: ServerConfig) -
         assert job is not None and job.status == "create"
     finally:
         store.close()
+
+
+def test_a_request_waiting_for_an_analysis_does_not_hold_up_the_shutdown(server_config: ServerConfig) -> None:
+    """The server tells the app it is stopping; the lifespan closes the worker, which answers the request at once."""
+    answers: list[httpx.Response] = []
+    with running_server(server_config) as (server, api):
+        token = api.token()
+        data = {"userId": ALICE, "token": token, "dbvendor": "dbvoracle"}
+        files = {"sqlfile": ("big.sql", big_script(20000), "application/sql")}
+        waiting = threading.Thread(target=lambda: answers.append(
+            api.client.post("/gspLive_backend/sqlflow/generation/sqlflow", data=data, files=files, timeout=60)))
+        waiting.start()
+        time.sleep(1.5)  # the analysis is under way (it takes far longer than this)
+        assert waiting.is_alive(), [answer.text[:300] for answer in answers]
+        started = time.monotonic()
+        server.stop()
+        stopped_after = time.monotonic() - started
+        waiting.join(10)
+    assert stopped_after < 3, f"the shutdown waited {stopped_after:.1f} s for the request"
+    assert [answer.json()["code"] for answer in answers] == [503]

@@ -19,8 +19,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlflow_magic.protocol import RELATION_TYPES
+
 #: Relationship types SQLFlow knows; ``showRelationType`` takes any of them.
-RELATION_TYPES = ("fdd", "fdr", "frd", "fddi", "join", "call", "er")
 DEFAULT_RELATION_TYPES = frozenset({"fdd"})
 #: Object types counted as data stores in summaries.
 _STORES = ("table", "view")

@@ -1,10 +1,12 @@
-"""The job worker: moves submitted jobs from ``create`` through ``process`` to a final status.
+"""The job lifecycle: :class:`JobWorker` claims, runs, stores and requeues jobs, and has the one ``close()``.
 
 It runs on the server's event loop but never analyses there: every analysis goes to the
-:class:`~sqlflow_magic.server.pool.AnalysisPool`. The store is the queue: a job is claimed with an
-atomic ``create`` -> ``process`` change, and a result is written only if the job is still in
-``process`` at the revision that was analysed, so a submit that arrives meanwhile (which puts the
-job back to ``create`` with a new revision) is analysed again instead of being overwritten.
+:class:`~sqlflow_magic.server.pool.AnalysisPool` (the functions of :mod:`sqlflow_magic.server.analysis`).
+The store is the queue: a job is claimed with an atomic ``create`` -> ``process`` change, and a result
+is written only if the job is still in ``process`` at the revision that was analysed, so a submit that
+arrives meanwhile (which puts the job back to ``create`` with a new revision) is analysed again instead
+of being overwritten. A job the shutdown interrupts goes back to ``create``; one left in ``process`` by
+a crash is put back at the next start. See ``docs/server.md``.
 """
 
 from __future__ import annotations
@@ -12,46 +14,48 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
-import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from sqlflow_magic.protocol import JobStatus
 from sqlflow_magic.server.analysis import (
-    AnalysisRequest,
     JobOutcome,
     analyse_generation,
     analyse_job,
     check_syntax,
     failed_outcome,
+    warm_up,
 )
-from sqlflow_magic.server.config import ServerConfig
+from sqlflow_magic.server.config import ServerConfig, time_limit_message
 from sqlflow_magic.server.exports import ViewOptions, render_stored
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout, PoolClosedError
-from sqlflow_magic.server.records import Job
+from sqlflow_magic.server.records import AnalysisRequest, Job
 from sqlflow_magic.server.store import JobStore
 
+T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 #: How often the worker looks for jobs nobody told it about (submitted by another process on the same file).
 POLL_SECONDS = 2.0
-FINAL_STATUSES = ("success", "partial_success", "fail")
 
 
 class JobWorker:
     """Analyses the jobs of ``store`` in the background, and runs synchronous analyses on request.
 
-    :meth:`start` and :meth:`stop` belong to the app's lifespan (on the event loop);
-    :meth:`begin_shutdown` may be called from any thread to stop the analyses at once.
+    Its life is the app's lifespan, on the event loop: :meth:`start` when the app starts,
+    :meth:`close` when it stops; nothing else ends its analyses.
     """
 
-    def __init__(self, store: JobStore, config: ServerConfig) -> None:
+    def __init__(self, store: JobStore, config: ServerConfig, pool: AnalysisPool | None = None) -> None:
         self.store = store
         self.config = config
-        self.pool = AnalysisPool(config.analysis_processes)
+        self.pool = pool or AnalysisPool(config.analysis_processes, initializer=warm_up)
         # with two or more processes, one stays free for synchronous /generation requests
-        self._jobs_at_once = max(1, config.analysis_processes - 1)
-        self._stopping = threading.Event()
+        self._jobs_at_once = max(1, self.pool.size - 1)
+        self._closing = False
         self._wake: asyncio.Event | None = None
         self._capacity: asyncio.Semaphore | None = None
         self._loop_task: asyncio.Task[None] | None = None
@@ -59,14 +63,9 @@ class JobWorker:
         self._in_flight: set[str] = set()
 
     @property
-    def stopping(self) -> bool:
-        """Whether the worker is shutting down (its analysis processes are being killed)."""
-        return self._stopping.is_set() or self.pool.closed
-
-    @property
-    def hard_limit(self) -> float:
-        """Seconds after which a running analysis is killed."""
-        return self.config.job_time_limit_seconds + self.config.job_kill_grace_seconds
+    def closing(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closing
 
     def start(self) -> None:
         """Start the analysis processes and (unless ``run_worker`` is off) the job loop."""
@@ -81,39 +80,49 @@ class JobWorker:
         if self._wake is not None:
             self._wake.set()
 
-    def begin_shutdown(self) -> None:
-        """Stop taking jobs and kill the analysis processes; unfinished jobs go back to ``create``.
+    async def close(self) -> None:
+        """Stop for good, at once: the one shutdown of the worker and its analyses. Safe to call twice.
 
-        Thread-safe and quick: in-flight requests waiting for an analysis fail at once, so the
-        HTTP server does not wait for them before it shuts down.
+        No job is claimed any more, every analysis process is killed, and a job being analysed goes
+        back to ``create`` for the next start. A request waiting in :meth:`generate`, :meth:`render` or
+        :meth:`check_syntax` raises :class:`~sqlflow_magic.server.pool.PoolClosedError` at once.
+        Returns once the processes are reaped and the job tasks have ended.
         """
-        self._stopping.set()
-        self.pool.kill_all()
-
-    async def stop(self) -> None:
-        """Shut down (see :meth:`begin_shutdown`) and wait for the job tasks and the processes."""
-        self.begin_shutdown()
+        self._closing = True
         if self._loop_task is not None:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
+        await self.pool.close()
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=5)
             for task in pending:
                 task.cancel()
-        await self.pool.close()
 
     async def generate(self, request: AnalysisRequest, options: ViewOptions, form: str, delimiter: str) -> bytes:
         """Analyse SQL synchronously (``/sqlflow/generation/sqlflow...``) within the job time limit."""
-        return await self.pool.run(analyse_generation, request, options, form, delimiter, limit=self.hard_limit)
+        return await self._analysed_now(analyse_generation, self._limited(request), options, form, delimiter)
 
     async def render(self, lineage: bytes, options: ViewOptions, form: str, delimiter: str) -> bytes:
         """Render an export of a stored lineage in an analysis process: a large one takes seconds of CPU."""
-        return await self.pool.run(render_stored, lineage, options, form, delimiter, limit=self.hard_limit)
+        return await self._analysed_now(render_stored, lineage, options, form, delimiter)
 
     async def check_syntax(self, request: AnalysisRequest) -> list[dict[str, Any]]:
         """Parse SQL synchronously (``/demo/syntax/check``) within the job time limit."""
-        return await self.pool.run(check_syntax, request, limit=self.hard_limit)
+        return await self._analysed_now(check_syntax, self._limited(request))
+
+    def _limited(self, request: AnalysisRequest) -> AnalysisRequest:
+        return dataclasses.replace(request, time_limit_seconds=self.config.job_time_limit_seconds)
+
+    async def _analysed_now(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` in the pool, killed past the time limit (see :meth:`AnalysisPool.run` for what it raises).
+
+        An :class:`AnalysisTimeout` says the time limit in the server's words.
+        """
+        try:
+            return await self.pool.run(fn, *args, limit=self.config.kill_after_seconds)
+        except AnalysisTimeout:
+            raise AnalysisTimeout(time_limit_message(self.config.job_time_limit_seconds)) from None
 
     # the job loop ---------------------------------------------------------------------------
 
@@ -123,13 +132,13 @@ class JobWorker:
             await asyncio.to_thread(self._recover)
         except Exception:
             logger.warning("could not look for unfinished jobs", exc_info=True)
-        while not self.stopping:
+        while not self.closing:
             await self._capacity.acquire()
             self._wake.clear()
             try:
                 job = await asyncio.to_thread(self._claim_next, frozenset(self._in_flight))
             except Exception:  # e.g. the database is locked by another process for longer than its timeout
-                if self.stopping:
+                if self.closing:
                     return
                 logger.warning("could not look for jobs to analyse", exc_info=True)
                 job = None
@@ -141,9 +150,9 @@ class JobWorker:
             self._in_flight.add(job.job_id)
             task = asyncio.create_task(self._process(job), name=f"sqlflow-magic-job-{job.job_id}")
             self._tasks.add(task)
-            task.add_done_callback(lambda done, job_id=job.job_id: self._job_done(done, job_id))
+            task.add_done_callback(functools.partial(self._job_done, job_id=job.job_id))
 
-    def _job_done(self, task: asyncio.Task[None], job_id: str) -> None:
+    def _job_done(self, task: asyncio.Task[None], *, job_id: str) -> None:
         self._tasks.discard(task)
         self._in_flight.discard(job_id)
         assert self._capacity is not None
@@ -152,8 +161,9 @@ class JobWorker:
 
     def _recover(self) -> None:
         """Put jobs left in ``process`` by a crash or a restart back to ``create``."""
-        for job in self.store.jobs_with_status("process"):
-            if self.store.set_status(job.job_id, "create", only_if_status="process", only_if_revision=job.revision):
+        for job in self.store.jobs_with_status(JobStatus.PROCESS):
+            if self.store.set_status(job.job_id, JobStatus.CREATE, only_if_status=JobStatus.PROCESS,
+                                     only_if_revision=job.revision):
                 logger.info("job %s was left unfinished; analysing it again", job.job_id)
 
     def _claim_next(self, in_flight: frozenset[str]) -> Job | None:
@@ -162,11 +172,12 @@ class JobWorker:
         A job whose previous revision is still being analysed waits until that analysis is done.
         """
         # Only the head of the queue is read; jobs still in flight can only be that many at the front.
-        for job in self.store.jobs_with_status("create", limit=len(in_flight) + 4):
+        for job in self.store.jobs_with_status(JobStatus.CREATE, limit=len(in_flight) + 4):
             if job.job_id in in_flight:
                 continue
-            if self.store.set_status(job.job_id, "process", only_if_status="create", only_if_revision=job.revision):
-                return dataclasses.replace(job, status="process")
+            if self.store.set_status(job.job_id, JobStatus.PROCESS, only_if_status=JobStatus.CREATE,
+                                     only_if_revision=job.revision):
+                return dataclasses.replace(job, status=JobStatus.PROCESS)
         return None
 
     async def _process(self, job: Job) -> None:
@@ -175,7 +186,7 @@ class JobWorker:
         try:
             outcome = await self._analyse(job)
         except PoolClosedError:
-            self._requeue(job)  # one quick write, done here: at interpreter exit no thread can be started
+            self._requeue(job)  # one quick write, done here before close() lets the store be closed
             return
         except Exception as exc:  # a bug here must cost one job, never the worker
             logger.exception("analysis of job %s failed", job.job_id)
@@ -189,12 +200,12 @@ class JobWorker:
                 error_message=outcome.error_message,
                 session_id=outcome.session_id,
                 execute_time_millis=millis,
-                only_if_status="process",
+                only_if_status=JobStatus.PROCESS,
                 only_if_revision=job.revision,
                 results=outcome.results,
             )
         except Exception:  # the store was closed under us (shutdown) or is unusable
-            if not self.stopping:
+            if not self.closing:
                 logger.warning("could not store the outcome of job %s", job.job_id, exc_info=True)
             return
         if not stored:
@@ -211,13 +222,10 @@ class JobWorker:
             job_id=job.job_id,
         )
         try:
-            return await self.pool.run(analyse_job, request, limit=self.hard_limit)
+            return await self.pool.run(analyse_job, request, limit=self.config.kill_after_seconds)
         except AnalysisTimeout:
-            limit = self.config.job_time_limit_seconds
-            message = (
-                f"time limit of {limit:g} s (job_time_limit_seconds) exceeded: the analysis did not stop "
-                "and was killed; split the SQL into smaller jobs or raise the limit"
-            )
+            killed = ": the analysis did not stop and was killed"
+            message = time_limit_message(self.config.job_time_limit_seconds, killed)
             return failed_outcome(message, "TimeLimitExceeded")
         except AnalysisCrashed as exc:
             return failed_outcome(str(exc), "AnalyzeError")
@@ -225,4 +233,5 @@ class JobWorker:
     def _requeue(self, job: Job) -> None:
         """Give back a job the shutdown interrupted, so the next start analyses it."""
         with contextlib.suppress(Exception):  # the store may already be closed: recovery handles it then
-            self.store.set_status(job.job_id, "create", only_if_status="process", only_if_revision=job.revision)
+            self.store.set_status(job.job_id, JobStatus.CREATE, only_if_status=JobStatus.PROCESS,
+                                  only_if_revision=job.revision)

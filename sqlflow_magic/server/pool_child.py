@@ -1,18 +1,18 @@
-"""The main loop of an analysis process: ``python -m sqlflow_magic.server.analysis_process``.
+"""The inside of an analysis process: ``python -m sqlflow_magic.server.pool_child``, and the frames it speaks.
 
-The server (:mod:`sqlflow_magic.server.analysis_child`) starts it with pipes on stdin and stdout.
-Both carry frames: an 8-byte big-endian length, then that many bytes of a pickle.
+The pool (:mod:`sqlflow_magic.server.pool`) starts it with pipes on stdin and stdout. Both carry
+frames: an 8-byte big-endian length, then that many bytes of a pickle.
 
-* Once started, the process imports the lineage engine and sends ``("ok", pid)`` (or
-  ``("error", exception, traceback text)`` and exits if that fails).
-* Then each frame read from stdin is a request ``(function, args)``; the answer is
-  ``("ok", function(*args))`` or ``("error", exception, traceback text)``. An exception or a
-  result that cannot be pickled is answered with a :class:`RuntimeError` that describes it.
-* At the end of stdin (the server closed the pipe, or died) the process ends at once, even in
-  the middle of a task.
+* Each frame read from stdin is a request ``(function, args)``; the answer is ``("ok", function(*args))``
+  or ``("error", exception, traceback text)``. An exception or a result that cannot be pickled is
+  answered with a :class:`RuntimeError` that describes it. The first request is the pool's initializer.
+* At the end of stdin the process ends at once, even in the middle of a task. That is how an
+  analysis process never outlives its server: when the server closes the pipe, exits or is killed
+  (``kill -9`` included), the operating system closes its end and this process sees the end.
 
-Whatever the analysis writes to stdout goes to stderr instead, so it cannot garble the answers.
-Ctrl-C is ignored: the server stops its analyses itself.
+Whatever a task writes to stdout goes to stderr instead, so it cannot garble the answers. Ctrl-C is
+ignored: the process runs in a session of its own, and the server stops its analyses itself.
+See ``docs/server.md``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,12 @@ import faulthandler
 import os
 import pickle
 import queue
+import signal
 import struct
 import sys
 import threading
 import traceback
 from typing import IO
-
-from sqlflow_magic.server.analysis import init_analysis_process, warm_up
 
 _HEADER = struct.Struct("!Q")
 
@@ -75,16 +74,19 @@ def answer(request: bytes) -> bytes:
 
 
 def _receive(requests: IO[bytes], inbox: queue.SimpleQueue[bytes]) -> None:
-    """Pass each request on to the main thread; end the process once the server is gone."""
+    """Pass each request on to the main thread; end the process as soon as the pipe ends.
+
+    A thread of its own, so the end is seen while the main thread is busy with a task.
+    """
     try:
         while (request := read_frame(requests)) is not None:
             inbox.put(request)
     finally:
-        os._exit(0)
+        os._exit(0)  # at once: no exit handler, no waiting for the task in the main thread
 
 
 def _take_standard_streams() -> tuple[IO[bytes], IO[bytes]]:
-    """Keep stdin and stdout for the protocol; the analysis gets /dev/null and stderr in their place."""
+    """Keep stdin and stdout for the frames; the tasks get /dev/null and stderr in their place."""
     requests = os.fdopen(os.dup(0), "rb")
     answers = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -96,19 +98,13 @@ def _take_standard_streams() -> tuple[IO[bytes], IO[bytes]]:
 
 
 def main() -> int:
-    """Serve requests until stdin ends; return the exit status."""
-    init_analysis_process()
-    faulthandler.enable()  # a crash leaves its traceback on stderr, which the server reports
+    """Answer requests until stdin ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    faulthandler.enable()  # a crash leaves its traceback on stderr, which the pool reports
     requests, answers = _take_standard_streams()
     inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
     threading.Thread(target=_receive, args=(requests, inbox), name="sqlflow-magic-requests", daemon=True).start()
     try:
-        try:
-            ready = pickle.dumps(("ok", warm_up()), pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:
-            write_frame(answers, encode_error(exc))
-            return 1
-        write_frame(answers, ready)
         while True:
             write_frame(answers, answer(inbox.get()))
     except BrokenPipeError:  # the server is gone; leave without flushing into the broken pipe again
