@@ -82,7 +82,8 @@ class JobStore:
         """Return the setting ``key``, storing ``make_value()`` first if it has none."""
         with self._transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (key, make_value()))
-            return conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()[0]
+            value: str = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()[0]
+            return value
 
     # jobs -------------------------------------------------------------------------------------
 
