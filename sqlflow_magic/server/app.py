@@ -18,7 +18,7 @@ from sqlflow_magic.server.config import ServerConfig
 from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.jobs import JobWorker
 from sqlflow_magic.server.params import authenticate, is_known_secret, read_params
-from sqlflow_magic.server.responses import NOT_FOUND, UNAUTHORIZED, ApiError, error_response
+from sqlflow_magic.server.responses import NOT_FOUND, UNAUTHORIZED, Rejection, error_response
 from sqlflow_magic.server.routes_generation import generation_routes
 from sqlflow_magic.server.routes_jobs import (
     delete_user_job,
@@ -28,7 +28,7 @@ from sqlflow_magic.server.routes_jobs import (
     submit_user_job,
 )
 from sqlflow_magic.server.routes_lineage import lineage_routes
-from sqlflow_magic.server.store import JobNotFoundError, JobStore
+from sqlflow_magic.server.store import JobStore, UnknownJobError
 from sqlflow_magic.server.tokens import TokenKeeper
 
 #: Both path prefixes the real service is known under.
@@ -43,12 +43,12 @@ async def generate_token(request: Request) -> Response:
     user_id = params.get("userId")
     secret_key = params.get("secretKey") or ""
     if user_id is None:
-        raise ApiError(UNAUTHORIZED, "userId is required")
+        raise Rejection(UNAUTHORIZED, "userId is required")
     if not is_known_secret(context.config, user_id, secret_key):
         try:  # the on-premise user needs no secret
             authenticate(params, context.config, context.tokens)
-        except ApiError:
-            raise ApiError(UNAUTHORIZED, "wrong userId or secretKey") from None
+        except Rejection:
+            raise Rejection(UNAUTHORIZED, "wrong userId or secretKey") from None
     token = context.tokens.issue(user_id, context.config.token_ttl_seconds)
     return JSONResponse({"code": "200", "token": token})
 
@@ -66,7 +66,7 @@ def _api_routes() -> list[BaseRoute]:
 
 
 async def _api_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
+    assert isinstance(exc, Rejection)
     return error_response(exc.code, exc.message, exc.http_status)
 
 
@@ -124,8 +124,8 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
     app = Starlette(
         routes=[Mount(prefix, routes=routes) for prefix in PREFIXES],
         exception_handlers={
-            ApiError: _api_error,
-            JobNotFoundError: _job_not_found,
+            Rejection: _api_error,
+            UnknownJobError: _job_not_found,
             HTTPException: _http_error,
             Exception: _internal_error,
         },

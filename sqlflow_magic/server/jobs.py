@@ -32,7 +32,7 @@ from sqlflow_magic.server.analysis import (
 from sqlflow_magic.server.config import ServerConfig, time_limit_message
 from sqlflow_magic.server.exports import ViewOptions, render_stored
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout, PoolClosedError
-from sqlflow_magic.server.records import AnalysisRequest, Job
+from sqlflow_magic.server.records import AnalysisRequest, StoredJob
 from sqlflow_magic.server.store import JobStore
 
 T = TypeVar("T")
@@ -166,7 +166,7 @@ class JobWorker:
                                      only_if_revision=job.revision):
                 logger.info("job %s was left unfinished; analysing it again", job.job_id)
 
-    def _claim_next(self, in_flight: frozenset[str]) -> Job | None:
+    def _claim_next(self, in_flight: frozenset[str]) -> StoredJob | None:
         """Claim the oldest ``create`` job (``create`` -> ``process``), or return None if there is none.
 
         A job whose previous revision is still being analysed waits until that analysis is done.
@@ -180,7 +180,7 @@ class JobWorker:
                 return dataclasses.replace(job, status=JobStatus.PROCESS)
         return None
 
-    async def _process(self, job: Job) -> None:
+    async def _process(self, job: StoredJob) -> None:
         """Analyse one claimed job and store its outcome, unless the job changed meanwhile."""
         started = time.monotonic()
         try:
@@ -211,7 +211,7 @@ class JobWorker:
         if not stored:
             logger.info("job %s changed while it was analysed; its newer revision will be analysed", job.job_id)
 
-    async def _analyse(self, job: Job) -> JobOutcome:
+    async def _analyse(self, job: StoredJob) -> JobOutcome:
         files = await asyncio.to_thread(self.store.job_files, job.job_id)
         request = AnalysisRequest(
             files=tuple(files),
@@ -230,7 +230,7 @@ class JobWorker:
         except AnalysisCrashed as exc:
             return failed_outcome(str(exc), "AnalyzeError")
 
-    def _requeue(self, job: Job) -> None:
+    def _requeue(self, job: StoredJob) -> None:
         """Give back a job the shutdown interrupted, so the next start analyses it."""
         with contextlib.suppress(Exception):  # the store may already be closed: recovery handles it then
             self.store.set_status(job.job_id, JobStatus.CREATE, only_if_status=JobStatus.PROCESS,

@@ -13,7 +13,7 @@ from starlette.types import Message, Receive
 from sqlflow_magic.protocol import ON_PREMISE_USER_ID, is_job_id
 from sqlflow_magic.server.config import ServerConfig
 from sqlflow_magic.server.exports.views import ViewError, ViewOptions
-from sqlflow_magic.server.responses import BAD_REQUEST, FORBIDDEN, TOO_LARGE, UNAUTHORIZED, ApiError
+from sqlflow_magic.server.responses import BAD_REQUEST, FORBIDDEN, TOO_LARGE, UNAUTHORIZED, Rejection
 from sqlflow_magic.server.store import SqlFile
 from sqlflow_magic.server.tokens import TokenError, TokenKeeper
 from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
@@ -50,8 +50,8 @@ def _size_limited(receive: Receive, limit: int) -> Receive:
     return receive_within_limit
 
 
-def _too_large(limit: int) -> ApiError:
-    return ApiError(
+def _too_large(limit: int) -> Rejection:
+    return Rejection(
         TOO_LARGE, f"the request is larger than the server's upload limit of {limit} bytes (max_upload_bytes)", 413
     )
 
@@ -78,17 +78,17 @@ async def read_params(
                 elif name in file_fields:
                     if not value.strip():  # SQLFlow's documented curl call sends an empty "sqlfile=" beside sqltext
                         continue
-                    raise ApiError(BAD_REQUEST, f"{name} must be sent as multipart file parts, each with a filename")
+                    raise Rejection(BAD_REQUEST, f"{name} must be sent as multipart file parts, each with a filename")
                 else:
                     params.fields[name] = value
     except HTTPException as exc:  # starlette's form parser reports its own limits this way
         if "Too many files" in str(exc.detail):
-            raise ApiError(
+            raise Rejection(
                 TOO_LARGE,
                 f"too many files: at most {config.max_files_per_request} per request (max_files_per_request)",
                 413,
             ) from None
-        raise ApiError(BAD_REQUEST, f"cannot read the request body: {exc.detail}") from None
+        raise Rejection(BAD_REQUEST, f"cannot read the request body: {exc.detail}") from None
     for number, sql_file in enumerate(params.files, start=1):
         if not sql_file.filename:
             params.files[number - 1] = SqlFile(f"sqlfile{number}.sql", sql_file.content)
@@ -112,21 +112,21 @@ def is_known_secret(config: ServerConfig, user_id: str, secret_key: str) -> bool
 
 
 def authenticate(params: RequestParams, config: ServerConfig, tokens: TokenKeeper) -> str:
-    """Return the caller's userId once its token checks out; raise :class:`ApiError` (401/403) if not."""
+    """Return the caller's userId once its token checks out; raise :class:`Rejection` (401/403) if not."""
     user_id = params.get("userId")
     if user_id is None:
-        raise ApiError(UNAUTHORIZED, "userId is required")
+        raise Rejection(UNAUTHORIZED, "userId is required")
     if config.allow_onprem_user and user_id == ON_PREMISE_USER_ID and user_id not in config.users:
         return user_id  # on-premise 5.x semantics: this user needs no token
     if user_id not in config.users:
-        raise ApiError(UNAUTHORIZED, f"unknown userId {user_id!r}")
+        raise Rejection(UNAUTHORIZED, f"unknown userId {user_id!r}")
     token = _token_of(params)
     if token is None:
-        raise ApiError(FORBIDDEN, "token is invalid or expired: no token given (call /user/generateToken first)")
+        raise Rejection(FORBIDDEN, "token is invalid or expired: no token given (call /user/generateToken first)")
     try:
         tokens.verify(token, user_id)
     except TokenError as exc:
-        raise ApiError(FORBIDDEN, f"token is invalid or expired: {exc}; call /user/generateToken") from None
+        raise Rejection(FORBIDDEN, f"token is invalid or expired: {exc}; call /user/generateToken") from None
     return user_id
 
 
@@ -137,7 +137,7 @@ def parse_bool(params: RequestParams, name: str, default: bool) -> bool:
         return default
     if value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise ApiError(BAD_REQUEST, f"{name} must be true or false, not {value!r}")
+    raise Rejection(BAD_REQUEST, f"{name} must be true or false, not {value!r}")
 
 
 def parse_port(params: RequestParams) -> int | None:
@@ -146,14 +146,14 @@ def parse_port(params: RequestParams) -> int | None:
     if value is None:
         return None
     if not value.isdigit() or not 1 <= int(value) <= 65535:
-        raise ApiError(BAD_REQUEST, f"port must be an integer from 1 to 65535, not {value!r}")
+        raise Rejection(BAD_REQUEST, f"port must be an integer from 1 to 65535, not {value!r}")
     return int(value)
 
 
 def parse_job_id(value: str) -> str:
     """Check that a jobId is 32 lowercase hex characters."""
     if not is_job_id(value):
-        raise ApiError(BAD_REQUEST, f"jobId must be 32 lowercase hexadecimal characters, not {value!r}")
+        raise Rejection(BAD_REQUEST, f"jobId must be 32 lowercase hexadecimal characters, not {value!r}")
     return value
 
 
@@ -161,14 +161,14 @@ def parse_vendor(params: RequestParams) -> str:
     """Read the required ``dbvendor`` field; it must be one of SQLFlow's ``dbv...`` values."""
     value = params.get("dbvendor")
     if value is None:
-        raise ApiError(BAD_REQUEST, "dbvendor is required, e.g. dbvoracle, dbvmssql, dbvpostgresql")
+        raise Rejection(BAD_REQUEST, "dbvendor is required, e.g. dbvoracle, dbvmssql, dbvpostgresql")
     if value.lower() in VENDORS:
         return value.lower()
     try:
         hint = f"did you mean {resolve_vendor(value)!r}?"
     except UnknownVendorError as exc:
         hint = str(exc).partition(": ")[2]
-    raise ApiError(BAD_REQUEST, f"unknown dbvendor {value!r}: {hint}")
+    raise Rejection(BAD_REQUEST, f"unknown dbvendor {value!r}: {hint}")
 
 
 def parse_view(params: RequestParams) -> ViewOptions:
@@ -176,7 +176,7 @@ def parse_view(params: RequestParams) -> ViewOptions:
     try:
         return ViewOptions.from_fields(params.get, lambda name, default: parse_bool(params, name, default))
     except ViewError as exc:
-        raise ApiError(BAD_REQUEST, str(exc)) from None
+        raise Rejection(BAD_REQUEST, str(exc)) from None
 
 
 def parse_delimiter(params: RequestParams) -> str:
@@ -189,5 +189,5 @@ def parse_delimiter(params: RequestParams) -> str:
         return ","
     value = _DELIMITER_NAMES.get(value, value)
     if len(value) != 1 or value in "\"\r\n":
-        raise ApiError(BAD_REQUEST, f"delimiter must be one character (not a quote or line break), not {value!r}")
+        raise Rejection(BAD_REQUEST, f"delimiter must be one character (not a quote or line break), not {value!r}")
     return value

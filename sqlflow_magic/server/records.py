@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-#: Job columns a submit may set (the ``options`` of ``JobStore.create_job``).
+#: StoredJob columns a submit may set (the ``options`` of ``JobStore.create_job``).
 OPTION_COLUMNS = frozenset(
     {
         "incremental",
@@ -85,7 +85,7 @@ class SqlFile:
 
 
 @dataclass(frozen=True)
-class Job:
+class StoredJob:
     """A row of the ``jobs`` table plus the names of the job's files, in upload order.
 
     ``revision`` grows by one at every submit that changes the files, so a worker can tell

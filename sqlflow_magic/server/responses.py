@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from sqlflow_magic.server.store import Job
+from sqlflow_magic.server.store import StoredJob
 
 # Codes of the SQLFlow API (the ``code`` field of every answer).
 OK = 200
@@ -22,8 +22,8 @@ NOT_IMPLEMENTED = 501  # an endpoint of SQLFlow that the local server cannot ser
 UNAVAILABLE = 503  # the server is shutting down
 
 
-class ApiError(Exception):
-    """A failure to answer as ``{"code": code, "error": message}`` (with HTTP status ``http_status``)."""
+class Rejection(Exception):
+    """The server refuses a request: it answers ``{"code": code, "error": message}`` (HTTP ``http_status``)."""
 
     def __init__(self, code: int, message: str, http_status: int = 200) -> None:
         super().__init__(message)
@@ -42,13 +42,13 @@ def data_response(data: dict[str, Any]) -> JSONResponse:
     return JSONResponse({"code": OK, "data": data})
 
 
-def data_source(job: Job) -> dict[str, Any]:
+def data_source(job: StoredJob) -> dict[str, Any]:
     """The live database the job names (never its password), or ``{}``."""
     given = {"hostname": job.hostname, "port": job.port, "database": job.database, "account": job.account}
     return {key: value for key, value in given.items() if value is not None}
 
 
-def submitted_job(job: Job) -> dict[str, Any]:
+def submitted_job(job: StoredJob) -> dict[str, Any]:
     """The ``data`` of a submit answer: the job's fields as SQLFlow writes them, ``""`` where a text is unset."""
     return {
         "jobId": job.job_id,
@@ -75,7 +75,7 @@ DISPLAY_SETTINGS = {"showRelationType": "fdd", "ignoreRecordSet": True, "ignoreF
                     "showConstantTable": False}
 
 
-def job_summary(job: Job) -> dict[str, Any]:
+def job_summary(job: StoredJob) -> dict[str, Any]:
     """The full job object of ``displayUserJobSummary`` and ``jobDetails``."""
     summary = submitted_job(job)
     summary.update(

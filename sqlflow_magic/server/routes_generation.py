@@ -26,7 +26,7 @@ from sqlflow_magic.server.params import (
     read_params,
 )
 from sqlflow_magic.server.records import AnalysisRequest, SqlFile
-from sqlflow_magic.server.responses import BAD_REQUEST, NOT_IMPLEMENTED, OK, ApiError
+from sqlflow_magic.server.responses import BAD_REQUEST, NOT_IMPLEMENTED, OK, Rejection
 from sqlflow_magic.server.routes_lineage import analysed
 
 GENERATION = "/sqlflow/generation/sqlflow"
@@ -44,7 +44,8 @@ async def _sql_request(request: Request, text_field: str) -> tuple[ServerContext
     if text.strip():
         files.insert(0, SqlFile(f"{text_field}.sql", text.encode("utf-8")))
     if not files:
-        raise ApiError(BAD_REQUEST, f"{text_field} is required (or send the SQL as multipart file parts named sqlfile)")
+        raise Rejection(BAD_REQUEST,
+                        f"{text_field} is required (or send the SQL as multipart file parts named sqlfile)")
     analysis = AnalysisRequest(
         files=tuple(files), dbvendor=parse_vendor(params), default_database=params.get("defaultDatabase"),
         default_schema=params.get("defaultSchema"),

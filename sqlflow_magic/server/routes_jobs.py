@@ -23,12 +23,12 @@ from sqlflow_magic.server.params import (
 from sqlflow_magic.server.responses import (
     BAD_REQUEST,
     NOT_FOUND,
-    ApiError,
+    Rejection,
     data_response,
     job_summary,
     submitted_job,
 )
-from sqlflow_magic.server.store import Job, JobStore
+from sqlflow_magic.server.store import JobStore, StoredJob
 
 # form field -> jobs column, for the optional text settings of a submit
 _TEXT_OPTIONS = {
@@ -66,17 +66,17 @@ def _submit_options(params: RequestParams) -> dict[str, object]:
     cron = options.get("cron_expression")
     problem = cron_problem(cron) if isinstance(cron, str) else None
     if problem is not None:
-        raise ApiError(BAD_REQUEST, f"cronExpression {cron!r} is not usable: {problem}")
+        raise Rejection(BAD_REQUEST, f"cronExpression {cron!r} is not usable: {problem}")
     return options
 
 
-async def owned_job(store: JobStore, user_id: str, job_id: str) -> Job:
+async def owned_job(store: JobStore, user_id: str, job_id: str) -> StoredJob:
     """Return the caller's job ``job_id``; answer 404 if it does not exist, is another user's or was deleted."""
     job = await run_in_threadpool(store.get_job, parse_job_id(job_id))
     if job is None or job.user_id != user_id:
-        raise ApiError(NOT_FOUND, f"job {job_id} not found for user {user_id!r}")
+        raise Rejection(NOT_FOUND, f"job {job_id} not found for user {user_id!r}")
     if job.status == JobStatus.DELETE:
-        raise ApiError(NOT_FOUND, f"job {job_id} was deleted")
+        raise Rejection(NOT_FOUND, f"job {job_id} was deleted")
     return job
 
 
@@ -87,13 +87,13 @@ async def _submit(request: Request, persist: bool) -> Response:
     parse_bool(params, "firstSubmit", default=False)  # checked for form; a jobId already tells first from later
     job_name = params.get("jobName")
     if not persist and job_name is None:
-        raise ApiError(BAD_REQUEST, "jobName is required")
+        raise Rejection(BAD_REQUEST, "jobName is required")
     if not params.files:
-        raise ApiError(BAD_REQUEST, "no SQL file: send one or more multipart file parts named sqlfiles")
+        raise Rejection(BAD_REQUEST, "no SQL file: send one or more multipart file parts named sqlfiles")
     job_id = params.get("jobId") if persist else None
     if job_id is None:
         if options.get("schedulable") and not options.get("cron_expression"):
-            raise ApiError(BAD_REQUEST, "cronExpression is required when schedulable is true")
+            raise Rejection(BAD_REQUEST, "cronExpression is required when schedulable is true")
         new_id = uuid.uuid4().hex
         job = await run_in_threadpool(
             context.store.create_job,
@@ -110,14 +110,14 @@ async def _submit(request: Request, persist: bool) -> Response:
     existing = await owned_job(context.store, user_id, job_id)
     replace = options.get("incremental") is False
     if not replace and db_vendor != existing.db_vendor:
-        raise ApiError(
+        raise Rejection(
             BAD_REQUEST,
             f"job {job_id} holds {existing.db_vendor} SQL; to add {db_vendor} files, "
             "submit them to a new job (or resend all files with incremental=false)",
         )
     schedulable = options.get("schedulable", existing.schedulable)
     if schedulable and not options.get("cron_expression", existing.cron_expression):
-        raise ApiError(BAD_REQUEST, "cronExpression is required when schedulable is true")
+        raise Rejection(BAD_REQUEST, "cronExpression is required when schedulable is true")
     changes: dict[str, object] = {**options, "db_vendor": db_vendor}
     if job_name is not None:
         changes["job_name"] = job_name
@@ -147,15 +147,15 @@ async def display_user_job_summary(request: Request) -> Response:
         return data_response(await _summary_with_errors(context.store, job))
     job_name = params.get("jobName")
     if job_name is None:
-        raise ApiError(BAD_REQUEST, "jobId (or jobName) is required")
+        raise Rejection(BAD_REQUEST, "jobId (or jobName) is required")
     jobs = await run_in_threadpool(context.store.user_jobs, user_id)
     named = [job for job in jobs if job.job_name == job_name]
     if not named:
-        raise ApiError(NOT_FOUND, f"no job named {job_name!r} for user {user_id!r}")
+        raise Rejection(NOT_FOUND, f"no job named {job_name!r} for user {user_id!r}")
     return data_response(await _summary_with_errors(context.store, max(named, key=lambda job: job.create_time)))
 
 
-async def _summary_with_errors(store: JobStore, job: Job) -> dict[str, Any]:
+async def _summary_with_errors(store: JobStore, job: StoredJob) -> dict[str, Any]:
     """The job object, plus ``errors`` (and ``errorCount``) once the analysis has listed problems."""
     summary = job_summary(job)
     if job.status in ANALYSED_STATUSES:
@@ -188,7 +188,7 @@ async def delete_user_job(request: Request) -> Response:
     context, params, user_id = await authenticated_params(request)
     job_id = params.get("jobId")
     if job_id is None:
-        raise ApiError(BAD_REQUEST, "jobId is required")
+        raise Rejection(BAD_REQUEST, "jobId is required")
     await owned_job(context.store, user_id, job_id)
     job = await run_in_threadpool(context.store.delete_job, job_id)
     return data_response(job_summary(job))

@@ -22,7 +22,7 @@ from sqlflow_magic.server.context import ServerContext
 from sqlflow_magic.server.exports import ViewOptions, view_kind
 from sqlflow_magic.server.params import RequestParams, parse_delimiter, parse_view
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisTimeout, PoolClosedError
-from sqlflow_magic.server.records import Job
+from sqlflow_magic.server.records import StoredJob
 from sqlflow_magic.server.responses import (
     BAD_REQUEST,
     CONFLICT,
@@ -30,33 +30,34 @@ from sqlflow_magic.server.responses import (
     NOT_FOUND,
     TIME_LIMIT,
     UNAVAILABLE,
-    ApiError,
+    Rejection,
 )
 from sqlflow_magic.server.routes_jobs import authenticated_params, owned_job
 
 T = TypeVar("T")
 
 
-async def _finished_job(request: Request) -> tuple[ServerContext, RequestParams, Job]:
+async def _finished_job(request: Request) -> tuple[ServerContext, RequestParams, StoredJob]:
     """The caller's job named by ``jobId`` (empty: the latest one), once its lineage is ready."""
     context, params, user_id = await authenticated_params(request)
     job_id = params.get("jobId")
     if job_id is None:
         jobs = await run_in_threadpool(context.store.user_jobs, user_id)
         if not jobs:
-            raise ApiError(NOT_FOUND, f"user {user_id!r} has no job: submit one first")
+            raise Rejection(NOT_FOUND, f"user {user_id!r} has no job: submit one first")
         job = max(jobs, key=lambda candidate: candidate.create_time)  # ties: the store lists newer first
     else:
         job = await owned_job(context.store, user_id, job_id)
     if job.status == JobStatus.FAIL:
         reason = job.error_message or "no reason given"
-        raise ApiError(BAD_REQUEST, f"job {job.job_id} failed, so it has no lineage: {reason}")
+        raise Rejection(BAD_REQUEST, f"job {job.job_id} failed, so it has no lineage: {reason}")
     if job.status not in LINEAGE_STATUSES:
-        raise ApiError(CONFLICT, f"job {job.job_id} is still {job.status}: wait until it is success or partial_success")
+        raise Rejection(CONFLICT,
+                        f"job {job.job_id} is still {job.status}: wait until it is success or partial_success")
     return context, params, job
 
 
-async def _lineage(context: ServerContext, job: Job, table_level: bool) -> bytes:
+async def _lineage(context: ServerContext, job: StoredJob, table_level: bool) -> bytes:
     """The complete lineage of a finished job; a job finished without one is analysed again."""
     body = await run_in_threadpool(lambda: context.store.job_lineage(job.job_id, table_level=table_level))
     if body is not None:
@@ -68,14 +69,14 @@ async def _lineage(context: ServerContext, job: Job, table_level: bool) -> bytes
     )
     if requeued:
         context.worker.notify()
-    raise ApiError(
+    raise Rejection(
         CONFLICT,
         f"job {job.job_id} has no stored lineage (analysed by an older version?) and is being analysed "
         "again: wait until it is success or partial_success",
     )
 
 
-async def _view(context: ServerContext, job: Job, options: ViewOptions, form: str, delimiter: str = ",") -> bytes:
+async def _view(context: ServerContext, job: StoredJob, options: ViewOptions, form: str, delimiter: str = ",") -> bytes:
     """The export ``form`` of the view ``options`` of a job's lineage: stored, or rendered and then stored."""
     kind = view_kind(form, options, delimiter)
     body = await run_in_threadpool(context.store.get_result, job.job_id, kind)
@@ -93,14 +94,14 @@ async def analysed(context: ServerContext, work: Callable[[], Awaitable[T]]) -> 
     try:
         return await work()
     except AnalysisTimeout as exc:  # its message is the worker's, naming the time limit
-        raise ApiError(TIME_LIMIT, str(exc)) from None
+        raise Rejection(TIME_LIMIT, str(exc)) from None
     except AnalysisCrashed as exc:
-        raise ApiError(INTERNAL_ERROR, str(exc)) from None
+        raise Rejection(INTERNAL_ERROR, str(exc)) from None
     except PoolClosedError:
-        raise ApiError(UNAVAILABLE, "the server is shutting down", http_status=503) from None
+        raise Rejection(UNAVAILABLE, "the server is shutting down", http_status=503) from None
 
 
-def _attachment(job: Job, extension: str) -> dict[str, str]:
+def _attachment(job: StoredJob, extension: str) -> dict[str, str]:
     return {"content-disposition": f'attachment; filename="{job.job_id}.{extension}"'}
 
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlflow_magic.protocol import ANALYSED_STATUSES, JobStatus
-from sqlflow_magic.server.records import OPTION_COLUMNS, SCHEMA, Job, SqlFile, now_timestamp
+from sqlflow_magic.server.records import OPTION_COLUMNS, SCHEMA, SqlFile, StoredJob, now_timestamp
 
-__all__ = ["ERRORS_KIND", "Job", "JobNotFoundError", "JobStore", "SqlFile", "lineage_kind"]
+__all__ = ["ERRORS_KIND", "JobStore", "SqlFile", "StoredJob", "UnknownJobError", "lineage_kind"]
 
 #: The result holding a job's error list: ``{"errors": [...], "errorCount": n}``.
 ERRORS_KIND = "errors.json"
@@ -33,10 +33,10 @@ def lineage_kind(table_level: bool) -> str:
 
 
 SCHEMA_VERSION = 1
-_BOOL_COLUMNS = frozenset(f.name for f in fields(Job) if f.type == "bool")
+_BOOL_COLUMNS = frozenset(f.name for f in fields(StoredJob) if f.type == "bool")
 
 
-class JobNotFoundError(KeyError):
+class UnknownJobError(KeyError):
     """No job has this id (or it was deleted)."""
 
 
@@ -96,7 +96,7 @@ class JobStore:
         persist: bool,
         options: dict[str, object],
         files: Sequence[SqlFile],
-    ) -> Job:
+    ) -> StoredJob:
         """Store a new job with status ``create`` and its files; return it."""
         _check_options(options)
         stamp = now_timestamp()
@@ -119,11 +119,12 @@ class JobStore:
             _insert_files(conn, job_id, files, first_seq=1)
             return _read_job(conn, job_id)
 
-    def add_files(self, job_id: str, files: Sequence[SqlFile], *, replace: bool, changes: dict[str, object]) -> Job:
+    def add_files(self, job_id: str, files: Sequence[SqlFile], *, replace: bool,
+                  changes: dict[str, object]) -> StoredJob:
         """Append ``files`` to a job (or replace its files), apply ``changes`` and reset it to ``create``.
 
         ``changes`` may set ``job_name``, ``db_vendor`` and any option column. Old results are dropped.
-        Raises :class:`JobNotFoundError` if the job does not exist or was deleted.
+        Raises :class:`UnknownJobError` if the job does not exist or was deleted.
         """
         allowed = OPTION_COLUMNS | {"job_name", "db_vendor"}
         if set(changes) - allowed:
@@ -137,7 +138,7 @@ class JobStore:
         assignments = ", ".join(f"{column} = ?" for column in updates)
         with self._transaction() as conn:
             if _read_job(conn, job_id).status == JobStatus.DELETE:
-                raise JobNotFoundError(job_id)
+                raise UnknownJobError(job_id)
             conn.execute(
                 f"UPDATE jobs SET {assignments}, revision = revision + 1 WHERE job_id = ?",
                 (*updates.values(), job_id),
@@ -149,15 +150,15 @@ class JobStore:
             _insert_files(conn, job_id, files, first_seq=(last_seq or 0) + 1)
             return _read_job(conn, job_id)
 
-    def get_job(self, job_id: str) -> Job | None:
+    def get_job(self, job_id: str) -> StoredJob | None:
         """Return the job ``job_id`` (deleted ones too, with status ``delete``), or None."""
         with self._transaction(write=False) as conn:
             try:
                 return _read_job(conn, job_id)
-            except JobNotFoundError:
+            except UnknownJobError:
                 return None
 
-    def user_jobs(self, user_id: str) -> list[Job]:
+    def user_jobs(self, user_id: str) -> list[StoredJob]:
         """Return a user's jobs that are not deleted: pinned (``on_top``) first, then newest first."""
         with self._transaction(write=False) as conn:
             ids = conn.execute(
@@ -167,7 +168,7 @@ class JobStore:
             ).fetchall()
             return [_read_job(conn, row[0]) for row in ids]
 
-    def jobs_with_status(self, status: str, *, limit: int | None = None) -> list[Job]:
+    def jobs_with_status(self, status: str, *, limit: int | None = None) -> list[StoredJob]:
         """Return the jobs with ``status``, oldest first (the order a worker should take them in).
 
         ``limit`` reads only the first ones: a worker claiming one job must not read the whole queue.
@@ -180,7 +181,7 @@ class JobStore:
                 ids = conn.execute(query + " LIMIT ?", (status, limit)).fetchall()
             return [_read_job(conn, row[0]) for row in ids]
 
-    def delete_job(self, job_id: str) -> Job:
+    def delete_job(self, job_id: str) -> StoredJob:
         """Mark a job ``delete`` and drop its files and results; return it as it was, status ``delete``."""
         with self._transaction() as conn:
             job = _read_job(conn, job_id)
@@ -293,10 +294,10 @@ def _insert_files(conn: sqlite3.Connection, job_id: str, files: Sequence[SqlFile
     )
 
 
-def _read_job(conn: sqlite3.Connection, job_id: str) -> Job:
+def _read_job(conn: sqlite3.Connection, job_id: str) -> StoredJob:
     row = conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
     if row is None:
-        raise JobNotFoundError(job_id)
+        raise UnknownJobError(job_id)
     names = conn.execute("SELECT filename FROM files WHERE job_id = ? ORDER BY seq", (job_id,)).fetchall()
     values = {key: (bool(row[key]) if key in _BOOL_COLUMNS else row[key]) for key in row.keys()}
-    return Job(**values, file_names=tuple(name[0] for name in names))  # type: ignore[arg-type]
+    return StoredJob(**values, file_names=tuple(name[0] for name in names))  # type: ignore[arg-type]
