@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from .frames import column_edges_frame, table_edges_frame, tables_frame
 from .graph import (
-    FLOW_TYPES,
     RESULT_SET,
     ColumnEdge,
     LineageGraph,
@@ -24,7 +23,6 @@ from .graph import (
 )
 
 __all__ = [
-    "FLOW_TYPES",
     "RESULT_SET",
     "ColumnEdge",
     "LineageGraph",

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..protocol import FLOW_TYPES
 from .shapes import Payload, RawEnd, RawRelationship, read_payload
 
 STORE_TYPES = frozenset({"table", "view", "file", "directory", "stage", "path", "external_table", "temp_table",
@@ -32,7 +33,6 @@ STORE_TYPES = frozenset({"table", "view", "file", "directory", "stage", "path", 
 ROUTINE_TYPES = frozenset({"procedure", "function", "trigger", "package"})
 DROPPED_TYPES = frozenset({"process"})
 RESULT_SET = "result_set"
-FLOW_TYPES = ("fdd", "fdr", "frd", "fddi")
 #: Pseudo columns (compared case-insensitively) and how they are shown.
 PSEUDO_COLUMNS = {"table": "(whole table)", "relationrows": "(rows)", "pseudorows": "(rows)"}
 OK_CODES = frozenset({200, 203})
