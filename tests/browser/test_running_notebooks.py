@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
@@ -35,6 +36,8 @@ from tests.browser.pages import (
     scroll_to_top,
     status_of,
 )
+
+pytestmark = pytest.mark.browser
 
 QUICKSTART = "01-quickstart.ipynb"
 LINEAGE = "03-lineage.ipynb"

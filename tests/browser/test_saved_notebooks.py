@@ -28,6 +28,8 @@ from tests.browser.pages import (
 )
 from tests.browser.test_running_notebooks import LINEAGE_TABLES
 
+pytestmark = pytest.mark.browser
+
 TUTORIALS = sorted(path.name for path in NOTEBOOKS.glob("[0-9]*.ipynb"))
 #: Job panels and lineage pictures each tutorial shows, from its cells: a panel per submit, a picture per
 #: submit that waits for a job that finishes with lineage, and per %sqlflow_lineage --show.

@@ -24,6 +24,8 @@ import pytest
 
 from tests.browser.pages import offline_context
 
+pytestmark = pytest.mark.browser
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 QUICKSTART = "01-quickstart"
 LINEAGE = "03-lineage"

@@ -16,6 +16,8 @@ import pytest
 
 from sqlflow_magic.server.lineage import LineageResult, Process, SqlSource, analyze
 
+pytestmark = pytest.mark.unit
+
 CORPUS = Path(__file__).parent / "corpus"
 
 

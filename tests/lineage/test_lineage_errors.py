@@ -9,6 +9,8 @@ import pytest
 
 from sqlflow_magic.server.lineage import LineageResult, SqlSource, analyze, decode_sql
 
+pytestmark = pytest.mark.unit
+
 
 def _run(sql: str, vendor: str = "dbvmssql", **options) -> LineageResult:
     return analyze([SqlSource("script.sql", sql)], vendor, **options)

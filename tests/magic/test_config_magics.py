@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import getpass
 
-from tests.conftest import ALICE, ALICE_SECRET
+import pytest
+
+from tests.support.users import ALICE, ALICE_SECRET
+
+pytestmark = pytest.mark.server
 
 
 def config_rows(shell):

@@ -15,7 +15,9 @@ from sqlflow_magic.display.render import ServerInfo, job_text
 from sqlflow_magic.models import Job
 from sqlflow_magic.server import EmbeddedServer
 from sqlflow_magic.session import Connections
-from tests.shell_fixtures import widget_by_id
+from tests.support.shell import widget_by_id
+
+pytestmark = pytest.mark.server
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 

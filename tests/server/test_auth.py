@@ -10,8 +10,10 @@ import pytest
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
 from sqlflow_magic.server.config import ONPREM_USER_ID
 from sqlflow_magic.server.tokens import issue_token
-from tests.conftest import ALICE, ALICE_SECRET, BOB, BOB_SECRET
-from tests.server.conftest import Api
+from tests.support.server_api import Api
+from tests.support.users import ALICE, ALICE_SECRET, BOB, BOB_SECRET
+
+pytestmark = pytest.mark.server
 
 SUMMARY = "/sqlflow/job/displayUserJobsSummary"
 

@@ -21,9 +21,11 @@ from sqlflow_magic.server.analysis_child import RemoteTraceback
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout, PoolClosedError
 from sqlflow_magic.server.store import JobStore, SqlFile
 from sqlflow_magic.server.worker import JobWorker
-from tests.conftest import ALICE
-from tests.server import analysis_helpers
 from tests.server.test_worker import FIRST, SECOND
+from tests.support import analysis_helpers
+from tests.support.users import ALICE
+
+pytestmark = pytest.mark.server
 
 JOB_ID = "d" * 32
 

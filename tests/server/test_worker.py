@@ -8,10 +8,14 @@ import re
 import time
 import zipfile
 
+import pytest
+
 from sqlflow_magic.server import ServerConfig
 from sqlflow_magic.server.store import JobStore, SqlFile
-from tests.conftest import ALICE
-from tests.server.conftest import Api, running_server, wait_for_final
+from tests.support.server_api import Api, running_server, wait_for_final
+from tests.support.users import ALICE
+
+pytestmark = pytest.mark.server
 
 FIRST = b"insert into t2 (a, b) select x, y from t1;\n"
 SECOND = b"insert into t4 (c) select z from t3;\n"

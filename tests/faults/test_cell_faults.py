@@ -1,8 +1,10 @@
-"""Faults, kind by kind: each is survived with a clear one-line message, and nothing is lost.
+"""Faults as a notebook cell meets them: each is survived with a clear one-line message, and nothing is
+lost (the saved job id stays, no panel is left open, a submit is not re-sent).
 
-Real servers throughout: the local SQLFlow server (stopped, restarted, short-lived tokens) and a
-scripted loopback server (tests/hardening/fault_server.py) for errors, silence and resets. A mock
-transport is used only for DNS failure and connect timeouts, which loopback cannot produce.
+Real servers throughout, no mocks: the local SQLFlow server (stopped, restarted) and the scripted fault
+server (``tests/support/fault_server.py``) for errors, silence and resets. Each kind of fault, its
+typed error and its retries are tested once, at the client, in ``test_client_faults.py``; here only
+what the cell adds.
 """
 
 from __future__ import annotations
@@ -11,19 +13,13 @@ import os
 import signal
 import socket
 import threading
-import time
 
-import httpx
 import pytest
 
-from sqlflow_magic.client import SQLFlowClient
-from sqlflow_magic.models import SubmitRequest, UploadFile
-from sqlflow_magic.server import EmbeddedServer, ServerConfig
-from sqlflow_magic.session import Connections
-from sqlflow_magic.settings import ClientSettings
-from tests.client.recording import RecordingTransport
-from tests.conftest import ALICE, ALICE_SECRET
-from tests.hardening.fault_server import JOB, Answer, fault_server
+from sqlflow_magic.server import EmbeddedServer
+from tests.support.fault_server import JOB, Answer, fault_server
+
+pytestmark = pytest.mark.server
 
 SUBMIT = "%%sqlflow_submit -d mssql\nselect 1"
 
@@ -85,26 +81,6 @@ def test_connection_refused_mid_session_then_back(submitted, server_config):
 
 
 # 3 ------------------------------------------------------------------------------------------------
-def test_dns_failure(shell):
-    def no_such_host(request):
-        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
-
-    point_at(shell, "http://sqlflow.no-such-domain.example")
-    shell.magics.connections = Connections(transport=httpx.MockTransport(no_such_host))
-    assert "cannot resolve the host name 'sqlflow.no-such-domain.example'" in one_line(shell.run(SUBMIT))
-
-
-# 4 ------------------------------------------------------------------------------------------------
-def test_connect_timeout(shell):
-    def timeout(request):
-        raise httpx.ConnectTimeout("timed out", request=request)
-
-    point_at(shell, "http://sqlflow.example", retries=1)
-    shell.magics.connections = Connections(transport=httpx.MockTransport(timeout))
-    assert "connecting to http://sqlflow.example" in one_line(shell.run(SUBMIT))
-
-
-# 5 ------------------------------------------------------------------------------------------------
 def test_read_timeout_on_a_status_call_and_on_a_submit(submitted):
     with fault_server(lambda path, n: Answer(silent=True)) as server:
         point_at(submitted, server.url)
@@ -117,7 +93,7 @@ def test_read_timeout_on_a_status_call_and_on_a_submit(submitted):
         assert saved(submitted) == before
 
 
-# 6, 7 ---------------------------------------------------------------------------------------------
+# 4, 5 ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("status", "name"), [(500, "ServerError"), (502, "BadResponseError")])
 def test_500_and_502(submitted, status, name):
     body = {"code": 500, "error": "internal error"} if status == 500 else b"<html>Bad Gateway</html>"
@@ -131,51 +107,7 @@ def test_500_and_502(submitted, status, name):
         assert panel_widgets() == panels  # the widget made while the server worked was closed, not left open
 
 
-# 8 ------------------------------------------------------------------------------------------------
-def test_503_with_retry_after_is_retried(shell):
-    def busy_twice(path, n):
-        if n <= 2:
-            return Answer(503, b"busy", {"Retry-After": "1", "content-type": "text/plain"})
-        return Answer(200, {"code": 200, "data": {**JOB, "status": "create"}})
-
-    with fault_server(busy_twice) as server:
-        point_at(shell, server.url)
-        started = time.monotonic()
-        assert shell.run(SUBMIT).success
-        assert server.requests.count("submitPersistJob") == 3 and time.monotonic() - started >= 2
-
-
-# 9 ------------------------------------------------------------------------------------------------
-def test_html_error_page_instead_of_json(shell):
-    page = b"<!DOCTYPE html><html><body><h1>Sign in to the corporate proxy</h1></body></html>"
-    with fault_server(lambda path, n: Answer(200, page, {"content-type": "text/html"})) as server:
-        point_at(shell, server.url)
-        text = one_line(shell.run(SUBMIT))
-        assert "HTML page" in text and "/gspLive_backend" in text
-
-
-# 10 -----------------------------------------------------------------------------------------------
-def test_json_error_code_with_http_200(shell):
-    with fault_server(lambda path, n: Answer(200, {"code": 413, "error": "licence expired"})) as server:
-        point_at(shell, server.url)
-        text = one_line(shell.run(SUBMIT))
-        assert text.startswith("LicenseError:") and "licence expired" in text and "administrator" in text
-
-
-# 11 -----------------------------------------------------------------------------------------------
-def test_token_expires_between_calls(tmp_path):
-    config = ServerConfig(db_path=tmp_path / "jobs.sqlite3", users={ALICE: ALICE_SECRET}, token_ttl_seconds=1)
-    with EmbeddedServer(config).start() as server:
-        wire = RecordingTransport()
-        client = SQLFlowClient(ClientSettings(server.url, user_id=ALICE, secret_key=ALICE_SECRET), transport=wire)
-        job = client.submit_persist_job(SubmitRequest("dbvmssql", (UploadFile.from_text("select 1"),)))
-        time.sleep(2.1)
-        assert client.job_summary(job.job_id).job_id == job.job_id
-        assert wire.paths() == ["generateToken", "submitPersistJob", "displayUserJobSummary", "generateToken",
-                                "displayUserJobSummary"]
-
-
-# 12 -----------------------------------------------------------------------------------------------
+# 6 ------------------------------------------------------------------------------------------------
 def test_connection_reset_during_a_large_upload(submitted, tmp_path):
     big = tmp_path / "big.sql"
     big.write_bytes(b"insert into t select * from s;\n" * 400_000)  # 12 MB
@@ -188,7 +120,7 @@ def test_connection_reset_during_a_large_upload(submitted, tmp_path):
         assert saved(submitted) == before
 
 
-# 13 -----------------------------------------------------------------------------------------------
+# 7 ------------------------------------------------------------------------------------------------
 def test_slow_server_and_ctrl_c_while_waiting(shell):
     def slow(path, n):
         if path == "submitPersistJob":
