@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.pages import offline_context
+from tests.support.browser_pages import offline_context
 
 pytestmark = pytest.mark.browser
 

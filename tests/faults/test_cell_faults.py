@@ -16,6 +16,7 @@ import threading
 
 import pytest
 
+from sqlflow_magic import errors
 from sqlflow_magic.server import EmbeddedServer
 from tests.support.fault_server import JOB, Answer, fault_server
 
@@ -93,21 +94,33 @@ def test_read_timeout_on_a_status_call_and_on_a_submit(submitted):
         assert saved(submitted) == before
 
 
-# 4, 5 ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("status", "name"), [(500, "ServerError"), (502, "BadResponseError")])
-def test_500_and_502(submitted, status, name):
-    body = {"code": 500, "error": "internal error"} if status == 500 else b"<html>Bad Gateway</html>"
-    headers = {} if status == 500 else {"content-type": "text/html"}
-    with fault_server(lambda path, n: Answer(status, body, headers)) as server:
-        point_at(submitted, server.url)
+# 4 ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("answer", "error_name"), [
+    (Answer(200, {"code": 401, "error": "bad user"}), "AuthenticationError"),
+    (Answer(200, {"code": 403, "error": "expired"}), "TokenExpiredError"),
+    (Answer(200, {"code": 404, "error": "no job"}), "JobNotFoundError"),
+    (Answer(200, {"code": 410, "error": "old"}), "IncompatibleJobError"),
+    (Answer(200, {"code": 412, "error": "licence"}), "LicenseError"),
+    (Answer(200, {"code": 426, "error": "premium"}), "PremiumAccountError"),
+    (Answer(429, {"code": 429, "error": "slow"}), "RateLimitedError"),
+    (Answer(200, {"code": 400, "error": "bad field"}), "RequestRejectedError"),
+    (Answer(500, {"code": 500, "error": "internal error"}), "ServerError"),
+    (Answer(502, b"<html>Bad Gateway</html>", {"content-type": "text/html"}), "BadResponseError"),
+    (Answer(hang_up=True), "SubmitOutcomeUnknownError"),
+], ids=lambda value: value if isinstance(value, str) else None)
+def test_each_error_is_one_line_and_a_failed_cell(submitted, answer, error_name):
+    with fault_server(lambda path, n: answer) as server:
+        point_at(submitted, server.url, retries=0)
         before, panels = saved(submitted), panel_widgets()
-        assert name in one_line(submitted.run(SUBMIT))
+        run = submitted.run("%%sqlflow_submit --job-id $sqlflow_job_id\nselect 2")
+        assert isinstance(run.error, errors.SQLFlowError) and type(run.error).__name__ == error_name
+        assert one_line(run).startswith(f"{error_name}: ")
         assert server.requests.count("submitPersistJob") == 1
         assert saved(submitted) == before
         assert panel_widgets() == panels  # the widget made while the server worked was closed, not left open
 
 
-# 6 ------------------------------------------------------------------------------------------------
+# 5 ------------------------------------------------------------------------------------------------
 def test_connection_reset_during_a_large_upload(submitted, tmp_path):
     big = tmp_path / "big.sql"
     big.write_bytes(b"insert into t select * from s;\n" * 400_000)  # 12 MB
@@ -120,7 +133,7 @@ def test_connection_reset_during_a_large_upload(submitted, tmp_path):
         assert saved(submitted) == before
 
 
-# 7 ------------------------------------------------------------------------------------------------
+# 6 ------------------------------------------------------------------------------------------------
 def test_slow_server_and_ctrl_c_while_waiting(shell):
     def slow(path, n):
         if path == "submitPersistJob":

@@ -16,8 +16,7 @@ import networkx
 import pytest
 
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
-from tests.server.test_worker import FIRST, SECOND
-from tests.support.server_api import Api, running_server, wait_for_final
+from tests.support.server_api import FIRST, SECOND, Api, running_server, wait_for_final
 from tests.support.users import ALICE, ALICE_SECRET, BOB, BOB_SECRET
 
 pytestmark = pytest.mark.server

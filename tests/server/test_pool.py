@@ -21,8 +21,8 @@ from sqlflow_magic.server.analysis_child import RemoteTraceback
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout, PoolClosedError
 from sqlflow_magic.server.store import JobStore, SqlFile
 from sqlflow_magic.server.worker import JobWorker
-from tests.server.test_worker import FIRST, SECOND
 from tests.support import analysis_helpers
+from tests.support.server_api import FIRST, SECOND
 from tests.support.users import ALICE
 
 pytestmark = pytest.mark.server

@@ -28,7 +28,7 @@ import networkx
 import pytest
 
 from sqlflow_magic.server.config import ONPREM_USER_ID
-from tests.server.test_cli import start_serve
+from tests.support.serve_process import start_serve
 from tests.support.users import ALICE, ALICE_SECRET
 
 pytestmark = pytest.mark.server

@@ -12,13 +12,11 @@ import pytest
 
 from sqlflow_magic.server import ServerConfig
 from sqlflow_magic.server.store import JobStore, SqlFile
-from tests.support.server_api import Api, running_server, wait_for_final
+from tests.support.server_api import FIRST, SECOND, Api, running_server, wait_for_final
 from tests.support.users import ALICE
 
 pytestmark = pytest.mark.server
 
-FIRST = b"insert into t2 (a, b) select x, y from t1;\n"
-SECOND = b"insert into t4 (c) select z from t3;\n"
 BROKEN = b"insert into t2 (a) select x from t1;\nselect from where;\n"
 
 

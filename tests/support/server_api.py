@@ -12,6 +12,10 @@ import httpx
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
 from tests.support.users import ALICE, ALICE_SECRET
 
+#: Two one-statement scripts whose lineage is known: t1 -> t2, t3 -> t4.
+FIRST = b"insert into t2 (a, b) select x, y from t1;\n"
+SECOND = b"insert into t4 (c) select z from t3;\n"
+
 SqlFiles = list[tuple[str, bytes]]
 
 
