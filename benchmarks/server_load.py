@@ -2,7 +2,7 @@
 
 Each run starts a fresh server on a free loopback port and a fresh database, then runs ``--clients``
 threads (each its own ``httpx.Client``) that send ``--submits`` submits each: 1-3 files of random SQL,
-about 30% of them incremental onto an earlier job of the same client (``tests/hardening/load_client.py``).
+about 30% of them incremental onto an earlier job of the same client (``tests/support/load_client.py``).
 Three servers take the same load, in turns, ``--runs`` times each:
 
 * ``sqlflow-magic serve``: the real command, job worker on (it analyses jobs while the load runs);
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.hardening.load_client import (  # noqa: E402  (needs ROOT on sys.path)
+from tests.support.load_client import (  # noqa: E402  (needs ROOT on sys.path)
     PREFIX,
     READY_LINE,
     SUBMIT_PATH,

@@ -10,11 +10,7 @@ from pathlib import Path
 import pytest
 
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
-
-ALICE = "alice@example.com"
-ALICE_SECRET = "sk-alice-7f3a9c1e5b"
-BOB = "bob@example.com"
-BOB_SECRET = "sk-bob-2d8e6a4f01"
+from tests.support.users import ALICE, ALICE_SECRET, BOB, BOB_SECRET
 
 
 @pytest.fixture
@@ -32,8 +28,6 @@ def local_server(server_config: ServerConfig) -> Iterator[EmbeddedServer]:
     finally:
         server.stop()
 
-
-pytest_plugins = ["tests.shell_fixtures"]
 
 # Notebook kernels (nbval, nbclient) inherit this: tests never write into the user's own job database.
 os.environ.setdefault("SQLFLOW_LOCAL_SERVER_DB", str(Path(tempfile.mkdtemp(prefix="sqlflow-tests-")) / "jobs.sqlite3"))

@@ -30,10 +30,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.pages import offline_context
+from tests.support.browser_pages import NOTEBOOKS, offline_context
 
-REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = REPO / "notebooks"
 CHROMIUM = Path("/usr/bin/chromium")
 #: Needed as root (--no-sandbox) and offline (no background traffic); playwright adds --headless itself.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

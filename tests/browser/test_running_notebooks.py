@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from tests.browser.pages import (
+from tests.support.browser_pages import (
+    LINEAGE_TABLES,
     assert_no_error_outputs,
     assert_no_widget_leftovers,
     check_picture,
@@ -36,11 +38,10 @@ from tests.browser.pages import (
     status_of,
 )
 
+pytestmark = pytest.mark.browser
+
 QUICKSTART = "01-quickstart.ipynb"
 LINEAGE = "03-lineage.ipynb"
-#: The tables of 03-lineage.ipynb's SQL (its %%sqlflow_submit cell): one box each in the picture.
-LINEAGE_TABLES = {"app.orders", "app.customers", "stg.orders", "mart.daily_revenue", "report.revenue_by_country",
-                  "audit.order_log"}
 #: The tables of the quickstart's two submits: one box each in its last panel's picture.
 QUICKSTART_TABLES = {"sales.orders", "sales.customers", "sales.daily_sales", "reporting.region_totals"}
 #: A job the embedded server takes a moment over: the panel is still live when its cell ends.

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import NOTEBOOKS
-from tests.browser.pages import (
+from tests.support.browser_pages import (
+    LINEAGE_TABLES,
+    NOTEBOOKS,
     assert_no_widget_leftovers,
     check_picture,
     open_notebook,
@@ -26,7 +27,8 @@ from tests.browser.pages import (
     scroll_to_top,
     status_of,
 )
-from tests.browser.test_running_notebooks import LINEAGE_TABLES
+
+pytestmark = pytest.mark.browser
 
 TUTORIALS = sorted(path.name for path in NOTEBOOKS.glob("[0-9]*.ipynb"))
 #: Job panels and lineage pictures each tutorial shows, from its cells: a panel per submit, a picture per

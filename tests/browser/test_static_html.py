@@ -22,7 +22,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser.pages import offline_context
+from tests.support.browser_pages import offline_context
+
+pytestmark = pytest.mark.browser
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 QUICKSTART = "01-quickstart"

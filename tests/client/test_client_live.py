@@ -8,8 +8,10 @@ from sqlflow_magic.client import SQLFlowClient
 from sqlflow_magic.errors import AuthenticationError, JobNotFoundError, TokenExpiredError
 from sqlflow_magic.models import SubmitRequest, UploadFile
 from sqlflow_magic.settings import ClientSettings
-from tests.client.recording import RecordingTransport
-from tests.conftest import ALICE, ALICE_SECRET, BOB, BOB_SECRET
+from tests.support.recording import RecordingTransport
+from tests.support.users import ALICE, ALICE_SECRET, BOB, BOB_SECRET
+
+pytestmark = pytest.mark.server
 
 
 def client_for(server, user=ALICE, secret=ALICE_SECRET, token=None):

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from sqlflow_magic.server import EmbeddedServer
-from tests.conftest import ALICE, ALICE_SECRET
+from tests.support.users import ALICE, ALICE_SECRET
+
+pytestmark = pytest.mark.server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

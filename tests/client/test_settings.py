@@ -11,6 +11,8 @@ from sqlflow_magic.secrets import MASK, Secret, mask_identifier, redact
 from sqlflow_magic.settings import CLOUD_URL, ClientSettings, normalize_base_url
 from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     ("given", "expected"),

@@ -7,6 +7,8 @@ import pytest
 from sqlflow_magic.models import Job
 from sqlflow_magic.waiting import PollSchedule, WaitInterruptedError, WaitTimeoutError, wait_for_job
 
+pytestmark = pytest.mark.unit
+
 JOB_ID = "c359aef4bd9641d697732422debd8055"
 
 

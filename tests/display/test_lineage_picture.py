@@ -7,10 +7,14 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from sqlflow_magic.display.lineage_svg import to_svg
 from sqlflow_magic.display.lineage_view import MAX_TABLES, LineageView
 from sqlflow_magic.lineage_json import read_lineage as parse_lineage
-from tests.pictures import picture_svg
+from tests.support.pictures import picture_svg
+
+pytestmark = pytest.mark.unit
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -12,8 +12,10 @@ import zipfile
 
 import pytest
 
-from tests.conftest import BOB, BOB_SECRET
-from tests.shell_fixtures import Shell
+from tests.support.shell import Shell
+from tests.support.users import BOB, BOB_SECRET
+
+pytestmark = pytest.mark.server
 
 # (id, cell, words that the one-line message must contain)
 CASES = [

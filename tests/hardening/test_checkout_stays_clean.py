@@ -1,24 +1,28 @@
-"""The test suite writes nothing into the checkout: the root conftest fails a run that does.
+"""The test suite writes nothing into the checkout: the checkout guard plugin fails a run that does.
 
-Each case runs pytest, in a subprocess, on a throw-away git repository holding a copy of the root
-conftest and one test; a test that passes but leaves a file behind must still fail the run.
+Each case runs pytest, in a subprocess, on a throw-away git repository holding the plugin
+(``tests/support/checkout_guard.py``) as its conftest and one test; a test that passes but leaves a file
+behind must still fail the run.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.unit
+
+GUARD = Path(__file__).resolve().parents[1] / "support" / "checkout_guard.py"
 
 
 def run_in_checkout(tmp_path: Path, test_body: str) -> subprocess.CompletedProcess[str]:
     repo = tmp_path / "checkout"
     (repo / "notebooks").mkdir(parents=True)
-    (repo / "conftest.py").write_text((ROOT / "conftest.py").read_text(encoding="utf-8"), encoding="utf-8")
+    (repo / "conftest.py").write_text(GUARD.read_text(encoding="utf-8"), encoding="utf-8")
     (repo / ".gitignore").write_text("*.zip\n", encoding="utf-8")
     (repo / "notebooks" / "tutorial.ipynb").write_text("{}\n", encoding="utf-8")
     (repo / "test_case.py").write_text(f"from pathlib import Path\n\n\ndef test_case(tmp_path):\n{test_body}\n",
@@ -27,8 +31,10 @@ def run_in_checkout(tmp_path: Path, test_body: str) -> subprocess.CompletedProce
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "start"], check=True)
+    # only pytest and the guard: the installed plugins (nbval, anyio...) take longer to load than the test runs
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_case.py"],
-                          cwd=repo, capture_output=True, text=True, timeout=120)
+                          cwd=repo, capture_output=True, text=True, timeout=120, env=env)
 
 
 @pytest.mark.parametrize(("body", "named"), [

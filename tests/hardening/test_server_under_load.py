@@ -22,9 +22,8 @@ from sqlflow_magic.protocol import ON_PREMISE_USER_ID
 from sqlflow_magic.server import EmbeddedServer, ServerConfig, create_app
 from sqlflow_magic.server.store import JobStore
 from sqlflow_magic.server.tokens import issue_token
-from tests.conftest import ALICE, ALICE_SECRET, BOB, BOB_SECRET
-from tests.hardening import hostile_files
-from tests.hardening.load_checks import (
+from tests.support import hostile_files
+from tests.support.load_checks import (
     digests,
     listed_jobs,
     replay,
@@ -33,7 +32,7 @@ from tests.hardening.load_checks import (
     table_counts,
     wait_until_all_final,
 )
-from tests.hardening.load_client import (
+from tests.support.load_client import (
     FINAL,
     PREFIX,
     LoadPlan,
@@ -42,6 +41,9 @@ from tests.hardening.load_client import (
     sha256_of,
     write_users_file,
 )
+from tests.support.users import ALICE, ALICE_SECRET, BOB, BOB_SECRET
+
+pytestmark = pytest.mark.slow
 
 CLIENTS = 8
 SUBMITS = 250

@@ -10,6 +10,8 @@ import pytest
 
 from sqlflow_magic.server.archive import ArchiveError, expand_zip
 
+pytestmark = pytest.mark.unit
+
 
 def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     buffer = io.BytesIO()

@@ -9,35 +9,12 @@ in their original spelling. Conventions are described in ``corpus/README.md``.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
-from sqlflow_magic.server.lineage import LineageResult, Process, SqlSource, analyze
+from sqlflow_magic.server.lineage import LineageResult, Process
+from tests.support.lineage_corpus import CASES, analyze_case
 
-CORPUS = Path(__file__).parent / "corpus"
-
-
-def _cases() -> list:
-    params = []
-    for path in sorted(CORPUS.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for case in data["cases"]:
-            params.append(pytest.param(data["vendor"], case, id=case["id"]))
-    return params
-
-
-CASES = _cases()
-
-
-def _analyze(vendor: str, case: dict, column_level: bool = True) -> LineageResult:
-    files = []
-    if case.get("setup"):
-        files.append(SqlSource("setup.sql", "\n".join(case["setup"])))
-    files.append(SqlSource("case.sql", "\n".join(case["sql"])))
-    return analyze(files, vendor, column_level=column_level, **case.get("options", {}))
-
+pytestmark = pytest.mark.unit
 
 def _table_lineage(result: LineageResult) -> list[tuple[str, str, dict[str, str]]]:
     return [
@@ -63,7 +40,7 @@ def _column_sources(result: LineageResult, process: Process, column: str) -> dic
 
 @pytest.mark.parametrize(("vendor", "case"), CASES)
 def test_corpus_case(vendor: str, case: dict) -> None:
-    result = _analyze(vendor, case)
+    result = analyze_case(vendor, case)
     hard = [f"{e.error_type}: {e.message}" for e in result.errors if not e.is_hint]
     assert hard == []
     assert result.status == "success"
@@ -90,7 +67,7 @@ def test_corpus_case(vendor: str, case: dict) -> None:
 @pytest.mark.parametrize(("vendor", "case"), CASES)
 def test_corpus_case_table_level_mode(vendor: str, case: dict) -> None:
     """The fast table-level mode finds the same table-level lineage."""
-    result = _analyze(vendor, case, column_level=False)
+    result = analyze_case(vendor, case, column_level=False)
     expected = [(flow["effect"], flow["target"], flow["sources"]) for flow in case["flows"]]
     assert _table_lineage(result) == expected
     assert result.relationships == []

@@ -9,6 +9,8 @@ import pytest
 
 from sqlflow_magic.server.lineage import LineageResult, SqlSource, analyze, decode_sql
 
+pytestmark = pytest.mark.unit
+
 
 def _run(sql: str, vendor: str = "dbvmssql", **options) -> LineageResult:
     return analyze([SqlSource("script.sql", sql)], vendor, **options)
@@ -282,9 +284,9 @@ def test_syntax_errors_in_plain_words_with_the_parsers_own_kept(sql, message):
 
 
 def test_no_parser_internals_in_any_message_of_the_corpus():
-    from tests.lineage.test_lineage_corpus import CASES, _analyze
+    from tests.support.lineage_corpus import CASES, analyze_case
 
     for param in CASES:
         vendor, case = param.values
-        for error in _analyze(vendor, case).errors:
+        for error in analyze_case(vendor, case).errors:
             assert "<Token" not in error.message and "<class" not in error.message, (case, error.message)

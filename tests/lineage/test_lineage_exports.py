@@ -18,6 +18,8 @@ from sqlflow_magic.server.exports import CSV_HEADER, ViewOptions, apply_view, cs
 from sqlflow_magic.server.exports.views import RELATION_TYPES
 from sqlflow_magic.server.lineage import LineageResult, SqlSource, analyze, to_sqlflow_json
 
+pytestmark = pytest.mark.unit
+
 EVERYTHING = ViewOptions(relation_types=frozenset(RELATION_TYPES))
 
 

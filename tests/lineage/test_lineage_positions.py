@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from sqlflow_magic.server.lineage import LineageResult, Span, SqlSource, analyze
 from sqlflow_magic.server.lineage.model import DbObject
 from sqlflow_magic.server.lineage.scanning import LineIndex
+
+pytestmark = pytest.mark.unit
 
 STATEMENT = "INSERT INTO dbo.T (a)\nSELECT s.x\nFROM dbo.S s WHERE s.k = 1;\n"
 

@@ -12,6 +12,8 @@ from sqlglot.optimizer.scope import Scope
 from sqlflow_magic.server.lineage import SqlSource, analyze, analyzer, rewriting
 from sqlflow_magic.server.lineage.model import Relationship
 
+pytestmark = pytest.mark.unit
+
 CORPUS = Path(__file__).parent / "corpus"
 EXTRA = [
     ("dbvpostgresql", 'INSERT INTO t2 (a) SELECT id FROM orders AS "O" WHERE id IN (SELECT x FROM y)'),

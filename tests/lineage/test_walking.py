@@ -15,6 +15,8 @@ from sqlglot.optimizer.scope import build_scope, walk_in_scope
 from sqlflow_magic.server.lineage import SqlSource, analyze
 from sqlflow_magic.server.lineage.walking import bfs, dismantle, identifier_normalizer, in_scope, normalize_nodes
 
+pytestmark = pytest.mark.unit
+
 QUERIES = [
     ("postgres", 'WITH c AS (SELECT "Mixed", Lower FROM S.T) SELECT X.A, (SELECT MAX(b) FROM U) FROM c AS X'),
     ("snowflake", "SELECT a, b FROM t JOIN u ON t.Id = u.ID WHERE c IN (1, 2) UNION ALL SELECT 1, 2"),

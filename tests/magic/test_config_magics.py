@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import getpass
 
+import pytest
+
 from sqlflow_magic.effective_settings import Sourced
-from tests.conftest import ALICE, ALICE_SECRET
+from tests.support.users import ALICE, ALICE_SECRET
+
+pytestmark = pytest.mark.server
 
 
 def config_rows(shell):

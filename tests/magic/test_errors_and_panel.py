@@ -1,73 +1,25 @@
-"""Every error class fails the cell with one line; the panel's three forms and its Refresh button."""
+"""Errors found before sending fail the cell with one line; the panel's three forms and its Refresh button.
+
+Each error a server can cause, failing its cell with one line, is in ``tests/faults/test_cell_faults.py``.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
 
-import httpx
 import pytest
 from IPython.utils.capture import capture_output
 
-from sqlflow_magic import errors
-from sqlflow_magic.connections import Connections
 from sqlflow_magic.display.panel import JobPanel
 from sqlflow_magic.display.render import ServerInfo, job_text
 from sqlflow_magic.models import Job
 from sqlflow_magic.server import EmbeddedServer
-from tests.shell_fixtures import widget_by_id
+from tests.support.shell import widget_by_id
+
+pytestmark = pytest.mark.server
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
-
-
-def answering(handler):
-    """Connections whose network is ``handler``, except that tokens are handed out normally."""
-
-    def route(request):
-        if request.url.path.endswith("/user/generateToken"):
-            return httpx.Response(200, json={"code": "200", "token": "a.b.c"})
-        return handler(request)
-
-    return Connections(transport=httpx.MockTransport(route))
-
-
-def raising(exc_type):
-    def handler(request):
-        raise exc_type("simulated", request=request)
-
-    return handler
-
-
-@pytest.mark.parametrize(
-    ("handler", "error_name"),
-    [
-        (lambda r: httpx.Response(200, json={"code": 401, "error": "bad user"}), "AuthenticationError"),
-        (lambda r: httpx.Response(200, json={"code": 403, "error": "expired"}), "TokenExpiredError"),
-        (lambda r: httpx.Response(200, json={"code": 404, "error": "no job"}), "JobNotFoundError"),
-        (lambda r: httpx.Response(200, json={"code": 410, "error": "old"}), "IncompatibleJobError"),
-        (lambda r: httpx.Response(200, json={"code": 412, "error": "licence"}), "LicenseError"),
-        (lambda r: httpx.Response(200, json={"code": 426, "error": "premium"}), "PremiumAccountError"),
-        (lambda r: httpx.Response(429, json={"code": 429, "error": "slow"}), "RateLimitedError"),
-        (lambda r: httpx.Response(200, json={"code": 400, "error": "bad field"}), "RequestRejectedError"),
-        (lambda r: httpx.Response(500, json={"code": 500, "error": "boom"}), "ServerError"),
-        (lambda r: httpx.Response(502, text="<html>proxy</html>"), "BadResponseError"),
-        (raising(httpx.ConnectError), "ServerUnreachableError"),
-        (raising(httpx.ReadTimeout), "SubmitOutcomeUnknownError"),
-    ],
-)
-def test_each_error_is_one_line_and_a_failed_cell(alice_shell, handler, error_name):
-    shell = alice_shell
-    assert shell.run("%%sqlflow_submit\nselect 1").success
-    saved = shell.ns["sqlflow_job_id"], shell.ns["sqlflow_job"]
-    shell.ip.run_line_magic("config", "SQLFlowMagics.max_retries = 0")
-    shell.magics.connections = answering(handler)
-    run = shell.run("%%sqlflow_submit --job-id $sqlflow_job_id\nselect 2")
-    assert not run.success
-    assert isinstance(run.error, errors.SQLFlowError) and type(run.error).__name__ == error_name
-    lines = run.stdout.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"{error_name}: "), run.stdout
-    assert "Traceback" not in run.stdout
-    assert (shell.ns["sqlflow_job_id"], shell.ns["sqlflow_job"]) == saved
 
 
 def test_configuration_error_is_one_line(shell):

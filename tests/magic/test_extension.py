@@ -5,6 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.server
+
 MAGICS = {"line": {"sqlflow_submit", "sqlflow_config", "sqlflow_login"}, "cell": {"sqlflow_submit"}}
 
 

@@ -8,9 +8,12 @@ from dataclasses import replace
 
 import networkx
 import pandas
+import pytest
 
-from tests.hardening.fault_server import JOB, Answer, fault_server
-from tests.pictures import picture_svg
+from tests.support.fault_server import JOB, Answer, fault_server
+from tests.support.pictures import picture_svg
+
+pytestmark = pytest.mark.server
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -6,7 +6,9 @@ import pytest
 
 from sqlflow_magic.models import Job
 from sqlflow_magic.server.store import JobStore
-from tests.conftest import ALICE_SECRET
+from tests.support.users import ALICE_SECRET
+
+pytestmark = pytest.mark.server
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 

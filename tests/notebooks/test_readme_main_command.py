@@ -13,6 +13,10 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.notebook
+
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = re.compile(r"^python3 -m pip install '[^']*' && ")
 WRITING = re.compile(r"Writing \d+ bytes to (\S+\.html)\s*$")

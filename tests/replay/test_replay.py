@@ -15,9 +15,11 @@ import pytest
 
 from sqlflow_magic.display.lineage_view import LineageView
 from sqlflow_magic.lineage_json import column_edges_frame, read_lineage, table_edges_frame, tables_frame
-from tests.pictures import picture_svg, picture_svgs
-from tests.replay.expected import EXPECTED, Expected
-from tests.replay.replay_server import ReplayServer, Script, answer
+from tests.support.pictures import picture_svg, picture_svgs
+from tests.support.replay_expected import EXPECTED, Expected
+from tests.support.replay_server import ReplayServer, Script, answer
+
+pytestmark = pytest.mark.server
 
 JOB_ID = "7d3f9a2c41e84b06a5c2e19f0b6d8a54"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -1,55 +1,16 @@
-"""Helpers for talking to the local server over real HTTP."""
+"""Fixtures of the server tests: an :class:`Api` on a fresh server, on one shared per module, on a paused one."""
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
-from tests.conftest import ALICE, ALICE_SECRET, BOB, BOB_SECRET
-
-SqlFiles = list[tuple[str, bytes]]
-
-
-class Api:
-    """A small SQLFlow client for tests: every call returns the decoded JSON body."""
-
-    def __init__(self, base_url: str) -> None:
-        self.client = httpx.Client(base_url=base_url, timeout=10)
-
-    def post(self, path: str, *, files: SqlFiles | None = None, **kwargs: Any) -> dict[str, Any]:
-        parts = [("sqlfiles", (name, content, "application/sql")) for name, content in files or []]
-        response = self.client.post(path, files=parts or None, **kwargs)
-        assert response.headers["content-type"].startswith("application/json"), response.text
-        return response.json()
-
-    def token(self, user_id: str = ALICE, secret_key: str = ALICE_SECRET) -> str:
-        answer = self.post("/gspLive_backend/user/generateToken", data={"userId": user_id, "secretKey": secret_key})
-        assert answer["code"] == "200", answer
-        return answer["token"]
-
-    def submit(
-        self,
-        files: SqlFiles,
-        *,
-        user_id: str = ALICE,
-        token: str | None = None,
-        path: str = "/gspLive_backend/sqlflow/job/submitPersistJob",
-        **fields: str,
-    ) -> dict[str, Any]:
-        data = {"userId": user_id, "token": token or self.token(), "dbvendor": "dbvoracle", **fields}
-        return self.post(path, files=files, data=data)
-
-    def call(self, endpoint: str, *, user_id: str = ALICE, token: str | None = None, **fields: str) -> dict[str, Any]:
-        data = {"userId": user_id, "token": token or self.token(), **fields}
-        return self.post(f"/gspLive_backend/sqlflow/job/{endpoint}", data=data)
+from tests.support.server_api import Api, running_server
+from tests.support.users import ALICE, ALICE_SECRET, BOB, BOB_SECRET
 
 
 @pytest.fixture
@@ -71,34 +32,6 @@ def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         client = Api(server.base_url)
         yield client
         client.client.close()
-
-
-FINAL = ("success", "partial_success", "fail")
-
-
-def wait_for_final(
-    api: Api, job_id: str, timeout: float = 20.0, *, user_id: str = ALICE, token: str | None = None
-) -> dict[str, Any]:
-    """Poll a job's summary until its status is final; return the summary (bounded wait)."""
-    token = token or api.token()
-    deadline = time.monotonic() + timeout
-    while True:
-        summary = api.call("displayUserJobSummary", user_id=user_id, token=token, jobId=job_id)["data"]
-        if summary["status"] in FINAL:
-            return summary
-        assert time.monotonic() < deadline, f"job {job_id} still {summary['status']} after {timeout} s"
-        time.sleep(0.05)
-
-
-@contextmanager
-def running_server(config: ServerConfig) -> Iterator[tuple[EmbeddedServer, Api]]:
-    """A server on ``config`` and an :class:`Api` bound to it, both closed afterwards."""
-    with EmbeddedServer(config) as server:
-        client = Api(server.base_url)
-        try:
-            yield server, client
-        finally:
-            client.client.close()
 
 
 @pytest.fixture

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.analysis_helpers import gone
+from tests.support.analysis_helpers import gone
+
+pytestmark = pytest.mark.server
 
 REPO = Path(__file__).resolve().parents[2]
 posix_only = pytest.mark.skipif(os.name != "posix", reason="process groups and signals are POSIX")

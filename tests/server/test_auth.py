@@ -10,8 +10,10 @@ import pytest
 from sqlflow_magic.protocol import ON_PREMISE_USER_ID
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
 from sqlflow_magic.server.tokens import issue_token
-from tests.conftest import ALICE, ALICE_SECRET, BOB, BOB_SECRET
-from tests.server.conftest import Api
+from tests.support.server_api import Api
+from tests.support.users import ALICE, ALICE_SECRET, BOB, BOB_SECRET
+
+pytestmark = pytest.mark.server
 
 SUMMARY = "/sqlflow/job/displayUserJobsSummary"
 

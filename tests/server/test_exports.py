@@ -16,9 +16,10 @@ import networkx
 import pytest
 
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
-from tests.conftest import ALICE, ALICE_SECRET, BOB, BOB_SECRET
-from tests.server.conftest import Api, running_server, wait_for_final
-from tests.server.test_worker import FIRST, SECOND
+from tests.support.server_api import FIRST, SECOND, Api, running_server, wait_for_final
+from tests.support.users import ALICE, ALICE_SECRET, BOB, BOB_SECRET
+
+pytestmark = pytest.mark.server
 
 HEADER = (
     "source_db,source_schema,source_table,source_column,target_db,target_schema,target_table,target_column,"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import BOB, BOB_SECRET
-from tests.server.conftest import Api
+from tests.support.server_api import Api
+from tests.support.users import BOB, BOB_SECRET
+
+pytestmark = pytest.mark.server
 
 SUMMARY_FIELDS = {
     "jobId",

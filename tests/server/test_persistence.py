@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
 from sqlflow_magic.server.store import JobStore, SqlFile
-from tests.conftest import ALICE
-from tests.server.conftest import Api
+from tests.support.server_api import Api
+from tests.support.users import ALICE
+
+pytestmark = pytest.mark.server
 
 
 def test_jobs_files_and_tokens_survive_a_restart(server_config: ServerConfig) -> None:

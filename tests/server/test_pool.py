@@ -19,9 +19,11 @@ from sqlflow_magic.server.jobs import JobWorker
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout, PoolClosedError, RemoteTraceback
 from sqlflow_magic.server.records import AnalysisRequest
 from sqlflow_magic.server.store import JobStore, SqlFile, lineage_kind
-from tests.conftest import ALICE
-from tests.server import analysis_helpers
-from tests.server.test_worker import FIRST, SECOND, big_script
+from tests.support import analysis_helpers
+from tests.support.server_api import FIRST, SECOND, big_script
+from tests.support.users import ALICE
+
+pytestmark = pytest.mark.server
 
 JOB_ID = "d" * 32
 

@@ -8,8 +8,10 @@ import pytest
 
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
 from sqlflow_magic.server.store import JobStore
-from tests.conftest import ALICE, BOB, BOB_SECRET
-from tests.server.conftest import Api
+from tests.support.server_api import Api
+from tests.support.users import ALICE, BOB, BOB_SECRET
+
+pytestmark = pytest.mark.server
 
 SUBMIT = "/gspLive_backend/sqlflow/job/submitPersistJob"
 ORACLE_SQL = b"INSERT INTO sales.daily_total SELECT day, SUM(amount) FROM sales.orders GROUP BY day;\n"

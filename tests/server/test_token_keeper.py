@@ -9,6 +9,8 @@ import pytest
 from sqlflow_magic.server import tokens
 from sqlflow_magic.server.tokens import TokenError, TokenKeeper, issue_token
 
+pytestmark = pytest.mark.unit
+
 SECRET = "a-server-signing-key-long-enough-for-hs256-0123456789"
 
 

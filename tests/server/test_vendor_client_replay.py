@@ -28,8 +28,10 @@ import networkx
 import pytest
 
 from sqlflow_magic.protocol import ON_PREMISE_USER_ID
-from tests.conftest import ALICE, ALICE_SECRET
-from tests.server.test_cli import start_serve
+from tests.support.serve_process import start_serve
+from tests.support.users import ALICE, ALICE_SECRET
+
+pytestmark = pytest.mark.server
 
 SQL = b"""INSERT INTO dw.order_totals (customer_id, total)
 SELECT o.customer_id, SUM(o.amount) FROM sales.orders o WHERE o.status = 'PAID' GROUP BY o.customer_id;

@@ -18,8 +18,10 @@ import pytest
 from sqlflow_magic.lineage_json import read_lineage
 from sqlflow_magic.server import ServerConfig
 from sqlflow_magic.server.analysis import PRERENDER_FROM_BYTES
-from tests.conftest import ALICE, ALICE_SECRET
-from tests.server.conftest import Api, running_server, wait_for_final
+from tests.support.server_api import Api, running_server, wait_for_final
+from tests.support.users import ALICE, ALICE_SECRET
+
+pytestmark = pytest.mark.server
 
 #: A view over a join with a filter, an aggregate insert and a report: fdd and fdr flows, a result set.
 SQL = b"""CREATE VIEW HR.ActiveStaff AS

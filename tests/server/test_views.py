@@ -6,6 +6,8 @@ import pytest
 
 from sqlflow_magic.server.exports import ViewError, ViewOptions, apply_view, summary
 
+pytestmark = pytest.mark.unit
+
 
 def obj(oid, name, kind, columns=(), schema=None):
     found = {"id": oid, "name": name, "type": kind, "columns": [{"id": f"{oid}.{c}", "name": c} for c in columns]}

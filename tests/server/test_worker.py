@@ -10,21 +10,16 @@ import time
 import zipfile
 
 import httpx
+import pytest
 
 from sqlflow_magic.server import ServerConfig
 from sqlflow_magic.server.store import JobStore, SqlFile
-from tests.conftest import ALICE
-from tests.server.conftest import Api, running_server, wait_for_final
+from tests.support.server_api import FIRST, SECOND, Api, big_script, running_server, wait_for_final
+from tests.support.users import ALICE
 
-FIRST = b"insert into t2 (a, b) select x, y from t1;\n"
-SECOND = b"insert into t4 (c) select z from t3;\n"
+pytestmark = pytest.mark.server
+
 BROKEN = b"insert into t2 (a) select x from t1;\nselect from where;\n"
-
-
-def big_script(statements: int = 4000) -> bytes:
-    """A script that takes seconds to analyse (a few hundred statements a second)."""
-    lines = (f"insert into t{i % 50} (a, b) select x, y from s{i % 70} where z > {i};" for i in range(statements))
-    return "\n".join(lines).encode()
 
 
 def csv_export(api: Api, job_id: str) -> str:

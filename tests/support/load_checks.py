@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from sqlflow_magic.server.store import JobStore
-from tests.hardening.load_client import FINAL, PREFIX, ClientRun, SentFile, SubmitRecord, sha256_of, token_for
+from tests.support.load_client import FINAL, PREFIX, ClientRun, SentFile, SubmitRecord, sha256_of, token_for
 
 
 @dataclass

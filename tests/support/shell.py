@@ -12,7 +12,7 @@ from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
 from sqlflow_magic.effective_settings import ENV_DBVENDOR, ENV_SECRET_KEY, ENV_TOKEN, ENV_URL, ENV_USER_ID
-from tests.conftest import ALICE, ALICE_SECRET
+from tests.support.users import ALICE, ALICE_SECRET
 
 OUR_VARIABLES = ("sqlflow_job_id", "sqlflow_job", "my_job", "sqlflow_lineage", "frame", "tables")
 

@@ -1,7 +1,9 @@
-"""A real HTTP server on loopback that answers from a script: errors, HTML pages, silence, resets.
+"""A real HTTP server on loopback that answers from a script: errors, HTML pages, slow answers, silence,
+hang-ups, resets; and a loopback port whose connects time out.
 
 It stands in for a misbehaving SQLFlow or a proxy in front of one, for the faults that the local
-SQLFlow-compatible server cannot be made to produce on demand.
+SQLFlow-compatible server cannot be made to produce on demand. What neither can produce (a host name
+that does not resolve) is the one fault the tests mock (docs/contributing.md).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     reset: bool = False  # read part of the request, then reset the connection
+    hang_up: bool = False  # read the request, then close the connection without an answer
     silent: bool = False  # never answer
 
 
@@ -33,9 +36,10 @@ JOB = {"jobId": "c359aef4bd9641d697732422debd8055", "jobName": "j", "userId": "g
 
 
 class FaultServer:
-    """``script(path, n)`` gives the :class:`Answer` for the n-th request (1-based) to ``path``."""
+    """``script(path, n)`` gives the :class:`Answer` for the n-th request (1-based) to ``path``;
+    ``generateToken`` is answered with ``token`` and is not scripted. ``requests`` lists the paths asked."""
 
-    def __init__(self, script: Callable[[str, int], Answer]) -> None:
+    def __init__(self, script: Callable[[str, int], Answer], token: str = "header.payload.signature") -> None:
         self.script = script
         self.requests: list[str] = []
         self.stopping = threading.Event()
@@ -49,7 +53,7 @@ class FaultServer:
                 path = self.path.rsplit("/", 1)[-1]
                 server.requests.append(path)
                 if path == "generateToken":  # tokens are handed out normally; the faults are elsewhere
-                    answer = Answer(200, {"code": "200", "token": "header.payload.signature"})
+                    answer = Answer(200, {"code": "200", "token": token})
                 else:
                     answer = server.script(path, server.requests.count(path))
                 length = int(self.headers.get("content-length", 0))
@@ -59,6 +63,9 @@ class FaultServer:
                     self.connection.close()
                     return
                 self.rfile.read(length)
+                if answer.hang_up:
+                    self.close_connection = True
+                    return
                 if answer.silent:
                     server.stopping.wait(30)
                     return
@@ -80,8 +87,10 @@ class FaultServer:
 
 
 @contextmanager
-def fault_server(script: Callable[[str, int], Answer]) -> Iterator[FaultServer]:
-    server = FaultServer(script)
+def fault_server(script: Callable[[str, int], Answer], token: str = "header.payload.signature"
+                 ) -> Iterator[FaultServer]:
+    """A :class:`FaultServer` answering on a free loopback port until the block ends."""
+    server = FaultServer(script, token)
     thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -90,3 +99,48 @@ def fault_server(script: Callable[[str, int], Answer]) -> Iterator[FaultServer]:
         server.stopping.set()
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+@contextmanager
+def connect_times_out() -> Iterator[str]:
+    """The base URL of a loopback port that listens but never accepts, its queue full: a connect to it
+    times out, as to a host that drops packets (Linux drops the SYN of a connect to a full queue)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    address = listener.getsockname()
+    fillers: list[socket.socket] = []
+    try:
+        for _ in range(16):
+            filler = socket.socket()
+            filler.settimeout(0.2)
+            fillers.append(filler)
+            try:
+                filler.connect(address)
+            except TimeoutError:  # the queue is full
+                break
+        else:
+            raise RuntimeError("the listen queue never filled: a connect to it would not time out")
+        yield f"http://127.0.0.1:{address[1]}/api/gspLive_backend"
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+LINEAGE = {"code": 200, "data": {"sqlflow": {"dbvendor": "dbvmssql", "dbobjs": [], "relationships": []}}}
+FAILED = {"status": "fail", "errorMessage": "no SQL statement could be analysed: syntax error near SELEC"}
+
+
+def scripted(final: dict, polls: int = 3) -> Callable[[str, int], Answer]:
+    """A SQLFlow whose job is ``process`` for ``polls`` summaries, then ``final``."""
+
+    def script(path: str, n: int) -> Answer:
+        if path == "submitPersistJob":
+            return Answer(200, {"code": 200, "data": {**JOB, "status": "create"}})
+        if path == "displayUserJobSummary":
+            return Answer(200, {"code": 200, "data": {**JOB, "status": "process"} if n <= polls else {**JOB, **final}})
+        return Answer(200, LINEAGE)
+
+    return script
+

@@ -14,6 +14,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+#: The tables of 03-lineage.ipynb's SQL (its %%sqlflow_submit cell): one box each in the picture.
+LINEAGE_TABLES = {"app.orders", "app.customers", "stg.orders", "mart.daily_revenue", "report.revenue_by_country",
+                  "audit.order_log"}
+
 SVG = "{http://www.w3.org/2000/svg}"
 KERNEL_READY = """() => {
     // The indicator reads 'idle' for a moment before the kernel exists (toolbar: 'No Kernel'); Run All
