@@ -71,9 +71,9 @@ def build_variants(base_url: str) -> dict[str, Callable[[], str]]:
     from IPython.core.interactiveshell import InteractiveShell
 
     from sqlflow_magic.client import SQLFlowClient
-    from sqlflow_magic.models import SubmitRequest, UploadFile
-    from sqlflow_magic.secrets import Secret
-    from sqlflow_magic.settings import ClientSettings
+    from sqlflow_magic.client.models import SubmitRequest, UploadFile
+    from sqlflow_magic.client.secrets import Secret
+    from sqlflow_magic.client.settings import ClientSettings
 
     cell = make_cell(CELL_BYTES)
     body = cell.encode("utf-8")

@@ -18,13 +18,13 @@ __all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension"]
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """Called by ``%load_ext sqlflow_magic``."""
-    from .extension import load
+    from .magic.extension import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:
     """Called by ``%unload_ext sqlflow_magic`` (and ``%reload_ext``)."""
-    from .extension import unload
+    from .magic.extension import unload
 
     unload(ipython)

@@ -22,8 +22,8 @@ from typing import Any
 
 from IPython.display import display
 
-from ..errors import SQLFlowError
-from ..models import Job
+from ..client.errors import SQLFlowError
+from ..client.models import Job
 from ..protocol import LINEAGE_STATUSES
 from .render import ServerInfo, job_html, job_text
 

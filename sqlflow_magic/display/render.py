@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from ..models import Job
+from ..client.models import Job
+from ..client.secrets import mask_identifier
 from ..protocol import JobStatus
-from ..secrets import mask_identifier
 from ..vendors import VENDORS
 
 STATUS_COLOURS: dict[str, str] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..models import UploadFile
+from ..client.models import UploadFile
 from .render import table_html, table_text
 
 

@@ -18,7 +18,16 @@ from sqlflow_magic.server.config import ServerConfig
 from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.jobs import JobWorker
 from sqlflow_magic.server.params import authenticate, is_known_secret, read_params
-from sqlflow_magic.server.responses import NOT_FOUND, UNAUTHORIZED, Rejection, error_response
+from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisTimeout, PoolClosedError
+from sqlflow_magic.server.responses import (
+    INTERNAL_ERROR,
+    NOT_FOUND,
+    TIME_LIMIT,
+    UNAUTHORIZED,
+    UNAVAILABLE,
+    Rejection,
+    error_response,
+)
 from sqlflow_magic.server.routes_generation import generation_routes
 from sqlflow_magic.server.routes_jobs import (
     delete_user_job,
@@ -68,6 +77,15 @@ def _api_routes() -> list[BaseRoute]:
 async def _api_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Rejection)
     return error_response(exc.code, exc.message, exc.http_status)
+
+
+async def _analysis_failed(_request: Request, exc: Exception) -> Response:
+    """A synchronous analysis (generation, syntax check, an export's render) that did not finish."""
+    if isinstance(exc, AnalysisTimeout):  # its message is the worker's, naming the time limit
+        return error_response(TIME_LIMIT, str(exc))
+    if isinstance(exc, PoolClosedError):
+        return error_response(UNAVAILABLE, "the server is shutting down", 503)
+    return error_response(INTERNAL_ERROR, str(exc))
 
 
 async def _job_not_found(_request: Request, exc: Exception) -> Response:
@@ -126,6 +144,9 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
         exception_handlers={
             Rejection: _api_error,
             UnknownJobError: _job_not_found,
+            AnalysisTimeout: _analysis_failed,
+            AnalysisCrashed: _analysis_failed,
+            PoolClosedError: _analysis_failed,
             HTTPException: _http_error,
             Exception: _internal_error,
         },

@@ -27,7 +27,6 @@ from sqlflow_magic.server.params import (
 )
 from sqlflow_magic.server.records import AnalysisRequest, SqlFile
 from sqlflow_magic.server.responses import BAD_REQUEST, NOT_IMPLEMENTED, OK, Rejection
-from sqlflow_magic.server.routes_lineage import analysed
 
 GENERATION = "/sqlflow/generation/sqlflow"
 #: What ``/demo/...`` answers give as the parser's version (SQLFlow's scripts print it).
@@ -59,7 +58,7 @@ def _generation(form: str) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         context, params, analysis = await _sql_request(request, "sqltext")
         options, delimiter = parse_view(params), parse_delimiter(params)
-        body = await analysed(context, lambda: context.worker.generate(analysis, options, form, delimiter))
+        body = await context.worker.generate(analysis, options, form, delimiter)
         if form in ("json", "graph"):
             return Response(body, media_type="application/json")
         attachment = {"content-disposition": 'attachment; filename="lineage.csv"'}
@@ -76,7 +75,7 @@ async def check_syntax(request: Request) -> Response:
     """``/demo/syntax/check``: the syntax errors of ``sql``, with their positions (from sqlglot's parser)."""
     started = time.monotonic()
     context, _params, analysis = await _sql_request(request, "sql")
-    errors = await analysed(context, lambda: context.worker.check_syntax(analysis))
+    errors = await context.worker.check_syntax(analysis)
     answer: dict[str, Any] = {"code": OK if not errors else BAD_REQUEST, "data": _demo_data(started, errorInfos=errors)}
     if errors:
         answer["error"] = f"{len(errors)} syntax error(s); the first: {errors[0]['errorMessage']}"

@@ -9,7 +9,7 @@ the next ones, as long as the job is not analysed again.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -21,15 +21,11 @@ from sqlflow_magic.protocol import LINEAGE_STATUSES, JobStatus
 from sqlflow_magic.server.context import ServerContext
 from sqlflow_magic.server.exports import ViewOptions, view_kind
 from sqlflow_magic.server.params import RequestParams, parse_delimiter, parse_view
-from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisTimeout, PoolClosedError
 from sqlflow_magic.server.records import StoredJob
 from sqlflow_magic.server.responses import (
     BAD_REQUEST,
     CONFLICT,
-    INTERNAL_ERROR,
     NOT_FOUND,
-    TIME_LIMIT,
-    UNAVAILABLE,
     Rejection,
 )
 from sqlflow_magic.server.routes_jobs import authenticated_params, owned_job
@@ -83,22 +79,10 @@ async def _view(context: ServerContext, job: StoredJob, options: ViewOptions, fo
     if body is not None:
         return body
     lineage = await _lineage(context, job, options.table_level)
-    body = await analysed(context, lambda: context.worker.render(lineage, options, form, delimiter))
+    body = await context.worker.render(lineage, options, form, delimiter)
     session = job.session_id or ""  # a job without a session id was not analysed by this version: nothing stored
     await run_in_threadpool(lambda: context.store.put_result(job.job_id, kind, body, only_if_session=session))
     return body
-
-
-async def analysed(context: ServerContext, work: Callable[[], Awaitable[T]]) -> T:
-    """Run work of the job worker's analyses, turning their failures into SQLFlow error answers."""
-    try:
-        return await work()
-    except AnalysisTimeout as exc:  # its message is the worker's, naming the time limit
-        raise Rejection(TIME_LIMIT, str(exc)) from None
-    except AnalysisCrashed as exc:
-        raise Rejection(INTERNAL_ERROR, str(exc)) from None
-    except PoolClosedError:
-        raise Rejection(UNAVAILABLE, "the server is shutting down", http_status=503) from None
 
 
 def _attachment(job: StoredJob, extension: str) -> dict[str, str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from sqlflow_magic.client import SQLFlowClient
-from sqlflow_magic.errors import AuthenticationError, JobNotFoundError, TokenExpiredError
-from sqlflow_magic.models import SubmitRequest, UploadFile
-from sqlflow_magic.settings import ClientSettings
+from sqlflow_magic.client.errors import AuthenticationError, JobNotFoundError, TokenExpiredError
+from sqlflow_magic.client.models import SubmitRequest, UploadFile
+from sqlflow_magic.client.settings import ClientSettings
 from tests.support.recording import RecordingTransport
 from tests.support.users import ALICE, ALICE_SECRET, BOB, BOB_SECRET
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from sqlflow_magic.effective_settings import resolve_settings
-from sqlflow_magic.errors import ConfigurationError
+from sqlflow_magic.client.errors import ConfigurationError
+from sqlflow_magic.client.secrets import MASK, Secret, mask_identifier, redact
+from sqlflow_magic.client.settings import CLOUD_URL, ClientSettings, normalize_base_url
+from sqlflow_magic.magic.effective_settings import resolve_settings
 from sqlflow_magic.protocol import ON_PREMISE_USER_ID
-from sqlflow_magic.secrets import MASK, Secret, mask_identifier, redact
-from sqlflow_magic.settings import CLOUD_URL, ClientSettings, normalize_base_url
 from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
 
 pytestmark = pytest.mark.unit

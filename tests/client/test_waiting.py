@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sqlflow_magic.models import Job
-from sqlflow_magic.waiting import PollSchedule, WaitInterruptedError, WaitTimeoutError, wait_for_job
+from sqlflow_magic.client.models import Job
+from sqlflow_magic.client.waiting import PollSchedule, WaitInterruptedError, WaitTimeoutError, wait_for_job
 
 pytestmark = pytest.mark.unit
 
@@ -71,7 +71,7 @@ def test_ctrl_c_stops_the_waiting_with_one_line():
 
 
 def test_an_error_while_polling_is_not_swallowed():
-    from sqlflow_magic.errors import ServerUnreachableError
+    from sqlflow_magic.client.errors import ServerUnreachableError
 
     def fetch():
         raise ServerUnreachableError("down")

@@ -16,7 +16,7 @@ import threading
 
 import pytest
 
-from sqlflow_magic import errors
+from sqlflow_magic.client import errors
 from sqlflow_magic.server import EmbeddedServer
 from tests.support.fault_server import JOB, Answer, fault_server
 

@@ -17,11 +17,10 @@ import time
 import httpx
 import pytest
 
-from sqlflow_magic import errors
-from sqlflow_magic.client import SQLFlowClient
-from sqlflow_magic.models import SubmitRequest, UploadFile
+from sqlflow_magic.client import SQLFlowClient, errors
+from sqlflow_magic.client.models import SubmitRequest, UploadFile
+from sqlflow_magic.client.settings import ClientSettings
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
-from sqlflow_magic.settings import ClientSettings
 from tests.support.fault_server import JOB, Answer, connect_times_out, fault_server
 from tests.support.recording import RecordingTransport
 from tests.support.users import ALICE, ALICE_SECRET

@@ -185,8 +185,8 @@ def test_unknown_vendor_in_the_environment(submitted, monkeypatch):
 
 def test_job_of_another_user(submitted, local_server):
     from sqlflow_magic.client import SQLFlowClient
-    from sqlflow_magic.models import SubmitRequest, UploadFile
-    from sqlflow_magic.settings import ClientSettings
+    from sqlflow_magic.client.models import SubmitRequest, UploadFile
+    from sqlflow_magic.client.settings import ClientSettings
 
     with SQLFlowClient(ClientSettings(local_server.url, user_id=BOB, secret_key=BOB_SECRET)) as bob:
         bobs = bob.submit_persist_job(SubmitRequest("dbvmssql", (UploadFile.from_text("select 1"),)))

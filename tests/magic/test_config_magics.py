@@ -6,7 +6,7 @@ import getpass
 
 import pytest
 
-from sqlflow_magic.effective_settings import Sourced
+from sqlflow_magic.magic.effective_settings import Sourced
 from tests.support.users import ALICE, ALICE_SECRET
 
 pytestmark = pytest.mark.server

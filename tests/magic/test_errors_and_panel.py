@@ -11,9 +11,9 @@ from dataclasses import replace
 import pytest
 from IPython.utils.capture import capture_output
 
+from sqlflow_magic.client.models import Job
 from sqlflow_magic.display.panel import JobPanel
 from sqlflow_magic.display.render import ServerInfo, job_text
-from sqlflow_magic.models import Job
 from sqlflow_magic.server import EmbeddedServer
 from tests.support.shell import widget_by_id
 

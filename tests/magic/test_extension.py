@@ -50,7 +50,7 @@ def test_reload_leaves_no_duplicates_and_stops_the_old_server(shell):
 def test_loading_twice_keeps_one_instance(shell):
     shell.ip.run_line_magic("load_ext", "sqlflow_magic")
     shell.magics.close()
-    from sqlflow_magic.extension import load
+    from sqlflow_magic.magic.extension import load
 
     load(shell.ip)
     assert len(our_configurables(shell.ip)) == 1

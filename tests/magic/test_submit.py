@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sqlflow_magic.models import Job
+from sqlflow_magic.client.models import Job
 from sqlflow_magic.server.store import JobStore
 from tests.support.users import ALICE_SECRET
 
@@ -22,7 +22,7 @@ def stored_files(shell, job_id):
 
 
 def test_options_of_a_line_are_parsed_once_but_fresh_for_every_cell(shell):
-    from sqlflow_magic.line_options import parse_line
+    from sqlflow_magic.magic.line_options import parse_line
 
     line = "-n 'nightly load' -f a.sql -f \"b c.sql\" --port 5432"
     first = parse_line(shell.magics.sqlflow_submit, line)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlflow_magic.client import SQLFlowClient
-from sqlflow_magic.settings import ClientSettings
+from sqlflow_magic.client.settings import ClientSettings
 from tests.support.users import ALICE, ALICE_SECRET
 
 DB_PASSWORD = "db-pw-Quartz-8812"

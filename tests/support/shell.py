@@ -11,7 +11,7 @@ from IPython.core.getipython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
-from sqlflow_magic.effective_settings import ENV_DBVENDOR, ENV_SECRET_KEY, ENV_TOKEN, ENV_URL, ENV_USER_ID
+from sqlflow_magic.magic.effective_settings import ENV_DBVENDOR, ENV_SECRET_KEY, ENV_TOKEN, ENV_URL, ENV_USER_ID
 from tests.support.users import ALICE, ALICE_SECRET
 
 OUR_VARIABLES = ("sqlflow_job_id", "sqlflow_job", "my_job", "sqlflow_lineage", "frame", "tables")

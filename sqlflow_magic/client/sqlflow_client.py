@@ -1,8 +1,8 @@
 """A plain Python client for the SQLFlow job API. It knows nothing of IPython.
 
 >>> from sqlflow_magic.client import SQLFlowClient
->>> from sqlflow_magic.settings import ClientSettings
->>> from sqlflow_magic.models import SubmitRequest, UploadFile
+>>> from sqlflow_magic.client.settings import ClientSettings
+>>> from sqlflow_magic.client.models import SubmitRequest, UploadFile
 >>> with SQLFlowClient(ClientSettings("http://HOST:8165", user_id="me", secret_key=KEY)) as client:
 ...     job = client.submit_persist_job(SubmitRequest("dbvoracle", (UploadFile.from_text(sql),)))
 ...     client.job_summary(job.job_id).status
@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 
 import httpx
 
+from ..protocol import ON_PREMISE_TOKEN
 from . import errors
 from .answers import check_answer, parse_json
 from .models import SERVER_DEFAULTS, Job, LineageOptions, SubmitRequest
-from .protocol import ON_PREMISE_TOKEN
 from .secrets import Secret
 from .settings import ClientSettings
 from .transport import Call, Sender, build_http_client
@@ -50,7 +50,7 @@ class SQLFlowClient:
 
     Tokens are fetched with the secret key, cached in memory, and renewed once when the server
     says a token is invalid or expired (code 403). Every answer is checked: HTTP status and the
-    body's ``code``. Failures raise subclasses of :class:`~sqlflow_magic.errors.SQLFlowError`.
+    body's ``code``. Failures raise subclasses of :class:`~sqlflow_magic.client.errors.SQLFlowError`.
     """
 
     def __init__(self, settings: ClientSettings, *, transport: httpx.BaseTransport | None = None,

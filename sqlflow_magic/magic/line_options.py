@@ -14,10 +14,10 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import parse_argstring
 
-from .models import UploadFile
-from .protocol import RELATION_TYPES, cron_problem, is_job_id
-from .secrets import Secret
-from .vendors import UnknownVendorError, resolve_vendor
+from ..client.models import UploadFile
+from ..client.secrets import Secret
+from ..protocol import RELATION_TYPES, cron_problem, is_job_id
+from ..vendors import UnknownVendorError, resolve_vendor
 
 TEXT_SUFFIXES = (".sql", ".txt", ".ddl", ".hql", ".pls", ".pks", ".pkb", ".prc", ".bteq")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
-from .protocol import FINAL_STATUSES
+from ..protocol import FINAL_STATUSES
 from .secrets import Secret
 
 _SECRET_KEYS = frozenset({"password", "token", "secretkey", "secret_key", "secret"})

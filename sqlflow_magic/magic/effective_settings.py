@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from .errors import ConfigurationError
-from .protocol import ON_PREMISE_USER_ID
-from .secrets import Secret, mask_identifier
-from .settings import CLOUD_URL, BaseURL, ClientSettings, normalize_base_url
-from .vendors import DEFAULT_VENDOR, UnknownVendorError, resolve_vendor
+from ..client.errors import ConfigurationError
+from ..client.secrets import Secret, mask_identifier
+from ..client.settings import CLOUD_URL, BaseURL, ClientSettings, normalize_base_url
+from ..protocol import ON_PREMISE_USER_ID
+from ..vendors import DEFAULT_VENDOR, UnknownVendorError, resolve_vendor
 
 ENV_URL = "SQLFLOW_URL"
 ENV_USER_ID = "SQLFLOW_USER_ID"
@@ -185,7 +185,7 @@ def _show(name: str, value: object, embedded: bool) -> str:
     if name == "base_url" and value is None:
         return EMBEDDED if embedded else "(unusable: see PROBLEM)"
     if name == "local_server_db":
-        from .server.config import default_db_path
+        from ..server.config import default_db_path
 
         return _home_as_tilde(str(value or default_db_path()))
     if value is None or value == "":

@@ -1,6 +1,6 @@
 """The client factory of the magics: one client per configuration, and the embedded local server.
 
-Owned by one :class:`~sqlflow_magic.magics.SQLFlowMagics` instance and closed when the extension
+Owned by one :class:`~sqlflow_magic.magic.magics.SQLFlowMagics` instance and closed when the extension
 is unloaded, so there is no process-wide state.
 """
 
@@ -10,16 +10,16 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .display.render import ServerInfo
+from ..client.errors import ServerUnreachableError
+from ..display.render import ServerInfo
 from .effective_settings import EffectiveSettings
-from .errors import ServerUnreachableError
 
 if TYPE_CHECKING:
     import httpx
 
-    from .client import SQLFlowClient
-    from .server.runner import EmbeddedServer
-    from .settings import ClientSettings
+    from ..client.settings import ClientSettings
+    from ..client.sqlflow_client import SQLFlowClient
+    from ..server.runner import EmbeddedServer
 
 
 class Connections:
@@ -37,7 +37,7 @@ class Connections:
 
     def client(self, config: EffectiveSettings) -> SQLFlowClient:
         """The client for ``config``, starting the embedded local server first when it is the target."""
-        from .client import SQLFlowClient  # httpx loads with the first client, not with %load_ext
+        from ..client.sqlflow_client import SQLFlowClient  # httpx loads with the first client, not with %load_ext
 
         if config.problems:  # before an embedded server is started for nothing
             raise config.problems[0]
@@ -49,14 +49,14 @@ class Connections:
             return self._clients[settings]
 
     def server_info(self, settings: ClientSettings) -> ServerInfo:
-        from .transport import display_url
+        from ..client.transport import display_url
 
         return ServerInfo(display_url(settings.base_url), settings.is_embedded)
 
     def embedded_server_url(self, config: EffectiveSettings) -> str:
         """Start the embedded server (once; again if its database path changed) and return its URL."""
-        from .server.config import ServerConfig, default_db_path
-        from .server.runner import EmbeddedServer
+        from ..server.config import ServerConfig, default_db_path
+        from ..server.runner import EmbeddedServer
 
         configured = config.local_server_db.value
         db_path = Path(str(configured)).expanduser() if configured else default_db_path()

@@ -16,16 +16,16 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
+from ..client.errors import InputError
+from ..client.models import PICTURE, Job, LineageOptions
+from ..display.render import Table
+from ..protocol import RELATION_TYPES, JobStatus
 from . import line_options as check
-from .display.render import Table
-from .errors import InputError
 from .following import check_outcome, follow, new_panel
 from .magics import JOB_VARIABLE, user_namespace
-from .models import PICTURE, Job, LineageOptions
-from .protocol import RELATION_TYPES, JobStatus
 
 if TYPE_CHECKING:
-    from .client import SQLFlowClient
+    from ..client.sqlflow_client import SQLFlowClient
     from .magics import SQLFlowMagics
 
 #: How ``%sqlflow_jobs`` counts each status, in the order a job goes through them.
@@ -157,7 +157,7 @@ class SQLFlowJobMagics(Magics):
             _write(Path(args.out).expanduser(), text)
         user_namespace(self)[var] = value
         if args.show:
-            from .display.lineage_view import LineageView
+            from ..display.lineage_view import LineageView
 
             picture = options if options.relation_types else replace(options, relation_types=PICTURE.relation_types)
             shown = value if args.format == "json" and picture == options else client.export_lineage_json(

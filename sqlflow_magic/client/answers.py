@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
+from ..lineage_json.shapes import code_of
 from . import errors
-from .lineage_json.shapes import code_of
 from .secrets import Secret, mask_identifier, redact
 
 OK_CODES = frozenset({200, 203})

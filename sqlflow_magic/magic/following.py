@@ -5,15 +5,15 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from .display.panel import JobPanel
-from .display.render import ServerInfo
-from .errors import JobFailedError, JobPartiallyAnalysedError
-from .models import PICTURE, Job
-from .protocol import JobStatus
-from .waiting import WaitInterruptedError, WaitTimeoutError, wait_for_job
+from ..client.errors import JobFailedError, JobPartiallyAnalysedError
+from ..client.models import PICTURE, Job
+from ..client.waiting import WaitInterruptedError, WaitTimeoutError, wait_for_job
+from ..display.panel import JobPanel
+from ..display.render import ServerInfo
+from ..protocol import JobStatus
 
 if TYPE_CHECKING:
-    from .client import SQLFlowClient
+    from ..client.sqlflow_client import SQLFlowClient
 
 
 def new_panel(job: Job, client: SQLFlowClient, server_info: ServerInfo, *, live: bool = False) -> JobPanel:

@@ -17,18 +17,18 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
+from ..client.errors import ConfigurationError
+from ..client.secrets import Secret, mask_identifier
+from ..client.settings import normalize_base_url
+from ..display.panel import widgets_available
+from ..display.render import Table
+from ..protocol import ON_PREMISE_USER_ID
+from ..vendors import UnknownVendorError, resolve_vendor
 from . import line_options as check
 from .connections import Connections
-from .display.panel import widgets_available
-from .display.render import Table
 from .effective_settings import EffectiveSettings, resolve_settings
-from .errors import ConfigurationError
 from .following import check_outcome, follow, new_panel
-from .protocol import ON_PREMISE_USER_ID
-from .secrets import Secret, mask_identifier
-from .settings import normalize_base_url
 from .submit_request import for_existing_job, preview, refuse_secrets_on_line, submit_request
-from .vendors import UnknownVendorError, resolve_vendor
 
 JOB_VARIABLE = "sqlflow_job"
 CONFIG_TRAITS = ("base_url", "user_id", "default_vendor", "connect_timeout", "read_timeout", "ca_bundle",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from .._version import __version__
 from . import errors
-from ._version import __version__
 from .answers import retry_after_seconds
 from .models import UploadFile
 from .settings import ClientSettings

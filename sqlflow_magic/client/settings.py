@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ..protocol import ON_PREMISE_USER_ID
 from .errors import ConfigurationError
-from .protocol import ON_PREMISE_USER_ID
 from .secrets import Secret
 
 PREFIX = "gspLive_backend"

@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
+from ..client.models import Job, SubmitRequest
+from ..client.secrets import MASK, mask_identifier
+from ..protocol import ON_PREMISE_USER_ID
+from ..vendors import UnknownVendorError, resolve_vendor
 from . import line_options as check
 from .effective_settings import EffectiveSettings
-from .models import Job, SubmitRequest
-from .protocol import ON_PREMISE_USER_ID
-from .secrets import MASK, mask_identifier
-from .vendors import UnknownVendorError, resolve_vendor
 
 if TYPE_CHECKING:
-    from .client import SQLFlowClient
-    from .display.request import RequestPreview
+    from ..client.sqlflow_client import SQLFlowClient
+    from ..display.request import RequestPreview
 
 _SECRET_ON_LINE = ("never put a {what} on the magic line: it is saved with the notebook. "
                    "{fix}")
@@ -89,13 +89,13 @@ def preview(request: SubmitRequest, config: EffectiveSettings, running_url: str 
 
     ``running_url`` is the embedded server's URL if it runs already (a dry run never starts it).
     """
-    from .display.request import RequestPreview
+    from ..display.request import RequestPreview
 
     embedded = config.uses_embedded_server
     if embedded:
         url = running_url or "http://127.0.0.1:<port>/gspLive_backend"
     else:
-        from .transport import display_url
+        from ..client.transport import display_url
 
         url = display_url(str(config.base_url.value))
     needs_token = config.user_id.value != ON_PREMISE_USER_ID
