@@ -83,16 +83,23 @@ def build_variants(base_url: str) -> dict[str, Callable[[], str]]:
     published = quiet_display(shell)
     shell.run_line_magic("load_ext", "sqlflow_magic")
     configure_shell(shell, base_url)
+    # A terminal InteractiveShell has no kernel, so the panel would not be live (no widget) by default:
+    # ask for the live panel, as a kernel front end gets it.
+    shell.run_line_magic("config", "SQLFlowMagics.live_panels = True")
     raw_http = httpx.Client(timeout=60)
     raw_fields = {**SUBMIT_FIELDS, "userId": USER_ID, "token": token}
     client = SQLFlowClient(ClientSettings(base_url, user_id=USER_ID, secret_key=Secret(SECRET_KEY)))
     run_cell_source = "%%sqlflow_submit\n" + cell
+
+    expected_keys = [3]  # text, HTML and the widget view; 2 while the widget is left out
 
     def magic() -> str:
         before = len(published)
         shell.run_cell_magic("sqlflow_submit", "", cell)
         if len(published) != before + 1:
             raise RuntimeError("%%sqlflow_submit displayed no panel")
+        if published[-1] != expected_keys[0]:
+            raise RuntimeError(f"the panel had {published[-1]} mime types, not {expected_keys[0]}")
         return str(shell.user_ns["sqlflow_job_id"])
 
     def raw() -> str:
@@ -117,10 +124,12 @@ def build_variants(base_url: str) -> dict[str, Callable[[], str]]:
 
         available = panel.widgets_available
         panel.widgets_available = lambda: False  # as without the widget libraries: HTML and text only
+        expected_keys[0] = 2
         try:
             return magic()
         finally:
             panel.widgets_available = available
+            expected_keys[0] = 3
 
     return {
         "%%sqlflow_submit (run_cell_magic)": magic,
