@@ -10,7 +10,7 @@
   ``SQLFLOW_*`` variable is removed, so the kernels use the embedded local server whatever the developer set.
 * ``screenshot_dir``: ``$E2E_SCREENSHOT_DIR`` or a temp dir; printed (run pytest with ``-s`` to see it).
 
-The recipe behind the flags and waits: /work/shared/notes/browser-e2e.md (not part of the repo).
+Why each flag and wait: the comments where they are set (``CHROMIUM_ARGS`` below, ``tests/support/browser_pages.py``).
 """
 
 from __future__ import annotations
