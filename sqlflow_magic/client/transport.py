@@ -81,8 +81,6 @@ class Sender:
         self._http = http
         self._settings = settings
         self._sleep = sleep
-        #: Absolute URL of each path: httpx parses a relative one and rebuilds the base URL on every request.
-        self._urls: dict[str, httpx.URL] = {}
 
     def send(self, call: Call) -> httpx.Response:
         """POST ``call``; retries a bounded number of times on connect failures and 429/502/503/504."""
@@ -127,19 +125,12 @@ class Sender:
                     # cell meant 1.8x its size more memory and ~270 MiB of copying. BytesIO shares the bytes.
                     body = io.BytesIO(body)
                 parts.append(("sqlfiles", (upload.filename, body, upload.content_type())))
-            request = self._http.build_request("POST", self._url(call.path), data=call.fields, files=parts or None)
+            request = self._http.build_request("POST", call.path, data=call.fields, files=parts or None)
             if small:
                 # httpx streams a multipart body as ~4 writes per field (30 send() calls for a plain
                 # submit); joined, it takes 4.
                 request.read()
             return self._http.send(request)
-
-    def _url(self, path: str) -> httpx.URL:
-        url = self._urls.get(path)
-        if url is None:
-            base = self._http.base_url  # ends in "/": the path is appended, as httpx merges a relative URL
-            url = self._urls[path] = base.copy_with(raw_path=base.raw_path + httpx.URL(path).raw_path.lstrip(b"/"))
-        return url
 
     def _where(self) -> str:
         return display_url(self._settings.base_url)

@@ -62,8 +62,6 @@ class JobPanel:
         self._clock = clock
         self._widget: Any = None
         self._finished = False
-        self._html = ""
-        self._html_of: Job | None = None  # the job state self._html was made for
 
     def __repr__(self) -> str:
         return job_text(self.job, self.server, self.note)
@@ -74,7 +72,7 @@ class JobPanel:
         if self._widget is None and self.live and not self._finished:
             from .panel_widget import JobPanelWidget
 
-            self._widget = JobPanelWidget(job_html=self._job_html(), note=self.note,
+            self._widget = JobPanelWidget(job_html=job_html(self.job, self.server), note=self.note,
                                           refreshable=self._fetch_job is not None)
             self._widget.on_msg(self._on_message)
         return self._widget
@@ -117,13 +115,7 @@ class JobPanel:
         self.job = job
         self.set_note(note)
         if self._widget is not None:
-            self._widget.job_html = self._job_html()
-
-    def _job_html(self) -> str:
-        """The job's table without the note (the widget shows the note apart), made once per job state."""
-        if self._html_of is not self.job:
-            self._html, self._html_of = job_html(self.job, self.server), self.job
-        return self._html
+            self._widget.job_html = job_html(self.job, self.server)
 
     def set_note(self, note: str) -> None:
         self.note = note
@@ -169,7 +161,7 @@ class JobPanel:
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
         """The static form (HTML and text), with the live widget's view while the job runs."""
-        html = job_html(self.job, self.server, self.note) if self.note else self._job_html()
+        html = job_html(self.job, self.server, self.note)
         text = job_text(self.job, self.server, self.note)
         if self.lineage is not None:
             html += self.lineage.html()
