@@ -24,8 +24,8 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # A gateway's 502/504 may come after the backend created the job: never resend a submit then.
 SUBMIT_RETRY_STATUSES = frozenset({429, 503})
 MAX_BACKOFF_SECONDS = 30.0
-#: Uploads up to this size are encoded in memory and sent in one write; larger ones are streamed.
-SMALL_BODY_BYTES = 1024 * 1024
+#: Uploads larger than this go as a stream of 64 KiB pieces (memory: ``benchmarks/big_cell.py``).
+STREAMED_FROM_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -114,23 +114,18 @@ class Sender:
 
     def _post(self, call: Call) -> httpx.Response:
         log.debug("POST %s", call.path)
-        small = sum(upload.size for upload in call.files) <= SMALL_BODY_BYTES
+        streamed = sum(upload.size for upload in call.files) > STREAMED_FROM_BYTES
         with ExitStack() as stack:
             parts = []
             for upload in call.files:
                 body = upload.open(stack)
-                if isinstance(body, bytes) and not small:
+                if isinstance(body, bytes) and streamed:
                     # Sent as a stream, in 64 KiB pieces: httpx writes a bytes part in one piece, and
                     # httpcore re-slices what is left after every partial socket send, which for a 50 MiB
                     # cell meant 1.8x its size more memory and ~270 MiB of copying. BytesIO shares the bytes.
                     body = io.BytesIO(body)
                 parts.append(("sqlfiles", (upload.filename, body, upload.content_type())))
-            request = self._http.build_request("POST", call.path, data=call.fields, files=parts or None)
-            if small:
-                # httpx streams a multipart body as ~4 writes per field (30 send() calls for a plain
-                # submit); joined, it takes 4.
-                request.read()
-            return self._http.send(request)
+            return self._http.post(call.path, data=call.fields, files=parts or None)
 
     def _where(self) -> str:
         return display_url(self._settings.base_url)

@@ -63,6 +63,14 @@ def test_import_is_cheap():
     assert out.strip() == "[]"
 
 
+def test_load_ext_leaves_http_and_widgets_for_the_first_submit():
+    code = ("import sys; from IPython.core.interactiveshell import InteractiveShell; "
+            "InteractiveShell.instance().run_line_magic('load_ext', 'sqlflow_magic'); "
+            "print(sorted({'httpx', 'ipywidgets', 'anywidget', 'starlette', 'sqlglot'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_client_library_does_not_import_ipython():
     code = "import sys, sqlflow_magic.client; print('IPython' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
