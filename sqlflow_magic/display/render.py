@@ -52,10 +52,16 @@ def job_rows(job: Job, server: ServerInfo) -> list[tuple[str, str]]:
         rows.append(("Pinned", "on top of the job list"))
     if job.error_message:
         rows.append(("Error", job.error_message))
-    problems = job_problems(job)
-    if problems and not all(problem in (job.error_message or "") for problem in problems):  # else Error says it
+    problems = problems_of_their_own(job)
+    if problems:
         rows.append(("Problems", "; ".join(problems)))
     return rows
+
+
+def problems_of_their_own(job: Job) -> list[str]:
+    """The job's problems when they need a row of their own: none when its Error row says them all."""
+    problems = job_problems(job)
+    return [] if all(problem in (job.error_message or "") for problem in problems) else problems
 
 
 def job_problems(job: Job, limit: int = 5) -> list[str]:

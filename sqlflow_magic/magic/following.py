@@ -9,7 +9,7 @@ from ..client.errors import JobFailedError, JobPartiallyAnalysedError
 from ..client.models import PICTURE, Job
 from ..client.waiting import WaitInterruptedError, WaitTimeoutError, wait_for_job
 from ..display.panel import JobPanel
-from ..display.render import ServerInfo
+from ..display.render import ServerInfo, problems_of_their_own
 from ..protocol import JobStatus
 
 if TYPE_CHECKING:
@@ -85,7 +85,8 @@ def _final_note(job: Job) -> str:
     if job.status == JobStatus.SUCCESS:
         return f"Finished{took}."
     if job.status == JobStatus.PARTIAL_SUCCESS:
-        return f"Finished{took}, but some statements could not be analysed (see Problems)."
+        where = "Problems" if problems_of_their_own(job) else "Error"
+        return f"Finished{took}, but some statements could not be analysed (see {where})."
     if job.status == JobStatus.FAIL:
         return "The job failed: see Error."
     return ""

@@ -46,7 +46,11 @@ def _with_suggestions(message: str, function: Any) -> str:
             close = difflib.get_close_matches(word.split("=")[0], known, n=1, cutoff=0.6)
             hints.append(f"{word}: did you mean {close[0]}?" if close else f"{word}: no such option")
     help_line = f" (%{function.__name__}? lists them)" if hasattr(function, "__name__") else ""
-    return f"{message}; {'; '.join(hints)}{help_line}" if hints else message
+    if not hints:
+        return message
+    if len(hints) == len(found[1].split()):  # options only: the hints say it all, once
+        return f"unrecognized option {'; '.join(hints)}{help_line}"
+    return f"{message}; {'; '.join(hints)}{help_line}"
 
 
 def unquote(args: argparse.Namespace) -> argparse.Namespace:

@@ -26,7 +26,7 @@ CASES = [
     ("misspelt-vendor", "%%sqlflow_submit -d snowflak\nselect 1", ["did you mean 'dbvsnowflake'"]),
     ("misspelt-vendor-2", "%%sqlflow_submit --dbvendor postgress\nselect 1", ["dbvpostgresql"]),
     ("empty-vendor", "%%sqlflow_submit -d ''\nselect 1", ["unknown dbvendor", "use one of"]),
-    ("unknown-option", "%%sqlflow_submit --vendor mssql\nselect 1", ["unrecognized arguments", "--vendor"]),
+    ("unknown-option", "%%sqlflow_submit --vendor mssql\nselect 1", ["unrecognized", "--vendor"]),
     ("option-without-value", "%%sqlflow_submit --job-id\nselect 1", ["--job-id", "expected one argument"]),
     ("vendor-without-value", "%%sqlflow_submit -d\nselect 1", ["--dbvendor", "expected one argument"]),
     ("short-job-id", "%%sqlflow_submit -j 12345\nselect 1", ["malformed jobId", "32 hex"]),

@@ -154,7 +154,7 @@ def test_a_follow_up_submit_keeps_the_pin_and_the_schedule(alice_shell):
         ("%%sqlflow_submit\n   \n", ["cell is empty", "--file"]),
         ("%sqlflow_submit -d mssql", ["sends files only", "--file"]),
         ("%%sqlflow_submit -d oracel\nselect 1", ["unknown dbvendor 'oracel'", "dbvoracle"]),
-        ("%%sqlflow_submit --no-such-option\nselect 1", ["unrecognized arguments"]),
+        ("%%sqlflow_submit --no-such-option\nselect 1", ["unrecognized option --no-such-option", "--no-pin?"]),
         ("%%sqlflow_submit --job-id\nselect 1", ["expected one argument"]),
         ("%%sqlflow_submit --job-id 1234\nselect 1", ["malformed jobId", "32 hex"]),
         ("%%sqlflow_submit --schedule 'every day'\nselect 1", ["cron", "0 1 * * *"]),
