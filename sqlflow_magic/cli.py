@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ipaddress
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from sqlflow_magic._version import __version__
-from sqlflow_magic.server.config import ServerConfig, UsersFileError, default_db_path, load_users_file
+from sqlflow_magic.protocol import ON_PREMISE_USER_ID
+from sqlflow_magic.server.config import ServerConfig, UsersFileError, default_db_path
 
 DEFAULT_PORT = 8165
 
@@ -29,20 +34,61 @@ def _parser() -> argparse.ArgumentParser:
         "--users-file",
         type=Path,
         default=None,
-        help='JSON file {"userId": "secretKey", ...} of the users who may ask for tokens',
+        help='JSON file {"userId": "secretKey", ...} of the users who may ask for tokens; '
+        "read again when it changes or on SIGHUP",
+    )
+    serve.add_argument(
+        "--allow-onprem-user",
+        action="store_true",
+        help=f"let the tokenless on-premise user {ON_PREMISE_USER_ID} in on a host other than loopback "
+        "(on loopback it is always allowed)",
     )
     return parser
 
 
-def serve(host: str, port: int, db_path: Path | None, users_file: Path | None) -> int:
-    """Serve in the foreground until interrupted; return the exit status."""
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (``127.0.0.0/8``, ``::1``, ``localhost``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any address
+        return False
+
+
+def onprem_notice(host: str, allowed: bool) -> str:
+    """What ``serve`` says at start about the on-premise user on a host other than loopback."""
+    if allowed:
+        return (f"sqlflow-magic: warning: the on-premise user {ON_PREMISE_USER_ID} needs no token, and anyone who "
+                f"can reach {host} may use it (--allow-onprem-user); leave that option out to refuse it")
+    return (f"sqlflow-magic: the on-premise user {ON_PREMISE_USER_ID} is refused because the server listens on "
+            f"{host}, beyond this machine; users need a token from --users-file (--allow-onprem-user lets it in)")
+
+
+@contextlib.contextmanager
+def _reload_on_sighup(reload: Callable[[], None]) -> Iterator[None]:
+    """Call ``reload`` on SIGHUP while serving, where this is the main thread of a POSIX process."""
+    if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGHUP, lambda _signal, _frame: reload())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def serve(host: str, port: int, db_path: Path | None, users_file: Path | None, allow_onprem_user: bool = False) -> int:
+    """Serve in the foreground until interrupted; return the exit status.
+
+    On a host other than loopback the on-premise user is refused unless ``allow_onprem_user``."""
     from uvicorn.config import LOGGING_CONFIG
 
     from sqlflow_magic.server.app import create_app
     from sqlflow_magic.server.runner import AppServer, listening_socket, uvicorn_config
 
-    users = load_users_file(users_file) if users_file is not None else {}
-    config = ServerConfig(host=host, port=port, users=users)
+    local = is_loopback(host)
+    config = ServerConfig(host=host, port=port, users_file=users_file, allow_onprem_user=local or allow_onprem_user)
     if db_path is not None:
         config.db_path = db_path
     try:
@@ -54,8 +100,12 @@ def serve(host: str, port: int, db_path: Path | None, users_file: Path | None) -
         app = create_app(config)
         shown_host = f"[{host}]" if ":" in host else host
         print(f"sqlflow-magic local SQLFlow server: http://{shown_host}:{sock.getsockname()[1]}/gspLive_backend")
+        if not local:
+            print(onprem_notice(host, config.allow_onprem_user), file=sys.stderr)
         sys.stdout.flush()
-        AppServer(uvicorn_config(app, log_config=LOGGING_CONFIG)).run(sockets=[sock])
+        sys.stderr.flush()
+        with _reload_on_sighup(app.state.context.access.users.request_reload):
+            AppServer(uvicorn_config(app, log_config=LOGGING_CONFIG)).run(sockets=[sock])
     return 0
 
 
@@ -64,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         try:
-            return serve(args.host, args.port, args.db, args.users_file)
+            return serve(args.host, args.port, args.db, args.users_file, args.allow_onprem_user)
         except UsersFileError as exc:
             print(f"sqlflow-magic: {exc}", file=sys.stderr)
             return 2

@@ -14,16 +14,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from sqlflow_magic._version import __version__
+from sqlflow_magic.server.access import Access
 from sqlflow_magic.server.config import ServerConfig
 from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.jobs import JobWorker
-from sqlflow_magic.server.params import authenticate, is_known_secret, read_params
+from sqlflow_magic.server.params import read_params
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisTimeout, PoolClosedError
 from sqlflow_magic.server.responses import (
     INTERNAL_ERROR,
     NOT_FOUND,
     TIME_LIMIT,
-    UNAUTHORIZED,
     UNAVAILABLE,
     Rejection,
     error_response,
@@ -39,6 +39,7 @@ from sqlflow_magic.server.routes_jobs import (
 from sqlflow_magic.server.routes_lineage import lineage_routes
 from sqlflow_magic.server.store import JobStore, UnknownJobError
 from sqlflow_magic.server.tokens import TokenKeeper
+from sqlflow_magic.server.users import UserDirectory
 
 #: Both path prefixes the real service is known under.
 PREFIXES = ("/gspLive_backend", "/api/gspLive_backend")
@@ -49,16 +50,7 @@ async def generate_token(request: Request) -> Response:
     """``/user/generateToken``: trade ``userId`` + ``secretKey`` for a token (``code`` is the string "200")."""
     context = context_of(request)
     params = await read_params(request, context.config)
-    user_id = params.get("userId")
-    secret_key = params.get("secretKey") or ""
-    if user_id is None:
-        raise Rejection(UNAUTHORIZED, "userId is required")
-    if not is_known_secret(context.config, user_id, secret_key):
-        try:  # the on-premise user needs no secret
-            authenticate(params, context.config, context.tokens)
-        except Rejection:
-            raise Rejection(UNAUTHORIZED, "wrong userId or secretKey") from None
-    token = context.tokens.issue(user_id, context.config.token_ttl_seconds)
+    token = context.access.issue_token(params.get("userId"), params.get("secretKey") or "")
     return JSONResponse({"code": "200", "token": token})
 
 
@@ -110,17 +102,19 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
     """Build the app serving the SQLFlow job API under both ``PREFIXES``.
 
     The app opens ``config.db_path`` (unless given a ``store``) and closes it at shutdown;
-    ``app.state.context`` holds the :class:`ServerContext` (config, store, token key, job worker).
+    ``app.state.context`` holds the :class:`ServerContext` (config, store, users and tokens, job worker).
     The lifespan owns the :class:`JobWorker`: it starts it, and closes it (the only caller of
     ``JobWorker.close``) as soon as ``context.stopping`` is set or the lifespan ends, whichever is first.
     """
+    users = UserDirectory(config.users, config.users_file)  # first: a bad users file opens nothing
     own_store = store is None
     job_store = JobStore(config.db_path, server_version=__version__) if store is None else store
     jwt_secret = config.jwt_secret or job_store.get_or_create_setting(
         JWT_SECRET_SETTING, lambda: secrets.token_urlsafe(48)
     )
-    context = ServerContext(config=config, store=job_store, tokens=TokenKeeper(jwt_secret),
-                            worker=JobWorker(job_store, config))
+    access = Access(users=users, tokens=TokenKeeper(jwt_secret),
+                    allow_onprem_user=config.allow_onprem_user, token_ttl_seconds=config.token_ttl_seconds)
+    context = ServerContext(config=config, store=job_store, access=access, worker=JobWorker(job_store, config))
 
     async def close_when_stopping() -> None:
         await context.stopping.wait()

@@ -27,7 +27,10 @@ def default_db_path() -> Path:
 class ServerConfig:
     """How the local server listens, who may use it and what it accepts.
 
-    ``users`` maps a ``userId`` to its secret key; the secrets never show in ``repr``.
+    ``users`` maps a ``userId`` to its secret key; the secrets never show in ``repr``. With a
+    ``users_file`` (a JSON object of the same), the users come from that file instead, read again
+    whenever it changes (see ``server/users.py``).
+    ``allow_onprem_user`` lets the on-premise user in without a token (``docs/security.md``).
     With ``jwt_secret=None`` a secret is generated once and kept in the database, so
     tokens stay valid across restarts.
 
@@ -42,6 +45,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 0
     users: dict[str, str] = field(default_factory=dict, repr=False)
+    users_file: Path | None = None
     jwt_secret: str | None = field(default=None, repr=False)
     token_ttl_seconds: int = 86400
     max_upload_bytes: int = 200 * 1024 * 1024

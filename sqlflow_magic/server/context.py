@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from sqlflow_magic.server.access import Access
 from sqlflow_magic.server.config import ServerConfig
 from sqlflow_magic.server.jobs import JobWorker
 from sqlflow_magic.server.store import JobStore
-from sqlflow_magic.server.tokens import TokenKeeper
 
 
 @dataclass
 class ServerContext:
-    """The settings, the job store, the keeper of the token-signing key and the job worker of one app.
+    """The settings, the job store, who may call (users, tokens) and the job worker of one app.
 
     ``stopping`` is set when the HTTP server begins to shut down, before it waits for open requests:
     the app's lifespan then closes the worker at once, so a request waiting for an analysis is
@@ -24,7 +24,7 @@ class ServerContext:
 
     config: ServerConfig
     store: JobStore
-    tokens: TokenKeeper
+    access: Access
     worker: JobWorker
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 

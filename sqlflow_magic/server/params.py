@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass, field
 
 from starlette.datastructures import UploadFile
@@ -10,12 +9,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import Message, Receive
 
-from sqlflow_magic.protocol import ON_PREMISE_USER_ID, is_job_id
+from sqlflow_magic.protocol import is_job_id
+from sqlflow_magic.server.access import Access
 from sqlflow_magic.server.config import ServerConfig
 from sqlflow_magic.server.exports.views import ViewError, ViewOptions
-from sqlflow_magic.server.responses import BAD_REQUEST, FORBIDDEN, TOO_LARGE, UNAUTHORIZED, Rejection
+from sqlflow_magic.server.responses import BAD_REQUEST, TOO_LARGE, Rejection
 from sqlflow_magic.server.store import SqlFile
-from sqlflow_magic.server.tokens import TokenError, TokenKeeper
 from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
 
 FILES_FIELD = "sqlfiles"
@@ -95,7 +94,8 @@ async def read_params(
     return params
 
 
-def _token_of(params: RequestParams) -> str | None:
+def token_of(params: RequestParams) -> str | None:
+    """The request's token: the ``token`` field, else an ``Authorization: Token|Bearer ...`` header."""
     token = params.get("token")
     if token:
         return token
@@ -105,29 +105,9 @@ def _token_of(params: RequestParams) -> str | None:
     return None
 
 
-def is_known_secret(config: ServerConfig, user_id: str, secret_key: str) -> bool:
-    """Tell whether ``secret_key`` is the secret of ``user_id`` (in constant time)."""
-    expected = config.users.get(user_id)
-    return expected is not None and hmac.compare_digest(expected.encode(), secret_key.encode())
-
-
-def authenticate(params: RequestParams, config: ServerConfig, tokens: TokenKeeper) -> str:
+def authenticate(params: RequestParams, access: Access) -> str:
     """Return the caller's userId once its token checks out; raise :class:`Rejection` (401/403) if not."""
-    user_id = params.get("userId")
-    if user_id is None:
-        raise Rejection(UNAUTHORIZED, "userId is required")
-    if config.allow_onprem_user and user_id == ON_PREMISE_USER_ID and user_id not in config.users:
-        return user_id  # on-premise 5.x semantics: this user needs no token
-    if user_id not in config.users:
-        raise Rejection(UNAUTHORIZED, f"unknown userId {user_id!r}")
-    token = _token_of(params)
-    if token is None:
-        raise Rejection(FORBIDDEN, "token is invalid or expired: no token given (call /user/generateToken first)")
-    try:
-        tokens.verify(token, user_id)
-    except TokenError as exc:
-        raise Rejection(FORBIDDEN, f"token is invalid or expired: {exc}; call /user/generateToken") from None
-    return user_id
+    return access.check(params.get("userId"), token_of(params))
 
 
 def parse_bool(params: RequestParams, name: str, default: bool) -> bool:

@@ -11,8 +11,8 @@ from sqlflow_magic.server.store import StoredJob
 # Codes of the SQLFlow API (the ``code`` field of every answer).
 OK = 200
 BAD_REQUEST = 400
-UNAUTHORIZED = 401  # missing or unknown userId, wrong secret key
-FORBIDDEN = 403  # token missing, invalid or expired
+UNAUTHORIZED = 401  # no userId; generateToken: unknown userId or wrong key alike; on-premise user refused
+FORBIDDEN = 403  # token missing, invalid, expired or revoked, known userId or not (server/access.py)
 NOT_FOUND = 404  # no such job for this user
 TIME_LIMIT = 408  # a synchronous analysis ran past job_time_limit_seconds
 CONFLICT = 409  # the job is not finished (create/process): its lineage is not there yet

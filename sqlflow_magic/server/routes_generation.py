@@ -37,7 +37,7 @@ async def _sql_request(request: Request, text_field: str) -> tuple[ServerContext
     """Read and authenticate a request carrying SQL in ``text_field`` or in ``sqlfile``/``sqlfiles`` parts."""
     context = context_of(request)
     params = await read_params(request, context.config, file_fields=("sqlfile", "sqlfiles"))
-    authenticate(params, context.config, context.tokens)
+    authenticate(params, context.access)
     files = list(params.files)
     text = params.fields.get(text_field, "")
     if text.strip():
@@ -94,7 +94,7 @@ async def to_xml(request: Request) -> Response:
 async def version(request: Request) -> Response:
     """``/version``: the versions of the parser and the server, as SQLFlow's clients read them."""
     context = context_of(request)
-    authenticate(await read_params(request, context.config), context.config, context.tokens)
+    authenticate(await read_params(request, context.config), context.access)
     released = {"version": __version__, "release.date": ""}
     versions = {"gsp": {**released, "version": PARSER_VERSION}, "backend": released}
     return JSONResponse({"code": OK, "version": versions, "data": {"version": versions}})

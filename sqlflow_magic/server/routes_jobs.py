@@ -48,7 +48,7 @@ async def authenticated_params(request: Request) -> tuple[ServerContext, Request
     """Read a request and check its caller; return the context, the parameters and the userId."""
     context = context_of(request)
     params = await read_params(request, context.config)
-    user_id = authenticate(params, context.config, context.tokens)
+    user_id = authenticate(params, context.access)
     return context, params, user_id
 
 

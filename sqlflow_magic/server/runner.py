@@ -16,7 +16,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from sqlflow_magic.server.app import create_app
-from sqlflow_magic.server.config import ServerConfig
+from sqlflow_magic.server.config import ServerConfig, UsersFileError
 
 
 class ServerStartError(RuntimeError):
@@ -139,6 +139,8 @@ class EmbeddedServer:
             return self
         try:
             app = create_app(self.config)
+        except UsersFileError as exc:
+            raise ServerStartError(str(exc)) from exc
         except Exception as exc:
             raise ServerStartError(f"cannot open the job database {self.config.db_path}: {exc}") from exc
         try:

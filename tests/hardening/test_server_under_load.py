@@ -155,7 +155,7 @@ def test_every_route_needs_a_valid_token(tmp_path: Path) -> None:
         expired = issue_token(secret, ALICE, 60, now=time.time() - 3600)
         bad_tokens = {  # case -> (fields, headers, code)
             "missing userId": ({}, {}, 401),
-            "unknown userId": ({"userId": "mallory@example.com", "token": alice}, {}, 401),
+            "unknown userId": ({"userId": "mallory@example.com", "token": alice}, {}, 403),  # as a known one
             "no token": ({"userId": ALICE}, {}, 403),
             "garbage token": ({"userId": ALICE, "token": "not.a.jwt"}, {}, 403),
             "another user's token": ({"userId": ALICE, "token": bob}, {}, 403),

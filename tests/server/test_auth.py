@@ -55,9 +55,33 @@ def test_job_calls_need_a_token(api: Api) -> None:
     assert answer["error"].startswith("token is invalid or expired")
 
 
-@pytest.mark.parametrize("fields", [{}, {"userId": ""}, {"userId": "mallory@example.com", "token": "x"}])
-def test_job_calls_need_a_known_user(shared_api: Api, fields: dict[str, str]) -> None:
-    assert shared_api.post(f"/gspLive_backend{SUMMARY}", data=fields)["code"] == 401
+@pytest.mark.parametrize("fields", [{}, {"userId": ""}])
+def test_job_calls_need_a_user_id(shared_api: Api, fields: dict[str, str]) -> None:
+    answer = shared_api.post(f"/gspLive_backend{SUMMARY}", data=fields)
+    assert answer["code"] == 401
+    assert "userId is required" in answer["error"]
+
+
+def test_answers_never_tell_whether_a_user_exists(shared_api: Api) -> None:
+    """An unknown user and a known one get the same answer, to a token call and to every other call."""
+    alices = shared_api.token()
+    answers = [shared_api.post(f"/gspLive_backend{SUMMARY}", data=refused) for refused in (
+        {"userId": "mallory@example.com", "token": alices},
+        {"userId": "mallory@example.com"},
+        {"userId": ALICE},
+        {"userId": ALICE, "token": "garbage"},
+        {"userId": BOB, "token": alices},
+    )]
+    token_answers = [shared_api.post("/gspLive_backend/user/generateToken", data=refused) for refused in (
+        {"userId": "mallory@example.com", "secretKey": ALICE_SECRET},
+        {"userId": ALICE, "secretKey": BOB_SECRET},
+        {"userId": ALICE, "token": alices},
+        {"userId": "mallory@example.com", "token": alices},
+    )]
+    assert answers == [answers[0]] * len(answers)
+    assert answers[0]["code"] == 403 and "call /user/generateToken" in answers[0]["error"]
+    assert token_answers == [token_answers[0]] * len(token_answers)
+    assert token_answers[0]["code"] == 401 and "secretKey" in token_answers[0]["error"]
 
 
 def test_a_forged_or_foreign_token_is_refused(api: Api, server_config: ServerConfig) -> None:
@@ -107,3 +131,4 @@ def test_the_onprem_user_can_be_disabled(server_config: ServerConfig) -> None:
     with EmbeddedServer(server_config) as server:
         answer = Api(server.base_url).post(f"/gspLive_backend{SUMMARY}", data={"userId": ON_PREMISE_USER_ID})
     assert answer["code"] == 401
+    assert "allow-onprem-user" in answer["error"]

@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.serve_process import start_serve
+from sqlflow_magic.protocol import ON_PREMISE_TOKEN, ON_PREMISE_USER_ID
+from tests.support.serve_process import start_serve, wait_until_serving
 from tests.support.users import ALICE, ALICE_SECRET
 
 pytestmark = pytest.mark.server
@@ -76,3 +77,41 @@ def test_serve_analyses_jobs_and_stops_quickly(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+def onprem_code(url: str) -> tuple[object, str]:
+    """The code and error a tokenless on-premise user's call gets."""
+    answer = httpx.post(f"{url}/sqlflow/job/displayUserJobsSummary", data={"userId": ON_PREMISE_USER_ID,
+                                                                           "token": ON_PREMISE_TOKEN}).json()
+    return answer["code"], answer.get("error", "")
+
+
+@pytest.mark.parametrize("options", [(), ("--allow-onprem-user",)])
+def test_serve_beyond_loopback_refuses_the_onprem_user_unless_allowed(tmp_path: Path, options: tuple[str, ...]) -> None:
+    process, url = start_serve(tmp_path, "--host", "0.0.0.0", *options)
+    try:
+        wait_until_serving(process, url)
+        code, error = onprem_code(url)
+        token = httpx.post(f"{url}/user/generateToken", data={"userId": ALICE, "secretKey": ALICE_SECRET}).json()
+        alices = httpx.post(f"{url}/sqlflow/job/displayUserJobsSummary", data={"userId": ALICE, **token}).json()
+    finally:
+        process.terminate()
+        _stdout, stderr = process.communicate(timeout=10)
+    assert alices["code"] == 200
+    if options:
+        assert code == 200
+        assert "warning: the on-premise user gudu|0123456789 needs no token" in stderr
+    else:
+        assert code == 401 and "--allow-onprem-user" in error
+        assert "the on-premise user gudu|0123456789 is refused" in stderr
+
+
+def test_serve_on_loopback_lets_the_onprem_user_in(tmp_path: Path) -> None:
+    process, url = start_serve(tmp_path)
+    try:
+        wait_until_serving(process, url)
+        assert onprem_code(url)[0] == 200
+    finally:
+        process.terminate()
+        _stdout, stderr = process.communicate(timeout=10)
+    assert "on-premise" not in stderr

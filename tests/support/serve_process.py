@@ -1,4 +1,4 @@
-"""``sqlflow-magic serve`` started as users start it, in a subprocess on a free loopback port."""
+"""``sqlflow-magic serve`` started as users start it, in a subprocess on a free port."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import json
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from tests.support.users import ALICE, ALICE_SECRET
 
@@ -17,12 +20,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_serve(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
-    """``sqlflow-magic serve`` on a free port with Alice as its user; returns the process and its base URL."""
+def start_serve(
+    tmp_path: Path, *options: str, users: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """``sqlflow-magic serve [options]`` on a free port with ``users`` (Alice by default) in
+    ``tmp_path/users.json``; returns the process and its loopback base URL."""
     users_file = tmp_path / "users.json"
-    users_file.write_text(json.dumps({ALICE: ALICE_SECRET}))
+    users_file.write_text(json.dumps({ALICE: ALICE_SECRET} if users is None else users))
     port = free_port()
     command = [sys.executable, "-m", "sqlflow_magic.cli", "serve", "--port", str(port)]
-    command += ["--db", str(tmp_path / "cli.sqlite3"), "--users-file", str(users_file)]
+    command += ["--db", str(tmp_path / "cli.sqlite3"), "--users-file", str(users_file), *options]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return process, f"http://127.0.0.1:{port}/gspLive_backend"
+
+
+def wait_until_serving(process: subprocess.Popen[str], url: str, timeout: float = 10) -> None:
+    """Wait until the server at ``url`` answers; fail with its output if it ends first or takes too long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.post(f"{url}/user/generateToken")
+            return
+        except httpx.TransportError:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "sqlflow-magic serve did not come up"
+            time.sleep(0.05)
