@@ -1,7 +1,26 @@
 """The exceptions of sqlflow-magic. Each says what went wrong and what to do about it.
 
-In IPython each renders as one line (``_render_traceback_``) and the cell fails, so that
-nbval, nbclient and papermill notice.
+In IPython each renders as one line (``_render_traceback_``), under ``%xmode Verbose`` too, and the cell
+fails, so that nbval, nbclient and papermill notice. Every exception httpx raises is turned into one of
+these (``client/transport.py``), so that no traceback shows a request's frames::
+
+    SQLFlowError
+    ├── ConfigurationError
+    ├── InputError
+    ├── TransportError
+    │   ├── ServerUnreachableError
+    │   │   └── ProxyRefusedError
+    │   ├── RequestTimeoutError
+    │   ├── ConnectionBrokenError
+    │   ├── SubmitOutcomeUnknownError
+    │   └── BadResponseError
+    ├── APIError
+    │   ├── AuthenticationError, TokenExpiredError, EndpointNotFoundError, JobNotFoundError
+    │   ├── JobNotReadyError, IncompatibleJobError, LicenseError, PremiumAccountError
+    │   └── RateLimitedError, ServerError, RequestRejectedError
+    ├── JobFailedError
+    ├── JobPartiallyAnalysedError
+    └── WaitTimeoutError, WaitInterruptedError (in client/waiting.py)
 """
 
 from __future__ import annotations
@@ -43,6 +62,13 @@ class ServerUnreachableError(TransportError):
     """No connection could be made (refused, DNS failure, connect timeout)."""
 
     default_hint = "Check the base URL (%sqlflow_config) and that the server is running and reachable"
+
+
+class ProxyRefusedError(ServerUnreachableError):
+    """The proxy between the client and the server refused the request (e.g. 407: it wants credentials)."""
+
+    default_hint = ("Check HTTPS_PROXY / HTTP_PROXY (a proxy's credentials go in its URL), "
+                    "or add the server's host to NO_PROXY")
 
 
 class RequestTimeoutError(TransportError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 MASK = "********"
@@ -59,3 +60,15 @@ def redact(text: str, secrets: Iterable[Secret | str | None]) -> str:
         if raw and len(raw) >= 4:
             text = text.replace(raw, MASK)
     return text
+
+
+#: ``scheme://`` (optional) then the authority's userinfo, up to its last ``@``.
+_USERINFO = re.compile(r"^(\s*(?:[A-Za-z][A-Za-z0-9+.-]*://)?)[^/?#\s]*@")
+
+
+def display_url(url: str) -> str:
+    """``url`` with any ``user:password@`` masked (``https://********@host/...``), fit to show.
+
+    Works on any text, a malformed URL included, so that configuration errors can quote it.
+    """
+    return _USERINFO.sub(lambda match: f"{match.group(1)}{MASK}@", str(url), count=1)

@@ -23,13 +23,19 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..protocol import ON_PREMISE_USER_ID
 from .errors import ConfigurationError
-from .secrets import Secret
+from .secrets import Secret, display_url
 
 PREFIX = "gspLive_backend"
 
 
 class BaseURL(str):
-    """A base URL already normalised by :func:`normalize_base_url`: it is never normalised twice."""
+    """A base URL already normalised by :func:`normalize_base_url`: it is never normalised twice.
+
+    Its ``repr`` masks credentials in it (``https://********@host``), as a traceback's locals would show them.
+    """
+
+    def __repr__(self) -> str:
+        return repr(display_url(self))
 
 
 CLOUD_URL = BaseURL("https://api.gudusoft.com/api/gspLive_backend")
@@ -40,14 +46,15 @@ def normalize_base_url(url: str) -> BaseURL:
     if isinstance(url, BaseURL):
         return url
     text = url.strip()
+    shown = display_url(text)  # what messages quote: a user:password in the URL is masked
     if not text:
         raise ConfigurationError("the SQLFlow base URL is empty", hint="Set e.g. http://HOST:8165/api/gspLive_backend")
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if "://" not in text:
         raise ConfigurationError(
-            f"the SQLFlow base URL {text!r} has no scheme",
-            hint=f"Write it in full, e.g. http://{text.rstrip('/')} or https://{text.rstrip('/')}",
+            f"the SQLFlow base URL {shown!r} has no scheme",
+            hint=f"Write it in full, e.g. http://{shown.rstrip('/')} or https://{shown.rstrip('/')}",
         )
     if scheme not in ("http", "https"):
         import difflib
@@ -55,14 +62,14 @@ def normalize_base_url(url: str) -> BaseURL:
         close = difflib.get_close_matches(scheme, ["https", "http"], n=1, cutoff=0.6)
         fix = close[0] if close else "https"
         kind = "a misspelt" if close else "an unsupported"
-        raise ConfigurationError(f"the SQLFlow base URL {text!r} has {kind} scheme {parts.scheme!r}",
-                                 hint=f"Use http or https, e.g. {fix}://{text.split('://', 1)[1]}")
+        raise ConfigurationError(f"the SQLFlow base URL {shown!r} has {kind} scheme {parts.scheme!r}",
+                                 hint=f"Use http or https, e.g. {fix}://{shown.split('://', 1)[1]}")
     if not parts.hostname:
-        raise ConfigurationError(f"the SQLFlow base URL {text!r} has no host", hint="Write e.g. http://HOST:8165")
+        raise ConfigurationError(f"the SQLFlow base URL {shown!r} has no host", hint="Write e.g. http://HOST:8165")
     try:
         port = parts.port
     except ValueError:
-        raise ConfigurationError(f"the SQLFlow base URL {text!r} has a bad port",
+        raise ConfigurationError(f"the SQLFlow base URL {shown!r} has a bad port",
                                  hint="The port must be a number from 1 to 65535") from None
     path = parts.path.rstrip("/")
     marker = f"/{PREFIX}"

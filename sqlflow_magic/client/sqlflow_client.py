@@ -82,8 +82,7 @@ class SQLFlowClient:
                 "a secret key is needed to get a SQLFlow token",
                 hint="Set SQLFLOW_SECRET_KEY, run %sqlflow_login, or give a token in SQLFLOW_TOKEN",
             )
-        fields = {"userId": self.settings.user_id, "secretKey": self.settings.secret_key.reveal()}
-        call = Call("user/generateToken", fields)
+        call = Call("user/generateToken", {"userId": self.settings.user_id, "secretKey": self.settings.secret_key})
         body = self._checked_json(self._sender.send(call), call.action)
         token = body.get("token")
         if not isinstance(token, str) or not token:
@@ -92,11 +91,10 @@ class SQLFlowClient:
             self._token = Secret(token)
         return self._token
 
-    def _auth_fields(self) -> dict[str, str]:
+    def _auth_fields(self) -> dict[str, str | Secret]:
         if not self.settings.needs_token and self._token is None:
             return {"userId": self.settings.user_id, "token": ON_PREMISE_TOKEN}
-        token = self._token or self.generate_token()
-        return {"userId": self.settings.user_id, "token": token.reveal()}
+        return {"userId": self.settings.user_id, "token": self._token or self.generate_token()}
 
     def _authorized(self, call: Call) -> dict[str, Any]:
         """Send ``call`` with credentials and return its checked JSON body."""
@@ -140,7 +138,10 @@ class SQLFlowClient:
     def _submit(self, path: str, request: SubmitRequest) -> Job:
         if not request.files:
             raise errors.InputError("nothing to submit: no SQL file", hint="Give SQL text or a file")
-        call = Call(path, request.form_fields(reveal_secrets=True), request.files, creates_job=True)
+        fields: dict[str, str | Secret] = {**request.form_fields(reveal_secrets=False)}
+        if request.password is not None:
+            fields["password"] = request.password  # revealed only as it is sent
+        call = Call(path, fields, request.files, creates_job=True)
         return _job_from(self._authorized(call), call.action)
 
     def job_summary(self, job_id: str) -> Job:

@@ -1,4 +1,9 @@
-"""One HTTP exchange with bounded, safe retries, and network failures as typed errors."""
+"""One HTTP exchange with bounded, safe retries, and network failures as typed errors.
+
+Every exception httpx raises becomes one of the package's one-line errors (``tests/faults/test_httpx_errors.py``
+makes each class httpx defines), so that no traceback, not even under ``%xmode Verbose``, shows the frames
+of a request. A :class:`Call` holds its secrets as :class:`Secret`; they are revealed only in ``_post``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import io
 import logging
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 
@@ -16,7 +21,10 @@ from .._version import __version__
 from . import errors
 from .answers import retry_after_seconds
 from .models import UploadFile
+from .secrets import Secret, display_url
 from .settings import ClientSettings
+
+__all__ = ["ACTIONS", "Call", "Sender", "build_http_client", "display_url"]
 
 log = logging.getLogger("sqlflow_magic")
 
@@ -30,10 +38,10 @@ STREAMED_FROM_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class Call:
-    """One POST: the path below the base URL, its form fields and files."""
+    """One POST: the path below the base URL, its form fields (secrets as :class:`Secret`) and files."""
 
     path: str
-    fields: dict[str, str]
+    fields: Mapping[str, str | Secret]
     files: tuple[UploadFile, ...] = ()
     creates_job: bool = False
 
@@ -67,10 +75,18 @@ def build_http_client(settings: ClientSettings, transport: httpx.BaseTransport |
             ) from None
     timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
                             write=settings.read_timeout, pool=settings.connect_timeout)
-    return httpx.Client(
-        base_url=settings.base_url + "/", timeout=timeout, verify=verify, trust_env=True,
-        transport=transport, headers={"User-Agent": f"sqlflow-magic/{__version__} httpx/{httpx.__version__}"},
-    )
+    try:
+        return httpx.Client(
+            base_url=settings.base_url + "/", timeout=timeout, verify=verify, trust_env=True,
+            transport=transport, headers={"User-Agent": f"sqlflow-magic/{__version__} httpx/{httpx.__version__}"},
+        )
+    except (httpx.InvalidURL, ValueError, ImportError) as exc:  # a proxy URL httpx cannot use; a bad URL
+        raise errors.ConfigurationError(
+            f"cannot send to {display_url(settings.base_url)} with the proxy settings of the environment "
+            f"({type(exc).__name__})",
+            hint="Check HTTPS_PROXY, HTTP_PROXY and ALL_PROXY (an http://, https:// or socks5:// URL; socks5 needs "
+                 "httpx[socks]) and the base URL",
+        ) from None
 
 
 class Sender:
@@ -98,11 +114,12 @@ class Sender:
                     raise errors.ServerUnreachableError(
                         f"connecting to {self._where()} timed out after {self._settings.connect_timeout:g} s"
                     ) from None
-            except httpx.TimeoutException:
-                raise self._lost_answer(call, "timed out waiting for the answer") from None
-            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
-                raise self._lost_answer(call, f"the connection broke ({type(exc).__name__})") from None
+            except httpx.HTTPError as exc:
+                raise self._failure(call, exc) from None
             else:
+                if response.status_code == 407:  # a proxy's answer to a plain-HTTP request
+                    raise errors.ProxyRefusedError(
+                        f"a proxy answered 407 Proxy Authentication Required instead of {self._where()}")
                 if response.status_code not in retry_statuses or attempt >= self._settings.max_retries:
                     return response
                 delay = retry_after_seconds(response)
@@ -125,7 +142,9 @@ class Sender:
                     # cell meant 1.8x its size more memory and ~270 MiB of copying. BytesIO shares the bytes.
                     body = io.BytesIO(body)
                 parts.append(("sqlfiles", (upload.filename, body, upload.content_type())))
-            return self._http.post(call.path, data=call.fields, files=parts or None)
+            fields = {name: value.reveal() if isinstance(value, Secret) else value
+                      for name, value in call.fields.items()}
+            return self._http.post(call.path, data=fields, files=parts or None)
 
     def _where(self) -> str:
         return display_url(self._settings.base_url)
@@ -138,6 +157,31 @@ class Sender:
             )
         return errors.ServerUnreachableError(f"cannot connect to {self._where()} (connection refused)")
 
+    def _failure(self, call: Call, exc: httpx.HTTPError) -> errors.SQLFlowError:
+        """The one-line error for any httpx exception but a connect failure (retried in :meth:`send`)."""
+        if isinstance(exc, httpx.ProxyError):  # a CONNECT the proxy refused: nothing reached the server
+            return errors.ProxyRefusedError(f"the proxy refused the connection to {self._where()} ({_reason(exc)})")
+        if isinstance(exc, httpx.PoolTimeout):  # nothing was sent
+            return errors.RequestTimeoutError(
+                f"{call.action} at {self._where()} waited {self._settings.connect_timeout:g} s for a free connection",
+                hint="Too many calls are running at once in this kernel: let them finish, then try again")
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            return errors.ConfigurationError(f"httpx cannot send to {self._where()}: its scheme is not supported",
+                                             hint="Use an http:// or https:// base URL")
+        if isinstance(exc, httpx.DecodingError):
+            what = "got an answer whose body does not match its Content-Encoding"
+            if not call.creates_job:
+                return errors.BadResponseError(f"{call.action} at {self._where()} {what}", hint=(
+                    "A proxy or the server garbled the answer: try again, or bypass the proxy (NO_PROXY)"))
+            return self._lost_answer(call, what)
+        if isinstance(exc, httpx.WriteTimeout):
+            return self._lost_answer(call, "timed out sending the request")
+        if isinstance(exc, httpx.TimeoutException):
+            return self._lost_answer(call, "timed out waiting for the answer")
+        if isinstance(exc, (httpx.NetworkError, httpx.ProtocolError)):
+            return self._lost_answer(call, f"the connection broke ({type(exc).__name__})")
+        return self._lost_answer(call, f"failed ({type(exc).__name__})")
+
     def _lost_answer(self, call: Call, what: str) -> errors.TransportError:
         if call.creates_job:
             return errors.SubmitOutcomeUnknownError(f"the submit to {self._where()} {what}")
@@ -147,12 +191,10 @@ class Sender:
         return errors.ConnectionBrokenError(message)
 
 
-def display_url(url: str) -> str:
-    """``url`` without any user:password part, fit to show."""
-    if "@" not in url:
-        return url
-    parsed = httpx.URL(url)
-    return str(parsed.copy_with(userinfo=b"")) if parsed.userinfo else url
+def _reason(exc: Exception) -> str:
+    """The first line of an httpx message, cut short (a proxy's status line: "407 Proxy Authentication Required")."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _is_dns_failure(exc: httpx.ConnectError) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..client.errors import ServerUnreachableError
+from ..client.secrets import display_url
 from ..display.render import ServerInfo
 from .effective_settings import EffectiveSettings
 
@@ -49,8 +50,6 @@ class Connections:
             return self._clients[settings]
 
     def server_info(self, settings: ClientSettings) -> ServerInfo:
-        from ..client.transport import display_url
-
         return ServerInfo(display_url(settings.base_url), settings.is_embedded)
 
     def embedded_server_url(self, config: EffectiveSettings) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ..client.errors import ConfigurationError
-from ..client.secrets import Secret, mask_identifier
+from ..client.secrets import Secret, display_url, mask_identifier
 from ..client.settings import CLOUD_URL, BaseURL, ClientSettings, normalize_base_url
 from ..protocol import ON_PREMISE_USER_ID
 from ..vendors import DEFAULT_VENDOR, UnknownVendorError, resolve_vendor
@@ -194,6 +194,8 @@ def _show(name: str, value: object, embedded: bool) -> str:
         return "******** (set)"
     if name == "user_id":
         return mask_identifier(str(value))
+    if name == "base_url":
+        return display_url(str(value))
     return str(value)
 
 

@@ -18,7 +18,7 @@ from IPython.display import display
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from ..client.errors import ConfigurationError
-from ..client.secrets import Secret, mask_identifier
+from ..client.secrets import Secret, display_url, mask_identifier
 from ..client.settings import normalize_base_url
 from ..display.panel import widgets_available
 from ..display.render import Table
@@ -223,7 +223,7 @@ class SQLFlowMagics(Magics):
         except Exception:
             self._login_user, self._login_secret = previous
             raise
-        print(f"Logged in to {client.settings.base_url} as {mask_identifier(str(user))}; "
+        print(f"Logged in to {display_url(client.settings.base_url)} as {mask_identifier(str(user))}; "
               "the key is kept in memory only.")
 
 

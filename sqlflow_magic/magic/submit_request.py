@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 
 from ..client.models import Job, SubmitRequest
-from ..client.secrets import MASK, mask_identifier
+from ..client.secrets import MASK, display_url, mask_identifier
 from ..protocol import ON_PREMISE_USER_ID
 from ..vendors import UnknownVendorError, resolve_vendor
 from . import line_options as check
@@ -95,8 +95,6 @@ def preview(request: SubmitRequest, config: EffectiveSettings, running_url: str 
     if embedded:
         url = running_url or "http://127.0.0.1:<port>/gspLive_backend"
     else:
-        from ..client.transport import display_url
-
         url = display_url(str(config.base_url.value))
     needs_token = config.user_id.value != ON_PREMISE_USER_ID
     token = MASK if needs_token else "token (the on-premise user's placeholder, not a secret)"

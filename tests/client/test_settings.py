@@ -137,3 +137,36 @@ def test_user_id_alone_is_a_problem_not_a_switch_to_the_cloud():
 def test_a_bad_url_from_the_environment_is_reported_with_its_source():
     chosen = resolve_settings({}, {"SQLFLOW_URL": "htps://x.example"})
     assert "(from env SQLFLOW_URL)" in str(chosen.problems[0]) and "https://x.example" in str(chosen.problems[0])
+
+
+URL_PASSWORD = "pw-in-the-url-42"
+
+
+@pytest.mark.parametrize("url", [
+    f"htps://svc:{URL_PASSWORD}@sqlflow.example/api",  # a misspelt scheme
+    f"ftp://svc:{URL_PASSWORD}@sqlflow.example",  # an unsupported scheme
+    f"svc:{URL_PASSWORD}@sqlflow.example:8165",  # no scheme
+    f"https://svc:{URL_PASSWORD}@sqlflow.example:99999",  # a bad port
+    f"https://svc:{URL_PASSWORD}@/gspLive_backend",  # no host
+])
+def test_a_configuration_error_masks_the_urls_credentials(url):
+    with pytest.raises(ConfigurationError) as caught:
+        normalize_base_url(url)
+    assert URL_PASSWORD not in str(caught.value) and "svc:" not in str(caught.value)
+    assert MASK in str(caught.value)
+    settings = resolve_settings({}, env={"SQLFLOW_URL": url})
+    assert URL_PASSWORD not in repr(settings) + str(settings.rows())
+
+
+def test_a_base_url_with_credentials_is_shown_masked():
+    from sqlflow_magic.client import SQLFlowClient
+    from sqlflow_magic.client.transport import display_url
+
+    url = f"https://svc:{URL_PASSWORD}@sqlflow.example/api/gspLive_backend"
+    assert display_url(url) == f"https://{MASK}@sqlflow.example/api/gspLive_backend"
+    settings = ClientSettings(url)
+    assert settings.base_url == url  # still sent: httpx makes Basic authentication of it
+    with SQLFlowClient(settings) as client:
+        shown = repr(settings) + repr(client) + repr(resolve_settings({"base_url": url}))
+    shown += str(resolve_settings({"base_url": url}).rows())
+    assert URL_PASSWORD not in shown and MASK in shown

@@ -154,3 +154,24 @@ def test_slow_server_and_ctrl_c_while_waiting(shell):
         assert "%sqlflow_status c359aef4bd9641d697732422debd8055 --wait" in text
         assert shell.ns["sqlflow_job_id"] == JOB["jobId"], "the job id is kept"
         assert server.requests.count("displayUserJobSummary") >= 2
+
+
+# 7 ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("answer", [Answer(200, b"not gzip", {"content-encoding": "gzip"}), Answer(hang_up=True)],
+                         ids=["bad-content-encoding", "hang-up"])
+def test_a_verbose_traceback_shows_no_secret(shell, monkeypatch, answer):
+    """``%xmode Verbose`` shows every frame's locals: a failed submit still shows one line, and no secret."""
+    secrets = {"SQLFLOW_SECRET_KEY": "sk-verbose-0123456789", "SQLFLOW_TOKEN": "tok.verbose.0123456789",
+               "WAREHOUSE_PW": "pw-verbose-0123456789"}
+    for name, value in {**secrets, "SQLFLOW_USER_ID": "alice@example.com"}.items():
+        monkeypatch.setenv(name, value)
+    mode = shell.ip.InteractiveTB.mode
+    with fault_server(lambda path, n: answer) as server:
+        point_at(shell, server.url, retries=0)
+        shell.ip.run_line_magic("xmode", "Verbose")
+        try:
+            run = shell.run(f"{SUBMIT.splitlines()[0]} --password-env WAREHOUSE_PW --hostname db\nselect 1")
+        finally:
+            shell.ip.run_line_magic("xmode", mode)
+    text = run.text() + one_line(run)
+    assert not [name for name, value in secrets.items() if value in text], text

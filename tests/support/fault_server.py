@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # a hundred connects at once are accepted, as by a real server
+
+
 @dataclass
 class Answer:
     status: int = 200
@@ -28,6 +32,7 @@ class Answer:
     reset: bool = False  # read part of the request, then reset the connection
     hang_up: bool = False  # read the request, then close the connection without an answer
     silent: bool = False  # never answer
+    deaf: bool = False  # never read the request's body, never answer
 
 
 JOB = {"jobId": "c359aef4bd9641d697732422debd8055", "jobName": "j", "userId": "gudu|0123456789",
@@ -57,6 +62,9 @@ class FaultServer:
                 else:
                     answer = server.script(path, server.requests.count(path))
                 length = int(self.headers.get("content-length", 0))
+                if answer.deaf:
+                    server.stopping.wait(30)
+                    return
                 if answer.reset:
                     self.rfile.read(min(length, 4096))
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -78,7 +86,7 @@ class FaultServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
 
     @property
@@ -99,6 +107,37 @@ def fault_server(script: Callable[[str, int], Answer], token: str = "header.payl
         server.stopping.set()
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+@contextmanager
+def refusing_proxy() -> Iterator[str]:
+    """The URL of a loopback proxy that answers every request, a ``CONNECT`` included, with 407 Proxy
+    Authentication Required, as a corporate proxy does to a client without its credentials."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def refuse(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self.close_connection = True
+            self.send_response(407)
+            for name, value in {"Proxy-Authenticate": 'Basic realm="corporate"', "content-length": "0",
+                                "connection": "close"}.items():
+                self.send_header(name, value)
+            self.end_headers()
+
+        do_CONNECT = do_POST = do_GET = refuse
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 @contextmanager
