@@ -136,19 +136,24 @@ def test_connection_reset_during_a_large_upload(submitted, tmp_path):
 
 # 6 ------------------------------------------------------------------------------------------------
 def test_slow_server_and_ctrl_c_while_waiting(shell):
+    interrupts: list[threading.Timer] = []
+
     def slow(path, n):
         if path == "submitPersistJob":
             return Answer(200, {"code": 200, "data": {**JOB, "status": "create"}})
+        if n == 2:  # the cell is waiting for the job now: Ctrl-C while the answer is on its way
+            interrupts.append(threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)))
+            interrupts[-1].start()
         return Answer(200, {"code": 200, "data": JOB}, delay=0.2)
 
     with fault_server(slow) as server:
         point_at(shell, server.url)
-        timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
-        timer.start()
+        shell.ip.run_line_magic("config", "SQLFlowMagics.max_wait = 30")  # a lost Ctrl-C fails in 30 s, not 600
         try:
             run = shell.run(f"{SUBMIT.splitlines()[0]} --wait\nselect 1")
         finally:
-            timer.cancel()
+            for timer in interrupts:
+                timer.cancel()
         text = one_line(run)
         assert text.startswith("WaitInterruptedError: stopped waiting for job c359aef4bd9641d697732422debd8055")
         assert "%sqlflow_status c359aef4bd9641d697732422debd8055 --wait" in text
