@@ -43,6 +43,8 @@ TOKEN = "sqlflow-e2e-token"
 LAB_OVERRIDES = {
     "@jupyterlab/apputils-extension:notification": {"checkForUpdates": False, "fetchNews": "false"},
     "@jupyterlab/extensionmanager-extension:plugin": {"enabled": False},
+    # every cell's outputs rendered, also outside the viewport: the tests count panels and pictures
+    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
 }
 UIS = {"lab": "jupyterlab", "notebook": "notebook"}
 

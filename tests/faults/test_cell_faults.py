@@ -141,11 +141,14 @@ def test_slow_server_and_ctrl_c_while_waiting(shell):
     def slow(path, n):
         if path == "submitPersistJob":
             return Answer(200, {"code": 200, "data": {**JOB, "status": "create"}})
-        if n == 2:  # the cell is waiting for the job now: Ctrl-C while the answer is on its way
+        if n >= 2:  # the cell is waiting now: Ctrl-C while the answer is on its way, again if it was lost
+            # (a KeyboardInterrupt raised in a finaliser that happens to run then is ignored by Python)
             interrupts.append(threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)))
             interrupts[-1].start()
         return Answer(200, {"code": 200, "data": JOB}, delay=0.2)
 
+    # Ctrl-C as a terminal or a kernel delivers it, whatever handler an earlier test left behind
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     with fault_server(slow) as server:
         point_at(shell, server.url)
         shell.ip.run_line_magic("config", "SQLFlowMagics.max_wait = 30")  # a lost Ctrl-C fails in 30 s, not 600
@@ -154,6 +157,7 @@ def test_slow_server_and_ctrl_c_while_waiting(shell):
         finally:
             for timer in interrupts:
                 timer.cancel()
+            signal.signal(signal.SIGINT, previous)
         text = one_line(run)
         assert text.startswith("WaitInterruptedError: stopped waiting for job c359aef4bd9641d697732422debd8055")
         assert "%sqlflow_status c359aef4bd9641d697732422debd8055 --wait" in text
