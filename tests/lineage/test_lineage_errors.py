@@ -251,7 +251,7 @@ def test_data_dump_insert_values_is_cheap() -> None:
     sql = f"INSERT INTO shop.items (id, name, price) VALUES\n{rows};\nINSERT INTO shop.copy SELECT id FROM shop.items;"
     started = time.monotonic()
     result = _run(sql, "dbvmysql")
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # seconds, even loaded: a walk over every row would take minutes
     assert _targets(result) == ["shop.items", "shop.copy"]
     assert result.processes[1].span.start_line == 20_002
     assert result.status == "success"
