@@ -160,7 +160,7 @@ def test_a_configuration_error_masks_the_urls_credentials(url):
 
 def test_a_base_url_with_credentials_is_shown_masked():
     from sqlflow_magic.client import SQLFlowClient
-    from sqlflow_magic.client.transport import display_url
+    from sqlflow_magic.client.secrets import display_url
 
     url = f"https://svc:{URL_PASSWORD}@sqlflow.example/api/gspLive_backend"
     assert display_url(url) == f"https://{MASK}@sqlflow.example/api/gspLive_backend"
