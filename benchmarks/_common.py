@@ -136,8 +136,9 @@ def _serve(db_path: str, max_upload_bytes: int, answer: Connection, stop: Event)
     """Child process: run the embedded server until ``stop`` is set; send its URL (or an error) first."""
     from sqlflow_magic.server import EmbeddedServer, ServerConfig
 
-    config = ServerConfig(
-        db_path=Path(db_path), users={USER_ID: SECRET_KEY}, run_worker=False, max_upload_bytes=max_upload_bytes
+    config = ServerConfig(  # store only: no worker, so no cap on the jobs that stay queued
+        db_path=Path(db_path), users={USER_ID: SECRET_KEY}, run_worker=False, max_upload_bytes=max_upload_bytes,
+        max_queued_jobs_per_user=None,
     )
     try:
         server = EmbeddedServer(config).start()

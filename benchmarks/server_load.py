@@ -54,7 +54,8 @@ def serve_store_only(db_path: Path, users_file: Path) -> None:
     from sqlflow_magic.server.config import ServerConfig, load_users_file
     from sqlflow_magic.server.runner import AppServer, listening_socket, uvicorn_config
 
-    config = ServerConfig(db_path=db_path, users=load_users_file(users_file), run_worker=False)
+    config = ServerConfig(db_path=db_path, users=load_users_file(users_file), run_worker=False,
+                          max_queued_jobs_per_user=None)  # as the serve variant: the load queues ~175 jobs a user
     sock = listening_socket("127.0.0.1", 0)
     app = create_app(config)
     print(f"{READY_LINE}http://127.0.0.1:{sock.getsockname()[1]}{PREFIX}", flush=True)
@@ -133,7 +134,9 @@ def server_for(variant: str, folder: Path, users_file: Path) -> ServerProcess:
         "store only": [*script, "--serve", "store-only", "--db", str(db_path), "--users-file", str(users_file)],
         "empty endpoint": [*script, "--serve", "empty"],
     }[variant]
-    return ServerProcess(db_path, users_file, argv=argv, log_path=folder / "server.log")
+    # the load queues about 175 jobs per user, more than max_queued_jobs_per_user lets in: this measures submits
+    return ServerProcess(db_path, users_file, argv=argv, log_path=folder / "server.log",
+                         options=["--max-queued-jobs-per-user", "0"])
 
 
 def run_once(variant: str, clients: int, plan: LoadPlan) -> RunResult:

@@ -247,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         from sqlflow_magic.server import EmbeddedServer, ServerConfig
 
         with tempfile.TemporaryDirectory(prefix="sqlflow-bench-server-") as folder:
-            config = ServerConfig(db_path=Path(folder) / "jobs.sqlite3", users={USER_ID: SECRET_KEY}, run_worker=False)
+            config = ServerConfig(db_path=Path(folder) / "jobs.sqlite3", users={USER_ID: SECRET_KEY}, run_worker=False,
+                                  max_queued_jobs_per_user=None)  # no worker: every submit stays queued
             with EmbeddedServer(config) as server:
                 latencies, cpu = measure(server.url, args.runs, args.warmup)
     else:

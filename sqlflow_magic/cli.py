@@ -43,7 +43,22 @@ def _parser() -> argparse.ArgumentParser:
         help=f"let the tokenless on-premise user {ON_PREMISE_USER_ID} in on a host other than loopback "
         "(on loopback it is always allowed)",
     )
+    serve.add_argument(
+        "--max-queued-jobs-per-user",
+        type=_queued_jobs_cap,
+        default=ServerConfig.max_queued_jobs_per_user,
+        metavar="N",
+        help="jobs one user may have waiting or being analysed; a submit past it is refused "
+        "(default: %(default)s; 0: no cap)",
+    )
     return parser
+
+
+def _queued_jobs_cap(text: str) -> int | None:
+    """``--max-queued-jobs-per-user``: a whole number, 0 for no cap."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of jobs (0: no cap)")
+    return int(text) or None
 
 
 def is_loopback(host: str) -> bool:
@@ -78,17 +93,20 @@ def _reload_on_sighup(reload: Callable[[], None]) -> Iterator[None]:
         signal.signal(signal.SIGHUP, previous)
 
 
-def serve(host: str, port: int, db_path: Path | None, users_file: Path | None, allow_onprem_user: bool = False) -> int:
+def serve(host: str, port: int, db_path: Path | None, users_file: Path | None, allow_onprem_user: bool = False,
+          max_queued_jobs_per_user: int | None = ServerConfig.max_queued_jobs_per_user) -> int:
     """Serve in the foreground until interrupted; return the exit status.
 
-    On a host other than loopback the on-premise user is refused unless ``allow_onprem_user``."""
+    On a host other than loopback the on-premise user is refused unless ``allow_onprem_user``.
+    ``max_queued_jobs_per_user``: see :class:`ServerConfig` (None: no cap)."""
     from uvicorn.config import LOGGING_CONFIG
 
     from sqlflow_magic.server.app import create_app
     from sqlflow_magic.server.runner import AppServer, listening_socket, uvicorn_config
 
     local = is_loopback(host)
-    config = ServerConfig(host=host, port=port, users_file=users_file, allow_onprem_user=local or allow_onprem_user)
+    config = ServerConfig(host=host, port=port, users_file=users_file, allow_onprem_user=local or allow_onprem_user,
+                          max_queued_jobs_per_user=max_queued_jobs_per_user)
     if db_path is not None:
         config.db_path = db_path
     try:
@@ -114,7 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         try:
-            return serve(args.host, args.port, args.db, args.users_file, args.allow_onprem_user)
+            return serve(args.host, args.port, args.db, args.users_file, args.allow_onprem_user,
+                         args.max_queued_jobs_per_user)
         except UsersFileError as exc:
             print(f"sqlflow-magic: {exc}", file=sys.stderr)
             return 2

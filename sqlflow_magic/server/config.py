@@ -39,6 +39,10 @@ class ServerConfig:
     while jobs run. An analysis may take
     ``job_time_limit_seconds``; one that ignores that limit is killed ``job_kill_grace_seconds``
     later. ``run_worker=False`` leaves submitted jobs in status ``create`` (a store-only server).
+
+    Jobs are analysed round robin across users. A user may have at most ``max_queued_jobs_per_user``
+    jobs waiting or being analysed; a submit past it is refused (code 429) and stores nothing.
+    ``None`` lifts the cap (for a store-only server that nobody analyses, say).
     """
 
     db_path: Path = field(default_factory=default_db_path)
@@ -55,6 +59,7 @@ class ServerConfig:
     job_kill_grace_seconds: float = 5.0
     analysis_processes: int = 2
     run_worker: bool = True
+    max_queued_jobs_per_user: int | None = 100
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path)
@@ -62,6 +67,9 @@ class ServerConfig:
             raise ValueError(f"analysis_processes must be from 1 to 8, not {self.analysis_processes}")
         if self.job_time_limit_seconds <= 0 or self.job_kill_grace_seconds < 0:
             raise ValueError("job_time_limit_seconds must be positive and job_kill_grace_seconds not negative")
+        if self.max_queued_jobs_per_user is not None and self.max_queued_jobs_per_user < 1:
+            raise ValueError(f"max_queued_jobs_per_user must be at least 1 (or None for no cap), "
+                             f"not {self.max_queued_jobs_per_user}")
 
     @property
     def kill_after_seconds(self) -> float:

@@ -2,10 +2,11 @@
 
 It runs on the server's event loop but never analyses there: every analysis goes to the
 :class:`~sqlflow_magic.server.pool.AnalysisPool` (the functions of :mod:`sqlflow_magic.server.analysis`).
-The store is the queue: a job is claimed with an atomic ``create`` -> ``process`` change, and a result
-is written only if the job is still in ``process`` at the revision that was analysed, so a submit that
-arrives meanwhile (which puts the job back to ``create`` with a new revision) is analysed again instead
-of being overwritten. A job the shutdown interrupts goes back to ``create``; one left in ``process`` by
+The store is the queue, a fair one (round robin across users, :mod:`sqlflow_magic.server.fair_queue`):
+a job is claimed with an atomic ``create`` -> ``process`` change, and a result is written only if the
+job is still in ``process`` at the revision that was analysed, so a submit that arrives meanwhile
+(which puts the job back to ``create`` with a new revision) is analysed again instead of being
+overwritten. A job the shutdown interrupts goes back to ``create``; one left in ``process`` by
 a crash is put back at the next start. See ``docs/server.md``.
 """
 
@@ -167,18 +168,12 @@ class JobWorker:
                 logger.info("job %s was left unfinished; analysing it again", job.job_id)
 
     def _claim_next(self, in_flight: frozenset[str]) -> StoredJob | None:
-        """Claim the oldest ``create`` job (``create`` -> ``process``), or return None if there is none.
+        """Claim the job the fair queue takes next (``create`` -> ``process``), or return None if none waits.
 
-        A job whose previous revision is still being analysed waits until that analysis is done.
+        Round robin across users, first in first out within one (``server/fair_queue.py``). A job whose
+        previous revision is still being analysed waits until that analysis is done.
         """
-        # Only the head of the queue is read; jobs still in flight can only be that many at the front.
-        for job in self.store.jobs_with_status(JobStatus.CREATE, limit=len(in_flight) + 4):
-            if job.job_id in in_flight:
-                continue
-            if self.store.set_status(job.job_id, JobStatus.PROCESS, only_if_status=JobStatus.CREATE,
-                                     only_if_revision=job.revision):
-                return dataclasses.replace(job, status=JobStatus.PROCESS)
-        return None
+        return self.store.claim_next(exclude=in_flight)
 
     async def _process(self, job: StoredJob) -> None:
         """Analyse one claimed job and store its outcome, unless the job changed meanwhile."""

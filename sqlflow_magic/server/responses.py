@@ -17,6 +17,7 @@ NOT_FOUND = 404  # no such job for this user
 TIME_LIMIT = 408  # a synchronous analysis ran past job_time_limit_seconds
 CONFLICT = 409  # the job is not finished (create/process): its lineage is not there yet
 TOO_LARGE = 413  # upload over max_upload_bytes or max_files_per_request
+TOO_MANY_QUEUED = 429  # a submit past max_queued_jobs_per_user (server/fair_queue.py); nothing stored
 INTERNAL_ERROR = 500  # the analysis process crashed
 NOT_IMPLEMENTED = 501  # an endpoint of SQLFlow that the local server cannot serve (/demo/xml/toXML)
 UNAVAILABLE = 503  # the server is shutting down

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -11,6 +12,7 @@ from starlette.responses import Response
 
 from sqlflow_magic.protocol import ANALYSED_STATUSES, JobStatus, cron_problem
 from sqlflow_magic.server.context import ServerContext, context_of
+from sqlflow_magic.server.fair_queue import QueueFullError
 from sqlflow_magic.server.params import (
     RequestParams,
     authenticate,
@@ -23,6 +25,7 @@ from sqlflow_magic.server.params import (
 from sqlflow_magic.server.responses import (
     BAD_REQUEST,
     NOT_FOUND,
+    TOO_MANY_QUEUED,
     Rejection,
     data_response,
     job_summary,
@@ -95,7 +98,7 @@ async def _submit(request: Request, persist: bool) -> Response:
         if options.get("schedulable") and not options.get("cron_expression"):
             raise Rejection(BAD_REQUEST, "cronExpression is required when schedulable is true")
         new_id = uuid.uuid4().hex
-        job = await run_in_threadpool(
+        job = await _queued(
             context.store.create_job,
             new_id,
             user_id,
@@ -104,6 +107,7 @@ async def _submit(request: Request, persist: bool) -> Response:
             persist,
             options,
             params.files,
+            max_queued=context.config.max_queued_jobs_per_user,
         )
         context.worker.notify()
         return data_response(submitted_job(job))
@@ -121,11 +125,24 @@ async def _submit(request: Request, persist: bool) -> Response:
     changes: dict[str, object] = {**options, "db_vendor": db_vendor}
     if job_name is not None:
         changes["job_name"] = job_name
-    job = await run_in_threadpool(
-        lambda: context.store.add_files(job_id, params.files, replace=replace, changes=changes)
+    job = await _queued(
+        context.store.add_files, job_id, params.files, replace=replace, changes=changes,
+        max_queued=context.config.max_queued_jobs_per_user,
     )
     context.worker.notify()
     return data_response(submitted_job(job))
+
+
+async def _queued(store_it: Callable[..., StoredJob], *args: Any, **kwargs: Any) -> StoredJob:
+    """``store_it(*args, **kwargs)``, a store write that queues a job; past ``max_queued_jobs_per_user``, a 429.
+
+    It answers with HTTP 200, as SQLFlow does most errors, so that clients do not send the upload
+    again at once (they retry an HTTP 429): only a finished job makes room.
+    """
+    try:
+        return await run_in_threadpool(store_it, *args, **kwargs)
+    except QueueFullError as exc:
+        raise Rejection(TOO_MANY_QUEUED, str(exc)) from None
 
 
 async def submit_persist_job(request: Request) -> Response:

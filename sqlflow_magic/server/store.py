@@ -12,13 +12,14 @@ import dataclasses
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from sqlflow_magic.protocol import ANALYSED_STATUSES, JobStatus
+from sqlflow_magic.server import fair_queue
 from sqlflow_magic.server.records import OPTION_COLUMNS, SCHEMA, SqlFile, StoredJob, now_timestamp
 
 __all__ = ["ERRORS_KIND", "JobStore", "SqlFile", "StoredJob", "UnknownJobError", "lineage_kind"]
@@ -57,6 +58,7 @@ class JobStore:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            conn.execute(fair_queue.QUEUE_SCHEMA)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -96,8 +98,14 @@ class JobStore:
         persist: bool,
         options: dict[str, object],
         files: Sequence[SqlFile],
+        *,
+        max_queued: int | None = None,
     ) -> StoredJob:
-        """Store a new job with status ``create`` and its files; return it."""
+        """Store a new job with status ``create`` and its files; return it.
+
+        Raises :class:`~sqlflow_magic.server.fair_queue.QueueFullError`, storing nothing, if the user
+        already has ``max_queued`` jobs waiting or being analysed (None: no cap).
+        """
         _check_options(options)
         stamp = now_timestamp()
         row = {
@@ -115,16 +123,19 @@ class JobStore:
         columns = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         with self._transaction() as conn:
+            fair_queue.check_room(conn, user_id, max_queued)
             conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks})", tuple(row.values()))
             _insert_files(conn, job_id, files, first_seq=1)
             return _read_job(conn, job_id)
 
     def add_files(self, job_id: str, files: Sequence[SqlFile], *, replace: bool,
-                  changes: dict[str, object]) -> StoredJob:
+                  changes: dict[str, object], max_queued: int | None = None) -> StoredJob:
         """Append ``files`` to a job (or replace its files), apply ``changes`` and reset it to ``create``.
 
         ``changes`` may set ``job_name``, ``db_vendor`` and any option column. Old results are dropped.
-        Raises :class:`UnknownJobError` if the job does not exist or was deleted.
+        Raises :class:`UnknownJobError` if the job does not exist or was deleted, and
+        :class:`~sqlflow_magic.server.fair_queue.QueueFullError` (storing nothing) if the job is finished
+        and its user already has ``max_queued`` jobs queued: queuing it again counts like a new job.
         """
         allowed = OPTION_COLUMNS | {"job_name", "db_vendor"}
         if set(changes) - allowed:
@@ -137,8 +148,11 @@ class JobStore:
         }
         assignments = ", ".join(f"{column} = ?" for column in updates)
         with self._transaction() as conn:
-            if _read_job(conn, job_id).status == JobStatus.DELETE:
+            current = _read_job(conn, job_id)
+            if current.status == JobStatus.DELETE:
                 raise UnknownJobError(job_id)
+            if not fair_queue.is_queued(current.status):
+                fair_queue.check_room(conn, current.user_id, max_queued)
             conn.execute(
                 f"UPDATE jobs SET {assignments}, revision = revision + 1 WHERE job_id = ?",
                 (*updates.values(), job_id),
@@ -180,6 +194,15 @@ class JobStore:
             else:
                 ids = conn.execute(query + " LIMIT ?", (status, limit)).fetchall()
             return [_read_job(conn, row[0]) for row in ids]
+
+    def claim_next(self, exclude: Collection[str] = ()) -> StoredJob | None:
+        """Claim the job the fair queue takes next (``create`` -> ``process``) and return it; None if none waits.
+
+        One transaction (``server/fair_queue.py``), so two workers never claim the same job.
+        """
+        with self._transaction() as conn:
+            job_id = fair_queue.claim_next(conn, exclude, now_timestamp())
+            return None if job_id is None else _read_job(conn, job_id)
 
     def delete_job(self, job_id: str) -> StoredJob:
         """Mark a job ``delete`` and drop its files and results; return it as it was, status ``delete``."""

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +32,8 @@ class ServerProcess:
     """``sqlflow-magic serve`` in its own process group (so that a ``kill -9`` hits only the server).
 
     ``start()`` waits for the line that names the URL (``--port 0`` lets the OS pick a free port),
-    then until the token endpoint answers. ``argv`` runs another server that prints the same line.
+    then until the token endpoint answers. ``options`` are more options of ``serve``; ``argv`` runs
+    another server that prints the same line.
     """
 
     def __init__(
@@ -45,9 +46,11 @@ class ServerProcess:
         env: Mapping[str, str] | None = None,
         log_path: Path | None = None,
         argv: list[str] | None = None,
+        options: Sequence[str] = (),
     ) -> None:
         self.db_path = db_path
         self.argv = argv
+        self.options = list(options)
         self.users_file = users_file
         self.host = host
         self.cwd = cwd
@@ -70,7 +73,7 @@ class ServerProcess:
         command = [sys.executable, "-m", "sqlflow_magic.cli", "serve", "--port", "0"]
         if self.host is not None:
             command += ["--host", self.host]
-        return [*command, "--db", str(self.db_path), "--users-file", str(self.users_file)]
+        return [*command, "--db", str(self.db_path), "--users-file", str(self.users_file), *self.options]
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         """Start the server and wait (at most ``timeout`` s) until it answers."""
