@@ -31,8 +31,8 @@ class ServerConfig:
     ``users_file`` (a JSON object of the same), the users come from that file instead, read again
     whenever it changes (see ``server/users.py``).
     ``allow_onprem_user`` lets the on-premise user in without a token (``docs/security.md``).
-    With ``jwt_secret=None`` a secret is generated once and kept in the database, so
-    tokens stay valid across restarts.
+    With ``jwt_secret=None`` the tokens are signed with the key in ``<db_path>.signing-key``, a ``0600``
+    file made at the first start (``server/signing_key.py``), so tokens stay valid across restarts.
 
     Lineage is computed in up to ``analysis_processes`` separate processes, started when first
     needed and then kept; with two or more, one stays free for ``/sqlflow/generation/sqlflow``
