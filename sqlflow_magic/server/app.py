@@ -20,6 +20,7 @@ from sqlflow_magic.server.jobs import JobWorker
 from sqlflow_magic.server.params import read_params
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisTimeout, PoolClosedError
 from sqlflow_magic.server.private_files import private_directory
+from sqlflow_magic.server.rate_limit import TokenAttemptLimits
 from sqlflow_magic.server.responses import (
     INTERNAL_ERROR,
     NOT_FOUND,
@@ -50,7 +51,8 @@ async def generate_token(request: Request) -> Response:
     """``/user/generateToken``: trade ``userId`` + ``secretKey`` for a token (``code`` is the string "200")."""
     context = context_of(request)
     params = await read_params(request, context.config)
-    token = context.access.issue_token(params.get("userId"), params.get("secretKey") or "")
+    address = request.client.host if request.client else ""
+    token = context.access.issue_token(params.get("userId"), params.get("secretKey") or "", address)
     return JSONResponse({"code": "200", "token": token})
 
 
@@ -68,7 +70,7 @@ def _api_routes() -> list[BaseRoute]:
 
 async def _api_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Rejection)
-    return error_response(exc.code, exc.message, exc.http_status)
+    return error_response(exc.code, exc.message, exc.http_status, exc.headers)
 
 
 async def _analysis_failed(_request: Request, exc: Exception) -> Response:
@@ -126,8 +128,10 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
         if own_store:
             job_store.close()
         raise
+    limits = TokenAttemptLimits(config.token_failures_per_user, config.token_failures_per_address,
+                                config.token_failure_window_seconds, trusted_seconds=config.token_ttl_seconds)
     access = Access(users=users, tokens=TokenKeeper(jwt_secret), allow_onprem_user=config.allow_onprem_user,
-                    token_ttl_seconds=config.token_ttl_seconds)
+                    token_ttl_seconds=config.token_ttl_seconds, limits=limits)
     context = ServerContext(config=config, store=job_store, access=access, worker=JobWorker(job_store, config))
 
     async def close_when_stopping() -> None:
