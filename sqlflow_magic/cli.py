@@ -1,4 +1,5 @@
-"""The ``sqlflow-magic`` command: ``sqlflow-magic serve`` runs the local SQLFlow-compatible server."""
+"""The ``sqlflow-magic`` command: ``serve`` runs the local SQLFlow-compatible server; ``rotate-signing-key``
+replaces the key its tokens are signed with."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from sqlflow_magic._version import __version__
 from sqlflow_magic.protocol import ON_PREMISE_USER_ID
 from sqlflow_magic.server.config import ServerConfig, UsersFileError, default_db_path
+from sqlflow_magic.server.signing_key import SigningKeyError, rotate_signing_key, signing_key_path
 
 DEFAULT_PORT = 8165
 
@@ -51,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
         help="jobs one user may have waiting or being analysed; a submit past it is refused "
         "(default: %(default)s; 0: no cap)",
     )
+    rotate = commands.add_parser(
+        "rotate-signing-key",
+        help="replace the key the local server signs tokens with: every token it gave ends",
+        description="Replace the token-signing key of a job database (the file <db>.signing-key beside it). "
+        "Servers on that database use the new key from their next token check: every token signed before is "
+        "refused, and clients that hold a secret key get a new token by themselves.",
+    )
+    rotate.add_argument("--db", type=Path, default=None, help=f"SQLite job database (default: {default_db_path()})")
     return parser
 
 
@@ -59,6 +69,23 @@ def _queued_jobs_cap(text: str) -> int | None:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of jobs (0: no cap)")
     return int(text) or None
+
+
+def rotate(db_path: Path | None) -> int:
+    """Replace the signing key of the job database ``db_path`` (default: the embedded server's); the exit status."""
+    db_path = db_path or default_db_path()
+    key_path = signing_key_path(db_path)
+    if not db_path.exists() and not key_path.exists():
+        print(f"sqlflow-magic: no job database at {db_path}: give the one the server uses with --db", file=sys.stderr)
+        return 2
+    try:
+        rotate_signing_key(key_path)
+    except OSError as exc:
+        print(f"sqlflow-magic: cannot write the signing key file {key_path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"sqlflow-magic: the signing key of {db_path} was replaced ({key_path}): every token signed with the "
+          "old key is refused from now on, by running servers too; clients that hold a secret key get a new one")
+    return 0
 
 
 def is_loopback(host: str) -> bool:
@@ -130,11 +157,13 @@ def serve(host: str, port: int, db_path: Path | None, users_file: Path | None, a
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sqlflow-magic`` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "rotate-signing-key":
+        return rotate(args.db)
     if args.command == "serve":
         try:
             return serve(args.host, args.port, args.db, args.users_file, args.allow_onprem_user,
                          args.max_queued_jobs_per_user)
-        except UsersFileError as exc:
+        except (UsersFileError, SigningKeyError) as exc:
             print(f"sqlflow-magic: {exc}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:

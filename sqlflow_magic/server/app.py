@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -15,11 +14,13 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from sqlflow_magic._version import __version__
 from sqlflow_magic.server.access import Access
-from sqlflow_magic.server.config import ServerConfig
+from sqlflow_magic.server.config import ServerConfig, default_db_path
 from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.jobs import JobWorker
 from sqlflow_magic.server.params import read_params
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisTimeout, PoolClosedError
+from sqlflow_magic.server.private_files import private_directory
+from sqlflow_magic.server.rate_limit import TokenAttemptLimits
 from sqlflow_magic.server.responses import (
     INTERNAL_ERROR,
     NOT_FOUND,
@@ -37,20 +38,21 @@ from sqlflow_magic.server.routes_jobs import (
     submit_user_job,
 )
 from sqlflow_magic.server.routes_lineage import lineage_routes
+from sqlflow_magic.server.signing_key import LEGACY_SETTING, SigningKey, adopt_legacy_key, signing_key_path
 from sqlflow_magic.server.store import JobStore, UnknownJobError
 from sqlflow_magic.server.tokens import TokenKeeper
 from sqlflow_magic.server.users import UserDirectory
 
 #: Both path prefixes the real service is known under.
 PREFIXES = ("/gspLive_backend", "/api/gspLive_backend")
-JWT_SECRET_SETTING = "jwt_secret"
 
 
 async def generate_token(request: Request) -> Response:
     """``/user/generateToken``: trade ``userId`` + ``secretKey`` for a token (``code`` is the string "200")."""
     context = context_of(request)
     params = await read_params(request, context.config)
-    token = context.access.issue_token(params.get("userId"), params.get("secretKey") or "")
+    address = request.client.host if request.client else ""
+    token = context.access.issue_token(params.get("userId"), params.get("secretKey") or "", address)
     return JSONResponse({"code": "200", "token": token})
 
 
@@ -68,7 +70,7 @@ def _api_routes() -> list[BaseRoute]:
 
 async def _api_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Rejection)
-    return error_response(exc.code, exc.message, exc.http_status)
+    return error_response(exc.code, exc.message, exc.http_status, exc.headers)
 
 
 async def _analysis_failed(_request: Request, exc: Exception) -> Response:
@@ -98,6 +100,15 @@ async def _internal_error(_request: Request, _exc: Exception) -> Response:
     return error_response(500, "internal server error", 500)
 
 
+def _signing_secret(config: ServerConfig, store: JobStore) -> str | Callable[[], str]:
+    """``config.jwt_secret``, or the current key of the database's signing key file (``server/signing_key.py``).
+
+    A key an older version kept in the database moves into the file first, whichever is used."""
+    key_file = signing_key_path(store.path)
+    store.take_setting(LEGACY_SETTING, lambda legacy: adopt_legacy_key(key_file, legacy))
+    return config.jwt_secret or SigningKey(key_file).current
+
+
 def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette:
     """Build the app serving the SQLFlow job API under both ``PREFIXES``.
 
@@ -108,12 +119,19 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
     """
     users = UserDirectory(config.users, config.users_file)  # first: a bad users file opens nothing
     own_store = store is None
+    if own_store and config.db_path.parent == default_db_path().parent:
+        private_directory(config.db_path.parent, tighten=True)  # ours, maybe left 0755 by an older version
     job_store = JobStore(config.db_path, server_version=__version__) if store is None else store
-    jwt_secret = config.jwt_secret or job_store.get_or_create_setting(
-        JWT_SECRET_SETTING, lambda: secrets.token_urlsafe(48)
-    )
-    access = Access(users=users, tokens=TokenKeeper(jwt_secret),
-                    allow_onprem_user=config.allow_onprem_user, token_ttl_seconds=config.token_ttl_seconds)
+    try:
+        jwt_secret = _signing_secret(config, job_store)
+    except BaseException:
+        if own_store:
+            job_store.close()
+        raise
+    limits = TokenAttemptLimits(config.token_failures_per_user, config.token_failures_per_address,
+                                config.token_failure_window_seconds, trusted_seconds=config.token_ttl_seconds)
+    access = Access(users=users, tokens=TokenKeeper(jwt_secret), allow_onprem_user=config.allow_onprem_user,
+                    token_ttl_seconds=config.token_ttl_seconds, limits=limits)
     context = ServerContext(config=config, store=job_store, access=access, worker=JobWorker(job_store, config))
 
     async def close_when_stopping() -> None:

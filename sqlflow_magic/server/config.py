@@ -31,8 +31,13 @@ class ServerConfig:
     ``users_file`` (a JSON object of the same), the users come from that file instead, read again
     whenever it changes (see ``server/users.py``).
     ``allow_onprem_user`` lets the on-premise user in without a token (``docs/security.md``).
-    With ``jwt_secret=None`` a secret is generated once and kept in the database, so
-    tokens stay valid across restarts.
+    With ``jwt_secret=None`` the tokens are signed with the key in ``<db_path>.signing-key``, a ``0600``
+    file made at the first start (``server/signing_key.py``), so tokens stay valid across restarts.
+
+    ``/user/generateToken`` allows ``token_failures_per_user`` failed attempts in a row per ``userId`` and
+    ``token_failures_per_address`` per client address; past either, it answers 429 with ``Retry-After``
+    until the allowance refills, at that many failures per ``token_failure_window_seconds``
+    (``server/rate_limit.py``).
 
     Lineage is computed in up to ``analysis_processes`` separate processes, started when first
     needed and then kept; with two or more, one stays free for ``/sqlflow/generation/sqlflow``
@@ -52,6 +57,9 @@ class ServerConfig:
     users_file: Path | None = None
     jwt_secret: str | None = field(default=None, repr=False)
     token_ttl_seconds: int = 86400
+    token_failures_per_user: int = 10
+    token_failures_per_address: int = 30
+    token_failure_window_seconds: float = 300.0
     max_upload_bytes: int = 200 * 1024 * 1024
     max_files_per_request: int = 100
     allow_onprem_user: bool = True
@@ -70,6 +78,10 @@ class ServerConfig:
         if self.max_queued_jobs_per_user is not None and self.max_queued_jobs_per_user < 1:
             raise ValueError(f"max_queued_jobs_per_user must be at least 1 (or None for no cap), "
                              f"not {self.max_queued_jobs_per_user}")
+        if min(self.token_failures_per_user, self.token_failures_per_address) < 1:
+            raise ValueError("token_failures_per_user and token_failures_per_address must be at least 1")
+        if self.token_failure_window_seconds <= 0:
+            raise ValueError(f"token_failure_window_seconds must be positive, not {self.token_failure_window_seconds}")
 
     @property
     def kill_after_seconds(self) -> float:

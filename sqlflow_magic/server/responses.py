@@ -18,24 +18,29 @@ TIME_LIMIT = 408  # a synchronous analysis ran past job_time_limit_seconds
 CONFLICT = 409  # the job is not finished (create/process): its lineage is not there yet
 TOO_LARGE = 413  # upload over max_upload_bytes or max_files_per_request
 TOO_MANY_QUEUED = 429  # a submit past max_queued_jobs_per_user (server/fair_queue.py); nothing stored
+TOO_MANY_REQUESTS = 429  # generateToken: too many failures for this userId or from this address (Retry-After)
 INTERNAL_ERROR = 500  # the analysis process crashed
 NOT_IMPLEMENTED = 501  # an endpoint of SQLFlow that the local server cannot serve (/demo/xml/toXML)
 UNAVAILABLE = 503  # the server is shutting down
 
 
 class Rejection(Exception):
-    """The server refuses a request: it answers ``{"code": code, "error": message}`` (HTTP ``http_status``)."""
+    """The server refuses a request: it answers ``{"code": code, "error": message}`` (HTTP ``http_status``).
 
-    def __init__(self, code: int, message: str, http_status: int = 200) -> None:
+    ``headers`` go with the answer (``Retry-After`` of a 429)."""
+
+    def __init__(self, code: int, message: str, http_status: int = 200, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.http_status = http_status
+        self.headers = headers
 
 
-def error_response(code: int, message: str, http_status: int = 200) -> JSONResponse:
+def error_response(code: int, message: str, http_status: int = 200, headers: dict[str, str] | None = None
+                   ) -> JSONResponse:
     """Return the API's error body; SQLFlow answers most errors with HTTP 200."""
-    return JSONResponse({"code": code, "error": message}, status_code=http_status)
+    return JSONResponse({"code": code, "error": message}, status_code=http_status, headers=headers)
 
 
 def data_response(data: dict[str, Any]) -> JSONResponse:

@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 from sqlflow_magic.server.app import create_app
 from sqlflow_magic.server.config import ServerConfig, UsersFileError
+from sqlflow_magic.server.signing_key import SigningKeyError
 
 
 class ServerStartError(RuntimeError):
@@ -139,7 +140,7 @@ class EmbeddedServer:
             return self
         try:
             app = create_app(self.config)
-        except UsersFileError as exc:
+        except (UsersFileError, SigningKeyError) as exc:
             raise ServerStartError(str(exc)) from exc
         except Exception as exc:
             raise ServerStartError(f"cannot open the job database {self.config.db_path}: {exc}") from exc

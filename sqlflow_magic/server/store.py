@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlflow_magic.protocol import ANALYSED_STATUSES, JobStatus
 from sqlflow_magic.server import fair_queue
+from sqlflow_magic.server.private_files import create_private_file, make_private, private_directory
 from sqlflow_magic.server.records import OPTION_COLUMNS, SCHEMA, SqlFile, StoredJob, now_timestamp
 
 __all__ = ["ERRORS_KIND", "JobStore", "SqlFile", "StoredJob", "UnknownJobError", "lineage_kind"]
@@ -35,6 +36,8 @@ def lineage_kind(table_level: bool) -> str:
 
 SCHEMA_VERSION = 1
 _BOOL_COLUMNS = frozenset(f.name for f in fields(StoredJob) if f.type == "bool")
+#: The files SQLite keeps beside a database: the write-ahead log, its index, a rollback journal.
+COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
 
 
 class UnknownJobError(KeyError):
@@ -46,7 +49,11 @@ class JobStore:
 
     def __init__(self, path: str | Path, server_version: str = "") -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(self.path.parent)
+        # An empty file is an empty database, and SQLite gives the files it makes beside it the same mode.
+        create_private_file(self.path)
+        make_private([self.path, *(self.path.with_name(self.path.name + end) for end in COMPANION_SUFFIXES)],
+                     "the job database")
         self._server_version = server_version
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -80,12 +87,25 @@ class JobStore:
 
     # settings ---------------------------------------------------------------------------------
 
-    def get_or_create_setting(self, key: str, make_value: Callable[[], str]) -> str:
-        """Return the setting ``key``, storing ``make_value()`` first if it has none."""
-        with self._transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (key, make_value()))
-            value: str = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()[0]
-            return value
+    def take_setting(self, key: str, keep: Callable[[str], None]) -> bool:
+        """Remove the setting ``key`` once ``keep(value)`` has returned (in the same transaction: if it raises,
+        the setting stays); return whether there was one. Its bytes are overwritten (``secure_delete``) and
+        the write-ahead log emptied, so that they stay in neither file (once no other reader holds them)."""
+        with self._lock:
+            self._conn.execute("PRAGMA secure_delete = ON")
+        try:
+            with self._transaction() as conn:
+                row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+                if row is None:
+                    return False
+                keep(row[0])
+                conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+        finally:
+            with self._lock:
+                self._conn.execute("PRAGMA secure_delete = OFF")
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
 
     # jobs -------------------------------------------------------------------------------------
 

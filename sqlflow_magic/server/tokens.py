@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -68,19 +69,28 @@ def verify_token(secret: str, token: str, user_id: str, version: str | None) -> 
 
 
 class TokenKeeper:
-    """Issues and checks the tokens signed with one server secret.
+    """Issues and checks the tokens signed with the server's secret.
 
+    ``secret`` is the secret, or a function returning the one in force (``SigningKey.current``): when it
+    changes (a rotated signing key), every token signed before is refused, remembered ones included.
     A token it verified is remembered (by its exact text) until it expires: checking a signature
     was a tenth of the server's work on a submit, and a client sends the same token every time.
     A remembered token is still checked against its user and the user's current key version, so a
     changed key revokes it at once. The secret never shows in a repr.
     """
 
-    def __init__(self, secret: str, remembered: int = 4096) -> None:
-        self._secret = secret
+    def __init__(self, secret: str | Callable[[], str], remembered: int = 4096) -> None:
+        self._secret_in_force = secret if callable(secret) else lambda: secret
+        self._secret = self._secret_in_force()
         self._remembered = remembered
         #: token -> (userId, key version, expiry as a Unix time): tokens that passed :func:`verify_token`.
         self._verified: dict[str, tuple[str, str, float]] = {}
+
+    def _refresh_secret(self) -> None:
+        secret = self._secret_in_force()
+        if secret != self._secret:  # nothing verified with the old secret stands
+            self._secret = secret
+            self._verified.clear()
 
     def __repr__(self) -> str:
         return f"TokenKeeper(remembered={len(self._verified)})"
@@ -91,12 +101,14 @@ class TokenKeeper:
 
     def issue(self, user_id: str, ttl_seconds: int, secret_key: str | None) -> str:
         """A new token for ``user_id``, whose secret key is ``secret_key`` (see :func:`issue_token`)."""
+        self._refresh_secret()
         return issue_token(self._secret, user_id, ttl_seconds, version=self.key_version(secret_key))
 
     def verify(self, token: str, user_id: str, secret_key: str | None) -> None:
         """:func:`verify_token` for a user whose current key is ``secret_key`` (None: no such user).
 
         Answered from memory for a token already verified, not yet expired, of the same user and key."""
+        self._refresh_secret()
         version = None if secret_key is None else self.key_version(secret_key)
         known = self._verified.get(token)
         if known is not None:

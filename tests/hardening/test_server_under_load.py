@@ -479,7 +479,8 @@ def test_hostile_files_give_clear_errors_without_crash_hang_or_stray_files(tmp_p
     finally:
         server.stop()
     created = tree(sandbox) - before
-    assert created <= {"db/jobs.sqlite3", "db/jobs.sqlite3-wal", "db/jobs.sqlite3-shm"}, sorted(created)
+    assert created <= {"db/jobs.sqlite3", "db/jobs.sqlite3-wal", "db/jobs.sqlite3-shm", "db/jobs.sqlite3.signing-key"
+                       }, sorted(created)
     assert "Traceback" not in (tmp_path / "server.log").read_text()
     print("\n" + "; ".join(f"{case}: {s['status']} in {s['executeTimeMillis']} ms" for case, s in summaries.items()))
 

@@ -21,16 +21,17 @@ def free_port() -> int:
 
 
 def start_serve(
-    tmp_path: Path, *options: str, users: dict[str, str] | None = None
+    tmp_path: Path, *options: str, users: dict[str, str] | None = None, db: Path | None = None, umask: int = -1
 ) -> tuple[subprocess.Popen[str], str]:
     """``sqlflow-magic serve [options]`` on a free port with ``users`` (Alice by default) in
-    ``tmp_path/users.json``; returns the process and its loopback base URL."""
+    ``tmp_path/users.json`` and the job database ``db`` (``tmp_path/cli.sqlite3``); returns the process and
+    its loopback base URL. ``umask`` (if not -1) is the process's umask."""
     users_file = tmp_path / "users.json"
     users_file.write_text(json.dumps({ALICE: ALICE_SECRET} if users is None else users))
     port = free_port()
     command = [sys.executable, "-m", "sqlflow_magic.cli", "serve", "--port", str(port)]
-    command += ["--db", str(tmp_path / "cli.sqlite3"), "--users-file", str(users_file), *options]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command += ["--db", str(db or tmp_path / "cli.sqlite3"), "--users-file", str(users_file), *options]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, umask=umask)
     return process, f"http://127.0.0.1:{port}/gspLive_backend"
 
 
