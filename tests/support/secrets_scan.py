@@ -79,15 +79,24 @@ def base64_decodings(text: str) -> Iterable[bytes]:
 
 def leaks(text: str, secret: str) -> list[str]:
     """The forms in which ``secret`` shows in ``text``: empty when it does not."""
-    found = [name for name, view in views(text).items() if secret in view]
-    forms = {secret.encode(), quote(secret, safe="").encode(), quote_plus(secret).encode(), quote(secret).encode()}
-    for view_name, view in views(text).items():
-        if any(form in decoded for decoded in base64_decodings(view) for form in forms):
-            found.append(f"base64 ({view_name})")
+    return leaks_of(text, [secret])[secret]
+
+
+def leaks_of(text: str, secrets: list[str]) -> dict[str, list[str]]:
+    """For each secret, the forms in which it shows in ``text`` (each view and decoding made once)."""
+    found: dict[str, list[str]] = {secret: [] for secret in secrets}
+    forms = {secret: {secret.encode(), quote(secret, safe="").encode(), quote_plus(secret).encode(),
+                      quote(secret).encode()} for secret in secrets}
+    for name, view in views(text).items():
+        decoded = b"\0".join(base64_decodings(view))  # no form holds a NUL: one search per form
+        for secret in secrets:
+            if secret in view:
+                found[secret].append(name)
+            if any(form in decoded for form in forms[secret]):
+                found[secret].append(f"base64 ({name})")
     return found
 
 
 def assert_clean(text: str, secrets: list[str]) -> None:
-    for secret in secrets:
-        forms = leaks(text, secret)
+    for secret, forms in leaks_of(text, secrets).items():
         assert not forms, f"a secret leaked: {secret[:4]}... in its form(s) {', '.join(forms)}"
