@@ -109,13 +109,13 @@ def test_a_server_that_echoes_every_request_in_every_encoding_leaks_nothing(shel
         assert {"raw", "URL-encoded", "JSON-escaped", "HTML-escaped", "base64 (raw)"} <= set(leaks(echoed, secret))
     assert [r.success for r in runs] == [True, True, True, False, False, True, False, False, False, True, True, True]
     assert "JobFailedError: job" in runs[3].stdout and "cannot analyse: " in runs[3].stdout  # one line, under Verbose
-    assert "scott/********@db" in runs[-1].text()  # --dry-run shows a credential in --extra masked too
     everything = [r.text() for r in runs] + [repr(r.error) + str(r.error) for r in runs if r.error]
     everything += states + [str(o.data) for o in refreshed.outputs] + [str(state) for state in widget_states()]
     everything += [record.getMessage() + str(record.args) for record in caplog.records]
     assert "SQLFlow job" in states[0] and "Problems" in everything[3] and len(everything) > 30
     for text in everything:
         assert_clean(text, secrets)
+    assert "scott/********@db" in runs[-1].text()  # --dry-run shows a credential in --extra masked too
 
 
 def test_a_database_password_the_server_quotes_in_a_jdbc_url_is_masked_however_short(shell, monkeypatch):
