@@ -38,7 +38,7 @@ def check_answer(
 ) -> dict[str, Any]:
     """Return ``body`` when both the HTTP status and its ``code`` say success, else raise a typed error.
 
-    The server's message is quoted ``scrub``-bed (a :class:`~.scrubbing.Scrubber`: it may echo a secret).
+    The server's message is quoted through ``scrub`` (a :class:`~.scrubbing.Scrubber`): it may echo a secret.
     """
     code = code_of(body)
     if response.status_code < 400 and code in OK_CODES:
