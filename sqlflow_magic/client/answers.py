@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from ..lineage_json.shapes import code_of
 from . import errors
-from .secrets import Secret, mask_identifier, redact
+from .secrets import mask_identifier
 
 OK_CODES = frozenset({200, 203})
 
@@ -32,10 +33,13 @@ def parse_json(response: httpx.Response, *, what: str) -> dict[str, Any]:
 
 
 def check_answer(
-    response: httpx.Response, body: dict[str, Any], *, what: str, secrets: tuple[Secret | None, ...],
+    response: httpx.Response, body: dict[str, Any], *, what: str, scrub: Callable[[str], str],
     user_id: str | None = None,
 ) -> dict[str, Any]:
-    """Return ``body`` when both the HTTP status and its ``code`` say success, else raise a typed error."""
+    """Return ``body`` when both the HTTP status and its ``code`` say success, else raise a typed error.
+
+    The server's message is quoted through ``scrub`` (a :class:`~.scrubbing.Scrubber`): it may echo a secret.
+    """
     code = code_of(body)
     if response.status_code < 400 and code in OK_CODES:
         return body
@@ -44,7 +48,7 @@ def check_answer(
             f"{what}: the server has no endpoint {response.request.url.path}", code=404)
     if code is None or code in OK_CODES:
         code = response.status_code if response.status_code >= 400 else None
-    message = redact(str(body.get("error") or body.get("message") or body.get("msg") or "no error message"), secrets)
+    message = scrub(str(body.get("error") or body.get("message") or body.get("msg") or "no error message"))
     if user_id and len(user_id) > 2:  # shown shortened, as in the panels
         message = message.replace(user_id, mask_identifier(user_id))
     raise error_for_code(code, f"{what}: SQLFlow answered code {code}: {message}")

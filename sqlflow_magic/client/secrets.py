@@ -1,4 +1,5 @@
-"""Secret values that refuse to be printed, and masking helpers for what is shown to users."""
+"""Secret values that refuse to be printed, and masking helpers for what is shown to users (scrubbing every
+encoded form of a secret: :mod:`.scrubbing`)."""
 
 from __future__ import annotations
 
@@ -54,12 +55,14 @@ def mask_identifier(value: str) -> str:
 
 
 def redact(text: str, secrets: Iterable[Secret | str | None]) -> str:
-    """Replace every occurrence of the given secrets in ``text`` with the mask."""
-    for secret in secrets:
-        raw = secret.reveal() if isinstance(secret, Secret) else secret
-        if raw and len(raw) >= 4:
-            text = text.replace(raw, MASK)
-    return text
+    """``text`` with the given secrets masked in every encoded form, and credential patterns masked.
+
+    For one text; where many texts are scrubbed of the same secrets, build one
+    :class:`~sqlflow_magic.client.scrubbing.Scrubber` and call it (it computes the forms once).
+    """
+    from .scrubbing import Scrubber  # it imports Secret and MASK from here
+
+    return Scrubber(secrets)(text)
 
 
 #: ``scheme://`` (optional) then the authority's userinfo, up to its last ``@``.

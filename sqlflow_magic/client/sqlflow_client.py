@@ -23,6 +23,7 @@ from ..protocol import ON_PREMISE_TOKEN
 from . import errors
 from .answers import check_answer, parse_json
 from .models import SERVER_DEFAULTS, Job, LineageOptions, SubmitRequest
+from .scrubbing import Scrubber, url_credentials
 from .secrets import Secret
 from .settings import ClientSettings
 from .transport import Call, Sender, build_http_client
@@ -51,6 +52,11 @@ class SQLFlowClient:
     Tokens are fetched with the secret key, cached in memory, and renewed once when the server
     says a token is invalid or expired (code 403). Every answer is checked: HTTP status and the
     body's ``code``. Failures raise subclasses of :class:`~sqlflow_magic.client.errors.SQLFlowError`.
+
+    What the client hands back is scrubbed (:attr:`scrubber`) of every secret it knows (its secret key,
+    each token it used, each database password it sent, the credentials of its base URL), in every
+    encoded form, and of anything shown as a credential: error messages, jobs (``errorMessage``,
+    ``errors``, names: every string of the server's answer) and lineage exports.
     """
 
     def __init__(self, settings: ClientSettings, *, transport: httpx.BaseTransport | None = None,
@@ -60,6 +66,9 @@ class SQLFlowClient:
         self._sender = Sender(self._http, settings, sleep)
         self._token: Secret | None = settings.token
         self._token_lock = threading.Lock()
+        self._known = {secret for secret in (settings.secret_key, settings.token) if secret}
+        self._known |= {Secret(part) for part in url_credentials(settings.base_url)}
+        self._scrubber: Scrubber | None = None
 
     def __repr__(self) -> str:
         return f"SQLFlowClient(base_url={self.settings.base_url!r})"
@@ -73,6 +82,34 @@ class SQLFlowClient:
     def close(self) -> None:
         self._http.close()
 
+    # --- scrubbing --------------------------------------------------------------------------
+
+    @property
+    def scrubber(self) -> Scrubber:
+        """Masks every secret this client knows, in every form (built again when it learns a new one)."""
+        with self._token_lock:
+            if self._scrubber is None:
+                self._scrubber = Scrubber(self._known)
+            return self._scrubber
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret this client knows, and any credential, masked: for what is shown."""
+        return self.scrubber(text)
+
+    def _remember(self, secret: Secret | None) -> None:
+        """A secret sent or received from now on (a token, a database password) is scrubbed too."""
+        with self._token_lock:
+            if secret and secret not in self._known:
+                self._known.add(secret)
+                self._scrubber = None
+
+    def _send(self, call: Call) -> httpx.Response:
+        """Send ``call``; a network error quotes what a proxy or server said, so it is scrubbed too."""
+        try:
+            return self._sender.send(call)
+        except errors.SQLFlowError as exc:
+            raise _scrubbed(exc, self.scrub) from None
+
     # --- authentication ---------------------------------------------------------------------
 
     def generate_token(self) -> Secret:
@@ -83,10 +120,11 @@ class SQLFlowClient:
                 hint="Set SQLFLOW_SECRET_KEY, run %sqlflow_login, or give a token in SQLFLOW_TOKEN",
             )
         call = Call("user/generateToken", {"userId": self.settings.user_id, "secretKey": self.settings.secret_key})
-        body = self._checked_json(self._sender.send(call), call.action)
+        body = self._checked_json(self._send(call), call.action)
         token = body.get("token")
         if not isinstance(token, str) or not token:
             raise errors.BadResponseError(f"{call.action}: the answer has no token")
+        self._remember(Secret(token))
         with self._token_lock:
             self._token = Secret(token)
         return self._token
@@ -97,8 +135,9 @@ class SQLFlowClient:
         return {"userId": self.settings.user_id, "token": self._token or self.generate_token()}
 
     def _authorized(self, call: Call) -> dict[str, Any]:
-        """Send ``call`` with credentials and return its checked JSON body."""
-        return self._with_credentials(call, lambda response: self._checked_json(response, call.action))
+        """Send ``call`` with credentials and return its checked JSON body, scrubbed."""
+        body = self._with_credentials(call, lambda response: self._checked_json(response, call.action))
+        return self.scrubber.data(body)
 
     def _with_credentials(self, call: Call, handle: Callable[[httpx.Response], T]) -> T:
         """Send ``call`` with credentials; on a 403 renew the token once and send it again.
@@ -106,7 +145,7 @@ class SQLFlowClient:
         A 403 means the server refused before doing anything, so resending a submit is safe.
         """
         for renewed in (False, True):
-            response = self._sender.send(replace(call, fields={**call.fields, **self._auth_fields()}))
+            response = self._send(replace(call, fields={**call.fields, **self._auth_fields()}))
             try:
                 return handle(response)
             except errors.TokenExpiredError:
@@ -116,11 +155,8 @@ class SQLFlowClient:
                     self._token = None
         raise AssertionError("unreachable")
 
-    def _secrets(self) -> tuple[Secret | None, ...]:
-        return (self.settings.secret_key, self._token, self.settings.token)
-
     def _checked_json(self, response: httpx.Response, what: str) -> dict[str, Any]:
-        return check_answer(response, parse_json(response, what=what), what=what, secrets=self._secrets(),
+        return check_answer(response, parse_json(response, what=what), what=what, scrub=self.scrub,
                             user_id=self.settings.user_id)
 
     # --- jobs -------------------------------------------------------------------------------
@@ -141,6 +177,7 @@ class SQLFlowClient:
         fields: dict[str, str | Secret] = {**request.form_fields(reveal_secrets=False)}
         if request.password is not None:
             fields["password"] = request.password  # revealed only as it is sent
+            self._remember(request.password)
         call = Call(path, fields, request.files, creates_job=True)
         return _job_from(self._authorized(call), call.action)
 
@@ -180,10 +217,9 @@ class SQLFlowClient:
             body = parse_json(response, what=call.action)
             if response.status_code < 400 and "code" not in body and LINEAGE_KEYS & body.keys():
                 return body  # the lineage alone, without SQLFlow's answer around it (as SQLFlow's documents show it)
-            return check_answer(response, body, what=call.action, secrets=self._secrets(),
-                                user_id=self.settings.user_id)
+            return check_answer(response, body, what=call.action, scrub=self.scrub, user_id=self.settings.user_id)
 
-        return self._with_credentials(call, lineage_of)
+        return self.scrubber.data(self._with_credentials(call, lineage_of))
 
     def export_lineage_csv(self, job_id: str, options: LineageOptions = SERVER_DEFAULTS, *,
                            delimiter: str = ",") -> str:
@@ -197,10 +233,10 @@ class SQLFlowClient:
 
     def _export_text(self, call: Call) -> str:
         def text_of(response: httpx.Response) -> str:
-            _refuse_error_body(response, call.action, self._secrets(), self.settings.user_id)
+            _refuse_error_body(response, call.action, self.scrub, self.settings.user_id)
             return response.text
 
-        return self._with_credentials(call, text_of)
+        return self.scrub(self._with_credentials(call, text_of))
 
 
 def _job_from(body: dict[str, Any], what: str) -> Job:
@@ -210,8 +246,13 @@ def _job_from(body: dict[str, Any], what: str) -> Job:
     return Job.from_api(data)
 
 
-def _refuse_error_body(response: httpx.Response, what: str, secrets: tuple[Secret | None, ...],
-                       user_id: str) -> None:
+def _scrubbed(error: errors.SQLFlowError, scrub: Callable[[str], str]) -> errors.SQLFlowError:
+    error.message, error.hint = scrub(error.message), scrub(error.hint)
+    error.args = (str(error),)
+    return error
+
+
+def _refuse_error_body(response: httpx.Response, what: str, scrub: Callable[[str], str], user_id: str) -> None:
     """An export's body is the export itself, unless it is an error JSON: refuse that one."""
     text = response.text.lstrip()
     if text.startswith("{"):
@@ -220,9 +261,9 @@ def _refuse_error_body(response: httpx.Response, what: str, secrets: tuple[Secre
         except ValueError:
             body = None
         if isinstance(body, dict) and "code" in body:
-            check_answer(response, body, what=what, secrets=secrets, user_id=user_id)
+            check_answer(response, body, what=what, scrub=scrub, user_id=user_id)
             return
     if response.status_code >= 400:
-        check_answer(response, {}, what=what, secrets=secrets, user_id=user_id)
+        check_answer(response, {}, what=what, scrub=scrub, user_id=user_id)
     if text.startswith("<!") or text[:5].lower() == "<html":
         raise errors.BadResponseError(f"{what}: the server answered an HTML page instead of the export")

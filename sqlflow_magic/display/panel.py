@@ -10,6 +10,9 @@ without a kernel: JupyterLab and Notebook 7 trusted or not, nbconvert, VS Code, 
 ``SQLFlowMagics.live_panels = False``) there is no widget: the panel is printed once. When a panel
 learns that its job is final, the live panels of the same job in earlier cells take their static form
 too (their note says so; the picture stays with the cell that learnt it).
+
+Everything a panel shows, in its widget's state as in its static form, goes through its ``scrub`` (the
+client's :class:`~sqlflow_magic.client.scrubbing.Scrubber`): the server wrote most of it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from IPython.display import display
 
 from ..client.errors import SQLFlowError
 from ..client.models import Job
+from ..client.scrubbing import Scrubber
 from ..protocol import LINEAGE_STATUSES
 from .render import ServerInfo, job_html, job_text
 
@@ -45,12 +49,14 @@ class JobPanel:
 
     ``fetch_job(job_id)`` is called by Refresh; ``fetch_lineage(job_id)`` (lineage JSON) when the job
     has reached ``success`` or ``partial_success``. Both are optional. ``live``: show a widget while the
-    job runs (a kernel front end).
+    job runs (a kernel front end). ``scrub`` masks secrets in every text the panel shows (default: credential
+    patterns only).
     """
 
     def __init__(self, job: Job, server: ServerInfo, fetch_job: Callable[[str], Job] | None = None,
                  *, fetch_lineage: Callable[[str], dict[str, Any]] | None = None, live: bool = False,
-                 clock: Callable[[], str] = lambda: time.strftime("%H:%M:%S")) -> None:
+                 clock: Callable[[], str] = lambda: time.strftime("%H:%M:%S"),
+                 scrub: Callable[[str], str] | None = None) -> None:
         self.job = job
         self.server = server
         self.note = ""
@@ -60,11 +66,12 @@ class JobPanel:
         self._fetch_job = fetch_job
         self._fetch_lineage = fetch_lineage
         self._clock = clock
+        self._scrub = scrub or Scrubber()  # without a client's secrets, it still masks credential patterns
         self._widget: Any = None
         self._finished = False
 
     def __repr__(self) -> str:
-        return job_text(self.job, self.server, self.note)
+        return self._scrub(job_text(self.job, self.server, self.note))
 
     @property
     def widget(self) -> Any:
@@ -72,7 +79,7 @@ class JobPanel:
         if self._widget is None and self.live and not self._finished:
             from .panel_widget import JobPanelWidget
 
-            self._widget = JobPanelWidget(job_html=job_html(self.job, self.server), note=self.note,
+            self._widget = JobPanelWidget(job_html=self._scrub(job_html(self.job, self.server)), note=self.note,
                                           refreshable=self._fetch_job is not None)
             self._widget.on_msg(self._on_message)
         return self._widget
@@ -115,10 +122,10 @@ class JobPanel:
         self.job = job
         self.set_note(note)
         if self._widget is not None:
-            self._widget.job_html = job_html(self.job, self.server)
+            self._widget.job_html = self._scrub(job_html(self.job, self.server))
 
     def set_note(self, note: str) -> None:
-        self.note = note
+        self.note = note = self._scrub(note)
         if self._widget is not None:
             self._widget.note = note
 
@@ -166,7 +173,7 @@ class JobPanel:
         if self.lineage is not None:
             html += self.lineage.html()
             text += "\n\n" + self.lineage.text()
-        bundle: dict[str, Any] = {"text/plain": text, "text/html": html}
+        bundle: dict[str, Any] = {"text/plain": self._scrub(text), "text/html": self._scrub(html)}
         widget = None if self.job.is_final or self._finished else self.widget
         if widget is not None:
             mime = widget._repr_mimebundle_()  # IPython's display protocol: data, or (data, metadata)

@@ -17,9 +17,11 @@ if TYPE_CHECKING:
 
 
 def new_panel(job: Job, client: SQLFlowClient, server_info: ServerInfo, *, live: bool = False) -> JobPanel:
-    """A panel whose Refresh and lineage picture use ``client``."""
+    """A panel whose Refresh and lineage picture use ``client``, and which shows nothing ``client`` would not
+    (its scrubber)."""
     return JobPanel(job, server_info, client.job_summary,
-                    fetch_lineage=lambda job_id: client.export_lineage_json(job_id, PICTURE), live=live)
+                    fetch_lineage=lambda job_id: client.export_lineage_json(job_id, PICTURE), live=live,
+                    scrub=client.scrub)
 
 
 def follow(panel: JobPanel, client: SQLFlowClient, max_wait: float, *, out: TextIO | None = None) -> Job:

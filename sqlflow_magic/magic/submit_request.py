@@ -85,10 +85,12 @@ def for_existing_job(request: SubmitRequest, args: Any, saved: object,
                    files=files)
 
 def preview(request: SubmitRequest, config: EffectiveSettings, running_url: str | None) -> RequestPreview:
-    """What ``--dry-run`` shows: the request that would be sent, secrets masked.
+    """What ``--dry-run`` shows: the request that would be sent, secrets masked, and every field scrubbed of
+    the secrets in force and of anything written as a credential (``--extra "...password=..."``).
 
     ``running_url`` is the embedded server's URL if it runs already (a dry run never starts it).
     """
+    from ..client.scrubbing import Scrubber, url_credentials
     from ..display.request import RequestPreview
 
     embedded = config.uses_embedded_server
@@ -99,8 +101,10 @@ def preview(request: SubmitRequest, config: EffectiveSettings, running_url: str 
     needs_token = config.user_id.value != ON_PREMISE_USER_ID
     token = MASK if needs_token else "token (the on-premise user's placeholder, not a secret)"
     auth = {"userId": mask_identifier(config.user_id.value), "token": token}
-    return RequestPreview(f"{url}/sqlflow/job/submitPersistJob",
-                          {**auth, **request.form_fields(reveal_secrets=False)}, request.files,
+    scrub = Scrubber([config.secret_key.value, config.token.value, request.password,
+                      *url_credentials(str(config.base_url.value or ""))])
+    fields = {name: scrub(value) for name, value in request.form_fields(reveal_secrets=False).items()}
+    return RequestPreview(f"{url}/sqlflow/job/submitPersistJob", {**auth, **fields}, request.files,
                           "the embedded local server" if embedded else "")
 
 

@@ -3,12 +3,16 @@ hang-ups, resets; and a loopback port whose connects time out.
 
 It stands in for a misbehaving SQLFlow or a proxy in front of one, for the faults that the local
 SQLFlow-compatible server cannot be made to produce on demand. What neither can produce (a host name
-that does not resolve) is the one fault the tests mock (docs/contributing.md).
+that does not resolve) is the one fault the tests mock (docs/contributing.md). :func:`echoing` scripts a
+careless SQLFlow that echoes every request it got, in every encoding, in its errors and job summaries.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import json
+import re
 import socket
 import struct
 import threading
@@ -17,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, quote, quote_plus
 
 
 class _Server(ThreadingHTTPServer):
@@ -26,7 +31,7 @@ class _Server(ThreadingHTTPServer):
 @dataclass
 class Answer:
     status: int = 200
-    body: bytes | dict = b""
+    body: bytes | dict | Callable[[], bytes | dict] = b""  # a callable: called once the request is read
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     reset: bool = False  # read part of the request, then reset the connection
@@ -42,11 +47,13 @@ JOB = {"jobId": "c359aef4bd9641d697732422debd8055", "jobName": "j", "userId": "g
 
 class FaultServer:
     """``script(path, n)`` gives the :class:`Answer` for the n-th request (1-based) to ``path``;
-    ``generateToken`` is answered with ``token`` and is not scripted. ``requests`` lists the paths asked."""
+    ``generateToken`` is answered with ``token`` and is not scripted. ``requests`` lists the paths asked,
+    ``bodies`` the bodies of the requests read whole, in order."""
 
     def __init__(self, script: Callable[[str, int], Answer], token: str = "header.payload.signature") -> None:
         self.script = script
         self.requests: list[str] = []
+        self.bodies: list[bytes] = []
         self.stopping = threading.Event()
         server = self
 
@@ -70,7 +77,7 @@ class FaultServer:
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     self.connection.close()
                     return
-                self.rfile.read(length)
+                server.bodies.append(self.rfile.read(length))
                 if answer.hang_up:
                     self.close_connection = True
                     return
@@ -78,7 +85,8 @@ class FaultServer:
                     server.stopping.wait(30)
                     return
                 time.sleep(answer.delay)
-                body = json.dumps(answer.body).encode() if isinstance(answer.body, dict) else answer.body
+                body = answer.body() if callable(answer.body) else answer.body
+                body = json.dumps(body).encode() if isinstance(body, dict) else body
                 self.send_response(answer.status)
                 for name, value in {"content-type": "application/json", **answer.headers}.items():
                     self.send_header(name, value)
@@ -183,3 +191,61 @@ def scripted(final: dict, polls: int = 3) -> Callable[[str, int], Answer]:
 
     return script
 
+
+
+def form_fields(body: bytes) -> list[tuple[str, str]]:
+    """The fields of a request body, form-encoded or multipart (the files' contents left out)."""
+    text = body.decode("utf-8", "replace")
+    if not text.startswith("--"):
+        return parse_qsl(text, keep_blank_values=True)
+    return re.findall(r'name="([^"]+)"\r\n\r\n(.*?)\r\n--', text, re.DOTALL)
+
+
+def echoes(bodies: list[bytes]) -> list[str]:
+    """Each request body, as a careless server echoes it: raw; its fields decoded, then URL-encoded (upper- and
+    lower-case hex), form-encoded, JSON-escaped (``\\uXXXX`` and ``\\/`` too) and HTML-escaped; the body in
+    base64 at byte offsets 0, 1 and 2 of a longer blob, and in base64url."""
+    found = []
+    for body in bodies:
+        plain = "&".join(f"{name}={value}" for name, value in form_fields(body))
+        found += [body.decode("utf-8", "replace"), plain, quote(plain, safe=""),
+                  re.sub("%[0-9A-F]{2}", lambda hexed: hexed.group().lower(), quote(plain, safe="")), quote_plus(plain),
+                  json.dumps(plain), json.dumps(plain, ensure_ascii=False).replace("/", "\\/"), html.escape(plain)]
+        found += [base64.b64encode(b"echo:"[:offset] + body).decode() for offset in range(3)]
+        found.append(base64.urlsafe_b64encode(body).decode())
+    return found
+
+
+def echoing(server_of: Callable[[], FaultServer], polls: int = 1) -> Callable[[str, int], Answer]:
+    """A SQLFlow that echoes every request it got so far (:func:`echoes`, the ``generateToken`` one with the
+    secret key included): in the job's name, in a failed job's ``errorMessage`` and ``errors``, and in the
+    error of every other call. ``server_of()`` is the server the script runs in."""
+
+    def echoed() -> str:
+        return " | ".join(echoes(server_of().bodies))
+
+    def job(status: str) -> dict:
+        return {**JOB, "jobName": f"echo {echoed()}", "status": status, **({} if status != "fail" else {
+            "errorMessage": f"cannot analyse: {echoed()}",
+            "errors": [{"errorMessage": echo, "errorType": "syntax", "coordinates": [{"x": 1, "y": 1}]}
+                       for echo in echoes(server_of().bodies)]})}
+
+    def script(path: str, n: int) -> Answer:
+        if path == "submitPersistJob":
+            return Answer(200, lambda: {"code": 200, "data": job("create")})
+        if path == "displayUserJobSummary":
+            return Answer(200, lambda: {"code": 200, "data": job("process" if n <= polls else "fail")})
+        if path == "displayUserJobsSummary":
+            return Answer(200, lambda: {"code": 200, "data": {"total": 1, "fail": 1, "jobDetails": [job("fail")]}})
+        return Answer(500, lambda: {"code": 500, "error": f"{path} failed: {echoed()}"})
+
+    return script
+
+
+@contextmanager
+def echoing_server(token: str, polls: int = 1) -> Iterator[FaultServer]:
+    """A :class:`FaultServer` answering as :func:`echoing` on a free loopback port, handing out ``token``."""
+    servers: list[FaultServer] = []
+    with fault_server(echoing(lambda: servers[0], polls), token) as server:
+        servers.append(server)
+        yield server
