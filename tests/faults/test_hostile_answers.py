@@ -108,6 +108,16 @@ def test_a_submit_past_the_deadline_is_not_sent_again():
     assert server.requests.count("submitPersistJob") == 1
 
 
+def test_retries_stop_when_the_deadline_leaves_no_time_for_them():
+    busy = Answer(503, {"code": 503, "error": "busy"}, {"Retry-After": "2"})
+    sleeps: list[float] = []
+    with fault_server(lambda path, n: busy) as server:
+        settings = ClientSettings(server.url, request_deadline=1, max_retries=3)
+        with pytest.raises(errors.ServerError):
+            SQLFlowClient(settings, sleep=sleeps.append).job_summary(JOB["jobId"])
+    assert sleeps == [] and server.requests.count("displayUserJobSummary") == 1
+
+
 def test_a_big_upload_on_a_slow_link_gets_the_time_it_needs():
     """12 MiB read at 4 MiB/s takes 3 s: the deadline of 1 s grows by 1 s per 128 KiB uploaded."""
     big = SubmitRequest("dbvmssql", (UploadFile.from_text("select 1;\n" * (12 * MIB // 10)),))
