@@ -11,9 +11,11 @@ these (``client/transport.py``), so that no traceback shows a request's frames::
     │   ├── ServerUnreachableError
     │   │   └── ProxyRefusedError
     │   ├── RequestTimeoutError
+    │   │   └── RequestDeadlineError
     │   ├── ConnectionBrokenError
     │   ├── SubmitOutcomeUnknownError
     │   └── BadResponseError
+    │       └── AnswerTooLargeError
     ├── APIError
     │   ├── AuthenticationError, TokenExpiredError, EndpointNotFoundError, JobNotFoundError
     │   ├── JobNotReadyError, IncompatibleJobError, LicenseError, PremiumAccountError
@@ -77,6 +79,13 @@ class RequestTimeoutError(TransportError):
     default_hint = "Try again, or raise SQLFlowMagics.read_timeout"
 
 
+class RequestDeadlineError(RequestTimeoutError):
+    """The whole call (connect, send, the complete answer, retries) took longer than ``request_deadline``."""
+
+    default_hint = ("Try again; if the server is just slow, raise SQLFlowMagics.request_deadline "
+                    "(or SQLFLOW_REQUEST_DEADLINE)")
+
+
 class ConnectionBrokenError(TransportError):
     """The connection broke before the answer was complete (a reset, a proxy hanging up)."""
 
@@ -95,6 +104,13 @@ class BadResponseError(TransportError):
     """The answer was not SQLFlow's JSON (e.g. a proxy's HTML error page)."""
 
     default_hint = "Check that the base URL points at SQLFlow's /gspLive_backend prefix (%sqlflow_config)"
+
+
+class AnswerTooLargeError(BadResponseError):
+    """The answer was larger than ``max_answer_bytes``: refused while it arrived, never held whole."""
+
+    default_hint = ("If the answer is genuine (a very big job's lineage), raise SQLFlowMagics.max_answer_bytes "
+                    "(or SQLFLOW_MAX_ANSWER_BYTES)")
 
 
 # --- SQLFlow said no ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ port), any other bare host or path gets ``/api/gspLive_backend``, and a pasted e
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +27,13 @@ from .errors import ConfigurationError
 from .secrets import Secret, display_url
 
 PREFIX = "gspLive_backend"
+MIB = 1024 * 1024
+#: The default answer cap. The local server's column lineage JSON is about 13 times its SQL, and a parsed
+#: JSON takes about 5 times its size in the kernel: 256 MiB holds the lineage of ~20 MiB of SQL (SQLFlow's
+#: big jobs answer tens of MiB) and is about the most a notebook can parse (~1.4 GiB). docs/security.md.
+DEFAULT_MAX_ANSWER_BYTES = 256 * MIB
+#: The default deadline: the read timeout's 120 s for a first byte, and three more minutes for the rest.
+DEFAULT_REQUEST_DEADLINE = 300.0
 
 
 class BaseURL(str):
@@ -90,6 +98,11 @@ class ClientSettings:
 
     ``user_id`` with ``secret_key`` lets the client get and renew tokens; a ``token`` alone is used
     as given. The on-premise 5.x user ``gudu|0123456789`` needs neither.
+
+    Limits on each call (``docs/security.md``, "The connection"): ``connect_timeout`` and ``read_timeout``
+    bound each connect and each read or write; ``request_deadline`` bounds the whole call, retries included
+    (plus one second per 128 KiB uploaded, so that big uploads on slow links still work);
+    ``max_answer_bytes`` bounds an answer, compressed and decoded, while it arrives.
     """
 
     base_url: str  # normalised on creation (a :class:`BaseURL` is taken as it is)
@@ -101,6 +114,8 @@ class ClientSettings:
     ca_bundle: str | None = None
     max_retries: int = 3
     backoff_seconds: float = 0.5
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     is_embedded: bool = False
 
     def __post_init__(self) -> None:
@@ -116,6 +131,14 @@ class ClientSettings:
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
             raise ConfigurationError("timeouts must be positive numbers of seconds",
                                      hint="Set e.g. read_timeout = 120")
+        if not (self.request_deadline > 0 and math.isfinite(self.request_deadline)):
+            raise ConfigurationError(f"request_deadline must be a positive number of seconds, not "
+                                     f"{self.request_deadline!r}", hint=f"Set e.g. request_deadline = "
+                                     f"{DEFAULT_REQUEST_DEADLINE:g}")
+        if self.max_answer_bytes <= 0:
+            raise ConfigurationError(f"max_answer_bytes must be a positive number of bytes, not "
+                                     f"{self.max_answer_bytes!r}", hint=f"Set e.g. max_answer_bytes = "
+                                     f"{DEFAULT_MAX_ANSWER_BYTES} ({DEFAULT_MAX_ANSWER_BYTES // MIB} MiB)")
 
     @property
     def needs_token(self) -> bool:

@@ -1,8 +1,13 @@
-"""One HTTP exchange with bounded, safe retries, and network failures as typed errors.
+"""One HTTP exchange with bounded, safe retries, within a deadline and a size cap; network failures as typed errors.
 
 Every exception httpx raises becomes one of the package's one-line errors (``tests/faults/test_httpx_errors.py``
 makes each class httpx defines), so that no traceback, not even under ``%xmode Verbose``, shows the frames
 of a request. A :class:`Call` holds its secrets as :class:`Secret`; they are revealed only in ``_post``.
+
+Each call has a total deadline (``request_deadline``, ``client/deadline.py``) and its answer a size cap
+(``max_answer_bytes``, ``client/answer_reading.py``): a hostile or broken server can neither hold a call
+nor fill the kernel's memory. The client keeps no idle connections, so that the deadline can end the one
+connection a call is using.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import httpx
 
 from .._version import __version__
 from . import errors
+from .answer_reading import ACCEPT_ENCODING, AnswerTooLarge, UnsupportedEncoding, read_answer
 from .answers import retry_after_seconds
+from .deadline import Deadline, DeadlinePassed
 from .models import UploadFile
 from .secrets import Secret, display_url
 from .settings import ClientSettings
@@ -46,6 +53,10 @@ class Call:
     creates_job: bool = False
 
     @property
+    def upload_bytes(self) -> int:
+        return sum(upload.size for upload in self.files)
+
+    @property
     def action(self) -> str:
         """What the call does, as an error says it: "Reading the job's status: SQLFlow answered code 404: ..."."""
         endpoint = self.path.rsplit("/", 1)[-1]
@@ -63,7 +74,12 @@ ACTIONS = {
 
 
 def build_http_client(settings: ClientSettings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """The ``httpx.Client`` for ``settings``: timeouts, TLS verification, proxies from the environment."""
+    """The ``httpx.Client`` for ``settings``: timeouts, TLS verification, proxies from the environment.
+
+    No connection is kept once its answer is read (``max_keepalive_connections=0``): each call's
+    connections are its own, so that its deadline can shut them (``client/deadline.py``). Calls from a
+    notebook are seconds apart, beyond the 5 s httpx keeps an idle connection, so little is lost.
+    """
     verify: ssl.SSLContext | bool = True
     if settings.ca_bundle:
         try:
@@ -78,7 +94,9 @@ def build_http_client(settings: ClientSettings, transport: httpx.BaseTransport |
     try:
         return httpx.Client(
             base_url=settings.base_url + "/", timeout=timeout, verify=verify, trust_env=True,
-            transport=transport, headers={"User-Agent": f"sqlflow-magic/{__version__} httpx/{httpx.__version__}"},
+            transport=transport, limits=httpx.Limits(max_connections=100, max_keepalive_connections=0),
+            headers={"User-Agent": f"sqlflow-magic/{__version__} httpx/{httpx.__version__}",
+                     "Accept-Encoding": ACCEPT_ENCODING},
         )
     except (httpx.InvalidURL, ValueError, ImportError) as exc:  # a proxy URL httpx cannot use; a bad URL
         raise errors.ConfigurationError(
@@ -99,39 +117,55 @@ class Sender:
         self._sleep = sleep
 
     def send(self, call: Call) -> httpx.Response:
-        """POST ``call``; retries a bounded number of times on connect failures and 429/502/503/504."""
-        retry_statuses = SUBMIT_RETRY_STATUSES if call.creates_job else RETRY_STATUSES
-        attempt = 0
-        while True:
-            delay: float | None = None
-            try:
-                response = self._post(call)
-            except httpx.ConnectError as exc:
-                if _is_dns_failure(exc) or attempt >= self._settings.max_retries:
-                    raise self._unreachable(exc) from None
-            except httpx.ConnectTimeout:
-                if attempt >= self._settings.max_retries:
-                    raise errors.ServerUnreachableError(
-                        f"connecting to {self._where()} timed out after {self._settings.connect_timeout:g} s"
-                    ) from None
-            except httpx.HTTPError as exc:
-                raise self._failure(call, exc) from None
-            else:
-                if response.status_code == 407:  # a proxy's answer to a plain-HTTP request
-                    raise errors.ProxyRefusedError(
-                        f"a proxy answered 407 Proxy Authentication Required instead of {self._where()}")
-                if response.status_code not in retry_statuses or attempt >= self._settings.max_retries:
-                    return response
-                delay = retry_after_seconds(response)
-            attempt += 1
-            backoff = self._settings.backoff_seconds * 2 ** (attempt - 1)
-            wait = min(MAX_BACKOFF_SECONDS, backoff if delay is None else max(delay, backoff))
-            log.info("retrying %s in %.1f s (attempt %d)", call.path, wait, attempt + 1)
-            self._sleep(wait)
+        """POST ``call`` and read its answer, within ``request_deadline`` and ``max_answer_bytes``.
 
-    def _post(self, call: Call) -> httpx.Response:
+        Retries a bounded number of times on connect failures and 429/502/503/504, while the deadline
+        leaves time for the pause and another try.
+        """
+        retry_statuses = SUBMIT_RETRY_STATUSES if call.creates_job else RETRY_STATUSES
+        with Deadline(self._settings.request_deadline, call.upload_bytes) as deadline:
+            attempt = 0
+            while True:
+                if deadline.passed:  # only after a pause: nothing of this attempt is sent yet
+                    raise self._past_deadline(call, deadline, sent=False)
+                try:
+                    response = self._post(call, deadline)
+                except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                    if deadline.passed:  # nothing reached the server
+                        raise self._past_deadline(call, deadline, sent=False) from None
+                    wait = None if _is_dns_failure(exc) else self._next_wait(attempt, None, deadline)
+                    if wait is None:
+                        raise self._unreachable(exc) from None
+                except (AnswerTooLarge, UnsupportedEncoding) as exc:
+                    raise self._refused(call, exc) from None
+                except (httpx.HTTPError, DeadlinePassed) as exc:
+                    if isinstance(exc, DeadlinePassed) or deadline.passed:
+                        # Waiting for a free connection, or a proxy refusing the tunnel: nothing was sent.
+                        sent = not isinstance(exc, (httpx.PoolTimeout, httpx.ProxyError))
+                        raise self._past_deadline(call, deadline, sent=sent) from None
+                    raise self._failure(call, exc) from None
+                else:
+                    if response.status_code == 407:  # a proxy's answer to a plain-HTTP request
+                        raise errors.ProxyRefusedError(
+                            f"a proxy answered 407 Proxy Authentication Required instead of {self._where()}")
+                    if response.status_code not in retry_statuses:
+                        return response
+                    wait = self._next_wait(attempt, retry_after_seconds(response), deadline)
+                    if wait is None:
+                        return response
+                attempt += 1
+                log.info("retrying %s in %.1f s (attempt %d)", call.path, wait, attempt + 1)
+                self._sleep(wait)
+
+    def _next_wait(self, attempt: int, delay: float | None, deadline: Deadline) -> float | None:
+        """The pause before retry ``attempt + 1``, or None when the retries or the deadline are used up."""
+        backoff = self._settings.backoff_seconds * 2 ** attempt
+        wait = min(MAX_BACKOFF_SECONDS, backoff if delay is None else max(delay, backoff))
+        return wait if attempt < self._settings.max_retries and wait < deadline.left() else None
+
+    def _post(self, call: Call, deadline: Deadline) -> httpx.Response:
         log.debug("POST %s", call.path)
-        streamed = sum(upload.size for upload in call.files) > STREAMED_FROM_BYTES
+        streamed = call.upload_bytes > STREAMED_FROM_BYTES
         with ExitStack() as stack:
             parts = []
             for upload in call.files:
@@ -144,12 +178,47 @@ class Sender:
                 parts.append(("sqlfiles", (upload.filename, body, upload.content_type())))
             fields = {name: value.reveal() if isinstance(value, Secret) else value
                       for name, value in call.fields.items()}
-            return self._http.post(call.path, data=fields, files=parts or None)
+            timeout = deadline.timeout(self._settings.connect_timeout, self._settings.read_timeout)
+            answer = stack.enter_context(self._http.stream(
+                "POST", call.path, data=fields, files=parts or None, timeout=timeout,
+                extensions={"trace": deadline.trace}))
+            return read_answer(answer, self._settings.max_answer_bytes, deadline)
+
+    def _past_deadline(self, call: Call, deadline: Deadline, *, sent: bool) -> errors.TransportError:
+        """The one-line error of a call that ran out of time; ``sent``: the server may have acted on it."""
+        budget = f"request_deadline ({deadline.describe()})"
+        if call.creates_job and sent:
+            return errors.SubmitOutcomeUnknownError(
+                f"the submit to {self._where()} did not finish within {budget}",
+                hint="The job may have been created: look for it with %sqlflow_jobs before you submit again; "
+                     "if the server is just slow, raise SQLFlowMagics.request_deadline")
+        return errors.RequestDeadlineError(f"{call.action} at {self._where()} did not finish within {budget}")
+
+    def _refused(self, call: Call, exc: AnswerTooLarge | UnsupportedEncoding) -> errors.TransportError:
+        """The one-line error of an answer refused as it arrived: too large, or in an encoding not asked for."""
+        if isinstance(exc, UnsupportedEncoding):
+            what = f"got an answer in Content-Encoding {str(exc)!r}, which it did not ask for ({ACCEPT_ENCODING})"
+            if call.creates_job:
+                return errors.SubmitOutcomeUnknownError(f"the submit to {self._where()} {what}")
+            return errors.BadResponseError(f"{call.action} at {self._where()} {what}", hint=(
+                "A proxy or the server changed the answer: try again, or bypass the proxy (NO_PROXY)"))
+        cap = self._settings.max_answer_bytes
+        declared = "" if exc.declared is None else f": it announced {_size(exc.declared)}"
+        what = f"got an answer larger than max_answer_bytes ({_size(cap)}){declared}"
+        if call.creates_job:
+            return errors.SubmitOutcomeUnknownError(
+                f"the submit to {self._where()} {what}",
+                hint="The job may have been created: look for it with %sqlflow_jobs before you submit again; "
+                     "raise SQLFlowMagics.max_answer_bytes if the answer is genuine")
+        return errors.AnswerTooLargeError(f"{call.action} at {self._where()} {what}")
 
     def _where(self) -> str:
         return display_url(self._settings.base_url)
 
-    def _unreachable(self, exc: httpx.ConnectError) -> errors.ServerUnreachableError:
+    def _unreachable(self, exc: httpx.ConnectError | httpx.ConnectTimeout) -> errors.ServerUnreachableError:
+        if isinstance(exc, httpx.ConnectTimeout):
+            return errors.ServerUnreachableError(
+                f"connecting to {self._where()} timed out after {self._settings.connect_timeout:g} s")
         host = httpx.URL(self._settings.base_url).host
         if _is_dns_failure(exc):
             return errors.ServerUnreachableError(
@@ -191,13 +260,22 @@ class Sender:
         return errors.ConnectionBrokenError(message)
 
 
+def _size(count: int) -> str:
+    """A byte count as a message says it: "256 MiB", "1.5 GiB", "4,096 bytes"."""
+    if count < 1024 * 1024:
+        return f"{count:,} bytes"
+    if count < 1024 ** 3:
+        return f"{count / 1024 ** 2:.4g} MiB"
+    return f"{count / 1024 ** 3:.4g} GiB"
+
+
 def _reason(exc: Exception) -> str:
     """The first line of an httpx message, cut short (a proxy's status line: "407 Proxy Authentication Required")."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _is_dns_failure(exc: httpx.ConnectError) -> bool:
+def _is_dns_failure(exc: httpx.ConnectError | httpx.ConnectTimeout) -> bool:
     text = str(exc).lower()
     return any(s in text for s in ("name or service not known", "nodename nor servname", "getaddrinfo",
                                    "temporary failure in name resolution", "no address associated"))

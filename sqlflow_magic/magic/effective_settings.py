@@ -11,6 +11,8 @@ default. ``docs/configuration.md`` lists every setting; the environment variable
 - token: ``SQLFLOW_TOKEN``; default: fetched with the secret key.
 - ``default_vendor``: ``SQLFLOW_DBVENDOR``; default ``dbvoracle``.
 - ``local_server_db``: ``SQLFLOW_LOCAL_SERVER_DB``; default a file in the user data directory.
+- ``request_deadline``: ``SQLFLOW_REQUEST_DEADLINE``; default 300 s for a whole call (client/deadline.py).
+- ``max_answer_bytes``: ``SQLFLOW_MAX_ANSWER_BYTES``; default 256 MiB (client/answer_reading.py).
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ from typing import Generic, TypeVar
 
 from ..client.errors import ConfigurationError
 from ..client.secrets import Secret, display_url, mask_identifier
-from ..client.settings import CLOUD_URL, BaseURL, ClientSettings, normalize_base_url
+from ..client.settings import (
+    CLOUD_URL,
+    DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_REQUEST_DEADLINE,
+    MIB,
+    BaseURL,
+    ClientSettings,
+    normalize_base_url,
+)
 from ..protocol import ON_PREMISE_USER_ID
 from ..vendors import DEFAULT_VENDOR, UnknownVendorError, resolve_vendor
 
@@ -32,9 +42,12 @@ ENV_SECRET_KEY = "SQLFLOW_SECRET_KEY"
 ENV_TOKEN = "SQLFLOW_TOKEN"
 ENV_DBVENDOR = "SQLFLOW_DBVENDOR"
 ENV_LOCAL_SERVER_DB = "SQLFLOW_LOCAL_SERVER_DB"
+ENV_REQUEST_DEADLINE = "SQLFLOW_REQUEST_DEADLINE"
+ENV_MAX_ANSWER_BYTES = "SQLFLOW_MAX_ANSWER_BYTES"
 
 EMBEDDED = "embedded local server"
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,8 @@ class EffectiveSettings:
     default_vendor: Sourced[str]
     connect_timeout: Sourced[float]
     read_timeout: Sourced[float]
+    request_deadline: Sourced[float]
+    max_answer_bytes: Sourced[int]
     ca_bundle: Sourced[str | None]
     max_retries: Sourced[int]
     max_cell_bytes: Sourced[int]
@@ -81,6 +96,7 @@ class EffectiveSettings:
         return ClientSettings(
             base_url=base_url, user_id=self.user_id.value, secret_key=self.secret_key.value, token=self.token.value,
             connect_timeout=self.connect_timeout.value, read_timeout=self.read_timeout.value,
+            request_deadline=self.request_deadline.value, max_answer_bytes=self.max_answer_bytes.value,
             ca_bundle=self.ca_bundle.value, max_retries=self.max_retries.value, is_embedded=self.uses_embedded_server,
         )
 
@@ -95,7 +111,8 @@ class EffectiveSettings:
 
 #: The settings ``%sqlflow_config`` shows, in its order.
 SHOWN = ("base_url", "user_id", "secret_key", "token", "default_vendor", "connect_timeout", "read_timeout",
-         "ca_bundle", "max_retries", "max_cell_bytes", "local_server_db", "wait", "max_wait")
+         "request_deadline", "max_answer_bytes", "ca_bundle", "max_retries", "max_cell_bytes", "local_server_db",
+         "wait", "max_wait")
 
 
 def resolve_settings(configured: Mapping[str, object], env: Mapping[str, str] | None = None,
@@ -156,10 +173,29 @@ def resolve_settings(configured: Mapping[str, object], env: Mapping[str, str] | 
         warnings.append(f"default_vendor: {exc} (from {vendor.source}); a submit without --dbvendor fails until "
                         f"you fix it")
     local_db = given("local_server_db", ENV_LOCAL_SERVER_DB)
+
+    def limit(name: str, env_name: str, convert: Callable[[str], N], default: N, example: str) -> Sourced[N]:
+        """A positive number from ``%config`` (checked by its trait) or the environment, else ``default``."""
+        chosen = given(name, env_name)
+        if chosen is None:
+            return Sourced(default, "default")
+        try:
+            value: N | None = convert(chosen.value)
+        except ValueError:
+            value = None
+        if value is None or not 0 < value < float("inf"):
+            problems.append(ConfigurationError(
+                f"{name} must be a positive number, not {chosen.value[:40]!r} (from {chosen.source})",
+                hint=f"Set e.g. {env_name}={example}"))
+            return Sourced(default, f"default ({chosen.source} is unusable)")
+        return Sourced(value, chosen.source)
     return EffectiveSettings(
         base_url=url, user_id=user_given or Sourced(ON_PREMISE_USER_ID, "default"), secret_key=secret_key,
         token=token, default_vendor=vendor,
         connect_timeout=pick("connect_timeout", _float, 10.0), read_timeout=pick("read_timeout", _float, 120.0),
+        request_deadline=limit("request_deadline", ENV_REQUEST_DEADLINE, float, DEFAULT_REQUEST_DEADLINE, "600"),
+        max_answer_bytes=limit("max_answer_bytes", ENV_MAX_ANSWER_BYTES, int, DEFAULT_MAX_ANSWER_BYTES,
+                               str(2 * DEFAULT_MAX_ANSWER_BYTES)),
         ca_bundle=pick("ca_bundle", _text, None), max_retries=pick("max_retries", _int, 3),
         max_cell_bytes=pick("max_cell_bytes", _int, 64 * 1024 * 1024),
         local_server_db=Sourced(local_db.value, local_db.source) if local_db else Sourced(None, "default"),
@@ -194,7 +230,25 @@ def _show(name: str, value: object, embedded: bool) -> str:
         return mask_identifier(str(value))
     if name == "base_url":
         return display_url(str(value))
+    if name in LIMITS:
+        return LIMITS[name](value)
     return str(value)
+
+
+def _mib(value: object) -> str:
+    return f"{int(str(value)) / MIB:g} MiB" if int(str(value)) >= MIB else f"{int(str(value)):,} bytes"
+
+
+#: How ``%sqlflow_config`` shows the client's limits: what each bounds, in its unit.
+LIMITS: dict[str, Callable[[object], str]] = {
+    "connect_timeout": lambda value: f"{_float(value):g} s per connect",
+    "read_timeout": lambda value: f"{_float(value):g} s per read or write",
+    "request_deadline": lambda value: f"{_float(value):g} s per call, retries included (+1 s per 128 KiB uploaded)",
+    "max_answer_bytes": lambda value: f"{_mib(value)} per answer, as sent and decoded",
+    "max_retries": lambda value: f"{value} (only where nothing can be done twice)",
+    "max_cell_bytes": lambda value: f"{_mib(value)} per cell or file uploaded",
+    "max_wait": lambda value: f"{_float(value):g} s per wait for a job",
+}
 
 
 def _home_as_tilde(path: str) -> str:

@@ -31,8 +31,9 @@ from .following import check_outcome, follow, new_panel
 from .submit_request import for_existing_job, preview, refuse_secrets_on_line, submit_request
 
 JOB_VARIABLE = "sqlflow_job"
-CONFIG_TRAITS = ("base_url", "user_id", "default_vendor", "connect_timeout", "read_timeout", "ca_bundle",
-                 "max_retries", "max_cell_bytes", "local_server_db", "wait", "max_wait")
+CONFIG_TRAITS = ("base_url", "user_id", "default_vendor", "connect_timeout", "read_timeout", "request_deadline",
+                 "max_answer_bytes", "ca_bundle", "max_retries", "max_cell_bytes", "local_server_db", "wait",
+                 "max_wait")
 _SECRET_ON_LINE = ("never put a {what} on the magic line: it is saved with the notebook. "
                    "{fix}")
 
@@ -48,6 +49,10 @@ class SQLFlowMagics(Magics):
                              "(default dbvoracle).").tag(config=True)
     connect_timeout = Float(None, allow_none=True, help="Seconds to wait for a connection (10).").tag(config=True)
     read_timeout = Float(None, allow_none=True, help="Seconds to wait for an answer (120).").tag(config=True)
+    request_deadline = Float(None, allow_none=True, help="Seconds a whole call may take: connect, upload, the "
+                             "complete answer, retries (300; plus 1 s per 128 KiB uploaded).").tag(config=True)
+    max_answer_bytes = Int(None, allow_none=True, help="Largest answer accepted, compressed or decoded "
+                           "(256 MiB).").tag(config=True)
     ca_bundle = Unicode(None, allow_none=True, help="PEM file of CAs to trust for HTTPS.").tag(config=True)
     max_retries = Int(None, allow_none=True, help="Retries when it is safe (3).").tag(config=True)
     max_cell_bytes = Int(None, allow_none=True, help="Largest cell or file to upload (64 MiB).").tag(config=True)
@@ -84,7 +89,8 @@ class SQLFlowMagics(Magics):
         except UnknownVendorError as exc:
             raise TraitError(str(exc)) from None
 
-    @validate("connect_timeout", "read_timeout", "max_wait", "max_cell_bytes", "max_retries")
+    @validate("connect_timeout", "read_timeout", "request_deadline", "max_answer_bytes", "max_wait", "max_cell_bytes",
+              "max_retries")
     def _check_positive(self, proposal: dict[str, Any]) -> float | int | None:
         value: float | int | None = proposal["value"]
         name = proposal["trait"].name

@@ -7,7 +7,7 @@ import pytest
 from sqlflow_magic.client.errors import ConfigurationError
 from sqlflow_magic.client.secrets import MASK, Secret, mask_identifier, redact
 from sqlflow_magic.client.settings import CLOUD_URL, ClientSettings, normalize_base_url
-from sqlflow_magic.magic.effective_settings import resolve_settings
+from sqlflow_magic.magic.effective_settings import Sourced, resolve_settings
 from sqlflow_magic.protocol import ON_PREMISE_USER_ID
 from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
 
@@ -170,3 +170,22 @@ def test_a_base_url_with_credentials_is_shown_masked():
         shown = repr(settings) + repr(client) + repr(resolve_settings({"base_url": url}))
     shown += str(resolve_settings({"base_url": url}).rows())
     assert URL_PASSWORD not in shown and MASK in shown
+
+
+@pytest.mark.parametrize(("setting", "value"), [("request_deadline", 0), ("request_deadline", float("inf")),
+                                                ("request_deadline", float("nan")), ("max_answer_bytes", 0)])
+def test_a_limit_that_cannot_work_is_refused_by_name(setting, value):
+    with pytest.raises(ConfigurationError, match=f"{setting} must be a positive number"):
+        ClientSettings("http://h:8165", **{setting: value})
+
+
+def test_the_client_limits_follow_config_over_env_over_default():
+    env = {"SQLFLOW_REQUEST_DEADLINE": "45", "SQLFLOW_MAX_ANSWER_BYTES": "1048576"}
+    chosen = resolve_settings({"max_answer_bytes": 2097152}, env)
+    assert chosen.request_deadline == Sourced(45.0, "env SQLFLOW_REQUEST_DEADLINE")
+    assert chosen.max_answer_bytes == Sourced(2097152, "%config")
+    settings = chosen.client_settings("http://127.0.0.1:5000/gspLive_backend")
+    assert (settings.request_deadline, settings.max_answer_bytes) == (45.0, 2097152)
+    defaults = resolve_settings({}, {})
+    assert defaults.request_deadline == Sourced(300.0, "default")
+    assert defaults.max_answer_bytes == Sourced(256 * 1024 * 1024, "default")

@@ -100,3 +100,24 @@ def test_a_bad_default_vendor_is_flagged_at_once(shell, monkeypatch):
     text = shell.run("%sqlflow_config").outputs[0]["text/plain"]
     problem = next(line for line in text.splitlines() if line.startswith("PROBLEM"))
     assert "unknown dbvendor 'oracel': did you mean 'dbvoracle'" in problem and "env SQLFLOW_DBVENDOR" in problem
+
+
+def test_config_shows_the_client_limits_in_force_and_where_each_comes_from(shell, monkeypatch):
+    monkeypatch.setenv("SQLFLOW_REQUEST_DEADLINE", "90")
+    shell.ip.run_line_magic("config", f"SQLFlowMagics.max_answer_bytes = {64 * 1024 * 1024}")
+    rows, _ = config_rows(shell)
+    assert "90 s per call" in rows["request_deadline"] and "env SQLFLOW_REQUEST_DEADLINE" in rows["request_deadline"]
+    assert "64 MiB per answer" in rows["max_answer_bytes"] and "%config" in rows["max_answer_bytes"]
+    assert "10 s per connect" in rows["connect_timeout"] and "default" in rows["connect_timeout"]
+    assert "120 s per read" in rows["read_timeout"] and "default" in rows["read_timeout"]
+    assert "3 (only where" in rows["max_retries"] and "default" in rows["max_retries"]
+
+
+def test_an_unusable_limit_in_the_environment_is_named_with_its_fix(shell, monkeypatch):
+    monkeypatch.setenv("SQLFLOW_MAX_ANSWER_BYTES", "lots")
+    rows, _ = config_rows(shell)
+    assert "256 MiB" in rows["max_answer_bytes"]
+    assert "env SQLFLOW_MAX_ANSWER_BYTES is unusable" in rows["max_answer_bytes"]
+    assert "max_answer_bytes must be a positive number, not 'lots'" in rows["PROBLEM"]
+    run = shell.run("%sqlflow_jobs")
+    assert not run.success and "SQLFLOW_MAX_ANSWER_BYTES=536870912" in run.text()

@@ -1,5 +1,6 @@
 """A real HTTP server on loopback that answers from a script: errors, HTML pages, slow answers, silence,
-hang-ups, resets; and a loopback port whose connects time out.
+hang-ups, resets, answers trickled or made as they are sent (hundreds of MiB, gzip bombs), uploads read
+at the pace of a slow link; and a loopback port whose connects time out.
 
 It stands in for a misbehaving SQLFlow or a proxy in front of one, for the faults that the local
 SQLFlow-compatible server cannot be made to produce on demand. What neither can produce (a host name
@@ -10,6 +11,7 @@ careless SQLFlow that echoes every request it got, in every encoding, in its err
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import re
@@ -17,7 +19,8 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +41,11 @@ class Answer:
     hang_up: bool = False  # read the request, then close the connection without an answer
     silent: bool = False  # never answer
     deaf: bool = False  # never read the request's body, never answer
+    #: The body made piece by piece as it is sent, never held whole (see ``trickle``, ``endless``, ``gzip_bomb``);
+    #: no Content-Length unless ``headers`` give one: the end of the body is the end of the connection.
+    chunks: Callable[[], Iterable[bytes]] | None = None
+    header_delay: float = 0.0  # seconds between the bytes of the status line and headers: trickled headers
+    read_rate: float | None = None  # bytes per second the request's body is read at (a slow link); None: at once
 
 
 JOB = {"jobId": "c359aef4bd9641d697732422debd8055", "jobName": "j", "userId": "gudu|0123456789",
@@ -48,12 +56,16 @@ JOB = {"jobId": "c359aef4bd9641d697732422debd8055", "jobName": "j", "userId": "g
 class FaultServer:
     """``script(path, n)`` gives the :class:`Answer` for the n-th request (1-based) to ``path``;
     ``generateToken`` is answered with ``token`` and is not scripted. ``requests`` lists the paths asked,
-    ``bodies`` the bodies of the requests read whole, in order."""
+    ``bodies`` the bodies of the requests read whole, in order; ``unfinished`` the paths whose answer the
+    client stopped taking before its end, and ``sent`` how many bytes of each path's last answer body
+    were written."""
 
     def __init__(self, script: Callable[[str, int], Answer], token: str = "header.payload.signature") -> None:
         self.script = script
         self.requests: list[str] = []
         self.bodies: list[bytes] = []
+        self.unfinished: list[str] = []
+        self.sent: dict[str, int] = {}
         self.stopping = threading.Event()
         server = self
 
@@ -77,7 +89,7 @@ class FaultServer:
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     self.connection.close()
                     return
-                server.bodies.append(self.rfile.read(length))
+                server.bodies.append(self.read_body(length, answer.read_rate))
                 if answer.hang_up:
                     self.close_connection = True
                     return
@@ -85,6 +97,9 @@ class FaultServer:
                     server.stopping.wait(30)
                     return
                 time.sleep(answer.delay)
+                if answer.chunks is not None or answer.header_delay:
+                    self.stream(path, answer)
+                    return
                 body = answer.body() if callable(answer.body) else answer.body
                 body = json.dumps(body).encode() if isinstance(body, dict) else body
                 self.send_response(answer.status)
@@ -94,8 +109,55 @@ class FaultServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def read_body(self, length: int, rate: float | None) -> bytes:
+                if not rate:
+                    return self.rfile.read(length)
+                pieces = []
+                while length > 0:
+                    piece = self.rfile.read(min(length, 64 * 1024))
+                    if not piece:
+                        break
+                    pieces.append(piece)
+                    length -= len(piece)
+                    time.sleep(len(piece) / rate)
+                return b"".join(pieces)
+
+            def stream(self, path: str, answer: Answer) -> None:
+                """Write the answer as it is made: headers byte by byte when trickled, the body piece by piece."""
+                body = (answer.body() if callable(answer.body) else answer.body) if answer.chunks is None else b""
+                body = json.dumps(body).encode() if isinstance(body, dict) else body
+                headers = {"content-type": "application/json", **answer.headers}
+                if answer.chunks is None:
+                    headers["content-length"] = str(len(body))
+                head = f"HTTP/1.0 {answer.status} {self.responses.get(answer.status, ('',))[0]}\r\n"
+                head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+                server.sent[path] = 0
+                try:
+                    for byte in head.encode() if answer.header_delay else ():
+                        if server.stopping.wait(answer.header_delay):
+                            return
+                        self.wfile.write(bytes([byte]))
+                    if not answer.header_delay:
+                        self.wfile.write(head.encode())
+                    for piece in ([body] if answer.chunks is None else answer.chunks()):
+                        if server.stopping.is_set():
+                            return
+                        self.wfile.write(piece)
+                        server.sent[path] += len(piece)
+                except (BrokenPipeError, ConnectionResetError):
+                    server.unfinished.append(path)
+                self.close_connection = True
+
         self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+
+    def hung_up_on(self, path: str, within: float = 5.0) -> bool:
+        """Whether the client stops taking ``path``'s answer before its end: the server notices at its next
+        write or two, so it is given ``within`` seconds to."""
+        ends = time.monotonic() + within
+        while path not in self.unfinished and time.monotonic() < ends:
+            time.sleep(0.02)
+        return path in self.unfinished
 
     @property
     def url(self) -> str:
@@ -173,6 +235,65 @@ def connect_times_out() -> Iterator[str]:
         for filler in fillers:
             filler.close()
         listener.close()
+
+
+MIB = 1024 * 1024
+
+
+def trickle(piece: int = 1024, every: float = 0.2, for_seconds: float = 30.0) -> Callable[[], Iterator[bytes]]:
+    """A body that never ends in time: ``piece`` bytes every ``every`` seconds, for ``for_seconds`` at most
+    (white space after an opening brace: never a complete JSON)."""
+
+    def pieces() -> Iterator[bytes]:
+        yield b"{"
+        ends = time.monotonic() + for_seconds
+        while time.monotonic() < ends:
+            time.sleep(every)
+            yield b" " * piece
+
+    return pieces
+
+
+def endless(total: int, piece: int = MIB) -> Callable[[], Iterator[bytes]]:
+    """A body of ``total`` bytes made as it is sent, one ``piece`` reused: the server holds 1 MiB of it."""
+    buffer = b"x" * piece
+
+    def pieces() -> Iterator[bytes]:
+        for _ in range(total // piece):
+            yield buffer
+
+    return pieces
+
+
+@functools.cache
+def _zeros_gzip_parts(mib: int) -> tuple[bytes, bytes, bytes]:
+    """The gzip of ``mib`` MiB of zeros as (header and first MiB, each further MiB, end and trailer).
+
+    A full flush after each MiB resets the compressor, so every further MiB compresses to the same
+    ~1 KB: the bomb is sent as ``first + same * (mib - 1) + end``, made in a fraction of a second.
+    """
+    zeros = bytes(MIB)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    first = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    same = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(mib):
+        crc = zlib.crc32(zeros, crc)
+    end = b"\x03\x00" + struct.pack("<II", crc, (mib * MIB) & 0xFFFFFFFF)  # an empty last block; CRC, size
+    return first, same, end
+
+
+def gzip_bomb(decoded_mib: int) -> Callable[[], Iterator[bytes]]:
+    """A gzip body (``Content-Encoding: gzip``) of ~1 KB per MiB that expands to ``decoded_mib`` MiB of zeros."""
+    first, same, end = _zeros_gzip_parts(decoded_mib)
+
+    def pieces() -> Iterator[bytes]:
+        yield first
+        for _ in range(decoded_mib - 1):
+            yield same
+        yield end
+
+    return pieces
 
 
 LINEAGE = {"code": 200, "data": {"sqlflow": {"dbvendor": "dbvmssql", "dbobjs": [], "relationships": []}}}

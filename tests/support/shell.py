@@ -11,7 +11,15 @@ from IPython.core.getipython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
-from sqlflow_magic.magic.effective_settings import ENV_DBVENDOR, ENV_SECRET_KEY, ENV_TOKEN, ENV_URL, ENV_USER_ID
+from sqlflow_magic.magic.effective_settings import (
+    ENV_DBVENDOR,
+    ENV_MAX_ANSWER_BYTES,
+    ENV_REQUEST_DEADLINE,
+    ENV_SECRET_KEY,
+    ENV_TOKEN,
+    ENV_URL,
+    ENV_USER_ID,
+)
 from tests.support.users import ALICE, ALICE_SECRET
 
 OUR_VARIABLES = ("sqlflow_job_id", "sqlflow_job", "my_job", "sqlflow_lineage", "frame", "tables")
@@ -54,7 +62,8 @@ class Shell:
 @pytest.fixture
 def shell(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Shell]:
     """A shell with sqlflow_magic loaded, no SQLFLOW_* env vars, the embedded server's db in tmp_path."""
-    for name in (ENV_URL, ENV_USER_ID, ENV_SECRET_KEY, ENV_TOKEN, ENV_DBVENDOR):
+    for name in (ENV_URL, ENV_USER_ID, ENV_SECRET_KEY, ENV_TOKEN, ENV_DBVENDOR, ENV_REQUEST_DEADLINE,
+                 ENV_MAX_ANSWER_BYTES):
         monkeypatch.delenv(name, raising=False)
     ip = start_ipython() or get_ipython()
     ip.config.pop("SQLFlowMagics", None)  # %config writes into the shell's config: start each test clean
