@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import ipaddress
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlflow_magic._version import __version__
 from sqlflow_magic.protocol import ON_PREMISE_USER_ID
@@ -150,8 +152,15 @@ def serve(host: str, port: int, db_path: Path | None, users_file: Path | None, a
         sys.stdout.flush()
         sys.stderr.flush()
         with _reload_on_sighup(app.state.context.access.users.request_reload):
-            AppServer(uvicorn_config(app, log_config=LOGGING_CONFIG)).run(sockets=[sock])
+            AppServer(uvicorn_config(app, log_config=_log_config(LOGGING_CONFIG))).run(sockets=[sock])
     return 0
+
+
+def _log_config(uvicorn_logging: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's logging, and the server's own records (refused tokens, requeued jobs) on the same console."""
+    config = copy.deepcopy(uvicorn_logging)
+    config["loggers"]["sqlflow_magic"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,9 +6,15 @@ uvicorn only when first used.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from sqlflow_magic.server.config import ServerConfig
+
+# A library's records go where the application sends them. Inside a notebook kernel nobody has set up
+# logging, and Python would print warnings into the cell (a refused token, say) beside the magic's own
+# one-line error; `sqlflow-magic serve` sends them to its console (docs/server.md, "Logs").
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from sqlflow_magic.server.app import create_app
