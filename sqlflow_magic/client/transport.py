@@ -91,9 +91,10 @@ def build_http_client(settings: ClientSettings, transport: httpx.BaseTransport |
             ) from None
     timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
                             write=settings.read_timeout, pool=settings.connect_timeout)
+    base_url, auth = _without_userinfo(settings.base_url + "/")
     try:
         return httpx.Client(
-            base_url=settings.base_url + "/", timeout=timeout, verify=verify, trust_env=True,
+            base_url=base_url, auth=auth, timeout=timeout, verify=verify, trust_env=True,
             transport=transport, limits=httpx.Limits(max_connections=100, max_keepalive_connections=0),
             headers={"User-Agent": f"sqlflow-magic/{__version__} httpx/{httpx.__version__}",
                      "Accept-Encoding": ACCEPT_ENCODING},
@@ -105,6 +106,17 @@ def build_http_client(settings: ClientSettings, transport: httpx.BaseTransport |
             hint="Check HTTPS_PROXY, HTTP_PROXY and ALL_PROXY (an http://, https:// or socks5:// URL; socks5 needs "
                  "httpx[socks]) and the base URL",
         ) from None
+
+
+def _without_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
+    """The base URL without its ``user:password@`` and those credentials as HTTP Basic authentication.
+
+    httpx would send the same header from the URL itself, but it also logs every request's URL (INFO),
+    and the URL would carry the password into the notebook's log."""
+    parsed = httpx.URL(url)
+    if not parsed.userinfo:
+        return url, None
+    return str(parsed.copy_with(userinfo=b"")), httpx.BasicAuth(parsed.username, parsed.password)
 
 
 class Sender:

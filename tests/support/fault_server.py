@@ -56,7 +56,8 @@ JOB = {"jobId": "c359aef4bd9641d697732422debd8055", "jobName": "j", "userId": "g
 class FaultServer:
     """``script(path, n)`` gives the :class:`Answer` for the n-th request (1-based) to ``path``;
     ``generateToken`` is answered with ``token`` and is not scripted. ``requests`` lists the paths asked,
-    ``bodies`` the bodies of the requests read whole, in order; ``unfinished`` the paths whose answer the
+    ``bodies`` the bodies of the requests read whole, in order; ``authorizations`` each request's
+    ``Authorization`` header (None without one); ``unfinished`` the paths whose answer the
     client stopped taking before its end, and ``sent`` how many bytes of each path's last answer body
     were written."""
 
@@ -64,6 +65,7 @@ class FaultServer:
         self.script = script
         self.requests: list[str] = []
         self.bodies: list[bytes] = []
+        self.authorizations: list[str | None] = []
         self.unfinished: list[str] = []
         self.sent: dict[str, int] = {}
         self.stopping = threading.Event()
@@ -76,6 +78,7 @@ class FaultServer:
             def do_POST(self) -> None:
                 path = self.path.rsplit("/", 1)[-1]
                 server.requests.append(path)
+                server.authorizations.append(self.headers.get("authorization"))
                 if path == "generateToken":  # tokens are handed out normally; the faults are elsewhere
                     answer = Answer(200, {"code": "200", "token": token})
                 else:
