@@ -51,7 +51,11 @@ def check_answer(
     message = scrub(str(body.get("error") or body.get("message") or body.get("msg") or "no error message"))
     if user_id and len(user_id) > 2:  # shown shortened, as in the panels
         message = message.replace(user_id, mask_identifier(user_id))
-    raise error_for_code(code, f"{what}: SQLFlow answered code {code}: {message}")
+    error = error_for_code(code, f"{what}: SQLFlow answered code {code}: {message}")
+    delay = retry_after_seconds(response)
+    if isinstance(error, errors.RateLimitedError) and delay is not None:
+        error.hint = f"The server asks to wait {delay:g} s (Retry-After) before the next call"
+    raise error
 
 
 def error_for_code(code: int | None, message: str) -> errors.APIError:

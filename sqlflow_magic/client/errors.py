@@ -175,9 +175,12 @@ class PremiumAccountError(APIError):
 
 
 class RateLimitedError(APIError):
-    """429: too many requests, still refused after the bounded retries."""
+    """429: too many requests (or, from the local server, too many of the user's jobs queued).
 
-    default_hint = "Wait a minute and try again"
+    Raised after the bounded retries, or at once when the server's ``Retry-After`` is longer than a
+    retry would wait; the hint then says how long the server asks to wait."""
+
+    default_hint = "Wait as the message says, then run the cell again"
 
 
 class ServerError(APIError):

@@ -170,7 +170,12 @@ class Sender:
                 self._sleep(wait)
 
     def _next_wait(self, attempt: int, delay: float | None, deadline: Deadline) -> float | None:
-        """The pause before retry ``attempt + 1``, or None when the retries or the deadline are used up."""
+        """The pause before retry ``attempt + 1``, or None when the retries or the deadline are used up.
+
+        None too when the server's own ``delay`` (Retry-After) is longer than any pause here: a retry
+        sooner than the server asks would only be refused again, and a longer one would hold the cell."""
+        if delay is not None and delay > MAX_BACKOFF_SECONDS:
+            return None
         backoff = self._settings.backoff_seconds * 2 ** attempt
         wait = min(MAX_BACKOFF_SECONDS, backoff if delay is None else max(delay, backoff))
         return wait if attempt < self._settings.max_retries and wait < deadline.left() else None

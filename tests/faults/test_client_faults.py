@@ -128,13 +128,23 @@ def test_503_with_retry_after_then_success():
     assert server.requests.count("submitPersistJob") == 3 and sleeps == [2.0, 2.0]
 
 
-def test_429_retries_are_bounded_and_a_long_retry_after_is_capped():
-    slow_down = Answer(429, {"code": 429, "error": "slow down"}, {"Retry-After": "600"})
+def test_429_retries_are_bounded():
+    slow_down = Answer(429, {"code": 429, "error": "slow down"}, {"Retry-After": "20"})
     with fault_server(lambda path, n: slow_down) as server:
         client, sleeps = client_for(server.url)
         with pytest.raises(errors.RateLimitedError):
             client.job_summary(JOB["jobId"])
-    assert server.requests.count("displayUserJobSummary") == 4 and sleeps == [30.0, 30.0, 30.0]
+    assert server.requests.count("displayUserJobSummary") == 4 and sleeps == [20.0, 20.0, 20.0]
+
+
+def test_a_retry_after_longer_than_any_pause_fails_at_once_and_says_how_long():
+    slow_down = Answer(429, {"code": 429, "error": "slow down"}, {"Retry-After": "600"})
+    with fault_server(lambda path, n: slow_down) as server:
+        client, sleeps = client_for(server.url)
+        with pytest.raises(errors.RateLimitedError, match="slow down") as caught:
+            client.job_summary(JOB["jobId"])
+    assert server.requests.count("displayUserJobSummary") == 1 and sleeps == []
+    assert "wait 600 s" in caught.value.hint
 
 
 @pytest.mark.parametrize("status", [502, 504])
