@@ -74,9 +74,10 @@ class ServerConfig:
 
     Each analysis process may use ``analysis_memory_limit_mb`` MiB of address space (``RLIMIT_AS``,
     where the platform has it; 0: no limit). Past it the analysis raises ``MemoryError``: the job
-    fails with a message naming the setting, and the process is replaced. The default, 4096, is about
-    1.7 times the peak of a 4.8 MB script the engine analyses in 90 s; an idle analysis process takes
-    about 115 MiB. See ``docs/security.md``.
+    fails with a message naming the setting, and the process is replaced. The default, 3072, is 1.3
+    times the peak (2.3 GiB) of the heaviest script measured that the engine analyses within the
+    default time limit (4.8 MB, 80,000 statements, 75-90 s), and below the 3.4-3.7 GiB that the 48
+    zips of issue 17 took; an idle analysis process takes about 115 MiB. See ``docs/security.md``.
     """
 
     db_path: Path = field(default_factory=default_db_path)
@@ -101,7 +102,7 @@ class ServerConfig:
     max_request_sql_files: int = 10_000
     max_job_sql_bytes: int = 128 * 1024 * 1024
     max_job_sql_files: int = 20_000
-    analysis_memory_limit_mb: int = 4096
+    analysis_memory_limit_mb: int = 3072
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path)
