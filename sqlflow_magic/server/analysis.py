@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlflow_magic.protocol import JobStatus, error_entry
+from sqlflow_magic.server.budgets import BudgetExceeded, SqlBudget, SqlLimit, SqlVolume, is_zip
+from sqlflow_magic.server.child_limits import limit_memory
 from sqlflow_magic.server.config import time_limit_message
 from sqlflow_magic.server.exports import ViewOptions
 from sqlflow_magic.server.records import AnalysisRequest, SqlFile
@@ -41,7 +43,6 @@ SKIPPED_FILE = "SkippedFile"
 ARCHIVE_ERROR = "ArchiveError"
 #: How many errors a job's summary lists at most (the lineage JSON lists them all).
 MAX_LISTED_ERRORS = 100
-_ZIP_MAGIC = b"PK\x03\x04"
 #: The reason :func:`~sqlflow_magic.server.archive.expand_zip` gives for a member that is not ``.sql``.
 NOT_SQL_REASON = "not a .sql file"
 
@@ -56,12 +57,14 @@ class JobOutcome:
     results: dict[str, bytes] = field(default_factory=dict)
 
 
-def warm_up() -> int:
+def warm_up(memory_limit_mb: int = 0) -> int:
     """The pool's initializer: import the lineage engine so the first analysis starts at once; return the process id.
 
-    sqlglot's warnings would land on stderr through logging's last-resort handler; the job's errors
-    report them instead.
+    First the process limits its own memory to ``memory_limit_mb`` MiB (``analysis_memory_limit_mb``;
+    0: no limit; see ``server/child_limits.py``). sqlglot's warnings would land on stderr through
+    logging's last-resort handler; the job's errors report them instead.
     """
+    limit_memory(memory_limit_mb)
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     import sqlflow_magic.server.lineage  # noqa: F401
 
@@ -83,6 +86,10 @@ def analyse_job(request: AnalysisRequest) -> JobOutcome:
     """Analyse all files of a job and pre-render every export, so exports are served from storage."""
     try:
         return _analyse_job(request)
+    except BudgetExceeded as exc:  # a job stored before its budget was counted, or under a higher one
+        return failed_outcome(str(exc), "BudgetExceeded")
+    except MemoryError:  # the pool replaces this process, and the worker fails the job naming the memory limit
+        raise
     except Exception as exc:  # an engine bug must cost this job only, never the worker
         return failed_outcome(f"the analysis failed unexpectedly: {type(exc).__name__}: {exc}"[:500], "AnalyzeError")
 
@@ -107,7 +114,7 @@ def check_syntax(request: AnalysisRequest) -> list[dict[str, Any]]:
     from sqlflow_magic.server.lineage.parsing import ScriptParser
     from sqlflow_magic.server.lineage.scanning import Failure, LineIndex
 
-    sources, notes = _sources(request.files)
+    sources, notes = _sources(request.files, request.sql_limit)
     limit = request.time_limit_seconds
     deadline = Deadline(None if limit is None else time.monotonic() + limit)
     parser = ScriptParser(choose_dialect(request.dbvendor), deadline)
@@ -148,7 +155,7 @@ def _analyse(request: AnalysisRequest) -> tuple[LineageResult, JobStatus, str | 
     """Run the engine on every file (zips expanded); return the result, the job status and its message."""
     from sqlflow_magic.server.lineage import analyze
 
-    sources, notes = _sources(request.files)
+    sources, notes = _sources(request.files, request.sql_limit)
     limit = request.time_limit_seconds
     deadline = None if limit is None else time.monotonic() + limit
     result = analyze(
@@ -167,27 +174,33 @@ def _analyse(request: AnalysisRequest) -> tuple[LineageResult, JobStatus, str | 
     return result, status, _status_message(result, status)
 
 
-def _sources(files: Sequence[SqlFile]) -> tuple[list[SqlSource], list[LineageError]]:
-    """Decode plain files and expand zips into engine sources, plus notes on what was skipped or broken."""
+def _sources(files: Sequence[SqlFile], limit: SqlLimit | None) -> tuple[list[SqlSource], list[LineageError]]:
+    """Decode plain files and expand zips into engine sources, plus notes on what was skipped or broken.
+
+    The SQL is charged to ``limit`` as it is expanded: :class:`BudgetExceeded` past it.
+    """
     from sqlflow_magic.server.lineage import decode_sql
 
+    budget = SqlBudget() if limit is None else SqlBudget((limit, SqlVolume()))
     sources: list[SqlSource] = []
     notes: list[LineageError] = []
     for file in files:
-        if file.filename.lower().endswith(".zip") or file.content.startswith(_ZIP_MAGIC):
-            _expand(file, sources, notes)
+        if is_zip(file.filename, file.content):
+            _expand(file, sources, notes, budget)
         else:
+            budget.add_file()
+            budget.add_bytes(len(file.content))
             sources.append(decode_sql(file.content, file.filename or "query.sql"))
     return sources, notes
 
 
-def _expand(file: SqlFile, sources: list[SqlSource], notes: list[LineageError]) -> None:
+def _expand(file: SqlFile, sources: list[SqlSource], notes: list[LineageError], budget: SqlBudget) -> None:
     from sqlflow_magic.server.archive import ArchiveError, expand_zip
     from sqlflow_magic.server.lineage import LineageError, decode_sql
 
     name = file.filename or "archive.zip"
     try:
-        expansion = expand_zip(file.content)
+        expansion = expand_zip(file.content, budget=budget)
     except ArchiveError as exc:
         notes.append(LineageError(f"{name}: {exc}", ARCHIVE_ERROR, name))
         return

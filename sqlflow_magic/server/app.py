@@ -14,17 +14,19 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from sqlflow_magic._version import __version__
 from sqlflow_magic.server.access import Access
+from sqlflow_magic.server.budgets import OverLimit
 from sqlflow_magic.server.config import ServerConfig, default_db_path
 from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.jobs import JobWorker
 from sqlflow_magic.server.params import read_params
-from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisTimeout, PoolClosedError
+from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisOutOfMemory, AnalysisTimeout, PoolClosedError
 from sqlflow_magic.server.private_files import private_directory
 from sqlflow_magic.server.rate_limit import TokenAttemptLimits
 from sqlflow_magic.server.responses import (
     INTERNAL_ERROR,
     NOT_FOUND,
     TIME_LIMIT,
+    TOO_LARGE,
     UNAVAILABLE,
     Rejection,
     error_response,
@@ -73,10 +75,17 @@ async def _api_error(_request: Request, exc: Exception) -> Response:
     return error_response(exc.code, exc.message, exc.http_status, exc.headers)
 
 
+async def _over_limit(_request: Request, exc: Exception) -> Response:
+    # a request over a budget or an archive's limit (server/budgets.py): nothing of it was stored
+    return error_response(TOO_LARGE, str(exc), 413)
+
+
 async def _analysis_failed(_request: Request, exc: Exception) -> Response:
     """A synchronous analysis (generation, syntax check, an export's render) that did not finish."""
     if isinstance(exc, AnalysisTimeout):  # its message is the worker's, naming the time limit
         return error_response(TIME_LIMIT, str(exc))
+    if isinstance(exc, AnalysisOutOfMemory):  # its message is the worker's, naming the memory limit
+        return error_response(TOO_LARGE, str(exc))
     if isinstance(exc, PoolClosedError):
         return error_response(UNAVAILABLE, "the server is shutting down", 503)
     return error_response(INTERNAL_ERROR, str(exc))
@@ -155,6 +164,7 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
         routes=[Mount(prefix, routes=routes) for prefix in PREFIXES],
         exception_handlers={
             Rejection: _api_error,
+            OverLimit: _over_limit,
             UnknownJobError: _job_not_found,
             AnalysisTimeout: _analysis_failed,
             AnalysisCrashed: _analysis_failed,

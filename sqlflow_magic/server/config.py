@@ -8,6 +8,10 @@ from pathlib import Path
 
 import platformdirs
 
+#: The smallest ``analysis_memory_limit_mb``: an analysis process takes about 115 MiB of address space
+#: once the engine is imported (160 MiB at the peak of its start), Python and sqlglot included.
+MIN_MEMORY_LIMIT_MB = 256
+
 
 def time_limit_message(limit: float, circumstance: str = "") -> str:
     """What a job or a request that ran past ``job_time_limit_seconds`` (``limit``) is told; the one wording.
@@ -15,6 +19,17 @@ def time_limit_message(limit: float, circumstance: str = "") -> str:
     ``circumstance`` says how far it got or what happened, e.g. ``" after 120 statements"``.
     """
     return (f"time limit of {limit:g} s (job_time_limit_seconds) exceeded{circumstance}; "
+            "split the SQL into smaller jobs or raise the limit")
+
+
+def memory_limit_message(limit_mb: int) -> str:
+    """What a job or a request whose analysis ran out of memory is told; the one wording.
+
+    ``limit_mb`` is ``analysis_memory_limit_mb``; 0 means there was none.
+    """
+    if limit_mb <= 0:
+        return "the analysis ran out of the machine's memory; split the SQL into smaller jobs"
+    return (f"the analysis needed more than its memory limit of {limit_mb} MiB (analysis_memory_limit_mb); "
             "split the SQL into smaller jobs or raise the limit")
 
 
@@ -48,6 +63,21 @@ class ServerConfig:
     Jobs are analysed round robin across users. A user may have at most ``max_queued_jobs_per_user``
     jobs waiting or being analysed; a submit past it is refused (code 429) and stores nothing.
     ``None`` lifts the cap (for a store-only server that nobody analyses, say).
+
+    Budgets bound the SQL a request (``max_request_sql_bytes``, ``max_request_sql_files``) and a job,
+    incremental submits included (``max_job_sql_bytes``, ``max_job_sql_files``), may expand to: bytes
+    once zips are expanded, and files counting each ``.sql`` member of a zip (``server/budgets.py``).
+    Past one, the request is answered 413 and nothing of it is stored. The defaults: 64 MiB is the
+    largest cell or file the magic sends (its ``max_cell_bytes``) and more than ten times what the
+    engine analyses within the default time limit; a job may gather twice that over its submits.
+    Analysing 10,000 small files takes about 15 s.
+
+    Each analysis process may use ``analysis_memory_limit_mb`` MiB of address space (``RLIMIT_AS``,
+    where the platform has it; 0: no limit). Past it the analysis raises ``MemoryError``: the job
+    fails with a message naming the setting, and the process is replaced. The default, 3072, is 1.3
+    times the peak (2.3 GiB) of the heaviest script measured that the engine analyses within the
+    default time limit (4.8 MB, 80,000 statements, 75-90 s), and below the 3.4-3.7 GiB that the 48
+    zips of issue 17 took; an idle analysis process takes about 115 MiB. See ``docs/security.md``.
     """
 
     db_path: Path = field(default_factory=default_db_path)
@@ -68,6 +98,11 @@ class ServerConfig:
     analysis_processes: int = 2
     run_worker: bool = True
     max_queued_jobs_per_user: int | None = 100
+    max_request_sql_bytes: int = 64 * 1024 * 1024
+    max_request_sql_files: int = 10_000
+    max_job_sql_bytes: int = 128 * 1024 * 1024
+    max_job_sql_files: int = 20_000
+    analysis_memory_limit_mb: int = 3072
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path)
@@ -82,6 +117,13 @@ class ServerConfig:
             raise ValueError("token_failures_per_user and token_failures_per_address must be at least 1")
         if self.token_failure_window_seconds <= 0:
             raise ValueError(f"token_failure_window_seconds must be positive, not {self.token_failure_window_seconds}")
+        budgets = ("max_request_sql_bytes", "max_request_sql_files", "max_job_sql_bytes", "max_job_sql_files")
+        for name in budgets:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive number, not {getattr(self, name)}")
+        if self.analysis_memory_limit_mb != 0 and self.analysis_memory_limit_mb < MIN_MEMORY_LIMIT_MB:
+            raise ValueError(f"analysis_memory_limit_mb must be 0 (no limit) or at least {MIN_MEMORY_LIMIT_MB}, "
+                             f"not {self.analysis_memory_limit_mb}: an analysis process needs that much to start")
 
     @property
     def kill_after_seconds(self) -> float:

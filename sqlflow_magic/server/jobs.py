@@ -30,9 +30,17 @@ from sqlflow_magic.server.analysis import (
     failed_outcome,
     warm_up,
 )
-from sqlflow_magic.server.config import ServerConfig, time_limit_message
+from sqlflow_magic.server.budgets import job_limit
+from sqlflow_magic.server.child_limits import applied_memory_limit_mb
+from sqlflow_magic.server.config import ServerConfig, memory_limit_message, time_limit_message
 from sqlflow_magic.server.exports import ViewOptions, render_stored
-from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisPool, AnalysisTimeout, PoolClosedError
+from sqlflow_magic.server.pool import (
+    AnalysisCrashed,
+    AnalysisOutOfMemory,
+    AnalysisPool,
+    AnalysisTimeout,
+    PoolClosedError,
+)
 from sqlflow_magic.server.records import AnalysisRequest, StoredJob
 from sqlflow_magic.server.store import JobStore
 
@@ -53,7 +61,9 @@ class JobWorker:
     def __init__(self, store: JobStore, config: ServerConfig, pool: AnalysisPool | None = None) -> None:
         self.store = store
         self.config = config
-        self.pool = pool or AnalysisPool(config.analysis_processes, initializer=warm_up)
+        # each process limits its own memory first (analysis_memory_limit_mb), then imports the engine
+        initializer = functools.partial(warm_up, config.analysis_memory_limit_mb)
+        self.pool = pool or AnalysisPool(config.analysis_processes, initializer=initializer)
         # with two or more processes, one stays free for synchronous /generation requests
         self._jobs_at_once = max(1, self.pool.size - 1)
         self._closing = False
@@ -112,18 +122,24 @@ class JobWorker:
         """Parse SQL synchronously (``/demo/syntax/check``) within the job time limit."""
         return await self._analysed_now(check_syntax, self._limited(request))
 
+    def _memory_message(self) -> str:
+        return memory_limit_message(applied_memory_limit_mb(self.config.analysis_memory_limit_mb))
+
     def _limited(self, request: AnalysisRequest) -> AnalysisRequest:
         return dataclasses.replace(request, time_limit_seconds=self.config.job_time_limit_seconds)
 
     async def _analysed_now(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` in the pool, killed past the time limit (see :meth:`AnalysisPool.run` for what it raises).
 
-        An :class:`AnalysisTimeout` says the time limit in the server's words.
+        An :class:`AnalysisTimeout` says the time limit in the server's words, an :class:`AnalysisOutOfMemory`
+        the memory limit.
         """
         try:
             return await self.pool.run(fn, *args, limit=self.config.kill_after_seconds)
         except AnalysisTimeout:
             raise AnalysisTimeout(time_limit_message(self.config.job_time_limit_seconds)) from None
+        except AnalysisOutOfMemory:
+            raise AnalysisOutOfMemory(self._memory_message()) from None
 
     # the job loop ---------------------------------------------------------------------------
 
@@ -215,6 +231,7 @@ class JobWorker:
             default_schema=job.default_schema,
             time_limit_seconds=self.config.job_time_limit_seconds,
             job_id=job.job_id,
+            sql_limit=job_limit(self.config),
         )
         try:
             return await self.pool.run(analyse_job, request, limit=self.config.kill_after_seconds)
@@ -222,6 +239,8 @@ class JobWorker:
             killed = ": the analysis did not stop and was killed"
             message = time_limit_message(self.config.job_time_limit_seconds, killed)
             return failed_outcome(message, "TimeLimitExceeded")
+        except AnalysisOutOfMemory:
+            return failed_outcome(self._memory_message(), "MemoryLimitExceeded")
         except AnalysisCrashed as exc:
             return failed_outcome(str(exc), "AnalyzeError")
 

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from sqlflow_magic.server.pool_process import COMMAND, ChildProcess, ProcessGone, RemoteTraceback
 
-__all__ = ["AnalysisCrashed", "AnalysisPool", "AnalysisTimeout", "PoolClosedError", "RemoteTraceback"]
+__all__ = ["AnalysisCrashed", "AnalysisOutOfMemory", "AnalysisPool", "AnalysisTimeout", "PoolClosedError",
+           "RemoteTraceback"]
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -33,6 +34,13 @@ class AnalysisTimeout(Exception):
 
 class AnalysisCrashed(Exception):
     """The process died during a task (killed from outside, out of memory, a crash), or did not start."""
+
+
+class AnalysisOutOfMemory(AnalysisCrashed):
+    """The task raised ``MemoryError`` in its process (e.g. past the address-space limit the process set itself).
+
+    The process is replaced, since a process that ran out of memory may not be usable any more.
+    """
 
 
 class AnalysisPool:
@@ -82,6 +90,8 @@ class AnalysisPool:
           (:class:`RemoteTraceback`); a :class:`RuntimeError` if that exception, or the result, cannot be
           pickled back. The process stays.
         - the pickling error if ``fn`` or ``args`` cannot be sent. The process stays.
+        - :class:`AnalysisOutOfMemory` if ``fn`` raised ``MemoryError`` (the process's traceback text as its
+          ``__cause__``): the process is replaced, as one that ran out of memory may be unusable.
         - :class:`AnalysisTimeout` after ``limit`` seconds (None: no limit): the process is killed and replaced.
         - :class:`AnalysisCrashed` if the process died during the task, or none could be started; it is replaced.
         - :class:`PoolClosedError` before :meth:`start` and after :meth:`close`, also for a task that was
@@ -115,6 +125,9 @@ class AnalysisPool:
             raise self._crashed(f"the analysis process did not start ({reason})") from exc
         try:
             return await asyncio.wait_for(asyncio.wrap_future(child.call(fn, args)), limit)
+        except MemoryError as exc:  # raised in the process and sent back: only a process sends one
+            self._replace(child)
+            raise AnalysisOutOfMemory("the analysis ran out of memory; its process was replaced") from exc.__cause__
         except asyncio.TimeoutError:
             self._replace(child)
             raise AnalysisTimeout(f"the analysis ran longer than {limit:g} s and was stopped") from None

@@ -5,7 +5,8 @@ frames: an 8-byte big-endian length, then that many bytes of a pickle.
 
 * Each frame read from stdin is a request ``(function, args)``; the answer is ``("ok", function(*args))``
   or ``("error", exception, traceback text)``. An exception or a result that cannot be pickled is
-  answered with a :class:`RuntimeError` that describes it. The first request is the pool's initializer.
+  answered with a :class:`RuntimeError` that describes it; a result too large to pickle within the
+  process's memory limit, with a :class:`MemoryError`. The first request is the pool's initializer.
 * At the end of stdin the process ends at once, even in the middle of a task. That is how an
   analysis process never outlives its server: when the server closes the pipe, exits or is killed
   (``kill -9`` included), the operating system closes its end and this process sees the end.
@@ -68,6 +69,9 @@ def answer(request: bytes) -> bytes:
         return encode_error(exc)
     try:
         return pickle.dumps(("ok", result), pickle.HIGHEST_PROTOCOL)
+    except MemoryError:  # the result did not fit twice in the memory limit: that is the task's MemoryError too
+        del result
+        return encode_error(MemoryError("the result of the analysis could not be sent: out of memory"))
     except Exception as exc:
         problem = RuntimeError(f"the result of the analysis could not be sent: {type(exc).__name__}: {exc}")
         return encode_error(problem)

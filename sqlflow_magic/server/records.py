@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
+
+from sqlflow_magic.server.budgets import SqlLimit, SqlVolume
 
 #: StoredJob columns a submit may set (the ``options`` of ``JobStore.create_job``).
 OPTION_COLUMNS = frozenset(
@@ -60,6 +63,8 @@ CREATE TABLE IF NOT EXISTS files (
     seq INTEGER NOT NULL,
     filename TEXT NOT NULL,
     content BLOB NOT NULL,
+    sql_bytes INTEGER,
+    sql_files INTEGER,
     PRIMARY KEY (job_id, seq)
 );
 CREATE TABLE IF NOT EXISTS job_results (
@@ -70,6 +75,30 @@ CREATE TABLE IF NOT EXISTS job_results (
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+#: Columns added since the first schema, as ``(table, column, type)``: a store opened on an older file adds
+#: them. ``files.sql_bytes``/``sql_files`` are the SQL a file expands to (server/budgets.py); NULL for a file
+#: stored before they were counted, which then counts as its stored size and one file.
+ADDED_COLUMNS = (("files", "sql_bytes", "INTEGER"), ("files", "sql_files", "INTEGER"))
+
+
+def add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Bring a file made by an older version up to the schema: add the :data:`ADDED_COLUMNS` it lacks."""
+    for table, column, kind in ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
+def job_volume(conn: sqlite3.Connection, job_id: str) -> SqlVolume:
+    """The SQL a job's files expand to; a file stored before it was counted counts as its stored size and one file.
+
+    That undercounts an old zip: the analysis process charges the job's budget again as it expands it.
+    """
+    row = conn.execute(
+        "SELECT COALESCE(SUM(COALESCE(sql_bytes, LENGTH(content))), 0), COALESCE(SUM(COALESCE(sql_files, 1)), 0) "
+        "FROM files WHERE job_id = ?", (job_id,)).fetchone()
+    return SqlVolume(int(row[0]), int(row[1]))
 
 def now_timestamp() -> str:
     """Return the local time as SQLFlow writes it: ``yyyy-MM-dd HH:mm:ss``."""
@@ -131,3 +160,5 @@ class AnalysisRequest:
     default_schema: str | None = None
     time_limit_seconds: float | None = None
     job_id: str | None = None
+    #: The budget the expanded SQL must keep to (the job's, or the request's); None: none.
+    sql_limit: SqlLimit | None = None

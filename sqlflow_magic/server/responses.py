@@ -16,7 +16,9 @@ FORBIDDEN = 403  # token missing, invalid, expired or revoked, known userId or n
 NOT_FOUND = 404  # no such job for this user
 TIME_LIMIT = 408  # a synchronous analysis ran past job_time_limit_seconds
 CONFLICT = 409  # the job is not finished (create/process): its lineage is not there yet
-TOO_LARGE = 413  # upload over max_upload_bytes or max_files_per_request
+# upload over max_upload_bytes or max_files_per_request; SQL over a budget or an archive's limit
+# (server/budgets.py); an analysis past analysis_memory_limit_mb
+TOO_LARGE = 413
 TOO_MANY_QUEUED = 429  # a submit past max_queued_jobs_per_user (server/fair_queue.py); nothing stored
 TOO_MANY_REQUESTS = 429  # generateToken: too many failures for this userId or from this address (Retry-After)
 INTERNAL_ERROR = 500  # the analysis process crashed

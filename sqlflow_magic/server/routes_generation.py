@@ -11,11 +11,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sqlflow_magic._version import __version__
+from sqlflow_magic.server.budgets import SqlVolume, measure_files, request_limit
 from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.params import (
     RequestParams,
@@ -45,9 +47,11 @@ async def _sql_request(request: Request, text_field: str) -> tuple[ServerContext
     if not files:
         raise Rejection(BAD_REQUEST,
                         f"{text_field} is required (or send the SQL as multipart file parts named sqlfile)")
+    dbvendor, limit = parse_vendor(params), request_limit(context.config)
+    await run_in_threadpool(measure_files, files, (limit, SqlVolume()))
     analysis = AnalysisRequest(
-        files=tuple(files), dbvendor=parse_vendor(params), default_database=params.get("defaultDatabase"),
-        default_schema=params.get("defaultSchema"),
+        files=tuple(files), dbvendor=dbvendor, default_database=params.get("defaultDatabase"),
+        default_schema=params.get("defaultSchema"), sql_limit=limit,
     )
     return context, params, analysis
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sqlflow_magic.protocol import ANALYSED_STATUSES, JobStatus, cron_problem
+from sqlflow_magic.server.budgets import SqlVolume, job_limit, measure_files, request_limit
 from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.fair_queue import QueueFullError
 from sqlflow_magic.server.params import (
@@ -97,6 +98,8 @@ async def _submit(request: Request, persist: bool) -> Response:
     if job_id is None:
         if options.get("schedulable") and not options.get("cron_expression"):
             raise Rejection(BAD_REQUEST, "cronExpression is required when schedulable is true")
+        volumes = await run_in_threadpool(measure_files, params.files, (request_limit(context.config), SqlVolume()),
+                                          (job_limit(context.config), SqlVolume()))
         new_id = uuid.uuid4().hex
         job = await _queued(
             context.store.create_job,
@@ -107,6 +110,7 @@ async def _submit(request: Request, persist: bool) -> Response:
             persist,
             options,
             params.files,
+            volumes,
             max_queued=context.config.max_queued_jobs_per_user,
         )
         context.worker.notify()
@@ -125,9 +129,14 @@ async def _submit(request: Request, persist: bool) -> Response:
     changes: dict[str, object] = {**options, "db_vendor": db_vendor}
     if job_name is not None:
         changes["job_name"] = job_name
+    # measured against what the job holds now; the store checks again as it adds them, in one transaction
+    held = SqlVolume() if replace else await run_in_threadpool(context.store.job_volume, job_id)
+    budget = job_limit(context.config)
+    volumes = await run_in_threadpool(measure_files, params.files, (request_limit(context.config), SqlVolume()),
+                                      (budget, held))
     job = await _queued(
         context.store.add_files, job_id, params.files, replace=replace, changes=changes,
-        max_queued=context.config.max_queued_jobs_per_user,
+        max_queued=context.config.max_queued_jobs_per_user, volumes=volumes, limit=budget,
     )
     context.worker.notify()
     return data_response(submitted_job(job))

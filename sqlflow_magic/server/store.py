@@ -20,8 +20,17 @@ from typing import Any
 
 from sqlflow_magic.protocol import ANALYSED_STATUSES, JobStatus
 from sqlflow_magic.server import fair_queue
+from sqlflow_magic.server.budgets import SqlLimit, SqlVolume
 from sqlflow_magic.server.private_files import create_private_file, make_private, private_directory
-from sqlflow_magic.server.records import OPTION_COLUMNS, SCHEMA, SqlFile, StoredJob, now_timestamp
+from sqlflow_magic.server.records import (
+    OPTION_COLUMNS,
+    SCHEMA,
+    SqlFile,
+    StoredJob,
+    add_missing_columns,
+    job_volume,
+    now_timestamp,
+)
 
 __all__ = ["ERRORS_KIND", "JobStore", "SqlFile", "StoredJob", "UnknownJobError", "lineage_kind"]
 
@@ -34,7 +43,7 @@ def lineage_kind(table_level: bool) -> str:
     return "lineage-table.json" if table_level else "lineage.json"
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _BOOL_COLUMNS = frozenset(f.name for f in fields(StoredJob) if f.type == "bool")
 #: The files SQLite keeps beside a database: the write-ahead log, its index, a rollback journal.
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
@@ -66,6 +75,7 @@ class JobStore:
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(fair_queue.QUEUE_SCHEMA)
+            add_missing_columns(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -118,11 +128,13 @@ class JobStore:
         persist: bool,
         options: dict[str, object],
         files: Sequence[SqlFile],
+        volumes: Sequence[SqlVolume] | None = None,
         *,
         max_queued: int | None = None,
     ) -> StoredJob:
         """Store a new job with status ``create`` and its files; return it.
 
+        ``volumes``: the SQL each file expands to (``server/budgets.py``), kept for the job's budget.
         Raises :class:`~sqlflow_magic.server.fair_queue.QueueFullError`, storing nothing, if the user
         already has ``max_queued`` jobs waiting or being analysed (None: no cap).
         """
@@ -145,17 +157,21 @@ class JobStore:
         with self._transaction() as conn:
             fair_queue.check_room(conn, user_id, max_queued)
             conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks})", tuple(row.values()))
-            _insert_files(conn, job_id, files, first_seq=1)
+            _insert_files(conn, job_id, files, first_seq=1, volumes=volumes)
             return _read_job(conn, job_id)
 
-    def add_files(self, job_id: str, files: Sequence[SqlFile], *, replace: bool,
-                  changes: dict[str, object], max_queued: int | None = None) -> StoredJob:
+    def add_files(self, job_id: str, files: Sequence[SqlFile], *, replace: bool, changes: dict[str, object],
+                  max_queued: int | None = None, volumes: Sequence[SqlVolume] | None = None,
+                  limit: SqlLimit | None = None) -> StoredJob:
         """Append ``files`` to a job (or replace its files), apply ``changes`` and reset it to ``create``.
 
         ``changes`` may set ``job_name``, ``db_vendor`` and any option column. Old results are dropped.
-        Raises :class:`UnknownJobError` if the job does not exist or was deleted, and
-        :class:`~sqlflow_magic.server.fair_queue.QueueFullError` (storing nothing) if the job is finished
-        and its user already has ``max_queued`` jobs queued: queuing it again counts like a new job.
+        ``volumes`` is the SQL each file expands to; with a ``limit``, the job's files with the new ones
+        must keep to it, checked in the same transaction. Raises :class:`UnknownJobError` if the job does
+        not exist or was deleted; :class:`~sqlflow_magic.server.budgets.BudgetExceeded` past ``limit``;
+        and :class:`~sqlflow_magic.server.fair_queue.QueueFullError` if the job is finished and its user
+        already has ``max_queued`` jobs queued: queuing it again counts like a new job. Either refusal
+        stores nothing: the job stays as it was.
         """
         allowed = OPTION_COLUMNS | {"job_name", "db_vendor"}
         if set(changes) - allowed:
@@ -173,6 +189,9 @@ class JobStore:
                 raise UnknownJobError(job_id)
             if not fair_queue.is_queued(current.status):
                 fair_queue.check_room(conn, current.user_id, max_queued)
+            if limit is not None and volumes is not None:
+                held = SqlVolume() if replace else job_volume(conn, job_id)
+                limit.check(sum(volumes, SqlVolume()), held=held)
             conn.execute(
                 f"UPDATE jobs SET {assignments}, revision = revision + 1 WHERE job_id = ?",
                 (*updates.values(), job_id),
@@ -181,8 +200,13 @@ class JobStore:
             if replace:
                 conn.execute("DELETE FROM files WHERE job_id = ?", (job_id,))
             last_seq = conn.execute("SELECT MAX(seq) FROM files WHERE job_id = ?", (job_id,)).fetchone()[0]
-            _insert_files(conn, job_id, files, first_seq=(last_seq or 0) + 1)
+            _insert_files(conn, job_id, files, first_seq=(last_seq or 0) + 1, volumes=volumes)
             return _read_job(conn, job_id)
+
+    def job_volume(self, job_id: str) -> SqlVolume:
+        """The SQL a job's files expand to, as counted when they were stored (see ``ADDED_COLUMNS``)."""
+        with self._transaction(write=False) as conn:
+            return job_volume(conn, job_id)
 
     def get_job(self, job_id: str) -> StoredJob | None:
         """Return the job ``job_id`` (deleted ones too, with status ``delete``), or None."""
@@ -330,10 +354,16 @@ def _check_options(options: dict[str, object]) -> None:
         raise ValueError(f"unknown job options: {sorted(unknown)}")
 
 
-def _insert_files(conn: sqlite3.Connection, job_id: str, files: Sequence[SqlFile], first_seq: int) -> None:
+def _insert_files(conn: sqlite3.Connection, job_id: str, files: Sequence[SqlFile], first_seq: int,
+                  volumes: Sequence[SqlVolume] | None = None) -> None:
+    if volumes is not None and len(volumes) != len(files):
+        raise ValueError(f"{len(files)} files but {len(volumes)} volumes")
+    counted: Sequence[SqlVolume | None] = volumes if volumes is not None else [None] * len(files)
     conn.executemany(
-        "INSERT INTO files (job_id, seq, filename, content) VALUES (?, ?, ?, ?)",
-        [(job_id, first_seq + i, f.filename, f.content) for i, f in enumerate(files)],
+        "INSERT INTO files (job_id, seq, filename, content, sql_bytes, sql_files) VALUES (?, ?, ?, ?, ?, ?)",
+        [(job_id, first_seq + i, f.filename, f.content, None if v is None else v.sql_bytes,
+          None if v is None else v.sql_files)
+         for i, (f, v) in enumerate(zip(files, counted, strict=True))],
     )
 
 

@@ -59,3 +59,9 @@ def gone(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except (OSError, IndexError):
         return False
+
+
+def allocate(mebibytes: int) -> int:
+    """Allocate (and touch) ``mebibytes`` MiB at once; return how many MiB were allocated."""
+    block = bytearray(mebibytes * 1024 * 1024)
+    return len(block) // (1024 * 1024)
