@@ -48,6 +48,12 @@ class ServerConfig:
     Jobs are analysed round robin across users. A user may have at most ``max_queued_jobs_per_user``
     jobs waiting or being analysed; a submit past it is refused (code 429) and stores nothing.
     ``None`` lifts the cap (for a store-only server that nobody analyses, say).
+
+    Uploads (``docs/security.md``): a request may carry ``max_upload_bytes`` in at most
+    ``max_files_per_request`` files, whose parts are spooled to disk past one MiB; its text fields are
+    kept in memory, ``max_field_bytes`` in all. At most ``max_concurrent_uploads`` uploads larger than
+    one MiB are received at once (503 past it). Before the caller's credentials are known, at most
+    ``max_preauth_bytes`` of a body are read, and no more at all by an endpoint that takes no files.
     """
 
     db_path: Path = field(default_factory=default_db_path)
@@ -62,6 +68,9 @@ class ServerConfig:
     token_failure_window_seconds: float = 300.0
     max_upload_bytes: int = 200 * 1024 * 1024
     max_files_per_request: int = 100
+    max_field_bytes: int = 4 * 1024 * 1024
+    max_concurrent_uploads: int = 4
+    max_preauth_bytes: int = 1024 * 1024
     allow_onprem_user: bool = True
     job_time_limit_seconds: float = 120.0
     job_kill_grace_seconds: float = 5.0
@@ -73,6 +82,11 @@ class ServerConfig:
         self.db_path = Path(self.db_path)
         if not 1 <= self.analysis_processes <= 8:
             raise ValueError(f"analysis_processes must be from 1 to 8, not {self.analysis_processes}")
+        limits = ("max_upload_bytes", "max_files_per_request", "max_field_bytes", "max_concurrent_uploads",
+                  "max_preauth_bytes")
+        for name in limits:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
         if self.job_time_limit_seconds <= 0 or self.job_kill_grace_seconds < 0:
             raise ValueError("job_time_limit_seconds must be positive and job_kill_grace_seconds not negative")
         if self.max_queued_jobs_per_user is not None and self.max_queued_jobs_per_user < 1:
