@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlflow_magic._version import __version__
 from sqlflow_magic.protocol import ON_PREMISE_USER_ID
-from sqlflow_magic.server.config import ServerConfig, UsersFileError, default_db_path
+from sqlflow_magic.server.config import ServerConfig, UsersFileError, default_db_path, parse_setting
 from sqlflow_magic.server.signing_key import SigningKeyError, rotate_signing_key, signing_key_path
 
 DEFAULT_PORT = 8165
@@ -55,6 +55,16 @@ def _parser() -> argparse.ArgumentParser:
         help="jobs one user may have waiting or being analysed; a submit past it is refused "
         "(default: %(default)s; 0: no cap)",
     )
+    serve.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        type=_setting,
+        default=[],
+        metavar="NAME=VALUE",
+        help="change one of the server's limits, e.g. --set max_request_sql_bytes=134217728 (repeat for more; "
+        "the settings and their defaults: docs/security.md)",
+    )
     rotate = commands.add_parser(
         "rotate-signing-key",
         help="replace the key the local server signs tokens with: every token it gave ends",
@@ -64,6 +74,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     rotate.add_argument("--db", type=Path, default=None, help=f"SQLite job database (default: {default_db_path()})")
     return parser
+
+
+def _setting(text: str) -> tuple[str, int | float]:
+    """``--set NAME=VALUE``: one of the server's limits (``ServerConfig.TUNABLE_SETTINGS``)."""
+    try:
+        return parse_setting(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _queued_jobs_cap(text: str) -> int | None:
@@ -123,19 +141,26 @@ def _reload_on_sighup(reload: Callable[[], None]) -> Iterator[None]:
 
 
 def serve(host: str, port: int, db_path: Path | None, users_file: Path | None, allow_onprem_user: bool = False,
-          max_queued_jobs_per_user: int | None = ServerConfig.max_queued_jobs_per_user) -> int:
+          max_queued_jobs_per_user: int | None = ServerConfig.max_queued_jobs_per_user,
+          settings: Sequence[tuple[str, int | float]] = ()) -> int:
     """Serve in the foreground until interrupted; return the exit status.
 
     On a host other than loopback the on-premise user is refused unless ``allow_onprem_user``.
-    ``max_queued_jobs_per_user``: see :class:`ServerConfig` (None: no cap)."""
+    ``max_queued_jobs_per_user`` and ``settings`` (``--set``): see :class:`ServerConfig` (None: no cap).
+    A setting :class:`ServerConfig` refuses ends it at once, with its message."""
     from uvicorn.config import LOGGING_CONFIG
 
     from sqlflow_magic.server.app import create_app
     from sqlflow_magic.server.runner import AppServer, listening_socket, uvicorn_config
 
     local = is_loopback(host)
-    config = ServerConfig(host=host, port=port, users_file=users_file, allow_onprem_user=local or allow_onprem_user,
-                          max_queued_jobs_per_user=max_queued_jobs_per_user)
+    limits: dict[str, Any] = dict(settings)
+    try:
+        config = ServerConfig(host=host, port=port, users_file=users_file, allow_onprem_user=local or allow_onprem_user,
+                              max_queued_jobs_per_user=max_queued_jobs_per_user, **limits)
+    except ValueError as exc:
+        print(f"sqlflow-magic: {exc}", file=sys.stderr)
+        return 2
     if db_path is not None:
         config.db_path = db_path
     try:
@@ -171,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         try:
             return serve(args.host, args.port, args.db, args.users_file, args.allow_onprem_user,
-                         args.max_queued_jobs_per_user)
+                         args.max_queued_jobs_per_user, args.settings)
         except (UsersFileError, SigningKeyError) as exc:
             print(f"sqlflow-magic: {exc}", file=sys.stderr)
             return 2

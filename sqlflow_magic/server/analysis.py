@@ -22,8 +22,9 @@ from sqlflow_magic.server.budgets import BudgetExceeded, SqlBudget, SqlLimit, Sq
 from sqlflow_magic.server.child_limits import limit_memory
 from sqlflow_magic.server.config import time_limit_message
 from sqlflow_magic.server.exports import ViewOptions
-from sqlflow_magic.server.records import AnalysisRequest, SqlFile
+from sqlflow_magic.server.records import AnalysisRequest, SqlFile, SqlFileOnDisk
 from sqlflow_magic.server.store import ERRORS_KIND, lineage_kind
+from sqlflow_magic.server.stored_files import read_job_files
 
 if TYPE_CHECKING:  # the engine is imported in the analysis processes only, when first needed
     from sqlflow_magic.server.lineage import LineageError, LineageResult, SqlSource
@@ -114,7 +115,7 @@ def check_syntax(request: AnalysisRequest) -> list[dict[str, Any]]:
     from sqlflow_magic.server.lineage.parsing import ScriptParser
     from sqlflow_magic.server.lineage.scanning import Failure, LineIndex
 
-    sources, notes = _sources(request.files, request.sql_limit)
+    sources, notes = _sources(_files_of(request), request.sql_limit)
     limit = request.time_limit_seconds
     deadline = Deadline(None if limit is None else time.monotonic() + limit)
     parser = ScriptParser(choose_dialect(request.dbvendor), deadline)
@@ -155,7 +156,7 @@ def _analyse(request: AnalysisRequest) -> tuple[LineageResult, JobStatus, str | 
     """Run the engine on every file (zips expanded); return the result, the job status and its message."""
     from sqlflow_magic.server.lineage import analyze
 
-    sources, notes = _sources(request.files, request.sql_limit)
+    sources, notes = _sources(_files_of(request), request.sql_limit)
     limit = request.time_limit_seconds
     deadline = None if limit is None else time.monotonic() + limit
     result = analyze(
@@ -172,6 +173,14 @@ def _analyse(request: AnalysisRequest) -> tuple[LineageResult, JobStatus, str | 
     if status == JobStatus.SUCCESS and any(note.error_type == ARCHIVE_ERROR for note in notes):
         status = JobStatus.PARTIAL_SUCCESS
     return result, status, _status_message(result, status)
+
+
+def _files_of(request: AnalysisRequest) -> list[SqlFile]:
+    """The files of the request, read here: those spooled to disk, and a job's files from the job store."""
+    files = [file.read() if isinstance(file, SqlFileOnDisk) else file for file in request.files]
+    if request.store_path is not None and request.job_id is not None:
+        files += read_job_files(request.store_path, request.job_id)
+    return files
 
 
 def _sources(files: Sequence[SqlFile], limit: SqlLimit | None) -> tuple[list[SqlSource], list[LineageError]]:

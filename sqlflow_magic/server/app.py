@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -18,7 +19,7 @@ from sqlflow_magic.server.budgets import OverLimit
 from sqlflow_magic.server.config import ServerConfig, default_db_path
 from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.jobs import JobWorker
-from sqlflow_magic.server.params import read_params
+from sqlflow_magic.server.params import key_gate, read_params
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisOutOfMemory, AnalysisTimeout, PoolClosedError
 from sqlflow_magic.server.private_files import private_directory
 from sqlflow_magic.server.rate_limit import TokenAttemptLimits
@@ -43,6 +44,7 @@ from sqlflow_magic.server.routes_lineage import lineage_routes
 from sqlflow_magic.server.signing_key import LEGACY_SETTING, SigningKey, adopt_legacy_key, signing_key_path
 from sqlflow_magic.server.store import JobStore, UnknownJobError
 from sqlflow_magic.server.tokens import TokenKeeper
+from sqlflow_magic.server.upload_slots import ClosesRequestResources
 from sqlflow_magic.server.users import UserDirectory
 
 #: Both path prefixes the real service is known under.
@@ -52,8 +54,8 @@ PREFIXES = ("/gspLive_backend", "/api/gspLive_backend")
 async def generate_token(request: Request) -> Response:
     """``/user/generateToken``: trade ``userId`` + ``secretKey`` for a token (``code`` is the string "200")."""
     context = context_of(request)
-    params = await read_params(request, context.config)
     address = request.client.host if request.client else ""
+    params = await read_params(request, context, (), admit=key_gate(context.access, address))
     token = context.access.issue_token(params.get("userId"), params.get("secretKey") or "", address)
     return JSONResponse({"code": "200", "token": token})
 
@@ -162,6 +164,7 @@ def create_app(config: ServerConfig, store: JobStore | None = None) -> Starlette
     routes = _api_routes() + lineage_routes() + generation_routes()
     app = Starlette(
         routes=[Mount(prefix, routes=routes) for prefix in PREFIXES],
+        middleware=[Middleware(ClosesRequestResources)],  # spooled uploads and upload slots end with their request
         exception_handlers={
             Rejection: _api_error,
             OverLimit: _over_limit,

@@ -23,7 +23,10 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import IO, Protocol, TypeAlias
+
+#: A zip as received: its bytes, or a seekable binary file (an upload spooled to disk).
+ZipData: TypeAlias = "bytes | IO[bytes]"
 
 DEFAULT_MAX_MEMBERS = 1000
 DEFAULT_MAX_TOTAL_BYTES = 64 * 1024 * 1024
@@ -87,7 +90,7 @@ class _Limits:
 
 
 def survey_zip(
-    data: bytes,
+    data: ZipData,
     *,
     max_members: int = DEFAULT_MAX_MEMBERS,
     max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
@@ -99,14 +102,15 @@ def survey_zip(
     (see :func:`expand_zip`). The declared sizes bound what :func:`expand_zip` may produce, which
     checks them again on the real bytes.
     """
+    size = _length(data)
     archive, infos = _open(data)
     with archive:
-        readable, _skipped = _plan(infos, len(data), _Limits(max_members, max_total_bytes, max_ratio))
+        readable, _skipped = _plan(infos, size, _Limits(max_members, max_total_bytes, max_ratio))
     return ZipSurvey(len(readable), sum(info.file_size for info in readable))
 
 
 def expand_zip(
-    data: bytes,
+    data: ZipData,
     *,
     max_members: int = DEFAULT_MAX_MEMBERS,
     max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
@@ -124,21 +128,31 @@ def expand_zip(
     expansion. On an error, the budget keeps what was charged until then: the work already done.
     """
     limits = _Limits(max_members, max_total_bytes, max_ratio)
+    size = _length(data)
     archive, infos = _open(data)
     expansion = ZipExpansion()
     with archive:
-        readable, expansion.skipped = _plan(infos, len(data), limits)
+        readable, expansion.skipped = _plan(infos, size, limits)
         for info in readable:
             if budget is not None:
                 budget.add_file()
-            content = _read(archive, info, _compressed_bound(info, len(data)), limits, expansion, budget, keep)
+            content = _read(archive, info, _compressed_bound(info, size), limits, expansion, budget, keep)
             expansion.members.append((info.filename, content))
     return expansion
 
 
-def _open(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+def _length(data: ZipData) -> int:
+    """The size of the archive in bytes."""
+    if isinstance(data, bytes):
+        return len(data)
+    size = data.seek(0, io.SEEK_END)
+    data.seek(0)
+    return size
+
+
+def _open(data: ZipData) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
         return archive, archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
         raise ArchiveError(f"not a readable zip archive: {exc}") from exc

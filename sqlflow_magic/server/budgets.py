@@ -24,13 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING, Literal, Protocol
 
 from sqlflow_magic.server.archive import ArchiveError, ArchiveLimitError, expand_zip, survey_zip
 
 if TYPE_CHECKING:
     from sqlflow_magic.server.config import ServerConfig
-    from sqlflow_magic.server.records import SqlFile
 
 _ZIP_MAGIC = b"PK\x03\x04"
 #: How a volume checked against a budget is known (see :meth:`SqlLimit.check`).
@@ -46,8 +45,29 @@ class BudgetExceeded(OverLimit):
 
 
 def is_zip(filename: str, content: bytes) -> bool:
-    """Whether an uploaded file is taken as a zip: by its name or by its first bytes."""
+    """Whether an uploaded file is taken as a zip: by its name or by its first bytes (``content`` may be those)."""
     return filename.lower().endswith(".zip") or content.startswith(_ZIP_MAGIC)
+
+
+class MeasuredFile(Protocol):
+    """A file a request carries, as measured here: a ``SqlFile`` or an upload spooled to disk."""
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def open_binary(self) -> IO[bytes]:
+        """The content as a seekable binary stream, at its start (read, never closed, by the caller)."""
+        ...
+
+
+def _head(stream: IO[bytes]) -> bytes:
+    """The first bytes of ``stream``, which is left at its start."""
+    head = stream.read(len(_ZIP_MAGIC))
+    stream.seek(0)
+    return head
 
 
 @dataclass(frozen=True)
@@ -136,7 +156,7 @@ class SqlBudget:
             limit.check(self.counted, held=held, how="stopped")
 
 
-def measure_files(files: Sequence[SqlFile], *limits: tuple[SqlLimit, SqlVolume]) -> list[SqlVolume]:
+def measure_files(files: Sequence[MeasuredFile], *limits: tuple[SqlLimit, SqlVolume]) -> list[SqlVolume]:
     """The SQL each file expands to, once all of it is within every ``(limit, held)``; see the module's docstring.
 
     Raises :class:`BudgetExceeded` past a budget and :class:`OverLimit` when a zip is over an archive's
@@ -153,26 +173,28 @@ def measure_files(files: Sequence[SqlFile], *limits: tuple[SqlLimit, SqlVolume])
     volumes = []
     for file in files:
         before = budget.counted
-        if is_zip(file.filename, file.content):
+        stream = file.open_binary()
+        if is_zip(file.filename, _head(stream)):
             try:
-                expand_zip(file.content, budget=budget, keep=False)
+                expand_zip(stream, budget=budget, keep=False)
             except ArchiveLimitError as exc:
                 raise OverLimit(f"{file.filename}: {exc}; nothing of this request was stored") from None
             except ArchiveError:
                 pass
         else:
             budget.add_file()
-            budget.add_bytes(len(file.content))
+            budget.add_bytes(file.size)
         counted = budget.counted
         volumes.append(SqlVolume(counted.sql_bytes - before.sql_bytes, counted.sql_files - before.sql_files))
     return volumes
 
 
-def _declared(file: SqlFile) -> SqlVolume:
-    if not is_zip(file.filename, file.content):
-        return SqlVolume(len(file.content), 1)
+def _declared(file: MeasuredFile) -> SqlVolume:
+    stream = file.open_binary()
+    if not is_zip(file.filename, _head(stream)):
+        return SqlVolume(file.size, 1)
     try:
-        survey = survey_zip(file.content)
+        survey = survey_zip(stream)
     except ArchiveLimitError as exc:
         raise OverLimit(f"{file.filename}: {exc}; nothing of this request was stored") from None
     except ArchiveError:  # unreadable: its analysis says so

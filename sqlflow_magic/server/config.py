@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import platformdirs
@@ -78,6 +78,12 @@ class ServerConfig:
     times the peak (2.3 GiB) of the heaviest script measured that the engine analyses within the
     default time limit (4.8 MB, 80,000 statements, 75-90 s), and below the 3.4-3.7 GiB that the 48
     zips of issue 17 took; an idle analysis process takes about 115 MiB. See ``docs/security.md``.
+
+    Uploads (``docs/security.md``): a request may carry ``max_upload_bytes`` in at most
+    ``max_files_per_request`` files, whose parts are spooled to disk past one MiB; its text fields are
+    kept in memory, ``max_field_bytes`` in all. At most ``max_concurrent_uploads`` uploads larger than
+    one MiB are received at once (503 past it). Before the caller's credentials are known, at most
+    ``max_preauth_bytes`` of a body are read, and no more at all by an endpoint that takes no files.
     """
 
     db_path: Path = field(default_factory=default_db_path)
@@ -92,6 +98,9 @@ class ServerConfig:
     token_failure_window_seconds: float = 300.0
     max_upload_bytes: int = 200 * 1024 * 1024
     max_files_per_request: int = 100
+    max_field_bytes: int = 4 * 1024 * 1024
+    max_concurrent_uploads: int = 4
+    max_preauth_bytes: int = 1024 * 1024
     allow_onprem_user: bool = True
     job_time_limit_seconds: float = 120.0
     job_kill_grace_seconds: float = 5.0
@@ -108,6 +117,11 @@ class ServerConfig:
         self.db_path = Path(self.db_path)
         if not 1 <= self.analysis_processes <= 8:
             raise ValueError(f"analysis_processes must be from 1 to 8, not {self.analysis_processes}")
+        limits = ("max_upload_bytes", "max_files_per_request", "max_field_bytes", "max_concurrent_uploads",
+                  "max_preauth_bytes")
+        for name in limits:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
         if self.job_time_limit_seconds <= 0 or self.job_kill_grace_seconds < 0:
             raise ValueError("job_time_limit_seconds must be positive and job_kill_grace_seconds not negative")
         if self.max_queued_jobs_per_user is not None and self.max_queued_jobs_per_user < 1:
@@ -129,6 +143,29 @@ class ServerConfig:
     def kill_after_seconds(self) -> float:
         """Seconds after which an analysis that ignored ``job_time_limit_seconds`` is killed."""
         return self.job_time_limit_seconds + self.job_kill_grace_seconds
+
+
+#: Settings ``sqlflow-magic serve --set NAME=VALUE`` may change: the limits, numbers all (``docs/server.md``).
+TUNABLE_SETTINGS = tuple(
+    f.name for f in fields(ServerConfig)
+    # the port has its own option, and so has the cap on queued jobs, whose "no cap" is None
+    if f.name not in ("port", "max_queued_jobs_per_user") and type(f.default) in (int, float)
+)
+
+
+def parse_setting(text: str) -> tuple[str, int | float]:
+    """``NAME=VALUE`` of ``serve --set``: the setting and its value (``64_000_000`` reads as a number).
+
+    Raises ``ValueError`` with a one-line message naming what is wrong and the settings there are."""
+    name, sep, value = text.partition("=")
+    name = name.strip().replace("-", "_")
+    if not sep or name not in TUNABLE_SETTINGS:
+        raise ValueError(f"--set {text!r}: give NAME=VALUE, NAME one of {', '.join(TUNABLE_SETTINGS)}")
+    kind = type(getattr(ServerConfig, name))
+    try:
+        return name, kind(value.strip())
+    except ValueError:
+        raise ValueError(f"--set {text!r}: {name} takes a {'whole ' if kind is int else ''}number") from None
 
 
 class UsersFileError(ValueError):

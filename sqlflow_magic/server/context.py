@@ -11,11 +11,12 @@ from sqlflow_magic.server.access import Access
 from sqlflow_magic.server.config import ServerConfig
 from sqlflow_magic.server.jobs import JobWorker
 from sqlflow_magic.server.store import JobStore
+from sqlflow_magic.server.upload_slots import UploadSlots
 
 
 @dataclass
 class ServerContext:
-    """The settings, the job store, who may call (users, tokens) and the job worker of one app.
+    """The settings, the job store, who may call (users, tokens), the job worker and the upload slots of one app.
 
     ``stopping`` is set when the HTTP server begins to shut down, before it waits for open requests:
     the app's lifespan then closes the worker at once, so a request waiting for an analysis is
@@ -27,6 +28,7 @@ class ServerContext:
     access: Access
     worker: JobWorker
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    uploads: UploadSlots = field(default_factory=UploadSlots)
 
 
 def context_of(request: Request) -> ServerContext:

@@ -223,9 +223,10 @@ class JobWorker:
             logger.info("job %s changed while it was analysed; its newer revision will be analysed", job.job_id)
 
     async def _analyse(self, job: StoredJob) -> JobOutcome:
-        files = await asyncio.to_thread(self.store.job_files, job.job_id)
+        # the analysis process reads the job's files from the store: a large upload never passes through here
         request = AnalysisRequest(
-            files=tuple(files),
+            files=(),
+            store_path=str(self.store.path.resolve()),
             dbvendor=job.db_vendor,
             default_database=job.default_database,
             default_schema=job.default_schema,

@@ -1,20 +1,26 @@
-"""Reading a request's parameters (query, urlencoded or multipart) and checking them."""
+"""Reading a request's parameters (query, urlencoded or multipart) and checking them.
+
+:func:`read_params` reads the body as it streams in (``server/body_reader.py``): file parts are spooled
+to disk past one MiB, at most ``max_concurrent_uploads`` uploads are received at once, and the caller's
+credentials are checked before a large body is accepted (``docs/security.md``, "Uploads").
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.types import Message, Receive
 
 from sqlflow_magic.protocol import is_job_id
 from sqlflow_magic.server.access import Access
+from sqlflow_magic.server.body_reader import BodyLimits, BodyReader
 from sqlflow_magic.server.config import ServerConfig
+from sqlflow_magic.server.context import ServerContext
 from sqlflow_magic.server.exports.views import ViewError, ViewOptions
 from sqlflow_magic.server.responses import BAD_REQUEST, TOO_LARGE, Rejection
-from sqlflow_magic.server.store import SqlFile
+from sqlflow_magic.server.spool import MEMORY_BYTES, SpooledUpload
+from sqlflow_magic.server.upload_slots import request_resources
 from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
 
 FILES_FIELD = "sqlfiles"
@@ -23,10 +29,12 @@ _DELIMITER_NAMES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
 
 @dataclass
 class RequestParams:
-    """A request's scalar fields (form fields over query parameters) and its ``sqlfiles`` parts."""
+    """A request's scalar fields (form fields over query parameters) and its file parts, spooled.
+
+    The files stay open until the request is answered, then they are closed and removed."""
 
     fields: dict[str, str] = field(default_factory=dict)
-    files: list[SqlFile] = field(default_factory=list)
+    files: list[SpooledUpload] = field(default_factory=list)
     authorization: str = ""
 
     def get(self, name: str) -> str | None:
@@ -35,18 +43,41 @@ class RequestParams:
         return value or None
 
 
-def _size_limited(receive: Receive, limit: int) -> Receive:
-    received = 0
+#: Whether the credentials read so far let the caller send a large body: True (yes), False (not known yet),
+#: or :class:`Rejection` (401/403). With ``final`` (the pre-auth budget is spent) it must answer yes or raise.
+Gate = Callable[[RequestParams, bool], bool]
 
-    async def receive_within_limit() -> Message:
-        nonlocal received
-        message = await receive()
-        received += len(message.get("body", b""))
-        if received > limit:
-            raise _too_large(limit)
-        return message
 
-    return receive_within_limit
+def token_gate(access: Access) -> Gate:
+    """The gate of every call but ``generateToken``: a ``userId`` and its token (or the on-premise user).
+
+    A ``userId`` with a token that is not its valid token is refused as soon as both are read."""
+
+    def admit(params: RequestParams, final: bool) -> bool:
+        user_id, token = params.get("userId"), token_of(params)
+        if user_id is None and not final:
+            return False
+        try:
+            access.check(user_id, token)
+        except Rejection:
+            if final or token is not None:
+                raise
+            return False  # the token may still come, later in the body
+        return True
+
+    return admit
+
+
+def key_gate(access: Access, address: str) -> Gate:
+    """The gate of ``generateToken`` (from the client ``address``), whose body is small: its ``userId`` and
+    ``secretKey`` decide once the budget is spent, as a token request of their own (a failure counts)."""
+
+    def admit(params: RequestParams, final: bool) -> bool:
+        if final:  # 401 unless the key is right (429 past the limits on failures)
+            access.issue_token(params.get("userId"), params.get("secretKey") or "", address)
+        return final
+
+    return admit
 
 
 def _too_large(limit: int) -> Rejection:
@@ -55,42 +86,52 @@ def _too_large(limit: int) -> Rejection:
     )
 
 
+def _limits(config: ServerConfig, takes_files: bool) -> BodyLimits:
+    if takes_files:
+        return BodyLimits(config.max_upload_bytes, _too_large(config.max_upload_bytes).message,
+                          config.max_preauth_bytes, config.max_field_bytes, config.max_files_per_request)
+    too_large = (f"the request is larger than {config.max_preauth_bytes} bytes, the most an endpoint that takes "
+                 "no files reads (max_preauth_bytes)")
+    return BodyLimits(config.max_preauth_bytes, too_large, config.max_preauth_bytes,
+                      min(config.max_field_bytes, config.max_preauth_bytes), config.max_files_per_request)
+
+
 async def read_params(
-    request: Request, config: ServerConfig, file_fields: tuple[str, ...] = (FILES_FIELD,)
+    request: Request,
+    context: ServerContext,
+    file_fields: tuple[str, ...] = (FILES_FIELD,),
+    *,
+    admit: Gate,
+    named_files: bool = False,
 ) -> RequestParams:
     """Collect query parameters, form fields and uploaded files, enforcing the upload limits.
 
     File parts named in ``file_fields`` (``sqlfiles`` for jobs; ``sqlfile`` for the generation
-    endpoint) become ``files``; other file parts are ignored.
+    endpoints) become ``files``; other file parts are read and dropped. An endpoint with no
+    ``file_fields`` reads at most ``max_preauth_bytes``. ``admit`` (:func:`token_gate`,
+    :func:`key_gate`) lets the caller send more than ``max_preauth_bytes``; the endpoint still
+    authenticates the fields it was given. ``named_files``: spooled files have a path an analysis
+    process can open (:meth:`SpooledUpload.for_analysis`).
     """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > config.max_upload_bytes:
-        raise _too_large(config.max_upload_bytes)
+    config = context.config
     params = RequestParams(fields=dict(request.query_params), authorization=request.headers.get("authorization", ""))
-    limited = Request(request.scope, _size_limited(request.receive, config.max_upload_bytes))
+    resources = request_resources(request)
+    reader = BodyReader(params.fields, params.files, file_fields, _limits(config, bool(file_fields)),
+                        lambda final: admit(params, final), lambda upload: resources.callback(upload.close),
+                        named=named_files)
+    declared = request.headers.get("content-length", "")
+    length = int(declared) if declared.isdigit() else None
     try:
-        async with limited.form(max_files=config.max_files_per_request) as form:
-            for name, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    if name in file_fields:
-                        params.files.append(SqlFile(value.filename or "", await value.read()))
-                elif name in file_fields:
-                    if not value.strip():  # SQLFlow's documented curl call sends an empty "sqlfile=" beside sqltext
-                        continue
-                    raise Rejection(BAD_REQUEST, f"{name} must be sent as multipart file parts, each with a filename")
-                else:
-                    params.fields[name] = value
-    except HTTPException as exc:  # starlette's form parser reports its own limits this way
-        if "Too many files" in str(exc.detail):
-            raise Rejection(
-                TOO_LARGE,
-                f"too many files: at most {config.max_files_per_request} per request (max_files_per_request)",
-                413,
-            ) from None
-        raise Rejection(BAD_REQUEST, f"cannot read the request body: {exc.detail}") from None
-    for number, sql_file in enumerate(params.files, start=1):
-        if not sql_file.filename:
-            params.files[number - 1] = SqlFile(f"sqlfile{number}.sql", sql_file.content)
+        if file_fields and length is not None and length > config.max_upload_bytes:
+            raise _too_large(config.max_upload_bytes)
+        reader.admitted = admit(params, False)  # from the query string and the Authorization header
+        if file_fields and (length is None or length > MEMORY_BYTES):
+            resources.enter_context(context.uploads.slot(config.max_concurrent_uploads))
+        await reader.read(request)
+    except Rejection as exc:
+        if not reader.complete:  # the rest of the body is never read: the connection cannot serve another request
+            exc.headers = {"Connection": "close", **(exc.headers or {})}
+        raise
     return params
 
 

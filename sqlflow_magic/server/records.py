@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 from sqlflow_magic.server.budgets import SqlLimit, SqlVolume
 
@@ -26,7 +30,8 @@ OPTION_COLUMNS = frozenset(
     }
 )
 
-#: The job store's tables: jobs, their files in upload order, their results (by kind) and settings.
+#: The job store's tables: jobs, their files in upload order (a file's first MiB in ``files.content``, the rest
+#: in ``file_chunks``, see ``server/stored_files.py``), their results (by kind) and settings.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
@@ -66,6 +71,13 @@ CREATE TABLE IF NOT EXISTS files (
     sql_bytes INTEGER,
     sql_files INTEGER,
     PRIMARY KEY (job_id, seq)
+);
+CREATE TABLE IF NOT EXISTS file_chunks (
+    job_id TEXT NOT NULL REFERENCES jobs (job_id),
+    seq INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (job_id, seq, part)
 );
 CREATE TABLE IF NOT EXISTS job_results (
     job_id TEXT NOT NULL REFERENCES jobs (job_id),
@@ -112,6 +124,32 @@ class SqlFile:
     filename: str
     content: bytes
 
+    @property
+    def size(self) -> int:
+        """The content's length in bytes."""
+        return len(self.content)
+
+    def open_binary(self) -> IO[bytes]:
+        """The content as a binary stream (what the budgets measure a file from)."""
+        return io.BytesIO(self.content)
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """The content, ``size`` bytes at a time (what the job store writes files from)."""
+        for start in range(0, len(self.content), size):
+            yield self.content[start : start + size]
+
+
+@dataclass(frozen=True)
+class SqlFileOnDisk:
+    """An uploaded file too large to hand over in memory: the analysis process reads it from ``path``."""
+
+    filename: str
+    path: str
+
+    def read(self) -> SqlFile:
+        """The file with its content."""
+        return SqlFile(self.filename, Path(self.path).read_bytes())
+
 
 @dataclass(frozen=True)
 class StoredJob:
@@ -152,9 +190,13 @@ class StoredJob:
 
 @dataclass(frozen=True)
 class AnalysisRequest:
-    """What one analysis needs: a job's files, or the SQL of a request. It is pickled to an analysis process."""
+    """What one analysis needs: a job's files, or the SQL of a request. It is pickled to an analysis process.
 
-    files: tuple[SqlFile, ...]
+    A job's files are not carried: ``store_path`` names the job store, and the analysis process reads the
+    files of ``job_id`` from it, so that no file passes through the server's memory on its way there.
+    """
+
+    files: tuple[SqlFile | SqlFileOnDisk, ...]
     dbvendor: str
     default_database: str | None = None
     default_schema: str | None = None
@@ -162,3 +204,4 @@ class AnalysisRequest:
     job_id: str | None = None
     #: The budget the expanded SQL must keep to (the job's, or the request's); None: none.
     sql_limit: SqlLimit | None = None
+    store_path: str | None = None

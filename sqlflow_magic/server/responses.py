@@ -16,20 +16,21 @@ FORBIDDEN = 403  # token missing, invalid, expired or revoked, known userId or n
 NOT_FOUND = 404  # no such job for this user
 TIME_LIMIT = 408  # a synchronous analysis ran past job_time_limit_seconds
 CONFLICT = 409  # the job is not finished (create/process): its lineage is not there yet
-# upload over max_upload_bytes or max_files_per_request; SQL over a budget or an archive's limit
-# (server/budgets.py); an analysis past analysis_memory_limit_mb
+# upload over max_upload_bytes or max_files_per_request, fields over max_field_bytes; SQL over a budget
+# or an archive's limit (server/budgets.py); an analysis past analysis_memory_limit_mb
 TOO_LARGE = 413
 TOO_MANY_QUEUED = 429  # a submit past max_queued_jobs_per_user (server/fair_queue.py); nothing stored
 TOO_MANY_REQUESTS = 429  # generateToken: too many failures for this userId or from this address (Retry-After)
 INTERNAL_ERROR = 500  # the analysis process crashed
 NOT_IMPLEMENTED = 501  # an endpoint of SQLFlow that the local server cannot serve (/demo/xml/toXML)
-UNAVAILABLE = 503  # the server is shutting down
+UNAVAILABLE = 503  # the server is shutting down, or receives max_concurrent_uploads already
 
 
 class Rejection(Exception):
     """The server refuses a request: it answers ``{"code": code, "error": message}`` (HTTP ``http_status``).
 
-    ``headers`` go with the answer (``Retry-After`` of a 429)."""
+    ``headers`` go with the answer (``Retry-After`` of a 429 or 503; ``Connection: close`` when the body was
+    left unread)."""
 
     def __init__(self, code: int, message: str, http_status: int = 200, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)

@@ -26,6 +26,7 @@ from sqlflow_magic.server.params import (
     parse_vendor,
     parse_view,
     read_params,
+    token_gate,
 )
 from sqlflow_magic.server.records import AnalysisRequest, SqlFile
 from sqlflow_magic.server.responses import BAD_REQUEST, NOT_IMPLEMENTED, OK, Rejection
@@ -38,17 +39,18 @@ PARSER_VERSION = f"sqlflow-magic {__version__} (sqlglot)"
 async def _sql_request(request: Request, text_field: str) -> tuple[ServerContext, RequestParams, AnalysisRequest]:
     """Read and authenticate a request carrying SQL in ``text_field`` or in ``sqlfile``/``sqlfiles`` parts."""
     context = context_of(request)
-    params = await read_params(request, context.config, file_fields=("sqlfile", "sqlfiles"))
+    params = await read_params(request, context, ("sqlfile", "sqlfiles"), admit=token_gate(context.access),
+                               named_files=True)
     authenticate(params, context.access)
-    files = list(params.files)
     text = params.fields.get(text_field, "")
-    if text.strip():
-        files.insert(0, SqlFile(f"{text_field}.sql", text.encode("utf-8")))
-    if not files:
+    typed = [SqlFile(f"{text_field}.sql", text.encode("utf-8"))] if text.strip() else []
+    if not typed and not params.files:
         raise Rejection(BAD_REQUEST,
                         f"{text_field} is required (or send the SQL as multipart file parts named sqlfile)")
     dbvendor, limit = parse_vendor(params), request_limit(context.config)
-    await run_in_threadpool(measure_files, files, (limit, SqlVolume()))
+    await run_in_threadpool(measure_files, [*typed, *params.files], (limit, SqlVolume()))
+    # a large upload goes by its path: the analysis process reads it
+    files = [*typed, *(upload.for_analysis() for upload in params.files)]
     analysis = AnalysisRequest(
         files=tuple(files), dbvendor=dbvendor, default_database=params.get("defaultDatabase"),
         default_schema=params.get("defaultSchema"), sql_limit=limit,
@@ -98,7 +100,7 @@ async def to_xml(request: Request) -> Response:
 async def version(request: Request) -> Response:
     """``/version``: the versions of the parser and the server, as SQLFlow's clients read them."""
     context = context_of(request)
-    authenticate(await read_params(request, context.config), context.access)
+    authenticate(await read_params(request, context, (), admit=token_gate(context.access)), context.access)
     released = {"version": __version__, "release.date": ""}
     versions = {"gsp": {**released, "version": PARSER_VERSION}, "backend": released}
     return JSONResponse({"code": OK, "version": versions, "data": {"version": versions}})

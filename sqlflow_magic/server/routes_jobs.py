@@ -15,6 +15,7 @@ from sqlflow_magic.server.budgets import SqlVolume, job_limit, measure_files, re
 from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.fair_queue import QueueFullError
 from sqlflow_magic.server.params import (
+    FILES_FIELD,
     RequestParams,
     authenticate,
     parse_bool,
@@ -22,6 +23,7 @@ from sqlflow_magic.server.params import (
     parse_port,
     parse_vendor,
     read_params,
+    token_gate,
 )
 from sqlflow_magic.server.responses import (
     BAD_REQUEST,
@@ -48,10 +50,13 @@ _TEXT_OPTIONS = {
 _BOOL_OPTIONS = {"schedulable": "schedulable", "onTop": "on_top", "incremental": "incremental"}
 
 
-async def authenticated_params(request: Request) -> tuple[ServerContext, RequestParams, str]:
-    """Read a request and check its caller; return the context, the parameters and the userId."""
+async def authenticated_params(
+    request: Request, file_fields: tuple[str, ...] = ()
+) -> tuple[ServerContext, RequestParams, str]:
+    """Read a request (with the file parts ``file_fields``) and check its caller; return the context, the
+    parameters and the userId."""
     context = context_of(request)
-    params = await read_params(request, context.config)
+    params = await read_params(request, context, file_fields, admit=token_gate(context.access))
     user_id = authenticate(params, context.access)
     return context, params, user_id
 
@@ -85,7 +90,7 @@ async def owned_job(store: JobStore, user_id: str, job_id: str) -> StoredJob:
 
 
 async def _submit(request: Request, persist: bool) -> Response:
-    context, params, user_id = await authenticated_params(request)
+    context, params, user_id = await authenticated_params(request, (FILES_FIELD,))
     db_vendor = parse_vendor(params)
     options = _submit_options(params)
     parse_bool(params, "firstSubmit", default=False)  # checked for form; a jobId already tells first from later

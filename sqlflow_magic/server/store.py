@@ -31,6 +31,7 @@ from sqlflow_magic.server.records import (
     job_volume,
     now_timestamp,
 )
+from sqlflow_magic.server.stored_files import FileSource, delete_files, insert_files, read_files
 
 __all__ = ["ERRORS_KIND", "JobStore", "SqlFile", "StoredJob", "UnknownJobError", "lineage_kind"]
 
@@ -43,7 +44,7 @@ def lineage_kind(table_level: bool) -> str:
     return "lineage-table.json" if table_level else "lineage.json"
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 2: files larger than a chunk continue in file_chunks; 3: files count their SQL
 _BOOL_COLUMNS = frozenset(f.name for f in fields(StoredJob) if f.type == "bool")
 #: The files SQLite keeps beside a database: the write-ahead log, its index, a rollback journal.
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
@@ -127,12 +128,12 @@ class JobStore:
         db_vendor: str,
         persist: bool,
         options: dict[str, object],
-        files: Sequence[SqlFile],
+        files: Sequence[FileSource],
         volumes: Sequence[SqlVolume] | None = None,
         *,
         max_queued: int | None = None,
     ) -> StoredJob:
-        """Store a new job with status ``create`` and its files; return it.
+        """Store a new job with status ``create`` and its files (read a chunk at a time); return it.
 
         ``volumes``: the SQL each file expands to (``server/budgets.py``), kept for the job's budget.
         Raises :class:`~sqlflow_magic.server.fair_queue.QueueFullError`, storing nothing, if the user
@@ -157,10 +158,10 @@ class JobStore:
         with self._transaction() as conn:
             fair_queue.check_room(conn, user_id, max_queued)
             conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks})", tuple(row.values()))
-            _insert_files(conn, job_id, files, first_seq=1, volumes=volumes)
+            insert_files(conn, job_id, files, first_seq=1, volumes=volumes)
             return _read_job(conn, job_id)
 
-    def add_files(self, job_id: str, files: Sequence[SqlFile], *, replace: bool, changes: dict[str, object],
+    def add_files(self, job_id: str, files: Sequence[FileSource], *, replace: bool, changes: dict[str, object],
                   max_queued: int | None = None, volumes: Sequence[SqlVolume] | None = None,
                   limit: SqlLimit | None = None) -> StoredJob:
         """Append ``files`` to a job (or replace its files), apply ``changes`` and reset it to ``create``.
@@ -198,9 +199,9 @@ class JobStore:
             )
             conn.execute("DELETE FROM job_results WHERE job_id = ?", (job_id,))
             if replace:
-                conn.execute("DELETE FROM files WHERE job_id = ?", (job_id,))
+                delete_files(conn, job_id)
             last_seq = conn.execute("SELECT MAX(seq) FROM files WHERE job_id = ?", (job_id,)).fetchone()[0]
-            _insert_files(conn, job_id, files, first_seq=(last_seq or 0) + 1, volumes=volumes)
+            insert_files(conn, job_id, files, first_seq=(last_seq or 0) + 1, volumes=volumes)
             return _read_job(conn, job_id)
 
     def job_volume(self, job_id: str) -> SqlVolume:
@@ -254,7 +255,7 @@ class JobStore:
             job = _read_job(conn, job_id)
             conn.execute("UPDATE jobs SET status = ?, updated_at = ? WHERE job_id = ?",
                          (JobStatus.DELETE, now_timestamp(), job_id))
-            conn.execute("DELETE FROM files WHERE job_id = ?", (job_id,))
+            delete_files(conn, job_id)
             conn.execute("DELETE FROM job_results WHERE job_id = ?", (job_id,))
         return dataclasses.replace(job, status=JobStatus.DELETE)
 
@@ -307,12 +308,11 @@ class JobStore:
     # files and results ------------------------------------------------------------------------
 
     def job_files(self, job_id: str) -> list[SqlFile]:
-        """Return a job's files with their exact bytes, in upload order."""
+        """Return a job's files with their exact bytes, in upload order.
+
+        The job worker never calls it: an analysis process reads the files itself (``stored_files.py``)."""
         with self._transaction(write=False) as conn:
-            rows = conn.execute(
-                "SELECT filename, content FROM files WHERE job_id = ? ORDER BY seq", (job_id,)
-            ).fetchall()
-        return [SqlFile(row["filename"], bytes(row["content"])) for row in rows]
+            return read_files(conn, job_id)
 
     def put_result(self, job_id: str, kind: str, body: bytes, *, only_if_session: str | None = None) -> bool:
         """Store (or overwrite) a result of a job, e.g. ``kind="lineage.json"``; return whether it was stored.
@@ -352,19 +352,6 @@ def _check_options(options: dict[str, object]) -> None:
     unknown = set(options) - OPTION_COLUMNS
     if unknown:
         raise ValueError(f"unknown job options: {sorted(unknown)}")
-
-
-def _insert_files(conn: sqlite3.Connection, job_id: str, files: Sequence[SqlFile], first_seq: int,
-                  volumes: Sequence[SqlVolume] | None = None) -> None:
-    if volumes is not None and len(volumes) != len(files):
-        raise ValueError(f"{len(files)} files but {len(volumes)} volumes")
-    counted: Sequence[SqlVolume | None] = volumes if volumes is not None else [None] * len(files)
-    conn.executemany(
-        "INSERT INTO files (job_id, seq, filename, content, sql_bytes, sql_files) VALUES (?, ?, ?, ?, ?, ?)",
-        [(job_id, first_seq + i, f.filename, f.content, None if v is None else v.sql_bytes,
-          None if v is None else v.sql_files)
-         for i, (f, v) in enumerate(zip(files, counted, strict=True))],
-    )
 
 
 def _read_job(conn: sqlite3.Connection, job_id: str) -> StoredJob:

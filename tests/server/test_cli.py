@@ -115,3 +115,33 @@ def test_serve_on_loopback_lets_the_onprem_user_in(tmp_path: Path) -> None:
         process.terminate()
         _stdout, stderr = process.communicate(timeout=10)
     assert "on-premise" not in stderr
+
+
+def test_serve_set_changes_a_limit(tmp_path: Path) -> None:
+    process, url = start_serve(tmp_path, "--set", "max_request_sql_bytes=50", "--set", "max-request-sql-files=5")
+    try:
+        wait_until_serving(process, url)
+        with httpx.Client(base_url=url, timeout=10) as client:
+            token = client.post("/user/generateToken", data={"userId": ALICE, "secretKey": ALICE_SECRET}).json()
+            fields = {"userId": ALICE, "token": token["token"], "dbvendor": "dbvoracle"}
+            sql = ("a.sql", b"insert into t2 (a) select x from t1 where x > 0 and x < 1000 order by x, a, b, c;")
+            answer = client.post("/sqlflow/job/submitPersistJob", data=fields, files=[("sqlfiles", sql)]).json()
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    assert answer["code"] == 413 and "max_request_sql_bytes" in answer["error"]
+
+
+@pytest.mark.parametrize(("setting", "complaint"), [
+    ("max_upload_byte=5", "NAME one of"),
+    ("max_upload_bytes", "give NAME=VALUE"),
+    ("max_upload_bytes=lots", "takes a whole number"),
+    ("analysis_processes=9", "analysis_processes must be from 1 to 8"),
+])
+def test_serve_refuses_a_bad_setting_in_one_line(tmp_path: Path, setting: str, complaint: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sqlflow_magic.cli", "serve", "--db", str(tmp_path / "jobs.sqlite3"), "--set", setting],
+        capture_output=True, text=True, timeout=20,
+    )
+    assert result.returncode == 2 and complaint in result.stderr
+    assert "Traceback" not in result.stderr

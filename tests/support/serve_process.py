@@ -46,3 +46,11 @@ def wait_until_serving(process: subprocess.Popen[str], url: str, timeout: float 
             assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline, "sqlflow-magic serve did not come up"
             time.sleep(0.05)
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """The largest resident size process ``pid`` has had so far (``VmHWM`` of Linux ``/proc/PID/status``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmHWM in /proc/{pid}/status")
