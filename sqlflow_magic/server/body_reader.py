@@ -18,7 +18,8 @@ up to ``total`` bytes; past it, the answer is 413.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import unquote_plus
@@ -29,7 +30,7 @@ from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from sqlflow_magic.server.responses import BAD_REQUEST, TOO_LARGE, Rejection
+from sqlflow_magic.server.responses import BAD_REQUEST, TIME_LIMIT, TOO_LARGE, Rejection
 from sqlflow_magic.server.spool import SpooledUpload
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class BodyLimits:
     preauth: int
     field_bytes: int
     max_files: int
+    #: Seconds the body may stop arriving before the request is refused (408) and its connection closed.
+    idle_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ class BodyReader:
             self.complete = request.headers.get("content-length", "0") == "0"
             return
         try:
-            async for chunk in request.stream():  # at most a few hundred KiB each (uvicorn's flow control)
+            chunks = request.stream()
+            while (chunk := await self._next(chunks)) is not None:  # a few hundred KiB at most (flow control)
                 parser.write(chunk)
                 await self._handle_events()
                 self._count(len(chunk))  # after the chunk's fields: credentials at its start are known by then
@@ -111,6 +115,19 @@ class BodyReader:
         except FormParserError as exc:
             raise Rejection(BAD_REQUEST, f"cannot read the request body: {exc}") from None
         self.complete = True
+
+    async def _next(self, chunks: AsyncIterator[bytes]) -> bytes | None:
+        """The next piece of the body, None at its end; 408 if none comes within ``idle_seconds``.
+
+        Without it a sender that stops (or trickles a byte a minute) would hold its upload slot, its
+        spooled file and a connection for as long as it liked (``max_concurrent_uploads``)."""
+        try:
+            return await asyncio.wait_for(chunks.__anext__(), self.limits.idle_seconds)
+        except StopAsyncIteration:
+            return None
+        except asyncio.TimeoutError:
+            raise Rejection(TIME_LIMIT, f"the request body stopped arriving for {self.limits.idle_seconds:g} s "
+                            "(body_idle_timeout_seconds); send it again over a working connection", 408) from None
 
     def _multipart(self, options: dict[bytes, bytes]) -> MultipartParser:
         boundary = options.get(b"boundary")

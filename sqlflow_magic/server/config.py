@@ -84,6 +84,8 @@ class ServerConfig:
     kept in memory, ``max_field_bytes`` in all. At most ``max_concurrent_uploads`` uploads larger than
     one MiB are received at once (503 past it). Before the caller's credentials are known, at most
     ``max_preauth_bytes`` of a body are read, and no more at all by an endpoint that takes no files.
+    A body that stops arriving for ``body_idle_timeout_seconds`` is answered 408 and its connection
+    closed, which frees its upload slot (nginx's ``client_body_timeout`` is the same rule, 60 s).
     """
 
     db_path: Path = field(default_factory=default_db_path)
@@ -101,6 +103,7 @@ class ServerConfig:
     max_field_bytes: int = 4 * 1024 * 1024
     max_concurrent_uploads: int = 4
     max_preauth_bytes: int = 1024 * 1024
+    body_idle_timeout_seconds: float = 60.0
     allow_onprem_user: bool = True
     job_time_limit_seconds: float = 120.0
     job_kill_grace_seconds: float = 5.0

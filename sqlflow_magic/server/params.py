@@ -89,11 +89,13 @@ def _too_large(limit: int) -> Rejection:
 def _limits(config: ServerConfig, takes_files: bool) -> BodyLimits:
     if takes_files:
         return BodyLimits(config.max_upload_bytes, _too_large(config.max_upload_bytes).message,
-                          config.max_preauth_bytes, config.max_field_bytes, config.max_files_per_request)
+                          config.max_preauth_bytes, config.max_field_bytes, config.max_files_per_request,
+                          config.body_idle_timeout_seconds)
     too_large = (f"the request is larger than {config.max_preauth_bytes} bytes, the most an endpoint that takes "
                  "no files reads (max_preauth_bytes)")
     return BodyLimits(config.max_preauth_bytes, too_large, config.max_preauth_bytes,
-                      min(config.max_field_bytes, config.max_preauth_bytes), config.max_files_per_request)
+                      min(config.max_field_bytes, config.max_preauth_bytes), config.max_files_per_request,
+                      config.body_idle_timeout_seconds)
 
 
 async def read_params(

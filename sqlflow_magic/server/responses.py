@@ -14,7 +14,7 @@ BAD_REQUEST = 400
 UNAUTHORIZED = 401  # no userId; generateToken: unknown userId or wrong key alike; on-premise user refused
 FORBIDDEN = 403  # token missing, invalid, expired or revoked, known userId or not (server/access.py)
 NOT_FOUND = 404  # no such job for this user
-TIME_LIMIT = 408  # a synchronous analysis ran past job_time_limit_seconds
+TIME_LIMIT = 408  # a synchronous analysis ran past job_time_limit_seconds; a body idle past body_idle_timeout_seconds
 CONFLICT = 409  # the job is not finished (create/process): its lineage is not there yet
 # upload over max_upload_bytes or max_files_per_request, fields over max_field_bytes; SQL over a budget
 # or an archive's limit (server/budgets.py); an analysis past analysis_memory_limit_mb

@@ -113,6 +113,24 @@ def test_uploads_past_max_concurrent_uploads_are_refused_before_their_body_is_re
     assert answer["code"] == 200, answer
 
 
+def test_a_body_that_stops_arriving_is_answered_408_and_frees_its_slot(tmp_path: Path) -> None:
+    config = ServerConfig(db_path=tmp_path / "jobs.sqlite3", users={ALICE: ALICE_SECRET}, max_concurrent_uploads=1,
+                          body_idle_timeout_seconds=0.5)
+    with EmbeddedServer(config) as server:
+        api = Api(server.base_url)
+        url = f"{server.base_url}{SUBMIT}?userId={ALICE}&token={api.token()}&dbvendor=dbvoracle"
+        stalled = send_head(url, 100 * MIB)
+        try:
+            assert read_answer(stalled).status == 100
+            stalled.sendall(b"--b\r\n")  # a little of the body, then nothing
+            answer = read_answer(stalled)
+            assert answer.status == 408 and "body_idle_timeout_seconds" in str(answer.json()["error"])
+            assert answer.headers["connection"] == "close"
+        finally:
+            stalled.close()
+        assert api.submit([("big.sql", SQL_HEAD + b" " * (2 * MIB))])["code"] == 200  # the one slot is free
+
+
 @pytest.mark.parametrize("form", ["multipart", "urlencoded"])
 def test_an_unknown_user_posting_a_big_body_to_generate_token_is_refused_after_the_budget(api: Api,
                                                                                          form: str) -> None:
