@@ -164,11 +164,12 @@ def measure_files(files: Sequence[MeasuredFile], *limits: tuple[SqlLimit, SqlVol
     read is no refusal: it is stored, and its analysis reports it as today; it counts what was
     inflated of it before the damage showed.
     """
-    declared = SqlVolume()
+    declared, zipped = SqlVolume(), False
     for file in files:
-        declared += _declared(file)
+        volume, is_archive = _declared(file)
+        declared, zipped = declared + volume, zipped or is_archive
     for limit, held in limits:
-        limit.check(declared, held=held, how="declared")
+        limit.check(declared, held=held, how="declared" if zipped else "counted")
     budget = SqlBudget(*limits)
     volumes = []
     for file in files:
@@ -189,17 +190,18 @@ def measure_files(files: Sequence[MeasuredFile], *limits: tuple[SqlLimit, SqlVol
     return volumes
 
 
-def _declared(file: MeasuredFile) -> SqlVolume:
+def _declared(file: MeasuredFile) -> tuple[SqlVolume, bool]:
+    """What ``file`` declares it expands to, and whether it is a zip (whose declaration is the sender's word)."""
     stream = file.open_binary()
     if not is_zip(file.filename, _head(stream)):
-        return SqlVolume(file.size, 1)
+        return SqlVolume(file.size, 1), False
     try:
         survey = survey_zip(stream)
     except ArchiveLimitError as exc:
         raise OverLimit(f"{file.filename}: {exc}; nothing of this request was stored") from None
     except ArchiveError:  # unreadable: its analysis says so
-        return SqlVolume()
-    return SqlVolume(survey.declared_bytes, survey.sql_files)
+        return SqlVolume(), True
+    return SqlVolume(survey.declared_bytes, survey.sql_files), True
 
 
 def _size(count: int) -> str:
