@@ -167,5 +167,5 @@ def test_uploads_spooled_to_disk_are_measured_too(server_config: ServerConfig) -
         zipped = refused(api.submit([("big.zip", big_zip)], token=token), "max_request_sql_bytes")
         assert "as its zips declare" in zipped
         plain = refused(api.submit([("big.sql", sql)], token=token), "max_request_sql_bytes")
-        assert "this request's SQL expands to 3.6 MiB, over" in plain and "declare" not in plain  # no zip: its exact size
+        assert "this request's SQL expands to 3.6 MiB, over" in plain and "declare" not in plain  # no zip: exact
         assert api.submit([("half.zip", many_member_zip(sql[: len(sql) // 2], 1))], token=token)["code"] == 200
