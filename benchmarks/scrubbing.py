@@ -38,7 +38,7 @@ from urllib.parse import quote, quote_plus
 
 from _common import machine_info, median, table
 
-from sqlflow_magic.client import scrubbing
+from sqlflow_magic.client import credential_patterns
 from sqlflow_magic.client.scrubbing import Scrubber
 from sqlflow_magic.client.secrets import MASK, Secret
 
@@ -92,11 +92,11 @@ def jobs(count: int) -> list[dict[str, object]]:
 
 def each_form_alone(scrub: Scrubber, text: str) -> object:
     forms = [form for _, group, _ in scrub._groups for form in group]
-    return [text.find(form) for form in forms], scrubbing._pattern_spans(text)
+    return [text.find(form) for form in forms], credential_patterns.pattern_spans(text)
 
 
 def each_pattern_over_the_text(text: str) -> object:
-    return [list(rule.regex.finditer(text)) for rule in scrubbing._RULES if not rule.backward]
+    return [list(rule.regex.finditer(text)) for rule in credential_patterns._RULES if not rule.backward]
 
 
 def each_string_alone(scrub: Scrubber, value: object) -> object:

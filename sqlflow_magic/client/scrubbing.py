@@ -35,15 +35,13 @@ searches, the patterns only where one of their words occurs, and nothing is copi
 
 from __future__ import annotations
 
-import base64
-import html
-import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote, quote_plus, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
+from .credential_patterns import pattern_spans
+from .secret_forms import base64_cores, text_forms
 from .secrets import MASK, Secret
 
 #: Secrets shorter than this are masked by pattern only (see the module's docstring).
@@ -51,132 +49,6 @@ MIN_VALUE_LENGTH = 6
 
 T = TypeVar("T")
 
-# --- the forms of one secret ---------------------------------------------------------------------
-
-_HEX_ESCAPE = re.compile(r"%[0-9A-F]{2}|\\u[0-9a-fA-F]{4}")
-#: The characters Java's JSON libraries (Gson, Jackson with HTML-safe output) write as ``\\uXXXX``.
-_HTML_SAFE_JSON = "<>&='"
-_JSON_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _lower_hex(text: str) -> str:
-    return _HEX_ESCAPE.sub(lambda m: m.group().lower(), text)
-
-
-def _upper_hex(text: str) -> str:
-    return _HEX_ESCAPE.sub(lambda m: m.group()[:2] + m.group()[2:].upper(), text)
-
-
-def _json_escaped(value: str, *, ascii_only: bool, slash: bool, html_safe: bool) -> str:
-    out = []
-    for char in value:
-        code = ord(char)
-        if char in _JSON_SHORT:
-            out.append(_JSON_SHORT[char])
-        elif code < 0x20 or (html_safe and char in _HTML_SAFE_JSON):
-            out.append(f"\\u{code:04x}")
-        elif slash and char == "/":
-            out.append("\\/")
-        elif ascii_only and code > 0x7F:
-            units = char.encode("utf-16-be")  # a character past U+FFFF is a surrogate pair
-            out.extend(f"\\u{int.from_bytes(units[i:i + 2], 'big'):04x}" for i in range(0, len(units), 2))
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def _html_escaped(value: str) -> set[str]:
-    plain = html.escape(value, quote=False)
-    if '"' not in value and "'" not in value:
-        return {plain}
-    return {plain.replace('"', double).replace("'", single)
-            for double, single in itertools.product(('"', "&quot;", "&#34;"), ("'", "&#x27;", "&#39;", "&apos;"))}
-
-
-def url_forms(value: str) -> set[str]:
-    """``value`` URL-encoded (``quote`` with ``safe`` "" and "/") and form-encoded (``quote_plus``), upper-case hex."""
-    return {quote(value, safe=""), quote(value), quote_plus(value, safe=""), quote_plus(value)}
-
-
-def text_forms(value: str) -> set[str]:
-    """Every textual form of ``value`` that is looked for: raw, URL-, form-, JSON- and HTML-encoded, and the
-    JSON-escaped forms HTML-escaped (a JSON echo shown in a page)."""
-    forms = {value}
-    for quoted in url_forms(value):
-        forms.update((quoted, _lower_hex(quoted)))
-    json_forms: set[str] = set()
-    for ascii_only, slash, html_safe in itertools.product((False, True), repeat=3):
-        escaped = _json_escaped(value, ascii_only=ascii_only, slash=slash, html_safe=html_safe)
-        json_forms.update((escaped, _upper_hex(escaped)))
-    forms |= json_forms
-    for form in {value, *json_forms}:
-        forms |= _html_escaped(form)
-    return forms
-
-
-def base64_cores(value: str) -> set[str]:
-    """The stable cores of ``value``'s base64 and base64url forms (of its raw and URL-encoded bytes), at the
-    three byte offsets modulo 3 at which a blob can hold it: the characters that only its own bytes decide."""
-    cores: set[str] = set()
-    for source in {value, quote(value, safe=""), quote_plus(value, safe="")}:
-        data = source.encode("utf-8")
-        for offset in range(3):
-            encoded = base64.b64encode(bytes(offset) + data).decode("ascii")
-            first = -(-8 * offset // 6)  # the first character that holds none of the preceding bytes' bits
-            last = 8 * (offset + len(data)) // 6  # past the last one that holds none of the following bytes'
-            core = encoded[first:last]
-            cores.update((core, core.translate(_URLSAFE)))
-    return cores
-
-
-_URLSAFE = str.maketrans("+/", "-_")
-
-# --- patterns: credentials shown as credentials ----------------------------------------------------
-
-_KEYS = r"(?i:password|passwd|passphrase|pwd|secret|token)[\w.-]*"
-_KEY_WORDS = ("pass", "pwd", "secret", "token")
-_QUOTE = r"""(?P<q>\\*["']|&quot;|&\#34;|&\#x22;|&\#39;|&\#x27;)"""
-
-
-@dataclass(frozen=True)
-class _Rule:
-    """A credential pattern: tried where one of its ``anchors`` (lower case) occurs. A forward rule's
-    ``regex`` is matched at the anchor; a backward one is matched, reversed, on the reversed text from
-    the anchor on (its anchor is the pattern's last character). Groups named ``v...`` are masked."""
-
-    anchors: tuple[str, ...]
-    regex: re.Pattern[str]
-    backward: bool = False
-
-
-_RULES = (
-    # password=PW, secretKey=PW, token='PW' (a query, a form body, a JDBC or ODBC property, a Java map)
-    _Rule(_KEY_WORDS, re.compile(
-        _KEYS + r"""=(?:(?P<q>["'])(?P<vq>[^\r\n]*?)(?P=q)|(?P<v>[^\s&;,'"<>()\[\]{}\\]+))""")),
-    # "password": "PW" in JSON, in JSON inside a string (\"), in a Python repr ('), HTML-escaped (&quot;)
-    _Rule(_KEY_WORDS, re.compile(
-        _KEYS + _QUOTE + r"""\s*[:=]\s*(?:(?P=q)(?P<vq>(?:\\.|[^\\\r\n])*?)(?P=q)|(?P<v>(?![{\[])[^\s,;}\]'"&]+))""")),
-    # a multipart form field: name="password", an empty line, the value
-    _Rule(_KEY_WORDS, re.compile(_KEYS + r'"\r?\n\r?\n(?P<v>[^\r\n]+)')),
-    _Rule(("authorization",), re.compile(
-        r"""(?i:authorization)(?P<q>\\*["'])?\s*[:=]\s*(?P=q)?(?:(?i:basic|bearer|token|digest)\s+)?"""
-        r"""(?P<v>[^\s"'<>,;\\]+)""")),
-    _Rule(("bearer",), re.compile(r"Bearer\s+(?P<v>[A-Za-z0-9._~+/-]{16,}=*)")),
-    # Read backwards from the @, reversed: user:PW@host and scheme://user:PW@host; and user/PW@host after
-    # a colon or Oracle's words, as in jdbc:oracle:thin:scott/PW@host:1521:orcl, sqlplus scott/PW@orcl,
-    # connect scott/PW@orcl (not "sales/support@example.com").
-    _Rule(("@",), re.compile(r"""@(?:(?P<v>[^\s/?#@'"<>\\]+):(?P<user>[\w.%+~-]+)(?![\w.%+~-])"""
-                             r"""|(?P<v2>[^\s/@'"<>\\]+)/[\w$#.-]+(?=:|\s+(?i:sulplqs|tcennoc|nnoc)(?!\w)))"""),
-          backward=True),
-)
-_ANCHORS: dict[str, tuple[_Rule, ...]] = {}
-for _rule in _RULES:
-    for _anchor in _rule.anchors:
-        _ANCHORS[_anchor] = (*_ANCHORS.get(_anchor, ()), _rule)
-_ANCHOR_SEARCH = re.compile("|".join(re.escape(anchor) for anchor in _ANCHORS), re.IGNORECASE)
-#: What may follow the @ of user:PW@host: a host name, an IPv6 address in brackets, or Oracle's //host and
-#: (DESCRIPTION=...).
-_HOST_START = re.compile(r"[\w\[/(]")
 #: A base64 or base64url run, to the right of a position (with its padding) and, reversed, to its left.
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_-]*=*")
 _B64_RUN_BACK = re.compile(r"[A-Za-z0-9+/_-]*")
@@ -260,7 +132,7 @@ class Scrubber:
     # --- finding ------------------------------------------------------------------------------
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
-        return self._value_spans(text) + _pattern_spans(text)
+        return self._value_spans(text) + pattern_spans(text)
 
     def _value_spans(self, text: str) -> list[tuple[int, int]]:
         spans = []
@@ -295,42 +167,6 @@ def _occurrences(text: str, form: str) -> list[tuple[int, int]]:
     return found
 
 
-def _anchor_positions(text: str) -> Iterable[tuple[str, int]]:
-    """Each anchor word and where it occurs in ``text``, in any case."""
-    lower = text.lower()
-    if len(lower) == len(text):  # positions agree: one str search per anchor
-        for anchor in _ANCHORS:
-            at = lower.find(anchor)
-            while at != -1:
-                yield anchor, at
-                at = lower.find(anchor, at + 1)
-    else:  # a character whose lower case is longer (İ): find them in the text itself
-        for match in _ANCHOR_SEARCH.finditer(text):
-            yield match.group().lower(), match.start()
-
-
-def _pattern_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
-    reversed_text = None
-    for anchor, at in _anchor_positions(text):
-        for rule in _ANCHORS[anchor]:
-            if not rule.backward:
-                match = rule.regex.match(text, at)
-                if match:
-                    spans += [match.span(name) for name, value in match.groupdict().items()
-                              if name.startswith("v") and value]
-                continue
-            if not _HOST_START.match(text, at + 1):
-                continue
-            if reversed_text is None:
-                reversed_text = text[::-1]
-            match = rule.regex.match(reversed_text, len(text) - 1 - at)
-            if match and (match.group("user") or "")[::-1].lower() != "mailto":
-                for name in ("v", "v2"):
-                    if match.group(name):
-                        start, end = match.span(name)
-                        spans.append((len(text) - end, len(text) - start))
-    return spans
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

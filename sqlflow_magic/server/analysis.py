@@ -22,8 +22,8 @@ from sqlflow_magic.server.budgets import BudgetExceeded, SqlBudget, SqlLimit, Sq
 from sqlflow_magic.server.child_limits import limit_memory
 from sqlflow_magic.server.config import time_limit_message
 from sqlflow_magic.server.exports import ViewOptions
+from sqlflow_magic.server.job_results import ERRORS_KIND, lineage_kind
 from sqlflow_magic.server.records import AnalysisRequest, SqlFile, SqlFileOnDisk
-from sqlflow_magic.server.store import ERRORS_KIND, lineage_kind
 from sqlflow_magic.server.stored_files import read_job_files
 
 if TYPE_CHECKING:  # the engine is imported in the analysis processes only, when first needed

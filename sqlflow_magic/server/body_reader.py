@@ -21,8 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn
-from urllib.parse import unquote_plus
+from typing import NoReturn
 
 from python_multipart import MultipartParser, QuerystringParser
 from python_multipart.exceptions import FormParserError
@@ -30,11 +29,9 @@ from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from sqlflow_magic.server.form_events import BodyEvent, MultipartEvents, UrlencodedEvents
 from sqlflow_magic.server.responses import BAD_REQUEST, TIME_LIMIT, TOO_LARGE, Rejection
 from sqlflow_magic.server.spool import SpooledUpload
-
-if TYPE_CHECKING:
-    from python_multipart.multipart import MultipartCallbacks, QuerystringCallbacks
 
 #: The fields whose arrival may let the caller in.
 CREDENTIAL_FIELDS = frozenset({"userId", "token", "secretKey"})
@@ -53,17 +50,6 @@ class BodyLimits:
     max_files: int
     #: Seconds the body may stop arriving before the request is refused (408) and its connection closed.
     idle_seconds: float = 60.0
-
-
-@dataclass(frozen=True)
-class _Event:
-    """What the parser found, handled in order once a chunk is parsed: a text field, a file part's start,
-    some of its data, or its end."""
-
-    kind: str  # "field", "file", "data" or "end"
-    name: str = ""
-    text: str = ""
-    data: bytes | memoryview = b""
 
 
 class BodyReader:
@@ -92,7 +78,7 @@ class BodyReader:
         self._field_bytes = 0
         self._file_count = 0
         self._current: SpooledUpload | None = None
-        self._events: list[_Event] = []
+        self._events: list[BodyEvent] = []
 
     async def read(self, request: Request) -> None:
         """Read the body, or leave it unread if it is not a form."""
@@ -100,7 +86,7 @@ class BodyReader:
         if kind == b"multipart/form-data":
             parser: MultipartParser | QuerystringParser = self._multipart(options)
         elif kind == b"application/x-www-form-urlencoded":
-            parser = QuerystringParser(_UrlencodedEvents(self).callbacks())
+            parser = QuerystringParser(UrlencodedEvents(self).callbacks())
         else:
             self.complete = request.headers.get("content-length", "0") == "0"
             return
@@ -134,7 +120,7 @@ class BodyReader:
         if not boundary:
             raise Rejection(BAD_REQUEST, "cannot read the request body: its multipart content type has no boundary")
         charset = options.get(b"charset", b"utf-8").decode("latin-1")
-        return MultipartParser(boundary, _MultipartEvents(self, charset).callbacks())
+        return MultipartParser(boundary, MultipartEvents(self, charset).callbacks())
 
     def _count(self, size: int) -> None:
         self._received += size
@@ -150,9 +136,9 @@ class BodyReader:
             self.admit(True)
         raise Rejection(TOO_LARGE, message, 413)
 
-    # called by the parsers' callbacks, as they parse -------------------------------------------------
+    # called by the parsers' callbacks (server/form_events.py), as they parse ---------------------------
 
-    def event(self, event: _Event) -> None:
+    def event(self, event: BodyEvent) -> None:
         """Note what the parser found; it is handled once the chunk is parsed."""
         self._events.append(event)
 
@@ -219,111 +205,3 @@ class BodyReader:
         self.keep(upload)
         self.files.append(upload)
         self._current = upload
-
-
-def _text(data: bytes, charset: str) -> str:
-    """A field's bytes as text: in the body's charset, else Latin-1 (as Starlette reads them)."""
-    try:
-        return data.decode(charset)
-    except (UnicodeDecodeError, LookupError):
-        return data.decode("latin-1")
-
-
-class _MultipartEvents:
-    """python-multipart's callbacks for a multipart body: part headers read, fields collected, file data passed on."""
-
-    def __init__(self, reader: BodyReader, charset: str) -> None:
-        self.reader = reader
-        self.charset = charset
-        self._header_name = bytearray()
-        self._header_value = bytearray()
-        self._disposition = b""
-        self._name = ""
-        self._is_file = False
-        self._data = bytearray()
-
-    def callbacks(self) -> MultipartCallbacks:
-        return {
-            "on_part_begin": self.on_part_begin,
-            "on_header_field": self.on_header_field,
-            "on_header_value": self.on_header_value,
-            "on_header_end": self.on_header_end,
-            "on_headers_finished": self.on_headers_finished,
-            "on_part_data": self.on_part_data,
-            "on_part_end": self.on_part_end,
-        }
-
-    def on_part_begin(self) -> None:
-        self._disposition, self._is_file, self._data = b"", False, bytearray()
-
-    def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self.reader.count_field_bytes(end - start)
-        self._header_name += data[start:end]
-
-    def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self.reader.count_field_bytes(end - start)
-        self._header_value += data[start:end]
-
-    def on_header_end(self) -> None:
-        if self._header_name.lower() == b"content-disposition":
-            self._disposition = bytes(self._header_value)
-        self._header_name, self._header_value = bytearray(), bytearray()
-
-    def on_headers_finished(self) -> None:
-        _disposition, options = parse_options_header(self._disposition)
-        if b"name" not in options:
-            message = 'cannot read the request body: a part has no "name" in its Content-Disposition header'
-            raise Rejection(BAD_REQUEST, message)
-        self._name = _text(options[b"name"], self.charset)
-        self._is_file = b"filename" in options
-        if self._is_file:
-            self.reader.event(_Event("file", self._name, _text(options[b"filename"], self.charset)))
-        else:
-            self.reader.count_field()
-
-    def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._is_file:
-            self.reader.event(_Event("data", data=memoryview(data)[start:end]))
-        else:
-            self.reader.count_field_bytes(end - start)
-            self._data += data[start:end]
-
-    def on_part_end(self) -> None:
-        if self._is_file:
-            self.reader.event(_Event("end"))
-        else:
-            self.reader.event(_Event("field", self._name, _text(bytes(self._data), self.charset)))
-
-
-class _UrlencodedEvents:
-    """python-multipart's callbacks for an urlencoded body: every field is text."""
-
-    def __init__(self, reader: BodyReader) -> None:
-        self.reader = reader
-        self._name = bytearray()
-        self._value = bytearray()
-
-    def callbacks(self) -> QuerystringCallbacks:
-        return {
-            "on_field_start": self.on_field_start,
-            "on_field_name": self.on_field_name,
-            "on_field_data": self.on_field_data,
-            "on_field_end": self.on_field_end,
-        }
-
-    def on_field_start(self) -> None:
-        self.reader.count_field()
-        self._name, self._value = bytearray(), bytearray()
-
-    def on_field_name(self, data: bytes, start: int, end: int) -> None:
-        self.reader.count_field_bytes(end - start)
-        self._name += data[start:end]
-
-    def on_field_data(self, data: bytes, start: int, end: int) -> None:
-        self.reader.count_field_bytes(end - start)
-        self._value += data[start:end]
-
-    def on_field_end(self) -> None:
-        # as Starlette reads them: Latin-1 bytes, then percent-escapes as UTF-8
-        name, value = unquote_plus(self._name.decode("latin-1")), unquote_plus(self._value.decode("latin-1"))
-        self.reader.event(_Event("field", name, value))

@@ -4,54 +4,33 @@ One connection guarded by a lock serves every thread of the server; several proc
 (two notebook kernels, say) may share the file thanks to WAL mode and a busy timeout.
 Every write is committed with ``synchronous=FULL`` before the method returns, so a job the
 server has answered for survives a crash. Database passwords are never stored.
+
+The SQL behind the methods lives beside it: opening and migrating the file in ``store_schema.py``, reading
+jobs in ``job_queries.py``, results in ``job_results.py``, SQL files in ``stored_files.py`` and the queue's
+rules in ``fair_queue.py``; each runs inside one of the store's transactions.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from sqlflow_magic.protocol import ANALYSED_STATUSES, JobStatus
-from sqlflow_magic.server import fair_queue
+from sqlflow_magic.server import fair_queue, job_queries, job_results
 from sqlflow_magic.server.budgets import SqlLimit, SqlVolume
-from sqlflow_magic.server.private_files import create_private_file, make_private, private_directory
-from sqlflow_magic.server.records import (
-    OPTION_COLUMNS,
-    SCHEMA,
-    SqlFile,
-    StoredJob,
-    add_missing_columns,
-    job_volume,
-    now_timestamp,
-)
+from sqlflow_magic.server.job_queries import UnknownJobError, read_job
+from sqlflow_magic.server.job_results import ERRORS_KIND, lineage_kind
+from sqlflow_magic.server.records import OPTION_COLUMNS, SqlFile, StoredJob, job_volume, now_timestamp
+from sqlflow_magic.server.store_schema import open_database
 from sqlflow_magic.server.stored_files import FileSource, delete_files, insert_files, read_files
 
+# The result kinds and UnknownJobError are the store's vocabulary too: its callers import them from here.
 __all__ = ["ERRORS_KIND", "JobStore", "SqlFile", "StoredJob", "UnknownJobError", "lineage_kind"]
-
-#: The result holding a job's error list: ``{"errors": [...], "errorCount": n}``.
-ERRORS_KIND = "errors.json"
-
-
-def lineage_kind(table_level: bool) -> str:
-    """The result holding a job's complete lineage JSON, column or table level, that exports are views of."""
-    return "lineage-table.json" if table_level else "lineage.json"
-
-
-SCHEMA_VERSION = 3  # 2: files larger than a chunk continue in file_chunks; 3: files count their SQL
-_BOOL_COLUMNS = frozenset(f.name for f in fields(StoredJob) if f.type == "bool")
-#: The files SQLite keeps beside a database: the write-ahead log, its index, a rollback journal.
-COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
-
-
-class UnknownJobError(KeyError):
-    """No job has this id (or it was deleted)."""
 
 
 class JobStore:
@@ -59,25 +38,9 @@ class JobStore:
 
     def __init__(self, path: str | Path, server_version: str = "") -> None:
         self.path = Path(path)
-        private_directory(self.path.parent)
-        # An empty file is an empty database, and SQLite gives the files it makes beside it the same mode.
-        create_private_file(self.path)
-        make_private([self.path, *(self.path.with_name(self.path.name + end) for end in COMPANION_SUFFIXES)],
-                     "the job database")
         self._server_version = server_version
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        with self._transaction() as conn:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(fair_queue.QUEUE_SCHEMA)
-            add_missing_columns(conn)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._conn = open_database(self.path)  # private, at the current schema (server/store_schema.py)
 
     def close(self) -> None:
         """Close the connection; further calls fail."""
@@ -159,7 +122,7 @@ class JobStore:
             fair_queue.check_room(conn, user_id, max_queued)
             conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks})", tuple(row.values()))
             insert_files(conn, job_id, files, first_seq=1, volumes=volumes)
-            return _read_job(conn, job_id)
+            return read_job(conn, job_id)
 
     def add_files(self, job_id: str, files: Sequence[FileSource], *, replace: bool, changes: dict[str, object],
                   max_queued: int | None = None, volumes: Sequence[SqlVolume] | None = None,
@@ -185,7 +148,7 @@ class JobStore:
         }
         assignments = ", ".join(f"{column} = ?" for column in updates)
         with self._transaction() as conn:
-            current = _read_job(conn, job_id)
+            current = read_job(conn, job_id)
             if current.status == JobStatus.DELETE:
                 raise UnknownJobError(job_id)
             if not fair_queue.is_queued(current.status):
@@ -197,12 +160,12 @@ class JobStore:
                 f"UPDATE jobs SET {assignments}, revision = revision + 1 WHERE job_id = ?",
                 (*updates.values(), job_id),
             )
-            conn.execute("DELETE FROM job_results WHERE job_id = ?", (job_id,))
+            job_results.drop_results(conn, job_id)
             if replace:
                 delete_files(conn, job_id)
             last_seq = conn.execute("SELECT MAX(seq) FROM files WHERE job_id = ?", (job_id,)).fetchone()[0]
             insert_files(conn, job_id, files, first_seq=(last_seq or 0) + 1, volumes=volumes)
-            return _read_job(conn, job_id)
+            return read_job(conn, job_id)
 
     def job_volume(self, job_id: str) -> SqlVolume:
         """The SQL a job's files expand to, as counted when they were stored (see ``ADDED_COLUMNS``)."""
@@ -213,32 +176,22 @@ class JobStore:
         """Return the job ``job_id`` (deleted ones too, with status ``delete``), or None."""
         with self._transaction(write=False) as conn:
             try:
-                return _read_job(conn, job_id)
+                return read_job(conn, job_id)
             except UnknownJobError:
                 return None
 
     def user_jobs(self, user_id: str) -> list[StoredJob]:
         """Return a user's jobs that are not deleted: pinned (``on_top``) first, then newest first."""
         with self._transaction(write=False) as conn:
-            ids = conn.execute(
-                "SELECT job_id FROM jobs WHERE user_id = ? AND status != ? "
-                "ORDER BY on_top DESC, create_time DESC, rowid DESC",
-                (user_id, JobStatus.DELETE),
-            ).fetchall()
-            return [_read_job(conn, row[0]) for row in ids]
+            return job_queries.user_jobs(conn, user_id)
 
     def jobs_with_status(self, status: str, *, limit: int | None = None) -> list[StoredJob]:
         """Return the jobs with ``status``, oldest first (the order a worker should take them in).
 
         ``limit`` reads only the first ones: a worker claiming one job must not read the whole queue.
         """
-        query = "SELECT job_id FROM jobs WHERE status = ? ORDER BY updated_at, rowid"
         with self._transaction(write=False) as conn:
-            if limit is None:
-                ids = conn.execute(query, (status,)).fetchall()
-            else:
-                ids = conn.execute(query + " LIMIT ?", (status, limit)).fetchall()
-            return [_read_job(conn, row[0]) for row in ids]
+            return job_queries.jobs_with_status(conn, status, limit)
 
     def claim_next(self, exclude: Collection[str] = ()) -> StoredJob | None:
         """Claim the job the fair queue takes next (``create`` -> ``process``) and return it; None if none waits.
@@ -247,16 +200,16 @@ class JobStore:
         """
         with self._transaction() as conn:
             job_id = fair_queue.claim_next(conn, exclude, now_timestamp())
-            return None if job_id is None else _read_job(conn, job_id)
+            return None if job_id is None else read_job(conn, job_id)
 
     def delete_job(self, job_id: str) -> StoredJob:
         """Mark a job ``delete`` and drop its files and results; return it as it was, status ``delete``."""
         with self._transaction() as conn:
-            job = _read_job(conn, job_id)
+            job = read_job(conn, job_id)
             conn.execute("UPDATE jobs SET status = ?, updated_at = ? WHERE job_id = ?",
                          (JobStatus.DELETE, now_timestamp(), job_id))
             delete_files(conn, job_id)
-            conn.execute("DELETE FROM job_results WHERE job_id = ?", (job_id,))
+            job_results.drop_results(conn, job_id)
         return dataclasses.replace(job, status=JobStatus.DELETE)
 
     def set_status(
@@ -298,11 +251,7 @@ class JobStore:
         with self._transaction() as conn:
             cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE {where}", (*updates.values(), *params))
             if cursor.rowcount == 1 and results is not None:
-                conn.execute("DELETE FROM job_results WHERE job_id = ?", (job_id,))
-                conn.executemany(
-                    "INSERT INTO job_results (job_id, kind, body) VALUES (?, ?, ?)",
-                    [(job_id, kind, body) for kind, body in results.items()],
-                )
+                job_results.replace_results(conn, job_id, results)
             return cursor.rowcount == 1
 
     # files and results ------------------------------------------------------------------------
@@ -320,28 +269,17 @@ class JobStore:
         ``only_if_session``: only while the job's session id is this one, i.e. while the analysis the
         result was derived from is still the job's latest.
         """
-        condition, params = "", [job_id, kind, body]
-        if only_if_session is not None:
-            condition, params = " WHERE EXISTS (SELECT 1 FROM jobs WHERE job_id = ? AND session_id = ?)", [
-                *params, job_id, only_if_session]
         with self._transaction() as conn:
-            cursor = conn.execute(
-                f"INSERT OR REPLACE INTO job_results (job_id, kind, body) SELECT ?, ?, ?{condition}", params
-            )
-            return cursor.rowcount == 1
+            return job_results.store_result(conn, job_id, kind, body, only_if_session=only_if_session)
 
     def get_result(self, job_id: str, kind: str) -> bytes | None:
         """Return a stored result of a job, or None."""
         with self._transaction(write=False) as conn:
-            row = conn.execute("SELECT body FROM job_results WHERE job_id = ? AND kind = ?", (job_id, kind)).fetchone()
-        return None if row is None else bytes(row[0])
+            return job_results.read_result(conn, job_id, kind)
 
     def job_errors(self, job_id: str) -> tuple[list[dict[str, Any]], int]:
         """The errors the analysis of a job listed (at most a hundred), and how many it found in all."""
-        body = self.get_result(job_id, ERRORS_KIND)
-        listed = json.loads(body) if body else {}
-        errors = listed.get("errors") or []
-        return errors, listed.get("errorCount", len(errors))
+        return job_results.listed_errors(self.get_result(job_id, ERRORS_KIND))
 
     def job_lineage(self, job_id: str, *, table_level: bool) -> bytes | None:
         """The complete lineage JSON of an analysed job, column or table level; None if it has none."""
@@ -353,11 +291,3 @@ def _check_options(options: dict[str, object]) -> None:
     if unknown:
         raise ValueError(f"unknown job options: {sorted(unknown)}")
 
-
-def _read_job(conn: sqlite3.Connection, job_id: str) -> StoredJob:
-    row = conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-    if row is None:
-        raise UnknownJobError(job_id)
-    names = conn.execute("SELECT filename FROM files WHERE job_id = ? ORDER BY seq", (job_id,)).fetchall()
-    values = {key: (bool(row[key]) if key in _BOOL_COLUMNS else row[key]) for key in row.keys()}
-    return StoredJob(**values, file_names=tuple(name[0] for name in names))  # type: ignore[arg-type]
