@@ -9,7 +9,8 @@ these (``client/transport.py``), so that no traceback shows a request's frames::
     ├── InputError
     ├── TransportError
     │   ├── ServerUnreachableError
-    │   │   └── ProxyRefusedError
+    │   │   ├── ProxyRefusedError
+    │   │   └── TLSError
     │   ├── RequestTimeoutError
     │   │   └── RequestDeadlineError
     │   ├── ConnectionBrokenError
@@ -64,6 +65,13 @@ class ServerUnreachableError(TransportError):
     """No connection could be made (refused, DNS failure, connect timeout)."""
 
     default_hint = "Check the base URL (%sqlflow_config) and that the server is running and reachable"
+
+
+class TLSError(ServerUnreachableError):
+    """The TLS handshake failed: a certificate that cannot be verified, or no TLS where it was expected."""
+
+    default_hint = ("For a private certificate authority, set SQLFlowMagics.ca_bundle (or SSL_CERT_FILE) to its "
+                    "PEM file; check that the base URL's scheme (https://) and port are the server's")
 
 
 class ProxyRefusedError(ServerUnreachableError):

@@ -145,7 +145,8 @@ class Sender:
                 except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                     if deadline.passed:  # nothing reached the server
                         raise self._past_deadline(call, deadline, sent=False) from None
-                    wait = None if _is_dns_failure(exc) else self._next_wait(attempt, None, deadline)
+                    final = _is_dns_failure(exc) or _tls_failure(exc) is not None  # another try would fail alike
+                    wait = None if final else self._next_wait(attempt, None, deadline)
                     if wait is None:
                         raise self._unreachable(exc) from None
                 except (AnswerTooLarge, UnsupportedEncoding) as exc:
@@ -237,6 +238,9 @@ class Sender:
             return errors.ServerUnreachableError(
                 f"connecting to {self._where()} timed out after {self._settings.connect_timeout:g} s")
         host = httpx.URL(self._settings.base_url).host
+        tls = _tls_failure(exc)
+        if tls is not None:
+            return errors.TLSError(f"the TLS handshake with {self._where()} failed: {tls}")
         if _is_dns_failure(exc):
             return errors.ServerUnreachableError(
                 f"cannot resolve the host name {host!r}", hint="Check the spelling of the base URL's host and your DNS"
@@ -290,6 +294,16 @@ def _reason(exc: Exception) -> str:
     """The first line of an httpx message, cut short (a proxy's status line: "407 Proxy Authentication Required")."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _tls_failure(exc: BaseException) -> str | None:
+    """What the TLS layer said, if a TLS error caused ``exc`` (httpx chains the ``ssl`` exception as a cause)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return str(cause.reason or cause.strerror or type(cause).__name__).replace("_", " ").lower()
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _is_dns_failure(exc: httpx.ConnectError | httpx.ConnectTimeout) -> bool:

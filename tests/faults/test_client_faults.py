@@ -95,6 +95,15 @@ def test_connection_refused_is_retried_then_explained():
     assert sleeps == [0.5, 1.0, 2.0]  # three retries, backing off
 
 
+def test_a_failed_tls_handshake_is_named_and_not_retried():
+    with fault_server(lambda path, n: OK) as server:  # plain HTTP where the client expects TLS
+        client, sleeps = client_for(server.url.replace("http://", "https://"))
+        with pytest.raises(errors.TLSError, match=r"the TLS handshake with https://127\.0\.0\.1:") as caught:
+            client.job_summary(JOB["jobId"])
+    assert sleeps == [] and "connection refused" not in str(caught.value)
+    assert "ca_bundle" in caught.value.hint
+
+
 def test_connect_timeout_retries_then_fails():
     with connect_times_out() as url:
         client, sleeps = client_for(url, max_retries=1, connect_timeout=0.3)
