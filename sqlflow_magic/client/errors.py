@@ -24,6 +24,9 @@ these (``client/transport.py``), so that no traceback shows a request's frames::
     ├── JobFailedError
     ├── JobPartiallyAnalysedError
     └── WaitTimeoutError, WaitInterruptedError (in client/waiting.py)
+
+    KeyboardInterrupt
+    └── CallInterrupted: Ctrl-C while a call was on its way, without the frames that held its secrets
 """
 
 from __future__ import annotations
@@ -44,6 +47,21 @@ class SQLFlowError(Exception):
 
     def _render_traceback_(self) -> list[str]:
         return [f"{type(self).__name__}: {self}"]
+
+
+class CallInterrupted(KeyboardInterrupt):
+    """Ctrl-C while a call was on its way: still a ``KeyboardInterrupt``, caught wherever one is.
+
+    Raised in place of the interrupt that came from inside httpx, whose frames hold the request with the
+    token and the database password in plain text (``%xmode Verbose`` would show them); one line in IPython.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"KeyboardInterrupt: {self.message}"]
 
 
 class ConfigurationError(SQLFlowError):

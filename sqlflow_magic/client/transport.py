@@ -142,6 +142,8 @@ class Sender:
                     raise self._past_deadline(call, deadline, sent=False)
                 try:
                     response = self._post(call, deadline)
+                except KeyboardInterrupt:
+                    raise self._interrupted(call) from None
                 except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                     if deadline.passed:  # nothing reached the server
                         raise self._past_deadline(call, deadline, sent=False) from None
@@ -157,6 +159,10 @@ class Sender:
                         sent = not isinstance(exc, (httpx.PoolTimeout, httpx.ProxyError))
                         raise self._past_deadline(call, deadline, sent=sent) from None
                     raise self._failure(call, exc) from None
+                except Exception as exc:
+                    # Not a network failure: a bug here or in httpx. Its own frames would show the fields with
+                    # their secrets revealed (%xmode Verbose), so it goes on with a traceback that starts here.
+                    raise exc.with_traceback(None) from None
                 else:
                     if response.status_code == 407:  # a proxy's answer to a plain-HTTP request
                         raise errors.ProxyRefusedError(
@@ -201,6 +207,13 @@ class Sender:
                 "POST", call.path, data=fields, files=parts or None, timeout=timeout,
                 extensions={"trace": deadline.trace}))
             return read_answer(answer, self._settings.max_answer_bytes, deadline)
+
+    def _interrupted(self, call: Call) -> errors.CallInterrupted:
+        """Ctrl-C during ``call``; a submit may have reached the server."""
+        if call.creates_job:
+            return errors.CallInterrupted(f"the submit to {self._where()} was interrupted; the job may have been "
+                                          "created: look for it with %sqlflow_jobs before you submit again")
+        return errors.CallInterrupted(f"{call.action} at {self._where()} was interrupted")
 
     def _past_deadline(self, call: Call, deadline: Deadline, *, sent: bool) -> errors.TransportError:
         """The one-line error of a call that ran out of time; ``sent``: the server may have acted on it."""

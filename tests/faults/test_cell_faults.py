@@ -184,3 +184,28 @@ def test_a_verbose_traceback_shows_no_secret(shell, monkeypatch, answer):
             shell.ip.run_line_magic("xmode", mode)
     text = run.text() + one_line(run)
     assert not [name for name, value in secrets.items() if value in text], text
+
+
+def test_ctrl_c_during_a_submit_under_verbose_shows_no_secret(shell, monkeypatch):
+    """Ctrl-C while the submit is on its way: the interrupt's traceback shows no frame holding a secret."""
+    secrets = {"SQLFLOW_SECRET_KEY": "sk-interrupt-0123456789", "SQLFLOW_TOKEN": "tok.interrupt.0123456789",
+               "WAREHOUSE_PW": "pw-interrupt-0123456789"}
+    for name, value in {**secrets, "SQLFLOW_USER_ID": "alice@example.com"}.items():
+        monkeypatch.setenv(name, value)
+    mode = shell.ip.InteractiveTB.mode
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupt = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    with fault_server(lambda path, n: Answer(200, {"code": 200, "data": JOB}, delay=5)) as server:
+        point_at(shell, server.url, retries=0)
+        shell.ip.run_line_magic("xmode", "Verbose")
+        interrupt.start()
+        try:
+            run = shell.run(f"{SUBMIT.splitlines()[0]} --password-env WAREHOUSE_PW --hostname db\nselect 1")
+        finally:
+            interrupt.cancel()
+            signal.signal(signal.SIGINT, previous)
+            shell.ip.run_line_magic("xmode", mode)
+    text = run.text() + one_line(run) + repr(run.error)
+    assert one_line(run).startswith("KeyboardInterrupt: the submit to http://127.0.0.1:"), text
+    assert "look for it with %sqlflow_jobs" in one_line(run)
+    assert not [name for name, value in secrets.items() if value in text], text
