@@ -59,7 +59,7 @@ def test_every_operation_answers_errors_in_the_documented_shape(description):
     error = {"$ref": "#/components/schemas/Error"}
     for path, operation in operations(description):
         answers = operation["responses"]
-        assert {"200", "413", "500", "503"} <= set(answers), path
+        assert {"200", "408", "413", "500", "503"} <= set(answers), path
         ok = description["components"]["responses"].get(answers["200"].get("$ref", "").rsplit("/", 1)[-1],
                                                          answers["200"])
         json_answer = ok["content"]["application/json"]["schema"]
