@@ -17,7 +17,7 @@ from tests.support.users import ALICE, ALICE_SECRET
 CRASH_SIGNS = ("Traceback (most recent call last)", "Exception in ASGI application", "ERROR:")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Served:
     """A running ``sqlflow-magic serve``: its base URL, a valid token of Alice, and its output."""
 
@@ -25,16 +25,20 @@ class Served:
     url: str
     token: str
     log: Path
+    checked: int = 0  # how much of the output trouble() has read
 
     def trouble(self) -> str | None:
-        """Why the server is not well (it ended, or its output shows an unexpected exception), or None."""
+        """Why the server is not well (it ended, or its output since the last call shows an unexpected
+        exception), or None: each exception is reported once, by the check after the request that caused it."""
         if self.process.poll() is not None:
             return f"the server ended with status {self.process.returncode}:\n{self.log.read_text()[-3000:]}"
-        output = self.log.read_text(errors="replace")
+        new = self.log.read_bytes()[self.checked :]
+        self.checked += len(new)
+        output = new.decode(errors="replace")
         for sign in CRASH_SIGNS:
             if sign in output:
                 start = output.index(sign)
-                return f"the server's output shows an exception:\n{output[max(0, start - 500):start + 3000]}"
+                return f"the server's output shows an exception:\n{output[max(0, start - 300):][-6000:]}"
         return None
 
 

@@ -180,4 +180,5 @@ def test_any_body_to_any_route_gets_a_documented_answer(served: Served, client: 
     event(f"HTTP {response.status_code} {response.text[:20] if response.status_code == 200 else ''}")
     problem = answer_problem(response.status_code, response.headers.get("content-type", ""), response.content)
     assert problem is None, problem
-    assert served.trouble() is None, served.trouble()
+    trouble = served.trouble()
+    assert trouble is None, trouble

@@ -92,7 +92,8 @@ def test_every_operation_as_alice(case: schemathesis.Case, served: Served, alice
     alices_jobs.fill_in(case)
     response = case.call(base_url=served.url, timeout=REQUEST_TIMEOUT)
     case.validate_response(response, additional_checks=[documented_answer])
-    assert served.trouble() is None, served.trouble()
+    trouble = served.trouble()
+    assert trouble is None, trouble
 
 
 @AS_ANYONE.parametrize()
@@ -101,4 +102,5 @@ def test_every_operation_as_anyone(case: schemathesis.Case, served: Served) -> N
     response = case.call(base_url=served.url.replace("/gspLive_backend", "/api/gspLive_backend"),
                          timeout=REQUEST_TIMEOUT)
     case.validate_response(response, additional_checks=[documented_answer])
-    assert served.trouble() is None, served.trouble()
+    trouble = served.trouble()
+    assert trouble is None, trouble
