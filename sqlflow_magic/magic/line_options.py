@@ -23,34 +23,54 @@ TEXT_SUFFIXES = (".sql", ".txt", ".ddl", ".hql", ".pls", ".pks", ".pkb", ".prc",
 
 
 def parse_line(magic: Any, line: str) -> argparse.Namespace:
-    """The options of ``magic`` (declared with ``magic_arguments``) on ``line``, quotes stripped."""
+    """The options of ``magic`` (declared with ``magic_arguments``) on ``line``, quotes stripped.
+
+    A line that cannot be read is a one-line ``UsageError`` that never repeats a value of the line: a value
+    given to an unknown, ambiguous or misspelt option may be a secret (``--passwd s3cret``), and the error
+    would stay in the notebook's output after the line is fixed.
+    """
     function = getattr(magic, "__func__", magic)
     try:
         return unquote(parse_argstring(function, line))
+    except ValueError as exc:  # shlex splitting the line: "No closing quotation"
+        raise UsageError(f"cannot split the line into options ({str(exc).lower()}): close the quote, "
+                         "or escape it with a backslash") from None
     except UsageError as exc:
-        raise UsageError(_with_suggestions(str(exc), function)) from None
+        raise UsageError(_with_suggestions(_without_values(str(exc)), function)) from None
 
 
 _UNKNOWN = re.compile(r"unrecognized arguments: (.*)")
+#: argparse's messages that repeat a value: an ambiguous ``--opt=value``, a value given to a flag.
+_AMBIGUOUS_VALUE = re.compile(r"(ambiguous option: [^=\s]+)=.*?( could match )")
+_FLAG_VALUE = re.compile(r"ignored explicit argument .*")
+
+
+def _without_values(message: str) -> str:
+    """argparse's ``message`` without the values it repeats (see :func:`parse_line`)."""
+    message = _AMBIGUOUS_VALUE.sub(r"\1\2", message)
+    return _FLAG_VALUE.sub("takes no value", message)
 
 
 def _with_suggestions(message: str, function: Any) -> str:
-    """argparse's "unrecognized arguments: --jobname x", with "did you mean --job-name?" for each option."""
+    """argparse's "unrecognized arguments: --jobname x" as "unrecognized option --jobname: did you mean
+    --job-name?", each option with its closest match; the words that are not options are counted, not shown."""
     found = _UNKNOWN.search(message)
     if not found:
         return message
     known = sorted(set(re.findall(r"--[a-z][a-z-]*", function.parser.format_help())))
+    words = found[1].split()
     hints = []
-    for word in found[1].split():
+    for word in words:
         if word.startswith("-"):
-            close = difflib.get_close_matches(word.split("=")[0], known, n=1, cutoff=0.6)
-            hints.append(f"{word}: did you mean {close[0]}?" if close else f"{word}: no such option")
+            name = word.split("=")[0]
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hints.append(f"{name}: did you mean {close[0]}?" if close else f"{name}: no such option")
+    others = len(words) - len(hints)
     help_line = f" (%{function.__name__}? lists them)" if hasattr(function, "__name__") else ""
+    not_shown = f"{others} word{'s' if others > 1 else ''} not shown (a value may be a secret)"
     if not hints:
-        return message
-    if len(hints) == len(found[1].split()):  # options only: the hints say it all, once
-        return f"unrecognized option {'; '.join(hints)}{help_line}"
-    return f"{message}; {'; '.join(hints)}{help_line}"
+        return f"unrecognized arguments: {not_shown}{help_line}"
+    return f"unrecognized option {'; '.join(hints + ([not_shown] if others else []))}{help_line}"
 
 
 def unquote(args: argparse.Namespace) -> argparse.Namespace:
@@ -71,7 +91,8 @@ def unquote(args: argparse.Namespace) -> argparse.Namespace:
 def port_number(text: str) -> int:
     """argparse ``type`` for ``--port``."""
     text = text.strip("'\"")
-    if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or not 1 <= int(digits) <= 65535:  # "²".isdigit() too
         raise argparse.ArgumentTypeError(f"the port must be a number from 1 to 65535, not {text!r}")
     return int(text)
 
@@ -101,7 +122,8 @@ def relation_types(text: str) -> tuple[str, ...]:
     types = tuple(dict.fromkeys(part.strip().lower() for part in text.strip("'\"").split(",") if part.strip()))
     unknown = [kind for kind in types if kind not in RELATION_TYPES]
     if unknown or not types:
-        raise UsageError(f"--relations {text!r}: {', '.join(unknown) or 'no type'} is not a relationship type; "
+        shown = ", ".join(map(repr, unknown)) or "no type"  # repr: a type may hold a line break
+        raise UsageError(f"--relations {text!r}: {shown} is not a relationship type; "
                          f"give a comma list of {', '.join(RELATION_TYPES)}, e.g. --relations fdd,fdr")
     return types
 

@@ -236,10 +236,14 @@ def _status_message(result: LineageResult, status: JobStatus) -> str | None:
 
 
 def _located(error: LineageError) -> str:
-    """An error with where it is: ``cell.sql line 3, column 7: Syntax error near ...``."""
+    """An error with where it is: ``cell.sql line 3, column 7: Syntax error near ...``, on one line (a zip
+    member's name may hold a line break)."""
+    from sqlflow_magic.server.lineage.messages import one_line
+
     if error.span is None:
-        return error.message
-    return f"{error.file_name} line {error.span.start_line}, column {error.span.start_column}: {error.message}"
+        return one_line(error.message)
+    return one_line(f"{error.file_name} line {error.span.start_line}, column {error.span.start_column}: "
+                    f"{error.message}")
 
 
 def _error_entry(error: LineageError) -> dict[str, Any]:

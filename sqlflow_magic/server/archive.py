@@ -167,7 +167,7 @@ def _plan(
     readable: list[zipfile.ZipInfo] = []
     skipped: list[SkippedMember] = []
     for info in infos:
-        if info.is_dir():
+        if info.filename.endswith("/"):  # a folder; ZipInfo.is_dir() fails on a member without a name
             continue
         reason = _refusal(info)
         if reason is not None:

@@ -168,7 +168,7 @@ def parse_port(params: RequestParams) -> int | None:
     value = params.get("port")
     if value is None:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:  # "²".isdigit(), int("²") fails
         raise Rejection(BAD_REQUEST, f"port must be an integer from 1 to 65535, not {value!r}")
     return int(value)
 

@@ -56,6 +56,13 @@ def test_unsafe_names_are_refused(name: str, reason: str) -> None:
     assert skipped.name == name and reason in skipped.reason and "unsafe path" in skipped.reason
 
 
+def test_a_member_without_a_name_is_skipped() -> None:
+    # a central directory entry whose name is empty, as the fuzz tier sent one (zipfile reads it as "")
+    entry = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(entry), 0, 0)
+    assert [(s.name, s.reason) for s in expand_zip(entry + end).skipped] == [("", "not a .sql file")]
+
+
 def test_zip_bomb_is_refused() -> None:
     bomb = _zip({"bomb.sql": b"\0" * (20 * 1024 * 1024)})
     assert len(bomb) < 100_000

@@ -36,6 +36,11 @@ def test_syntax_error_is_located_and_other_statements_are_analysed() -> None:
     assert result.statement_count == 3 and result.analysed_count == 2
 
 
+def test_an_unterminated_string_over_lines_is_a_one_line_error() -> None:
+    [error] = _errors(_run("select 1;\n'abc\r\ndef", "dbvoracle"), "SyntaxError")
+    assert error.message.splitlines() == [error.message] and "'abc\\r\\nde" in error.message
+
+
 def test_only_syntax_errors_fail() -> None:
     result = _run("SELECT FROM WHERE;\nINSERT INTO VALUES;", "dbvpostgresql")
     assert result.status == "fail"

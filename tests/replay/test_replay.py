@@ -137,7 +137,7 @@ def test_lineage_options_are_sent_as_sqlflow_fields(shell, replay):
                                                           "ignoreFunction": "false", "table": "shipment_facts",
                                                           "tableToTable": "true"}
     bad = shell.run(f"%sqlflow_lineage {JOB_ID} --relations fdd,flows")
-    assert not bad.success and "flows is not a relationship type" in bad.stderr and len(bad.stderr.splitlines()) == 1
+    assert not bad.success and "'flows' is not a relationship type" in bad.stderr and len(bad.stderr.splitlines()) == 1
 
 
 def test_csv_and_graphml_exports(shell, replay):

@@ -6,6 +6,7 @@ import contextlib
 import io
 import re
 import sqlite3
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +130,16 @@ def test_exports_of_failed_missing_or_foreign_jobs_are_errors(finished: Finished
     data = {"userId": BOB, "token": api.token(BOB, BOB_SECRET), "jobId": finished.job_id}
     assert api.client.post(f"/gspLive_backend/sqlflow/job/{endpoint}", data=data).json()["code"] == 404
     assert api.client.post(f"/gspLive_backend/sqlflow/job/{endpoint}", data={"jobId": ""}).json()["code"] == 401
+
+
+def test_the_error_of_a_failed_job_is_one_line_when_a_zip_member_s_name_has_a_line_break(api: Api) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as written:
+        written.writestr("a\nb.sql", "select from where;")
+    job_id = api.submit([("x.zip", archive.getvalue())])["data"]["jobId"]
+    assert wait_for_final(api, job_id)["status"] == "fail"
+    error = export(api, "exportLineageAsJson", jobId=job_id).json()["error"]
+    assert error.splitlines() == [error] and "x.zip/a\\nb.sql line 1" in error
 
 
 def test_exports_of_unfinished_jobs_are_refused(paused_api: Api) -> None:

@@ -100,6 +100,7 @@ def test_adding_files_of_another_dialect_is_refused(api: Api) -> None:
         ({"dbvendor": "dbvnosuchdb"}, "unknown dbvendor"),
         ({"port": "15x21"}, "port"),
         ({"port": "70000"}, "port"),
+        ({"port": "\u00b2"}, "port must be an integer"),  # "²".isdigit(), but int("²") fails
         ({"incremental": "yes"}, "incremental must be true or false"),
         ({"onTop": "1"}, "onTop"),
         ({"schedulable": "true"}, "cronExpression is required"),

@@ -96,9 +96,15 @@ def test_settings_read_from_request_fields():
     options = ViewOptions.from_fields(fields.get, lambda name, default: fields.get(name, str(default)) == "true")
     assert options == ViewOptions(frozenset({"fdd", "fdr"}), False, False, False, None, None, "t", None)
     assert ViewOptions.from_fields({}.get, lambda name, default: default) == ViewOptions()
-    with pytest.raises(ViewError, match="unknown types flow: use a comma list of fdd, fdr"):
+    with pytest.raises(ViewError, match="unknown types 'flow': use a comma list of fdd, fdr"):
         ViewOptions.from_fields({"showRelationType": "fdd,flow"}.get, lambda name, default: default)
     assert ViewOptions().key != ViewOptions(table="t").key
+
+
+def test_an_unknown_type_with_a_line_break_is_named_on_one_line():
+    with pytest.raises(ViewError) as caught:
+        ViewOptions.from_fields({"showRelationType": "fdd,a\r\nb"}.get, lambda name, default: default)
+    assert "\n" not in str(caught.value) and "'a\\r\\nb'" in str(caught.value)
 
 
 def test_summary_counts_and_most_related_tables():

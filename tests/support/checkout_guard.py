@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 #: What a run may leave in the checkout: Python's and the tools' caches, and what ``pip install .`` builds.
-ALLOWED = ("__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".import_linter_cache", "build", ".egg-info")
+ALLOWED = ("__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".import_linter_cache", ".hypothesis", "build",
+           ".egg-info")
 
 _BEFORE: dict[str, dict[str, str] | None] = {}
 _LEFT_BEHIND: list[str] = []

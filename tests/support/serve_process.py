@@ -21,17 +21,25 @@ def free_port() -> int:
 
 
 def start_serve(
-    tmp_path: Path, *options: str, users: dict[str, str] | None = None, db: Path | None = None, umask: int = -1
+    tmp_path: Path, *options: str, users: dict[str, str] | None = None, db: Path | None = None, umask: int = -1,
+    log: Path | None = None,
 ) -> tuple[subprocess.Popen[str], str]:
     """``sqlflow-magic serve [options]`` on a free port with ``users`` (Alice by default) in
     ``tmp_path/users.json`` and the job database ``db`` (``tmp_path/cli.sqlite3``); returns the process and
-    its loopback base URL. ``umask`` (if not -1) is the process's umask."""
+    its loopback base URL. ``umask`` (if not -1) is the process's umask.
+
+    Its output is piped, or written to ``log``: a server that answers many requests needs the file, as its
+    log would fill the pipe and block it."""
     users_file = tmp_path / "users.json"
     users_file.write_text(json.dumps({ALICE: ALICE_SECRET} if users is None else users))
     port = free_port()
     command = [sys.executable, "-m", "sqlflow_magic.cli", "serve", "--port", str(port)]
     command += ["--db", str(db or tmp_path / "cli.sqlite3"), "--users-file", str(users_file), *options]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, umask=umask)
+    if log is None:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, umask=umask)
+    else:
+        with log.open("w") as output:  # the child keeps its own descriptor
+            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, text=True, umask=umask)
     return process, f"http://127.0.0.1:{port}/gspLive_backend"
 
 

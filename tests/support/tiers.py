@@ -7,7 +7,9 @@ The tiers (registered in pyproject.toml, so ``--strict-markers`` refuses a missp
   ``sqlflow-magic serve``) and the server's analysis processes;
 * ``notebook``: Jupyter kernels (nbclient runs, and nbval's checks of ``notebooks/*.ipynb``);
 * ``browser``: headless Chromium driving JupyterLab and Notebook;
-* ``slow``: the load test and the like.
+* ``slow``: the load test and the like;
+* ``fuzz``: property-based and schema-driven fuzzing (hypothesis, schemathesis) of the magic line and of
+  ``sqlflow-magic serve``, with a fixed budget of examples (about a minute).
 
 A test module names its tier in its first lines, ``pytestmark = pytest.mark.<tier>``; nbval's notebook
 cells cannot, so they are given ``notebook`` here. A test with no tier or with two stops the run
@@ -21,7 +23,7 @@ from collections import defaultdict
 
 import pytest
 
-TIERS = ("unit", "server", "notebook", "browser", "slow")
+TIERS = ("unit", "server", "notebook", "browser", "slow", "fuzz")
 
 _TIER_OF: dict[str, str] = {}
 _SECONDS: dict[str, float] = defaultdict(float)

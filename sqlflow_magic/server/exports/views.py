@@ -55,8 +55,8 @@ class ViewOptions:
             types = frozenset(part.strip().lower() for part in text.split(",") if part.strip())
             unknown = sorted(types - set(RELATION_TYPES))
             if unknown:
-                raise ViewError(f"showRelationType has unknown types {', '.join(unknown)}: use a comma list of "
-                                f"{', '.join(RELATION_TYPES)}")
+                raise ViewError(f"showRelationType has unknown types {', '.join(map(repr, unknown))}: use a comma "
+                                f"list of {', '.join(RELATION_TYPES)}")  # repr: a type may hold a line break
         return cls(types, get_bool("ignoreRecordSet", True), get_bool("ignoreFunction", True),
                    get_bool("tableToTable", False), *(get(name) for name in _FILTERS))
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+#: Line breaks and other control characters: a message quoting text of the SQL must stay one line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _TOKEN = re.compile(r"<Token token_type: TokenType\.(\w+), text: (.*?), line: \d+, col: \d+[^>]*>")
 _CLASS = re.compile(r"<class 'sqlglot\.expressions(?:\.\w+)*\.(\w+)'>")
 _REQUIRED = re.compile(r"Required keyword: '(\w+)' missing for (\w+)")
@@ -35,3 +37,8 @@ def plain_syntax_error(description: str, near: str) -> str:
 def _words(class_name: str) -> str:
     """``LateralView`` -> ``LATERAL VIEW``: a sqlglot expression class as the SQL keyword it stands for."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", class_name).upper()
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks and control characters written as escapes (``\\n``, ``\\x00``): one line."""
+    return _CONTROL.sub(lambda found: repr(found[0])[1:-1], text)

@@ -19,6 +19,7 @@ from sqlglot import Token, Tokenizer, TokenType
 from sqlglot.errors import TokenError
 
 from sqlflow_magic.server.lineage.deadline import Deadline
+from sqlflow_magic.server.lineage.messages import one_line
 from sqlflow_magic.server.lineage.model import Span
 
 PIECE_CHARS = 64 * 1024
@@ -166,7 +167,8 @@ class Scanner:
                 failed_at = start + tokens[last].end + 1
         while failed_at < end and text[failed_at].isspace():
             failed_at += 1
-        message = f"Syntax error: cannot tokenize the text from here ({error}); unterminated string or comment?"
+        quoted = one_line(str(error))  # sqlglot quotes the SQL from where it stopped, line breaks and all
+        message = f"Syntax error: cannot tokenize the text from here ({quoted}); unterminated string or comment?"
         yield Failure(message, "SyntaxError", failed_at, min(end, failed_at + 1))
 
 
