@@ -150,3 +150,17 @@ def _private_descriptor(descriptor: int, path: Path) -> None:
 def owned_by_someone_else(path: Path) -> bool:
     """Whether ``path`` belongs to another user than this process's (never on a system without owners)."""
     return POSIX and os.stat(path).st_uid != os.geteuid()
+
+
+#: What identifies one version of a file: modification time, size and inode.
+FileVersion = tuple[int, int, int]
+
+
+def file_version(path: Path) -> FileVersion | None:
+    """The version of a file the server reads again when it changes (the users file, the signing key);
+    None if it cannot be read. A copy that kept the old modification time still changes the inode."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size, status.st_ino

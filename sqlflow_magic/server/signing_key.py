@@ -19,12 +19,12 @@ on that database (two notebook kernels, ``sqlflow-magic serve``) signs with it, 
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from pathlib import Path
 
 from sqlflow_magic.server.private_files import (
     create_private_file,
+    file_version,
     make_private,
     owned_by_someone_else,
     replace_private_file,
@@ -106,17 +106,6 @@ def rotate_signing_key(path: Path) -> None:
     replace_private_file(path, f"{new_key()}\n".encode("ascii"))
 
 
-#: What identifies one version of the key file: modification time, size and inode.
-_FileVersion = tuple[int, int, int]
-
-
-def _version_of(path: Path) -> _FileVersion | None:
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return status.st_mtime_ns, status.st_size, status.st_ino
-
 
 class SigningKey:
     """The signing key of one job database, kept current with its file: call :meth:`current` for it.
@@ -129,14 +118,14 @@ class SigningKey:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._key = load_or_create_signing_key(path)
-        self._read_version = _version_of(path)
+        self._read_version = file_version(path)
 
     def __repr__(self) -> str:
         return f"SigningKey(path={self.path})"
 
     def current(self) -> str:
         """The key to sign and check tokens with now."""
-        version = _version_of(self.path)
+        version = file_version(self.path)
         if version != self._read_version:
             self._reload()
         return self._key
@@ -150,4 +139,4 @@ class SigningKey:
                            "token signed before is refused", exc)
         else:
             logger.warning("the signing key file %s changed: every token signed before is refused", self.path)
-        self._read_version = _version_of(self.path)
+        self._read_version = file_version(self.path)

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from sqlflow_magic.server.config import UsersFileError, load_users_file
+from sqlflow_magic.server.private_files import FileVersion, file_version
 
 logger = logging.getLogger(__name__)
-
-#: What identifies one version of the users file: modification time, size and inode.
-_FileVersion = tuple[int, int, int]
-
-
-def _version_of(path: Path) -> _FileVersion | None:
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return status.st_mtime_ns, status.st_size, status.st_ino
 
 
 class UserDirectory:
@@ -37,10 +26,10 @@ class UserDirectory:
     def __init__(self, users: Mapping[str, str] | None = None, path: Path | None = None) -> None:
         self._path = path
         self._users: dict[str, str] = dict(users or {})
-        self._read_version: _FileVersion | None = None
+        self._read_version: FileVersion | None = None
         self._reload_requested = False
         if path is not None:
-            self._read_version = _version_of(path)
+            self._read_version = file_version(path)
             self._users = load_users_file(path)  # at start, a bad file stops the server with its message
 
     def __repr__(self) -> str:
@@ -57,7 +46,7 @@ class UserDirectory:
         return self._users.get(user_id)
 
     def _refresh(self, path: Path) -> None:
-        version = _version_of(path)
+        version = file_version(path)
         if version == self._read_version and not self._reload_requested:
             return
         self._reload_requested = False

@@ -16,9 +16,8 @@ import httpx
 import pytest
 
 from sqlflow_magic.server import ServerConfig
-from sqlflow_magic.server.store import JobStore
 from tests.support.hostile_files import compressible_sql, many_member_zip
-from tests.support.server_api import Api, running_server, wait_for_final
+from tests.support.server_api import Api, running_server, stored_files, wait_for_final
 from tests.support.users import ALICE
 
 pytestmark = pytest.mark.server
@@ -52,14 +51,6 @@ def refused(answer: dict[str, Any], setting: str) -> str:
     message = answer["error"]
     assert "\n" not in message and setting in message and "raise" in message, message
     return message
-
-
-def stored_files(config: ServerConfig, job_id: str) -> list[tuple[str, bytes]]:
-    store = JobStore(config.db_path)
-    try:
-        return [(f.filename, f.content) for f in store.job_files(job_id)]
-    finally:
-        store.close()
 
 
 def test_zips_that_expand_past_the_request_budget_are_refused_whole(budget_api: Api) -> None:

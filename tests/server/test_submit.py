@@ -7,8 +7,7 @@ import re
 import pytest
 
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
-from sqlflow_magic.server.store import JobStore
-from tests.support.server_api import Api
+from tests.support.server_api import Api, stored_files
 from tests.support.users import ALICE, BOB, BOB_SECRET
 
 pytestmark = pytest.mark.server
@@ -16,14 +15,6 @@ pytestmark = pytest.mark.server
 SUBMIT = "/gspLive_backend/sqlflow/job/submitPersistJob"
 ORACLE_SQL = b"INSERT INTO sales.daily_total SELECT day, SUM(amount) FROM sales.orders GROUP BY day;\n"
 UNICODE_SQL = "-- Übersicht ✓\r\nselect 'é' from dual;\n".encode()
-
-
-def stored_files(config: ServerConfig, job_id: str) -> list[tuple[str, bytes]]:
-    store = JobStore(config.db_path)
-    try:
-        return [(f.filename, f.content) for f in store.job_files(job_id)]
-    finally:
-        store.close()
 
 
 def test_submit_stores_exact_files_and_answers_like_sqlflow(api: Api, server_config: ServerConfig) -> None:

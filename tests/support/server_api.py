@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
+from sqlflow_magic.server.store import JobStore
 from tests.support.users import ALICE, ALICE_SECRET
 
 #: Two one-statement scripts whose lineage is known: t1 -> t2, t3 -> t4.
@@ -85,3 +86,12 @@ def big_script(statements: int = 4000) -> bytes:
     """A script that takes seconds to analyse (a few hundred statements a second)."""
     lines = (f"insert into t{i % 50} (a, b) select x, y from s{i % 70} where z > {i};" for i in range(statements))
     return "\n".join(lines).encode()
+
+
+def stored_files(config: ServerConfig, job_id: str) -> list[tuple[str, bytes]]:
+    """The files of ``job_id`` as the job store at ``config.db_path`` holds them: (filename, bytes)."""
+    store = JobStore(config.db_path)
+    try:
+        return [(f.filename, f.content) for f in store.job_files(job_id)]
+    finally:
+        store.close()
