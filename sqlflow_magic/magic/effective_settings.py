@@ -104,6 +104,10 @@ class EffectiveSettings:
         """(setting, shown value, source) for display; secrets are masked, user ids shortened."""
         shown = [(name, _show(name, getattr(self, name).value, self.uses_embedded_server), getattr(self, name).source)
                  for name in SHOWN]
+        if self.uses_embedded_server:  # which sqlglot the embedded server's lineage engine runs on
+            from ..server.sqlglot_build import sqlglot_build
+
+            shown.append(("lineage_engine", sqlglot_build(), "installed"))
         shown += [("PROBLEM", str(problem), "") for problem in self.problems]
         shown += [("PROBLEM", warning, "") for warning in self.warnings]
         return shown

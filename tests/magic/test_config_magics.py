@@ -7,6 +7,7 @@ import getpass
 import pytest
 
 from sqlflow_magic.magic.effective_settings import Sourced
+from sqlflow_magic.server.sqlglot_build import sqlglot_build
 from tests.support.users import ALICE, ALICE_SECRET
 
 pytestmark = pytest.mark.server
@@ -36,6 +37,16 @@ def test_config_shows_values_and_sources(shell, monkeypatch):
 def test_config_on_nothing_says_embedded(shell):
     rows, _ = config_rows(shell)
     assert "embedded local server" in rows["base_url"]
+
+
+def test_config_names_the_embedded_servers_sqlglot_build(shell):
+    rows, _ = config_rows(shell)
+    assert rows["lineage_engine"].split(None, 2)[1:] == ["installed", sqlglot_build()]
+
+
+def test_config_of_a_remote_server_names_no_local_engine(shell):
+    shell.ip.run_line_magic("config", "SQLFlowMagics.base_url = 'http://sqlflow.internal:8165'")
+    assert "lineage_engine" not in config_rows(shell)[0]
 
 
 def test_config_writes_the_home_folder_as_a_tilde(shell, monkeypatch, tmp_path):

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from sqlflow_magic.protocol import ON_PREMISE_TOKEN, ON_PREMISE_USER_ID
+from sqlflow_magic.server.sqlglot_build import sqlglot_build
 from tests.support.serve_process import start_serve, wait_until_serving
 from tests.support.users import ALICE, ALICE_SECRET
 
@@ -33,7 +34,8 @@ def test_serve_runs_until_terminated(tmp_path: Path) -> None:
     finally:
         process.terminate()
         stdout, stderr = process.communicate(timeout=10)
-    assert stdout.strip() == f"sqlflow-magic local SQLFlow server: {url}"
+    assert stdout.splitlines() == [f"sqlflow-magic local SQLFlow server: {url}",
+                                   f"sqlflow-magic lineage engine: {sqlglot_build()}"]
     assert ALICE_SECRET not in stdout + stderr
 
 
