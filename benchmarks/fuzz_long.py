@@ -18,6 +18,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,11 +37,14 @@ def main() -> int:
     if args.keyword:
         command += ["-k", args.keyword]
     env = {**os.environ, "SQLFLOW_FUZZ_SCALE": str(args.scale), "SQLFLOW_FUZZ_RANDOM": "1"}
-    print(f"fuzzing with {args.scale:g} times CI's budget, seed {seed} (repeat: --seed {seed})", flush=True)
+    log = Path(tempfile.gettempdir()) / f"fuzz_long-{seed}.log"
+    print(f"fuzzing with {args.scale:g} times CI's budget, seed {seed} (repeat: --seed {seed}); pytest's "
+          f"output: {log}", flush=True)
     started = time.monotonic()
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    with log.open("w") as output_file:  # a file, so that a run cut short still shows how far it got
+        done = subprocess.run(command, cwd=ROOT, env=env, stdout=output_file, stderr=subprocess.STDOUT, check=False)
     minutes = (time.monotonic() - started) / 60
-    output = done.stdout + done.stderr
+    output = log.read_text(errors="replace")
     print(f"\n{minutes:.1f} min, pytest exit status {done.returncode}\n")
     print("examples per test (hypothesis' statistics; a parametrized test summed over its cases):")
     examples: dict[str, list[int]] = {}
