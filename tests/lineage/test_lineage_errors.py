@@ -171,9 +171,11 @@ def test_garbage_text_does_not_crash() -> None:
 
 def test_absurd_nesting_is_reported_not_raised() -> None:
     sql = "SELECT " + "(" * 3000 + "1" + ")" * 3000 + " AS x FROM t;\nSELECT a FROM u;"
-    result = _run(sql, "dbvpostgresql")
+    result = _run(sql, "dbvpostgresql")  # never raises
     assert "RS-1" in _targets(result)[-1:] or _targets(result)
-    assert result.errors
+    # Interpreted sqlglot meets Python's recursion limit and the statement is reported as an error;
+    # compiled sqlglot (sqlglotc) on Python 3.12+ may parse it whole, and then both statements are analysed.
+    assert result.errors or result.analysed_count == result.statement_count == 2
 
 
 def test_ten_thousand_columns_finish_quickly() -> None:
