@@ -33,8 +33,12 @@ if TYPE_CHECKING:  # the engine is imported in the analysis processes only, when
 #: SQLFlow's own clients ask for (the default view as JSON and both CSVs) and the notebook's picture
 #: (``fdd,fdr``). Any other export, and every export of a smaller job (rendered in milliseconds), is
 #: rendered on its first request (in an analysis process) and stored then.
-PRERENDERED = ((ViewOptions(), "json"), (ViewOptions(frozenset({"fdd", "fdr"})), "json"), (ViewOptions(), "csv"),
-               (ViewOptions(), "full-csv"))
+PRERENDERED = (
+    (ViewOptions(), "json"),
+    (ViewOptions(frozenset({"fdd", "fdr"})), "json"),
+    (ViewOptions(), "csv"),
+    (ViewOptions(), "full-csv"),
+)
 #: The size of a job's complete lineage JSON from which :data:`PRERENDERED` are rendered with the job: reading
 #: it again takes about 40 ms per MB, the renders of 1 MB about as long again.
 PRERENDER_FROM_BYTES = 1_000_000
@@ -44,7 +48,7 @@ SKIPPED_FILE = "SkippedFile"
 ARCHIVE_ERROR = "ArchiveError"
 #: How many errors a job's summary lists at most (the lineage JSON lists them all).
 MAX_LISTED_ERRORS = 100
-#: The reason :func:`~sqlflow_magic.server.archive.expand_zip` gives for a member that is not ``.sql``.
+#: The reason :func:`~sqlflow_magic.server.lineage.input.archives.expand_zip` gives for a member that is not ``.sql``.
 NOT_SQL_REASON = "not a .sql file"
 
 
@@ -111,9 +115,9 @@ def check_syntax(request: AnalysisRequest) -> list[dict[str, Any]]:
     """The syntax errors of the SQL of ``request`` (``/demo/syntax/check``), each with its position."""
     from sqlflow_magic.server.lineage import LineageError
     from sqlflow_magic.server.lineage.deadline import Deadline
-    from sqlflow_magic.server.lineage.dialects import choose_dialect
-    from sqlflow_magic.server.lineage.parsing import ScriptParser
-    from sqlflow_magic.server.lineage.scanning import Failure, LineIndex
+    from sqlflow_magic.server.lineage.input.dialects import choose_dialect
+    from sqlflow_magic.server.lineage.input.parsing import ScriptParser
+    from sqlflow_magic.server.lineage.input.scanning import Failure, LineIndex
 
     sources, notes = _sources(_files_of(request), request.sql_limit)
     limit = request.time_limit_seconds
@@ -125,8 +129,13 @@ def check_syntax(request: AnalysisRequest) -> list[dict[str, Any]]:
         for item in parser.parse(source.text):
             if isinstance(item, Failure) and item.error_type == "SyntaxError":
                 span = lines.span(item.start, item.end)
-                found.append({**_error_entry(LineageError(item.message, item.error_type, source.name, span)),
-                              "line": span.start_line, "column": span.start_column})
+                found.append(
+                    {
+                        **_error_entry(LineageError(item.message, item.error_type, source.name, span)),
+                        "line": span.start_line,
+                        "column": span.start_column,
+                    }
+                )
     return found
 
 
@@ -204,8 +213,8 @@ def _sources(files: Sequence[SqlFile], limit: SqlLimit | None) -> tuple[list[Sql
 
 
 def _expand(file: SqlFile, sources: list[SqlSource], notes: list[LineageError], budget: SqlBudget) -> None:
-    from sqlflow_magic.server.archive import ArchiveError, expand_zip
     from sqlflow_magic.server.lineage import LineageError, decode_sql
+    from sqlflow_magic.server.lineage.input.archives import ArchiveError, expand_zip
 
     name = file.filename or "archive.zip"
     try:
@@ -238,19 +247,25 @@ def _status_message(result: LineageResult, status: JobStatus) -> str | None:
 def _located(error: LineageError) -> str:
     """An error with where it is: ``cell.sql line 3, column 7: Syntax error near ...``, on one line (a zip
     member's name may hold a line break)."""
-    from sqlflow_magic.server.lineage.messages import one_line
+    from sqlflow_magic.server.lineage.input.messages import one_line
 
     if error.span is None:
         return one_line(error.message)
-    return one_line(f"{error.file_name} line {error.span.start_line}, column {error.span.start_column}: "
-                    f"{error.message}")
+    return one_line(
+        f"{error.file_name} line {error.span.start_line}, column {error.span.start_column}: {error.message}"
+    )
 
 
 def _error_entry(error: LineageError) -> dict[str, Any]:
     """An engine error as an entry of a job's ``errors``, with the parser's own words when it has them."""
     extra = {"parserMessage": error.raw} if error.raw else {}
-    return error_entry(error.message, error.error_type, file_name=error.file_name,
-                       coordinates=error.span.to_json() if error.span else None, **extra)
+    return error_entry(
+        error.message,
+        error.error_type,
+        file_name=error.file_name,
+        coordinates=error.span.to_json() if error.span else None,
+        **extra,
+    )
 
 
 def _errors_body(entries: list[dict[str, Any]]) -> bytes:

@@ -11,7 +11,7 @@ uncompressed bytes. A plain file is one SQL file of its own size. Four settings 
 
 A submit is measured in two passes (:func:`measure_files`). The first reads only what the zips'
 central directories declare, and refuses at once what would be over a budget or over an archive's
-own limits (``server/archive.py``), before anything is inflated. The second inflates each member in
+own limits (``server/lineage/input/archives.py``), before anything is inflated. The second inflates each member in
 chunks that are counted and dropped, since declared sizes are the sender's word. Past a budget,
 :class:`BudgetExceeded`; past an archive's limit, :class:`OverLimit`. Either is answered 413 with its
 one-line message, and nothing of the request is stored. The job store checks the job's budget again
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Literal, Protocol
 
-from sqlflow_magic.server.archive import ArchiveError, ArchiveLimitError, expand_zip, survey_zip
+from sqlflow_magic.server.lineage.input.archives import ArchiveError, ArchiveLimitError, expand_zip, survey_zip
 
 if TYPE_CHECKING:
     from sqlflow_magic.server.config import ServerConfig
@@ -98,16 +98,20 @@ class SqlLimit:
         total = held + volume
         if total.sql_bytes > self.max_bytes:
             limit = _size(self.max_bytes)
-            amount = {"declared": f"{_size(total.sql_bytes)} (as its zips declare), over the limit of {limit}",
-                      "counted": f"{_size(total.sql_bytes)}, over the limit of {limit}",
-                      "stopped": f"more than the limit of {limit}"}[how]
+            amount = {
+                "declared": f"{_size(total.sql_bytes)} (as its zips declare), over the limit of {limit}",
+                "counted": f"{_size(total.sql_bytes)}, over the limit of {limit}",
+                "stopped": f"more than the limit of {limit}",
+            }[how]
             expands = "this request's SQL expands to" if self.scope == "request" else "the job's SQL would expand to"
             raise BudgetExceeded(f"{expands} {amount} ({self._setting('bytes', held)}); {self._fix('bytes')}")
         if total.sql_files > self.max_files:
             files = f"{total.sql_files:,}" if how != "stopped" else "more than"
             holds = "this request holds" if self.scope == "request" else "the job would hold"
-            raise BudgetExceeded(f"{holds} {files} SQL files (zip members included), over the limit of "
-                                 f"{self.max_files:,} ({self._setting('files', held)}); {self._fix('files')}")
+            raise BudgetExceeded(
+                f"{holds} {files} SQL files (zip members included), over the limit of "
+                f"{self.max_files:,} ({self._setting('files', held)}); {self._fix('files')}"
+            )
 
     def _setting(self, unit: str, held: SqlVolume) -> str:
         name = f"max_{self.scope}_sql_{unit}"

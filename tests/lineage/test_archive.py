@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from sqlflow_magic.server.archive import ArchiveError, expand_zip
+from sqlflow_magic.server.lineage.input.archives import ArchiveError, expand_zip
 
 pytestmark = pytest.mark.unit
 

@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from sqlflow_magic.server import archive
-from sqlflow_magic.server.archive import ArchiveError, expand_zip
+from sqlflow_magic.server.lineage.input import archives as archive
+from sqlflow_magic.server.lineage.input.archives import ArchiveError, expand_zip
 from tests.support.hostile_files import compressible_sql, many_member_zip, repetitive_sql
 
 pytestmark = pytest.mark.unit

@@ -236,7 +236,7 @@ def test_deadline_stops_a_long_analysis() -> None:
 
 
 def test_tokenizer_pieces_never_split_a_block(monkeypatch) -> None:
-    monkeypatch.setattr("sqlflow_magic.server.lineage.scanning.PIECE_CHARS", 200)
+    monkeypatch.setattr("sqlflow_magic.server.lineage.input.scanning.PIECE_CHARS", 200)
     body = "".join(f"  INSERT INTO t{i} SELECT a FROM s{i};\n" for i in range(30))
     sql = "SELECT 1 FROM dual;\nBEGIN\n" + body + "END;\n/\nSELECT b FROM u;\n"
     result = _run(sql, "dbvoracle")
@@ -247,7 +247,7 @@ def test_tokenizer_pieces_never_split_a_block(monkeypatch) -> None:
 def test_small_pieces_give_the_same_result(monkeypatch) -> None:
     script = _generated_script(40)
     expected = _run(script, "dbvpostgresql")
-    monkeypatch.setattr("sqlflow_magic.server.lineage.scanning.PIECE_CHARS", 100)
+    monkeypatch.setattr("sqlflow_magic.server.lineage.input.scanning.PIECE_CHARS", 100)
     pieced = _run(script, "dbvpostgresql")
     assert pieced.relationships == expected.relationships
     assert [p.span for p in pieced.processes] == [p.span for p in expected.processes]
@@ -265,7 +265,7 @@ def test_data_dump_insert_values_is_cheap() -> None:
 
 
 def test_oversized_statement_is_refused(monkeypatch) -> None:
-    monkeypatch.setattr("sqlflow_magic.server.lineage.parsing.MAX_STATEMENT_TOKENS", 1000)
+    monkeypatch.setattr("sqlflow_magic.server.lineage.input.parsing.MAX_STATEMENT_TOKENS", 1000)
     huge = "SELECT " + " + ".join(f"c{i}" for i in range(1000)) + " FROM t;\nSELECT a FROM u;"
     result = _run(huge, "dbvpostgresql")
     assert [e.error_type for e in result.errors] == ["LimitExceeded"]
@@ -280,13 +280,18 @@ def test_comments_and_quoted_semicolons() -> None:
     assert result.processes[0].sources == {result.dbobjs[-1].id: "fdr"}  # a constant: s only decides the rows
 
 
-@pytest.mark.parametrize(("sql", "message"), [
-    ("SELECT (1", "Syntax error near '1': a closing parenthesis ')' is missing"),
-    ("select * from t join", "Syntax error near 'join': a table name is missing, found the end of the statement"),
-    ("select a b c d from t", "Syntax error near 'c': this word or symbol does not fit here"),
-    ("WITH x AS (select 1) ",
-     "Syntax error near ')': WITH ... AS (...) must be followed by a statement such as SELECT"),
-])
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT (1", "Syntax error near '1': a closing parenthesis ')' is missing"),
+        ("select * from t join", "Syntax error near 'join': a table name is missing, found the end of the statement"),
+        ("select a b c d from t", "Syntax error near 'c': this word or symbol does not fit here"),
+        (
+            "WITH x AS (select 1) ",
+            "Syntax error near ')': WITH ... AS (...) must be followed by a statement such as SELECT",
+        ),
+    ],
+)
 def test_syntax_errors_in_plain_words_with_the_parsers_own_kept(sql, message):
     (error,) = analyze([SqlSource("q.sql", sql)], "dbvoracle").errors
     assert error.message == message

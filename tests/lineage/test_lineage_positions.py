@@ -7,8 +7,8 @@ import random
 import pytest
 
 from sqlflow_magic.server.lineage import LineageResult, Span, SqlSource, analyze
+from sqlflow_magic.server.lineage.input.scanning import LineIndex
 from sqlflow_magic.server.lineage.model import DbObject
-from sqlflow_magic.server.lineage.scanning import LineIndex
 
 pytestmark = pytest.mark.unit
 

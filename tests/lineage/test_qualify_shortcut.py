@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlglot.optimizer.scope import Scope
 
-from sqlflow_magic.server.lineage import SqlSource, analyze, analyzer, rewriting
+from sqlflow_magic.server.lineage import SqlSource, analyze
+from sqlflow_magic.server.lineage.analysis import analyzer, rewriting
 from sqlflow_magic.server.lineage.model import Relationship
 
 pytestmark = pytest.mark.unit
@@ -47,13 +48,21 @@ EXTRA = [
     ("dbvbigquery", "SELECT user_id, ts FROM e QUALIFY ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts) = 1"),
     ("dbvbigquery", "SELECT s.f, t.s.g FROM t"),
     ("dbvbigquery", "SELECT a FROM `p.d.t` WHERE a IN (SELECT a FROM `p.d.u`)"),
-    ("dbvpostgresql", "WITH RECURSIVE r AS (SELECT id, p FROM t UNION ALL SELECT t.id, t.p FROM t JOIN r "
-                      "ON t.p = r.id) SELECT id FROM r"),
-    ("dbvpostgresql", "WITH RECURSIVE r AS (SELECT id AS n FROM t UNION ALL SELECT n + 1 FROM r WHERE n < 9) "
-                      "SELECT n FROM r"),
+    (
+        "dbvpostgresql",
+        "WITH RECURSIVE r AS (SELECT id, p FROM t UNION ALL SELECT t.id, t.p FROM t JOIN r "
+        "ON t.p = r.id) SELECT id FROM r",
+    ),
+    (
+        "dbvpostgresql",
+        "WITH RECURSIVE r AS (SELECT id AS n FROM t UNION ALL SELECT n + 1 FROM r WHERE n < 9) SELECT n FROM r",
+    ),
     ("dbvpostgresql", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 9) SELECT n FROM r"),
-    ("dbvmssql", "WITH r AS (SELECT Id, Boss FROM e UNION ALL SELECT e.Id, e.Boss FROM e JOIN r ON e.Boss = r.Id) "
-                 "SELECT Id FROM r"),
+    (
+        "dbvmssql",
+        "WITH r AS (SELECT Id, Boss FROM e UNION ALL SELECT e.Id, e.Boss FROM e JOIN r ON e.Boss = r.Id) "
+        "SELECT Id FROM r",
+    ),
     ("dbvpostgresql", "SELECT u.a, u.b FROM (SELECT a, b FROM t UNION ALL SELECT c, d FROM v) AS u"),
     ("dbvpostgresql", "SELECT a, x FROM (SELECT a, 1 AS x FROM t UNION SELECT b, 2 FROM v) AS u WHERE a > 0"),
     ("dbvpostgresql", "SELECT u.* FROM (SELECT a FROM t UNION SELECT b FROM v) AS u"),

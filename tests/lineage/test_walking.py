@@ -12,7 +12,13 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.scope import build_scope, walk_in_scope
 
 from sqlflow_magic.server.lineage import SqlSource, analyze
-from sqlflow_magic.server.lineage.walking import bfs, dismantle, identifier_normalizer, in_scope, normalize_nodes
+from sqlflow_magic.server.lineage.analysis.walking import (
+    bfs,
+    dismantle,
+    identifier_normalizer,
+    in_scope,
+    normalize_nodes,
+)
 
 pytestmark = pytest.mark.unit
 

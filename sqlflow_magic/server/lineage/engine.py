@@ -8,16 +8,16 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from sqlflow_magic.server.lineage.analyzer import FlowAnalyzer
-from sqlflow_magic.server.lineage.context import StatementContext
+from sqlflow_magic.server.lineage.analysis.analyzer import FlowAnalyzer
+from sqlflow_magic.server.lineage.analysis.context import StatementContext
+from sqlflow_magic.server.lineage.analysis.registry import Registry
+from sqlflow_magic.server.lineage.analysis.walking import dismantle
 from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
-from sqlflow_magic.server.lineage.dialects import DialectChoice, choose_dialect
-from sqlflow_magic.server.lineage.flows import flows_for, nested_statements
+from sqlflow_magic.server.lineage.flows.statements import flows_for, nested_statements
+from sqlflow_magic.server.lineage.input.dialects import DialectChoice, choose_dialect
+from sqlflow_magic.server.lineage.input.parsing import ScriptParser, Statement
+from sqlflow_magic.server.lineage.input.scanning import Failure, LineIndex
 from sqlflow_magic.server.lineage.model import LineageError, LineageResult, Span, SqlSource
-from sqlflow_magic.server.lineage.parsing import ScriptParser, Statement
-from sqlflow_magic.server.lineage.registry import Registry
-from sqlflow_magic.server.lineage.scanning import Failure, LineIndex
-from sqlflow_magic.server.lineage.walking import dismantle
 
 #: Commands (statements sqlglot could not parse) that move no data: reported only as hints.
 _NO_LINEAGE_COMMANDS = frozenset(

@@ -23,7 +23,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.optimizer.qualify_columns import _expand_group_by
 from sqlglot.optimizer.scope import Scope, find_all_in_scope
 
-from sqlflow_magic.server.lineage.walking import in_scope, outputs
+from sqlflow_magic.server.lineage.analysis.walking import in_scope, outputs
 
 _STAR_OPTIONS = ("except_", "replace", "rename", "ilike")
 
@@ -163,8 +163,9 @@ def _plain_select(scope: Scope, dialect: Dialect) -> bool:
     if distinct is not None and distinct.args.get("on") is not None:
         return False
     group = select.args.get("group")
-    if group is not None and not all(1 <= int(e.this) <= len(select.selects) for e in group.expressions
-                                     if _is_position(e)):
+    if group is not None and not all(
+        1 <= int(e.this) <= len(select.selects) for e in group.expressions if _is_position(e)
+    ):
         return False
     if dialect.PROJECTION_ALIASES_SHADOW_SOURCE_NAMES and _shadowed_qualifiers(select):
         return False
@@ -301,8 +302,12 @@ def _shadowed_qualifiers(select: exp.Select) -> bool:
     """BigQuery: a GROUP BY, HAVING or QUALIFY column qualified by an output's name (``qualify`` marks it)."""
     outputs = {s.alias_or_name for s in select.selects}
     clauses = [select.args.get(key) for key in ("group", "having", "qualify")]
-    return any(column.table in outputs for clause in clauses if clause is not None
-               for column in find_all_in_scope(clause, exp.Column))
+    return any(
+        column.table in outputs
+        for clause in clauses
+        if clause is not None
+        for column in find_all_in_scope(clause, exp.Column)
+    )
 
 
 def _is_join_condition(node: exp.Expr) -> bool:

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, find_all_in_scope
 
-from sqlflow_magic.server.lineage.registry import placeholder_index
-from sqlflow_magic.server.lineage.walking import in_scope, outputs
+from sqlflow_magic.server.lineage.analysis.registry import placeholder_index
+from sqlflow_magic.server.lineage.analysis.walking import in_scope, outputs
 
 #: ``(object index, normalised column name)``; the name ``*`` stands for "all columns".
 LeafKey = tuple[int, str]

@@ -11,9 +11,9 @@ from sqlglot.optimizer.qualify_tables import qualify_tables
 from sqlglot.optimizer.scope import Scope, build_scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
+from sqlflow_magic.server.lineage.analysis.registry import placeholder_index
+from sqlflow_magic.server.lineage.analysis.shortcut import qualify_without_schema, source_identifier
 from sqlflow_magic.server.lineage.deadline import DeadlineExceeded
-from sqlflow_magic.server.lineage.registry import placeholder_index
-from sqlflow_magic.server.lineage.shortcut import qualify_without_schema, source_identifier
 
 #: Qualification settings, tried in order: sqlglot raises without metadata in many legal queries
 #: (``docs/engine.md#trap-7-qualify-fails-without-metadata``).

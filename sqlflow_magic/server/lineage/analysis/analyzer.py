@@ -7,9 +7,20 @@ from collections.abc import Mapping
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
-from sqlflow_magic.server.lineage.context import StatementContext
+from sqlflow_magic.server.lineage.analysis.context import StatementContext
+from sqlflow_magic.server.lineage.analysis.registry import Registry, placeholder
+from sqlflow_magic.server.lineage.analysis.rewriting import qualify_query, replace_variables, table_kinds
+from sqlflow_magic.server.lineage.analysis.tracer import ROWS_KEY as _ROWS_KEY
+from sqlflow_magic.server.lineage.analysis.tracer import ColumnTracer, LeafKey
+from sqlflow_magic.server.lineage.analysis.walking import (
+    bfs,
+    dismantle,
+    identifier_normalizer,
+    normalize_nodes,
+    outputs,
+)
 from sqlflow_magic.server.lineage.deadline import Deadline
-from sqlflow_magic.server.lineage.flows import Flow
+from sqlflow_magic.server.lineage.flows.statements import Flow
 from sqlflow_magic.server.lineage.model import (
     ROWS_COLUMN,
     Column,
@@ -20,11 +31,6 @@ from sqlflow_magic.server.lineage.model import (
     Relationship,
     Span,
 )
-from sqlflow_magic.server.lineage.registry import Registry, placeholder
-from sqlflow_magic.server.lineage.rewriting import qualify_query, replace_variables, table_kinds
-from sqlflow_magic.server.lineage.tracer import ROWS_KEY as _ROWS_KEY
-from sqlflow_magic.server.lineage.tracer import ColumnTracer, LeafKey
-from sqlflow_magic.server.lineage.walking import bfs, dismantle, identifier_normalizer, normalize_nodes, outputs
 
 #: Oracle's and MySQL's one-row dummy table: not a data source.
 _DUMMY_TABLES = frozenset({"dual"})

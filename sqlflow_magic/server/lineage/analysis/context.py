@@ -7,8 +7,8 @@ from functools import cached_property
 
 from sqlglot import exp
 
+from sqlflow_magic.server.lineage.input.scanning import LineIndex
 from sqlflow_magic.server.lineage.model import Span
-from sqlflow_magic.server.lineage.scanning import LineIndex
 
 
 @dataclass

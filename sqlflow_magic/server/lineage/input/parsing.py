@@ -1,6 +1,6 @@
 """Split a SQL script into statements and parse each one on its own, so one bad statement costs only itself.
 
-The script is cut into tokenized pieces by :mod:`~sqlflow_magic.server.lineage.scanning`, the
+The script is cut into tokenized pieces by :mod:`~sqlflow_magic.server.lineage.input.scanning`, the
 tokens are split at semicolons, ``BEGIN ... END`` blocks are kept together, and every statement is
 parsed separately. A statement that fails is retried split before statement keywords (T-SQL scripts
 often have no semicolons) and otherwise reported with its position. The sqlglot behaviours this works
@@ -22,9 +22,9 @@ from sqlglot.errors import ParseError
 from sqlglot.parser import Parser
 
 from sqlflow_magic.server.lineage.deadline import Deadline
-from sqlflow_magic.server.lineage.dialects import DialectChoice
-from sqlflow_magic.server.lineage.messages import plain_syntax_error
-from sqlflow_magic.server.lineage.procedural import (
+from sqlflow_magic.server.lineage.input.dialects import DialectChoice
+from sqlflow_magic.server.lineage.input.messages import plain_syntax_error
+from sqlflow_magic.server.lineage.input.procedural import (
     block_depth_change,
     declared_names,
     split_procedural_prefix,
@@ -32,7 +32,7 @@ from sqlflow_magic.server.lineage.procedural import (
     statement_starts,
     values_head,
 )
-from sqlflow_magic.server.lineage.scanning import Failure, Scanner
+from sqlflow_magic.server.lineage.input.scanning import Failure, Scanner
 
 
 class _CommandFallbackFilter(logging.Filter):
@@ -309,8 +309,13 @@ def _failure(error: Exception, tokens: list[Token], index: int, base: int) -> Fa
         description = error.errors[0].get("description") or "invalid syntax"
     else:
         description = f"{type(error).__name__}: {error}"[:300]
-    return Failure(plain_syntax_error(description, token.text), "SyntaxError", base + token.start,
-                   base + token.end + 1, raw=_ANSI.sub("", f"{type(error).__name__}: {error}")[:1000])
+    return Failure(
+        plain_syntax_error(description, token.text),
+        "SyntaxError",
+        base + token.start,
+        base + token.end + 1,
+        raw=_ANSI.sub("", f"{type(error).__name__}: {error}")[:1000],
+    )
 
 
 def _statements(

@@ -19,7 +19,7 @@ from sqlglot import Token, Tokenizer, TokenType
 from sqlglot.errors import TokenError
 
 from sqlflow_magic.server.lineage.deadline import Deadline
-from sqlflow_magic.server.lineage.messages import one_line
+from sqlflow_magic.server.lineage.input.messages import one_line
 from sqlflow_magic.server.lineage.model import Span
 
 PIECE_CHARS = 64 * 1024
