@@ -80,6 +80,11 @@ class ScriptParser:
         self._headers = choice.dialect != "tsql"
         self._scanner = Scanner(tokenizer, choice.batch_separator, deadline, self._balanced_cut)
 
+    @property
+    def ended_cleanly(self) -> bool:
+        """Whether the text :meth:`parse` last read ended at a statement boundary (see ``Scanner``)."""
+        return self._scanner.ended_cleanly
+
     def parse(self, text: str) -> Iterator[Statement | Failure]:
         """Statements and failures of ``text``, in order of appearance."""
         for item in self._scanner.scan(text):
