@@ -190,25 +190,34 @@ class _Merge:
         _v, _vendor, _dialect, objects, relationships, processes, errors, statements, analysed, timed_out, _ = batch
         result = self.result
         offset = result.statement_count
-        events: list[tuple[int, int, Any]] = [(o[0], 0, o) for o in objects]
+        # local ids count 1, 2, 3, ... over objects, columns and relationships alike: visit them in that order
+        order: list[Any] = [None] * (_last_id(objects, relationships) + 1)
         for obj in objects:
-            events.extend((column[0], 1, (obj[0], column)) for column in obj[8])
-        events.extend((r[0], 2, r) for r in relationships)
-        events.sort(key=lambda event: event[0])
+            order[obj[0]] = obj
+            for column in obj[8]:
+                order[column[0]] = (obj[0], column)
+        for relationship in relationships:
+            order[relationship[0]] = relationship[0]
         objs: dict[int, DbObject] = {}
-        cols: dict[int, Column] = {}
+        heads: dict[int, tuple[str, str, str, str]] = {}  # a column's ref but for its coordinates
         rels: dict[int, str] = {}
-        for local_id, kind, item in events:
-            if kind == 0:
-                objs[local_id] = self._object(item, offset)
-            elif kind == 1:
-                cols[local_id] = self._column(objs[item[0]], item[1])
-            else:
+        for local_id, item in enumerate(order):
+            if item is None:
+                continue
+            if isinstance(item, int):
                 rels[local_id] = self.next_id()
-        for local_id, rel_type, effect, target, sources, process_id in relationships:
+            elif len(item) == 2:
+                parent = objs[item[0]]
+                column = self._column(parent, item[1])
+                heads[local_id] = (column.id, column.name, parent.id, parent.sql_name)
+            else:
+                objs[local_id] = self._object(item, offset)
+        make = Span
+        for local_id, rel_type, effect, (target_id, _, target_spans), sources, process_id in relationships:
             result.relationships.append(Relationship(
-                rels[local_id], rel_type, effect, self._ref(target, objs, cols),
-                tuple(self._ref(source, objs, cols) for source in sources),
+                rels[local_id], rel_type, effect,
+                ColumnRef(*heads[target_id], tuple([make(*s) for s in target_spans])),
+                tuple([ColumnRef(*heads[c], tuple([make(*s) for s in spans])) for c, _, spans in sources]),
                 objs[process_id].id if process_id else None,
             ))  # fmt: skip
         for pid, _name, effect, file_name, index, target_id, sources, span in processes:
@@ -266,11 +275,11 @@ class _Merge:
             column.add_span(Span(*span))
         return column
 
-    @staticmethod
-    def _ref(ref: tuple[Any, ...], objs: dict[int, DbObject], cols: dict[int, Column]) -> ColumnRef:
-        column_id, parent_id, coordinates = ref
-        column, parent = cols[column_id], objs[parent_id]
-        return ColumnRef(column.id, column.name, parent.id, parent.sql_name, tuple(Span(*s) for s in coordinates))
+
+def _last_id(objects: Sequence[Any], relationships: Sequence[Any]) -> int:
+    last: int = max((obj[0] for obj in objects), default=0)
+    last = max([last, *(column[0] for obj in objects for column in obj[8])])
+    return max(last, int(relationships[-1][0])) if relationships else last
 
 
 def _exact(decoded: Sequence[tuple[Any, ...] | BatchFailure]) -> bool:
