@@ -78,9 +78,13 @@ def flows_for(statement: exp.Expr, *, into_is_variable: bool = False) -> list[Fl
 
 
 def _query_flows(query: exp.Query, into_is_variable: bool) -> list[Flow]:
-    into = query.args.get("into")
+    # T-SQL writes ``SELECT ... INTO t FROM a UNION ALL SELECT ... FROM b``: the INTO sits on the first branch.
+    holder: exp.Expr = query
+    while isinstance(holder, exp.SetOperation) and isinstance(holder.this, exp.Query):
+        holder = holder.this
+    into = holder.args.get("into")
     if into is not None:
-        query.set("into", None)
+        holder.set("into", None)
         target = into.this
         is_table = isinstance(target, exp.Table) and not into_is_variable and not target.name.startswith(("@", ":"))
         if is_table:
@@ -93,10 +97,28 @@ def _insert_flows(insert: exp.Insert, query: exp.Expr | None = None) -> list[Flo
     if target is None:
         return []
     query = insert.expression if query is None else query
+    if isinstance(query, exp.Values):
+        query = _values_query(query)
     if not isinstance(query, exp.Query):  # VALUES: constants only, but the target is still written
         return [Flow("insert", "Insert", target, columns=columns)]
     query = _with_moved(_unwrap(query), insert.args.get("with_"))
     return [Flow("insert", "Insert", target, query=query, columns=columns)]
+
+
+def _values_query(values: exp.Values) -> exp.Query | None:
+    """The rows of a VALUES list that hold a subquery, as a query (``VALUES (1, (SELECT max(id) FROM t2))``).
+
+    Constants alone make no flow: SQLFlow collects no constants of an INSERT. Rows with a subquery become
+    one SELECT each (joined by UNION ALL), so that value *i* still feeds target column *i*.
+    """
+    rows = [row for row in values.expressions if isinstance(row, exp.Tuple) and row.find(exp.Subquery)]
+    if not rows:
+        return None
+    selects = [exp.Select(expressions=list(row.expressions)) for row in rows]
+    query: exp.Query = selects[0]
+    for select in selects[1:]:
+        query = exp.Union(this=query, expression=select, distinct=False)
+    return query
 
 
 def _multitable_flows(statement: exp.MultitableInserts) -> list[Flow]:
