@@ -48,3 +48,8 @@ def test_vertica_partition_function_names_point_inside_the_quotes() -> None:
     result = analyze([SqlSource("q.sql", sql)], "dbvvertica")
     assert _span(_object(result, "load")) == (1, 40, 1, 50)
     assert _span(_object(result, "sales")) == (1, 64, 1, 76)
+
+
+def test_compound_assignment_of_a_variable_is_no_syntax_error() -> None:
+    result = analyze([SqlSource("q.sql", "DECLARE @n INT = 0;\nSET @n += 1;")], "dbvmssql")
+    assert [e.error_type for e in result.errors] == ["Rewritten"]

@@ -7,10 +7,10 @@ Each rewrite works on one statement's tokens before the parser sees them (as ``R
   its DML too) is read as a quoted identifier, as a name in double quotes would be. sqlglot's tokenizers
   for these dialects know only double quotes, so the backtick became an unknown token and a syntax error.
   No hint: the statement means what it says.
-- T-SQL: a compound assignment in a SET list (``SET x += s.y``, also ``-= *= /= %= &= |= ^=``) is read as
-  ``SET x = x + s.y``: the assigned column is also a source of its own value. Without parentheses, so
-  ``x -= a + b`` reads as ``x = x - a + b``: a different value, the same columns, which is all lineage
-  needs. A ``Rewritten`` hint says so.
+- T-SQL: a compound assignment in a SET list (``SET x += s.y``, also ``-= *= /= %= &= |= ^=``, and of a
+  variable: ``SET @n += 1``) is read as ``SET x = x + s.y``: the assigned column is also a source of its
+  own value. Without parentheses, so ``x -= a + b`` reads as ``x = x - a + b``: a different value, the
+  same columns, which is all lineage needs. A ``Rewritten`` hint says so.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ _COMPOUND_OPERATORS = frozenset(
         TokenType.PIPE, TokenType.CARET,
     }
 )  # fmt: skip
-_NAME_PARTS = frozenset({TokenType.VAR, TokenType.IDENTIFIER, TokenType.DOT})
+_NAME_PARTS = frozenset({TokenType.VAR, TokenType.IDENTIFIER, TokenType.DOT, TokenType.PARAMETER})
 _LIST_STARTS = frozenset({TokenType.SET, TokenType.COMMA})
 
 
