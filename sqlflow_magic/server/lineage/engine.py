@@ -13,7 +13,7 @@ from sqlflow_magic.server.lineage.analysis.context import StatementContext
 from sqlflow_magic.server.lineage.analysis.registry import Registry
 from sqlflow_magic.server.lineage.analysis.walking import dismantle
 from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
-from sqlflow_magic.server.lineage.flows.ddl import ddl_flows, exchange_partition_flows
+from sqlflow_magic.server.lineage.flows.ddl import command_flows, ddl_flows
 from sqlflow_magic.server.lineage.flows.statements import Flow, flows_for, nested_statements
 from sqlflow_magic.server.lineage.input.dialects import DialectChoice, choose_dialect
 from sqlflow_magic.server.lineage.input.parsing import ScriptParser, Statement
@@ -237,8 +237,8 @@ class _Session:
 
     def _command(self, command: exp.Command, ctx: StatementContext) -> None:
         keyword = str(command.this or "").upper()
-        if keyword == "ALTER":  # EXCHANGE PARTITION: a command for sqlglot, a data flow for lineage
-            flows = exchange_partition_flows(ctx.text[ctx.start : ctx.end], ctx.start - ctx.base, self.parser.dialect)
+        if keyword in ("ALTER", "RENAME"):  # EXCHANGE PARTITION, RENAME TABLE: commands for sqlglot, flows for lineage
+            flows = command_flows(ctx.text[ctx.start : ctx.end], ctx.start - ctx.base, self.parser.dialect)
             if flows:
                 self._analyse_flows(flows, command, ctx)
                 return

@@ -9,8 +9,11 @@ The effect types are SQLFlow's (``docs/engine.md#statement-kinds-and-their-effec
   ``b`` gets ``a``'s columns.
 - ``ALTER TABLE a SWAP WITH b`` (Snowflake): ``swap_table``, ``b -> a``. SQLFlow draws one edge, from the
   table named after ``WITH`` to the altered table, although the data goes both ways.
-- ``ALTER TABLE a EXCHANGE PARTITION p WITH TABLE b`` (Oracle, MySQL): ``swap_table``, ``b -> a``, read
-  from the statement's text since sqlglot parses it as a generic command.
+- ``ALTER TABLE a EXCHANGE PARTITION p WITH TABLE b`` (Oracle, MySQL, Hive): ``swap_table``, ``b -> a``.
+- ``RENAME TABLE a TO b, c TO d`` (MySQL, Teradata): ``rename_table``, ``a -> b`` and ``c -> d``, as
+  ``ALTER TABLE a RENAME TO b``; ``b`` gets ``a``'s columns.
+
+sqlglot parses these two as generic commands; :func:`command_flows` reads them from the statement's text.
 - Vertica ``SELECT swap_partitions_between_tables('staging', min, max, 'target')``: ``swap_table``,
   ``staging -> target``; ``copy_partitions_to_table`` and ``move_partitions_to_table`` (same arguments):
   ``insert``, ``source -> target``. The table names are string arguments.
@@ -33,12 +36,15 @@ _PARTITION_FUNCTIONS = {
 }
 _NAME = r"(?:[`\"\[][^`\"\]]+[`\"\]]|[\w$#@]+)"
 _QUALIFIED = rf"{_NAME}(?:\s*\.\s*{_NAME})*"
-#: ``ALTER TABLE a EXCHANGE PARTITION p WITH TABLE b`` (also ``SUBPARTITION``, partition names in parentheses).
+#: ``ALTER TABLE a EXCHANGE PARTITION p WITH TABLE b`` (also ``SUBPARTITION``, a partition spec in parentheses).
 _EXCHANGE = re.compile(
     rf"^\s*ALTER\s+TABLE\s+(?P<target>{_QUALIFIED})\s+EXCHANGE\s+(?:SUB)?PARTITION\b.*?\bWITH\s+TABLE\s+"
     rf"(?P<source>{_QUALIFIED})",
     re.IGNORECASE | re.DOTALL,
 )
+#: ``RENAME TABLE a TO b, c TO d``: the keywords, then each pair.
+_RENAME = re.compile(r"^\s*RENAME\s+TABLE\s+", re.IGNORECASE)
+_RENAME_PAIR = re.compile(rf"(?P<old>{_QUALIFIED})\s+TO\s+(?P<new>{_QUALIFIED})\s*(?:,\s*|;?\s*$)", re.IGNORECASE)
 
 
 def ddl_flows(statement: exp.Expr) -> list[Flow] | None:
@@ -59,20 +65,34 @@ def ddl_flows(statement: exp.Expr) -> list[Flow] | None:
     return None
 
 
-def exchange_partition_flows(statement_text: str, offset: int, dialect: Dialect) -> list[Flow]:
-    """The flow of an ``ALTER TABLE ... EXCHANGE PARTITION ... WITH TABLE ...`` sqlglot read as a Command.
+def command_flows(statement_text: str, offset: int, dialect: Dialect) -> list[Flow]:
+    """The flows of an EXCHANGE PARTITION or a ``RENAME TABLE`` that sqlglot read as a Command (else none).
 
     ``offset`` is the position of ``statement_text`` relative to the statement's base, so that the
     table names keep their place in the file.
     """
     match = _EXCHANGE.match(statement_text)
+    if match is not None:
+        target = _table_at(match.group("target"), offset + match.start("target"), dialect)
+        source = _table_at(match.group("source"), offset + match.start("source"), dialect)
+        if target is None or source is None:
+            return []
+        return [_copy_flow("swap_table", "Swap Table", target, source)]
+    match = _RENAME.match(statement_text)
     if match is None:
         return []
-    target = _table_at(match.group("target"), offset + match.start("target"), dialect)
-    source = _table_at(match.group("source"), offset + match.start("source"), dialect)
-    if target is None or source is None:
-        return []
-    return [_copy_flow("swap_table", "Swap Table", target, source)]
+    flows, position = [], match.end()
+    while position < len(statement_text.rstrip()):
+        pair = _RENAME_PAIR.match(statement_text, position)
+        if pair is None:
+            return []
+        old = _table_at(pair.group("old"), offset + pair.start("old"), dialect)
+        new = _table_at(pair.group("new"), offset + pair.start("new"), dialect)
+        if old is None or new is None:
+            return []
+        flows.append(_copy_flow("rename_table", "Rename Table", new, old, defines_schema=True))
+        position = pair.end()
+    return flows
 
 
 def _partition_function_flows(select: exp.Select) -> list[Flow] | None:
