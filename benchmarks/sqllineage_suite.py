@@ -63,6 +63,11 @@ DBVENDORS = {
     "vertica": "dbvvertica",
 }
 _METADATA = "<sqllineage metadata provider>"
+#: The parameters of sqllineage's two assertion helpers, in order (tests pass some by position).
+_PARAMETERS = {
+    "table": ["sql", "source_tables", "target_tables", "dialect", "test_sqlfluff", "test_sqlparse"],
+    "column": ["sql", "column_lineages", "dialect", "metadata_provider", "test_sqlfluff", "test_sqlparse"],
+}
 _ASSERTS = {"assert_table_lineage_equal": "table", "assert_column_lineage_equal": "column"}
 
 
@@ -208,13 +213,11 @@ def _table_names(value: Any) -> list[str]:
 
 
 def _case_from_call(call: ast.Call, env: dict[str, Any], case_id: str, level: str, metadata: bool) -> SuiteCase:
-    parameters = ["sql", "source_tables", "target_tables"] if level == "table" else ["sql", "column_lineages"]
-    values = dict(zip(parameters, (_evaluate(arg, env) for arg in call.args), strict=False))
-    for keyword in call.keywords:
-        if keyword.arg == "metadata_provider":
-            metadata = metadata or not (isinstance(keyword.value, ast.Constant) and keyword.value.value is None)
-            continue
-        values[keyword.arg or ""] = _evaluate(keyword.value, env)
+    parameters = _PARAMETERS[level]
+    arguments = dict(zip(parameters, call.args, strict=False)) | {kw.arg or "": kw.value for kw in call.keywords}
+    provider = arguments.pop("metadata_provider", None)
+    metadata = metadata or not (provider is None or (isinstance(provider, ast.Constant) and provider.value is None))
+    values = {name: _evaluate(node, env) for name, node in arguments.items()}
     if not values.get("test_sqlfluff", True):
         raise Unsupported("only for sqllineage's sqlparse parser")
     case = SuiteCase(case_id, level, values.get("dialect", "ansi"), values["sql"], needs_metadata=metadata)
