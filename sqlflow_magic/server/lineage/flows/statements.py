@@ -14,6 +14,8 @@ from typing import TypeVar
 
 from sqlglot import exp
 
+from sqlflow_magic.server.lineage.flows.values import values_query
+
 #: Any expression: :func:`_with_moved` returns the kind of query it was given.
 _E = TypeVar("_E", bound=exp.Expr)
 
@@ -98,27 +100,11 @@ def _insert_flows(insert: exp.Insert, query: exp.Expr | None = None) -> list[Flo
         return []
     query = insert.expression if query is None else query
     if isinstance(query, exp.Values):
-        query = _values_query(query)
+        query = values_query(query)
     if not isinstance(query, exp.Query):  # VALUES: constants only, but the target is still written
         return [Flow("insert", "Insert", target, columns=columns)]
     query = _with_moved(_unwrap(query), insert.args.get("with_"))
     return [Flow("insert", "Insert", target, query=query, columns=columns)]
-
-
-def _values_query(values: exp.Values) -> exp.Query | None:
-    """The rows of a VALUES list that hold a subquery, as a query (``VALUES (1, (SELECT max(id) FROM t2))``).
-
-    Constants alone make no flow: SQLFlow collects no constants of an INSERT. Rows with a subquery become
-    one SELECT each (joined by UNION ALL), so that value *i* still feeds target column *i*.
-    """
-    rows = [row for row in values.expressions if isinstance(row, exp.Tuple) and row.find(exp.Subquery)]
-    if not rows:
-        return None
-    selects = [exp.Select(expressions=list(row.expressions)) for row in rows]
-    query: exp.Query = selects[0]
-    for select in selects[1:]:
-        query = exp.Union(this=query, expression=select, distinct=False)
-    return query
 
 
 def _multitable_flows(statement: exp.MultitableInserts) -> list[Flow]:
