@@ -59,19 +59,18 @@ def plan_job(request: AnalysisRequest, processes: int, from_bytes: int, batch_by
     A big job gets ``processes`` batches per ``processes * batch_bytes`` of SQL, so every process has as
     much to do; ``from_bytes`` 0 never splits a job.
     """
-    from sqlflow_magic.server.analysis import analyse_job, failed_outcome
+    from sqlflow_magic.server.analysis import failed_outcome
 
     started = time.monotonic()
     try:
         sources, notes = job_sources(request)
-    except BudgetExceeded:
-        return analyse_job(request)  # reports it as one analysis does
-    total = sum(len(source.text) for source in sources)
-    if processes < 2 or not from_bytes or total < from_bytes:
-        return _whole(request, sources, notes, started)
-    try:
+        total = sum(len(source.text) for source in sources)
+        if processes < 2 or not from_bytes or total < from_bytes:
+            return _whole(request, sources, notes, started)
         return _plan(request, sources, notes, processes, batch_bytes, started)
-    except MemoryError:
+    except BudgetExceeded as exc:  # as analysis.analyse_job reports it
+        return failed_outcome(str(exc), "BudgetExceeded")
+    except MemoryError:  # the pool replaces this process, and the worker fails the job naming the memory limit
         raise
     except Exception as exc:  # an engine bug must cost this job only, never the worker
         return failed_outcome(f"the analysis failed unexpectedly: {type(exc).__name__}: {exc}"[:500], "AnalyzeError")
