@@ -5,7 +5,9 @@ Two figures, each the median of ``--runs`` alternating runs with the range besid
 1. **Engine**: the generated ``--mb`` MB script of ``lineage_throughput.py``, analysed by one process
    (``analyze``) against the batch pipeline on ``--processes`` processes: the plan (first pass and cuts)
    in this process, the batches in a process pool, the merge here. The merged result is checked
-   equal to the one-process result (their exported JSON) once.
+   equal to the one-process result (their exported JSON) once. Beside the wall times, CPU seconds:
+   one process against the critical path (this process's CPU plus the busiest worker's), which is
+   the wall time on idle cores and the figure to read on a machine other work shares.
 2. **Job** (``--skip-job`` leaves it out): the same script submitted to a local server (two analysis
    processes) with ``parallel_analysis_from_bytes=0`` (one process) and with the default, timed from
    the submit to the final status, which includes rendering and storing the job's exports.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -42,25 +45,37 @@ VENDOR = "dbvpostgresql"
 USER, SECRET = "bench-user", "bench-secret-key-0123456789"
 
 
-def _batch(args: tuple) -> bytes:
+def _batch(args: tuple) -> tuple[bytes, int, float]:
+    """One batch in a worker: its result, the worker's pid and the CPU seconds it took."""
     files, parts, start = args
-    return analyse_batch(files, parts, VENDOR, start, deadline=None)
+    cpu = time.process_time()
+    result = analyse_batch(files, parts, VENDOR, start, deadline=None)
+    return result, os.getpid(), time.process_time() - cpu
 
 
-def in_batches(files: list[SqlSource], pool: ProcessPoolExecutor, processes: int) -> tuple[object, dict[str, float]]:
+def in_batches(
+    files: list[SqlSource], pool: ProcessPoolExecutor, processes: int
+) -> tuple[object, dict[str, float], float]:
+    """The merged result, the wall seconds of each step, and the critical path in CPU seconds: this
+    process's own CPU plus the busiest worker's (what the wall time is on idle cores)."""
+    cpu = time.process_time()
     marks = {"start": time.perf_counter()}
     found = first_pass(files, VENDOR)
     marks["first pass"] = time.perf_counter()
     planned = plan_batches(files, processes * 3, choose_dialect(VENDOR).batch_separator)
     tasks = [(files, parts, batch_start(found, *parts[0][:2], VENDOR)) for parts in planned]
     marks["plan"] = time.perf_counter()
-    results = list(pool.map(_batch, tasks))
+    answers = list(pool.map(_batch, tasks))
     marks["batches"] = time.perf_counter()
     with collections_paused():  # as the server's merge task runs it
-        merged = merge(results, [describe(files, parts) for parts in planned], VENDOR, "")
+        merged = merge([answer[0] for answer in answers], [describe(files, parts) for parts in planned], VENDOR, "")
     marks["merge"] = time.perf_counter()
     names = list(marks)
-    return merged, {name: marks[name] - marks[previous] for previous, name in itertools.pairwise(names)}
+    busiest: dict[int, float] = {}
+    for _, pid, seconds in answers:
+        busiest[pid] = busiest.get(pid, 0.0) + seconds
+    critical = time.process_time() - cpu + max(busiest.values())
+    return merged, {name: marks[name] - marks[previous] for previous, name in itertools.pairwise(names)}, critical
 
 
 def exported(result: object) -> str:
@@ -71,18 +86,20 @@ def exported(result: object) -> str:
 
 def bench_engine(script: str, runs: int, processes: int) -> None:
     files = [SqlSource("big.sql", script)]
-    one_times, batch_times, parts = [], [], []
+    one_times, batch_times, parts, one_cpu, critical = [], [], [], [], []
     with ProcessPoolExecutor(processes) as pool:
         warm = ([SqlSource("warm.sql", "SELECT 1;")], [(0, 0, 9)], batch_start(first_pass([], VENDOR), 0, 0, VENDOR))
         list(pool.map(_batch, [warm] * processes))  # the processes start and import the engine first
         for run in range(runs):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             one = analyze(files, VENDOR)
             one_times.append(time.perf_counter() - started)
+            one_cpu.append(time.process_time() - cpu)
             started = time.perf_counter()
-            merged, split = in_batches(files, pool, processes)
+            merged, split, path = in_batches(files, pool, processes)
             batch_times.append(time.perf_counter() - started)
             parts.append(split)
+            critical.append(path)
             if run == 0:
                 same = merged is not None and exported(merged) == exported(one)
                 print(f"merged result equal to the one-process result: {same}")
@@ -95,6 +112,11 @@ def bench_engine(script: str, runs: int, processes: int) -> None:
     for name in parts[0]:
         values = [split[name] for split in parts]
         print(f"  {name:<14} {statistics.median(values):7.2f} s")
+    cpu_ratios = [c / o for c, o in zip(critical, one_cpu, strict=True)]
+    print("CPU seconds (the wall time on idle cores; read these when other work shares the machine):")
+    print(f"one process      {statistics.median(one_cpu):7.2f} s")
+    print(f"critical path    {statistics.median(critical):7.2f} s  (first pass, plan, merge, and the busiest worker)")
+    print(f"ratio            {statistics.median(cpu_ratios):7.2f}    ({min(cpu_ratios):.2f}-{max(cpu_ratios):.2f})")
 
 
 def job_seconds(script: bytes, folder: Path, **settings: int) -> float:

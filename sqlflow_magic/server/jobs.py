@@ -242,10 +242,9 @@ class JobWorker:
         config = self.config
         kill_at = time.monotonic() + config.kill_after_seconds
         try:
-            first = await self.pool.run(
-                plan_job, request, self.pool.size, config.parallel_analysis_from_bytes, config.parallel_batch_bytes,
-                limit=config.kill_after_seconds,
-            )  # fmt: skip
+            plan = functools.partial(plan_job, processes=self.pool.size, from_bytes=config.parallel_analysis_from_bytes,
+                                     batch_bytes=config.parallel_batch_bytes)
+            first = await self.pool.run(plan, request, limit=config.kill_after_seconds)
             if isinstance(first, JobOutcome):
                 return first
             self._lend(job.job_id)
