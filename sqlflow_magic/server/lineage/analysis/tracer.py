@@ -315,8 +315,12 @@ def _branches(scope: Scope) -> Iterator[Scope]:
 
 
 def _row_clauses(select: exp.Select) -> Iterator[tuple[str, exp.Expr]]:
-    """The row-deciding clauses of a SELECT with their ``clauseType``, in the order SQL applies them:
-    JOIN ON conditions, then WHERE, GROUP BY, HAVING, QUALIFY (a column in several keeps the first)."""
+    """The row-deciding clauses of a SELECT with their ``clauseType``: WHERE, CONNECT BY, GROUP BY, HAVING,
+    QUALIFY, then the JOIN ON conditions (a column in several keeps the first)."""
+    for name, clause_type in CLAUSES.items():
+        clause = select.args.get(name)
+        if clause is not None:
+            yield clause_type, clause
     from_ = select.args.get("from_")
     joins = list(select.args.get("joins") or [])
     if from_ is not None:
@@ -324,10 +328,6 @@ def _row_clauses(select: exp.Select) -> Iterator[tuple[str, exp.Expr]]:
     for join in joins:
         if join.args.get("on") is not None:
             yield JOIN_CLAUSE, join.args["on"]
-    for name, clause_type in CLAUSES.items():
-        clause = select.args.get(name)
-        if clause is not None:
-            yield clause_type, clause
 
 
 def _lookup(scope: Scope | None, table: str) -> exp.Table | Scope | None:
