@@ -114,7 +114,7 @@ class FlowAnalyzer:
                 kinds = {leaf: VALUE_KINDS[kind] for leaf, kind in trace.kinds.items()}
                 dependency = _dependency(trace.kinds, selects[index] if index < len(selects) else None)
                 self._emit("fdd", flow, target, column, span, trace.fdd, ctx, process, used, kinds, dependency)
-                clauses = {**trace.clauses, **rows.clauses}
+                clauses = {**rows.clauses, **trace.clauses}  # a window of this output is the nearer clause
                 self._emit("fdr", flow, target, column, span, {**trace.fdr, **rows.fdr}, ctx, process, used, clauses)
             if flow.defines_schema:
                 registry.set_schema(target, [key for key, _, _ in keys])

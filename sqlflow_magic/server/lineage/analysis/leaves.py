@@ -48,7 +48,9 @@ class Trace:
         """Add another trace; with ``rows`` all of its value leaves become row flows from ``clause``.
 
         Otherwise its value leaves keep their kind, or take ``kind`` when that is stronger (an
-        aggregate of an expression is an aggregate). Row leaves keep their own clause.
+        aggregate of an expression is an aggregate). Row leaves keep their own clause, except the
+        ``window`` leaves of a window's output that ``clause`` uses (``WHERE rn = 1`` over a
+        ``ROW_NUMBER() OVER (PARTITION BY k)``: ``k`` decides rows in that WHERE).
         """
         if rows:
             for key, node in other.fdd.items():
@@ -61,6 +63,8 @@ class Trace:
                 combined = max(kind, other.kinds.get(key, IDENTITY))
                 if combined > kinds.get(key, -1):
                     kinds[key] = combined
+        reclaimed = rows and bool(clause)
         for key, node in other.fdr.items():
             self.fdr.setdefault(key, node)
-            self.clauses.setdefault(key, other.clauses.get(key, ""))
+            own = other.clauses.get(key, "")
+            self.clauses.setdefault(key, clause if reclaimed and own == WINDOW_CLAUSE else own)
