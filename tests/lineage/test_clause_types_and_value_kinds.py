@@ -57,3 +57,14 @@ def test_an_answer_without_them_still_reads() -> None:
     assert _sources(payload, "fdd", "sal") == {"sal": ("", "")}
     assert _sources(payload, "fdr", "PseudoRows") == {"sal": ("where", "")}
     assert [rel.dependency for rel in payload.relationships] == ["", ""]
+
+
+def test_an_ambiguous_column_is_linked_to_the_first_table_and_the_hint_names_it() -> None:
+    """As SQLFlow says it: ``Link orphan column [TerritoryID] to the first table [Sales.SalesPerson s]``."""
+    result = analyze([SqlSource("q.sql", "SELECT region FROM sales.orders o, sales.customers c")], "dbvpostgresql")
+    assert [(r.sources[0].parent_name, r.sources[0].column) for r in result.relationships if r.type == "fdd"] == [
+        ("sales.orders", "region")
+    ]
+    hints = [e.message for e in result.errors if e.error_type == "LinkOrphanColumn"]
+    assert len(hints) == 1 and "column region could belong to several tables" in hints[0]
+    assert "linked to the first, sales.orders" in hints[0]
