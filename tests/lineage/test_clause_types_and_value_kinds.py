@@ -46,13 +46,31 @@ def test_the_reader_keeps_clause_types_value_kinds_and_dependency() -> None:
 def test_an_answer_without_them_still_reads() -> None:
     """Real SQLFlow answers carry ``clauseType`` on some ``fdr`` sources only, and no ``valueKind``."""
     end = {"id": "3", "column": "sal", "parentId": "2", "parentName": "scott.emp", "coordinates": []}
-    vendor = {"code": 200, "data": {"sqlflow": {"dbvendor": "dbvoracle", "dbobjs": [], "relationships": [
-        {"id": "9", "type": "fdd", "effectType": "select",
-         "target": {"id": "5", "column": "sal", "parentId": "4", "parentName": "RS-1"}, "sources": [end]},
-        {"id": "10", "type": "fdr", "effectType": "select",
-         "target": {"id": "6", "column": "PseudoRows", "parentId": "4", "parentName": "RS-1"},
-         "sources": [{**end, "clauseType": "where"}]},
-    ]}}}
+    vendor = {
+        "code": 200,
+        "data": {
+            "sqlflow": {
+                "dbvendor": "dbvoracle",
+                "dbobjs": [],
+                "relationships": [
+                    {
+                        "id": "9",
+                        "type": "fdd",
+                        "effectType": "select",
+                        "target": {"id": "5", "column": "sal", "parentId": "4", "parentName": "RS-1"},
+                        "sources": [end],
+                    },
+                    {
+                        "id": "10",
+                        "type": "fdr",
+                        "effectType": "select",
+                        "target": {"id": "6", "column": "PseudoRows", "parentId": "4", "parentName": "RS-1"},
+                        "sources": [{**end, "clauseType": "where"}],
+                    },
+                ],
+            }
+        },
+    }
     payload = read_payload(vendor)
     assert _sources(payload, "fdd", "sal") == {"sal": ("", "")}
     assert _sources(payload, "fdr", "PseudoRows") == {"sal": ("where", "")}

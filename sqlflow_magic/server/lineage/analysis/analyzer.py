@@ -229,8 +229,13 @@ class FlowAnalyzer:
                 obj = registry.objects[index]
                 clause_type, value_kind = (tag, None) if kind == "fdr" else (None, tag)
                 ref = refs[ref_key] = ColumnRef(
-                    source_column.id, source_column.name, obj.id, obj.sql_name, (found,) if found else (),
-                    clause_type, value_kind,
+                    source_column.id,
+                    source_column.name,
+                    obj.id,
+                    obj.sql_name,
+                    (found,) if found else (),
+                    clause_type,
+                    value_kind,
                 )
             sources.append(ref)
             index = leaf[0]

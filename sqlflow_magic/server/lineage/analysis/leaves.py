@@ -14,8 +14,14 @@ IDENTITY, TRANSFORMATION, AGGREGATION = 0, 1, 2
 VALUE_KINDS = ("identity", "transformation", "aggregation")
 #: sqlglot's argument of a SELECT's row clause -> SQLFlow's ``clauseType`` (JOIN ON is ``joinCondition``).
 #: In the order the tracer has always walked them (the first clause of a column gives its position).
-CLAUSES = {"where": "where", "group": "groupBy", "having": "having", "qualify": "qualify", "connect": "connectBy",
-           "prewhere": "where"}
+CLAUSES = {
+    "where": "where",
+    "group": "groupBy",
+    "having": "having",
+    "qualify": "qualify",
+    "connect": "connectBy",
+    "prewhere": "where",
+}
 JOIN_CLAUSE, WINDOW_CLAUSE, EXCEPT_CLAUSE = "joinCondition", "window", "except"
 
 
