@@ -51,7 +51,7 @@ _CUT = re.compile(
     re.IGNORECASE,
 )
 _STATEMENT_NUMBER = re.compile(r"-(\d+)$")
-_WIRE_VERSION = 1
+_WIRE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def encode(result: LineageResult, registry: Registry, clean: bool, start: BatchS
                         _spans(obj.coordinates), columns))  # fmt: skip
     relationships = [
         (int(r.id), r.type, r.effect_type, _ref(r.target), [_ref(s) for s in r.sources],
-         int(r.process_id) if r.process_id else 0)
+         int(r.process_id) if r.process_id else 0, r.dependency)
         for r in result.relationships
     ]  # fmt: skip
     processes = [
@@ -169,8 +169,8 @@ def encode(result: LineageResult, registry: Registry, clean: bool, start: BatchS
     )  # fmt: skip
 
 
-def _ref(ref: ColumnRef) -> tuple[int, int, list[tuple[int, int, int, int]]]:
-    return int(ref.id), int(ref.parent_id), _spans(ref.coordinates)
+def _ref(ref: ColumnRef) -> tuple[int, int, list[tuple[int, int, int, int]], str | None, str | None]:
+    return int(ref.id), int(ref.parent_id), _spans(ref.coordinates), ref.clause_type, ref.value_kind
 
 
 # -- the merge ------------------------------------------------------------------------------
@@ -213,12 +213,13 @@ class _Merge:
             else:
                 objs[local_id] = self._object(item, offset)
         make = Span
-        for local_id, rel_type, effect, (target_id, _, target_spans), sources, process_id in relationships:
+        for local_id, rel_type, effect, target, sources, process_id, dependency in relationships:
             result.relationships.append(Relationship(
                 rels[local_id], rel_type, effect,
-                ColumnRef(*heads[target_id], tuple([make(*s) for s in target_spans])),
-                tuple([ColumnRef(*heads[c], tuple([make(*s) for s in spans])) for c, _, spans in sources]),
-                objs[process_id].id if process_id else None,
+                ColumnRef(*heads[target[0]], tuple([make(*s) for s in target[2]]), target[3], target[4]),
+                tuple([ColumnRef(*heads[c], tuple([make(*s) for s in spans]), clause, kind)
+                       for c, _, spans, clause, kind in sources]),
+                objs[process_id].id if process_id else None, dependency,
             ))  # fmt: skip
         for pid, _name, effect, file_name, index, target_id, sources, span in processes:
             process_obj = objs[pid]
