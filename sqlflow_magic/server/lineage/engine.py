@@ -15,7 +15,9 @@ from sqlflow_magic.server.lineage.analysis.walking import dismantle
 from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
 from sqlflow_magic.server.lineage.flows.statements import flows_for, nested_statements
 from sqlflow_magic.server.lineage.input.dialects import DialectChoice, choose_dialect
+from sqlflow_magic.server.lineage.analysis.routines import RoutineObjects
 from sqlflow_magic.server.lineage.input.parsing import ScriptParser, Statement
+from sqlflow_magic.server.lineage.input.routines import Routine
 from sqlflow_magic.server.lineage.input.scanning import Failure, LineIndex
 from sqlflow_magic.server.lineage.model import LineageError, LineageResult, Span, SqlSource
 
@@ -86,6 +88,8 @@ class _Session:
         self._source = SqlSource("", "")
         self._lines = LineIndex("")
         self._analysed = 0
+        self._routines = RoutineObjects(self.registry)
+        self._routine: Routine | None = None
         self._freezing: bool | None = None  # decided by _may_freeze
 
     def run(self, files: Sequence[SqlSource]) -> LineageResult:
@@ -125,8 +129,12 @@ class _Session:
             message = f"{source.name}: no SQL statements (only comments or whitespace)"
             result.errors.append(LineageError(message, "EmptyInput", source.name))
 
-    def _items(self, items: Iterable[Statement | Failure], offset: int, in_block: bool) -> bool:
-        """Analyse parsed statements (of a text at ``offset`` in the file) and report failures."""
+    def _items(
+        self, items: Iterable[Statement | Failure], offset: int, in_block: bool, routine: Routine | None = None
+    ) -> bool:
+        """Analyse parsed statements (of a text at ``offset`` in the file) and report failures.
+
+        ``routine``: the routine whose string body the text is (its statements belong to it)."""
         result, source, found = self.result, self._source, False
         for item in items:
             found = True
@@ -143,6 +151,7 @@ class _Session:
                     start=item.start + offset,
                     end=item.end + offset,
                     in_block=in_block or item.in_block,
+                    routine=item.routine.moved(offset) if item.routine else routine,
                 )
             self._statement(item, source, self._lines)
             self._analysed += 1
@@ -160,7 +169,7 @@ class _Session:
             self._freezing = gc.isenabled() and gc.get_freeze_count() == 0
         return self._freezing
 
-    def _routine_body(self, body: str, ctx: StatementContext) -> None:
+    def _routine_body(self, body: str, ctx: StatementContext, routine: Routine | None) -> None:
         """A procedure body kept as a string (``AS $$ ... $$``): parse and analyse it in place."""
         offset = ctx.text.find(body, ctx.start, ctx.end)
         if offset == -1 or not body.strip():
@@ -168,7 +177,7 @@ class _Session:
             return
         message = f"routine body analysed statement by statement; its control flow was skipped [{ctx.snippet(60)}]"
         self._report("ProceduralCode", message, ctx)
-        self._items(self.parser.parse(body), offset, in_block=True)
+        self._items(self.parser.parse(body), offset, in_block=True, routine=routine)
 
     def _statement(self, statement: Statement, source: SqlSource, lines: LineIndex) -> None:
         result = self.result
@@ -184,6 +193,8 @@ class _Session:
             statement.variables,
         )
         self._where = (source.name, ctx.statement_span)
+        self._routine = statement.routine
+        self.registry.procedure = self._routines.enter(statement.routine, source.name, lines)
         if statement.note:
             result.errors.append(LineageError(statement.note, "Rewritten", source.name, ctx.statement_span))
         try:
@@ -201,7 +212,7 @@ class _Session:
             body = _string_body(expression)
             if body is not None:
                 if depth < _MAX_NESTING:
-                    self._routine_body(body, ctx)
+                    self._routine_body(body, ctx, self._routine)
                 return
         nested = nested_statements(expression)
         if nested is not None and depth < _MAX_NESTING:
