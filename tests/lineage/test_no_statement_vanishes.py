@@ -12,16 +12,18 @@ from __future__ import annotations
 import pytest
 from sqlglot import Dialect, TokenType
 
-from sqlflow_magic.server.lineage import LineageResult, SqlSource, Span, analyze
+from sqlflow_magic.server.lineage import LineageResult, Span, SqlSource, analyze
 from sqlflow_magic.server.lineage.input.dialects import choose_dialect
-from tests.support.procedural_scripts import SCRIPTS
 from tests.support.lineage_corpus import CASES
+from tests.support.procedural_scripts import SCRIPTS
 
 pytestmark = pytest.mark.unit
 
 _WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE"})
 #: ``ON DELETE``, ``FOR UPDATE``, ``AFTER INSERT OR UPDATE``, ``GRANT SELECT, INSERT``: no statement.
-_NOT_AFTER = frozenset({"ON", "FOR", "AFTER", "BEFORE", "OF", "OR", ",", "GRANT", "REVOKE", "INSTEAD", "TO", "KEY", "DO"})
+_NOT_AFTER = frozenset(
+    {"ON", "FOR", "AFTER", "BEFORE", "OF", "OR", ",", "GRANT", "REVOKE", "INSTEAD", "TO", "KEY", "DO"}
+)
 
 
 def writing_words(text: str, vendor: str) -> list[tuple[int, int]]:

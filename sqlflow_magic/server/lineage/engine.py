@@ -11,11 +11,11 @@ from sqlglot import exp
 from sqlflow_magic.server.lineage.analysis.analyzer import FlowAnalyzer
 from sqlflow_magic.server.lineage.analysis.context import StatementContext
 from sqlflow_magic.server.lineage.analysis.registry import Registry
+from sqlflow_magic.server.lineage.analysis.routines import RoutineObjects
 from sqlflow_magic.server.lineage.analysis.walking import dismantle
 from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
 from sqlflow_magic.server.lineage.flows.statements import flows_for, nested_statements
 from sqlflow_magic.server.lineage.input.dialects import DialectChoice, choose_dialect
-from sqlflow_magic.server.lineage.analysis.routines import RoutineObjects
 from sqlflow_magic.server.lineage.input.parsing import ScriptParser, Statement
 from sqlflow_magic.server.lineage.input.routines import Routine
 from sqlflow_magic.server.lineage.input.scanning import Failure, LineIndex

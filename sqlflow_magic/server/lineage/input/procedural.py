@@ -102,9 +102,18 @@ def _declarations_follow(chunk: list[Token]) -> bool:
     words = [_word(t) for t in chunk]
     if "BEGIN" in words:
         return False
-    # ``... IS v NUMBER`` or a bare ``... AS``; not ``AS $$ body $$`` (a body kept as a string).
-    marker = max((i for i, word in enumerate(words) if word in ("IS", "AS")), default=None)
-    return marker is not None and (marker == len(chunk) - 1 or chunk[marker + 1].token_type == TokenType.VAR)
+    # ``... IS v NUMBER`` or a bare ``... AS``; not ``AS $$ body $$`` (a body kept as a string). The
+    # header's own IS or AS is the first outside parentheses (``CURSOR c IS SELECT`` may follow it).
+    marker, depth = None, 0
+    for index, token in enumerate(chunk):
+        depth += token.token_type == TokenType.L_PAREN
+        depth -= token.token_type == TokenType.R_PAREN
+        if depth == 0 and words[index] in ("IS", "AS"):
+            marker = index
+            break
+    if marker is None:
+        return False
+    return marker == len(chunk) - 1 or chunk[marker + 1].token_type == TokenType.VAR or words[marker + 1] == "CURSOR"
 
 
 _MEMBER_WORDS = frozenset({"PROCEDURE", "FUNCTION"})
@@ -132,8 +141,9 @@ def is_statement_start(tokens: list[Token], index: int) -> bool:
         return False
     following = tokens[index + 1] if index + 1 < len(tokens) else None
     if following is not None and following.token_type == TokenType.L_PAREN:
-        # T-SQL triggers test ``IF UPDATE(col)``: a function, where Oracle's ``UPDATE (SELECT ...)`` is a statement.
-        return word not in _FUNCTION_LIKE and not (word == "UPDATE" and index > 0 and _word(tokens[index - 1]) in _TESTS)
+        # T-SQL triggers test ``IF UPDATE(col)``: a function; Oracle's ``UPDATE (SELECT ...)`` is a statement.
+        tested = word == "UPDATE" and index > 0 and _word(tokens[index - 1]) in _TESTS
+        return word not in _FUNCTION_LIKE and not tested
     return True
 
 
