@@ -208,7 +208,7 @@ class _Session:
         result.analysed_count += 1
 
     def _dispatch(self, expression: exp.Expr, ctx: StatementContext, in_block: bool, depth: int) -> None:
-        if isinstance(expression, exp.Create) and str(expression.args.get("kind") or "").upper() in _ROUTINES:
+        if _is_routine(expression):
             body = _string_body(expression)
             if body is not None:
                 if depth < _MAX_NESTING:
@@ -270,7 +270,11 @@ class _Session:
         self.result.errors.append(LineageError(message, error_type, ctx.file_name, ctx.statement_span))
 
 
-def _string_body(create: exp.Create) -> str | None:
+def _is_routine(expression: exp.Expr) -> bool:
+    return isinstance(expression, exp.Create) and str(expression.args.get("kind") or "").upper() in _ROUTINES
+
+
+def _string_body(create: exp.Expr) -> str | None:
     """The text of a routine body given as a string (``AS $$ ... $$`` or ``AS '...'``), if it is one."""
     body = create.expression
     if isinstance(body, exp.Block) and len(body.expressions) == 1:
