@@ -102,3 +102,16 @@ def test_a_lost_statement_is_noticed() -> None:
     text = "INSERT INTO t SELECT a FROM s;\nDELETE FROM u;"
     result = analyze([SqlSource("case.sql", text.split("\n")[0])], "dbvoracle")
     assert vanished(result, text, "dbvoracle") == [(2, 1)]
+
+
+@pytest.mark.parametrize(
+    ("vendor", "text"),
+    [
+        ("dbvsnowflake", "CREATE PROCEDURE p() RETURNS STRING LANGUAGE JAVASCRIPT AS $$ var n = 1; return n; $$;"),
+        ("dbvpostgresql", "CREATE FUNCTION f() RETURNS int LANGUAGE plpython3u AS $$\nreturn 1\n$$;"),
+    ],
+)
+def test_a_body_in_another_language_is_reported_not_parsed_as_sql(vendor: str, text: str) -> None:
+    result = analyze([SqlSource("case.sql", text)], vendor)
+    assert [e.error_type for e in result.errors] == ["UnsupportedStatement"]
+    assert "not analysed (only SQL bodies are)" in result.errors[0].message

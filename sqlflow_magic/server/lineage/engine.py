@@ -36,6 +36,8 @@ _MAX_NESTING = 50
 #: Statements between two ``gc.freeze()`` calls (see :meth:`_Session.run`).
 _FREEZE_EVERY = 200
 _ROUTINES = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER"})
+#: Languages of routine bodies the engine parses as SQL (PL/pgSQL and PL/SQL-like scripting included).
+_SQL_LANGUAGES = frozenset({"SQL", "PLPGSQL", "PLSQL", "SPL", "EDBSPL", "TSQL"})
 
 
 def analyze(
@@ -169,8 +171,15 @@ class _Session:
             self._freezing = gc.isenabled() and gc.get_freeze_count() == 0
         return self._freezing
 
-    def _routine_body(self, body: str, ctx: StatementContext, routine: Routine | None) -> None:
-        """A procedure body kept as a string (``AS $$ ... $$``): parse and analyse it in place."""
+    def _routine_body(self, body: str, ctx: StatementContext, routine: Routine | None, language: str) -> None:
+        """A procedure body kept as a string (``AS $$ ... $$``): parse and analyse it in place.
+
+        A body in another language than SQL (``LANGUAGE JAVASCRIPT``, ``plpython3u``) is reported, not parsed."""
+        if language not in _SQL_LANGUAGES:
+            name = routine.name if routine else "routine"
+            message = f"{name}: body in LANGUAGE {language} not analysed (only SQL bodies are) [{ctx.snippet(60)}]"
+            self._report("UnsupportedStatement", message, ctx)
+            return
         offset = ctx.text.find(body, ctx.start, ctx.end)
         if offset == -1 or not body.strip():
             self._report("ProceduralCode", f"routine body not analysed [{ctx.snippet(60)}]", ctx)
@@ -212,7 +221,8 @@ class _Session:
             body = _string_body(expression)
             if body is not None:
                 if depth < _MAX_NESTING:
-                    self._routine_body(body, ctx, self._routine)
+                    language = expression.find(exp.LanguageProperty)
+                    self._routine_body(body, ctx, self._routine, language.name.upper() if language else "SQL")
                 return
         nested = nested_statements(expression)
         if nested is not None and depth < _MAX_NESTING:

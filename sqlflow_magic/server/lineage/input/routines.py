@@ -46,6 +46,8 @@ def routine_header(tokens: list[Token], base: int) -> Routine | None:
 
     ``PACKAGE BODY pk`` is the package ``pk``; the offsets are ``base`` plus the tokens' own.
     """
+    if len(tokens) > 3 and _word(tokens[0]) == "DELIMITER":  # MySQL's ``DELIMITER //`` before the routine
+        tokens = tokens[next((i for i in range(1, 4) if _word(tokens[i]) == "CREATE"), 0) :]
     if not tokens or _word(tokens[0]) != "CREATE":
         return None
     index = 1
