@@ -50,3 +50,9 @@ def test_the_reader_draws_tables_not_routines(answer: dict) -> None:
 def test_the_picture_draws_a_procedure_job(answer: dict) -> None:
     svg = LineageView(answer).svg()
     assert "dbo.sales_hist" in svg and "load_sales" not in svg
+
+
+def test_a_statement_of_a_body_read_whole_has_its_own_position(answer: dict) -> None:
+    line = SQL.splitlines()[2]  # "  INSERT INTO dbo.sales_hist ... FROM dbo.sales;"
+    [insert, _] = _objects(answer, "process")
+    assert insert["coordinates"] == [{"x": 3, "y": 3, "hashCode": "0"}, {"x": 3, "y": len(line), "hashCode": "0"}]

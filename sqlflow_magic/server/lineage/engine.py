@@ -10,6 +10,7 @@ from sqlglot import exp
 
 from sqlflow_magic.server.lineage.analysis.analyzer import FlowAnalyzer
 from sqlflow_magic.server.lineage.analysis.context import StatementContext
+from sqlflow_magic.server.lineage.analysis.inner_spans import inner_context
 from sqlflow_magic.server.lineage.analysis.registry import Registry
 from sqlflow_magic.server.lineage.analysis.routines import RoutineObjects
 from sqlflow_magic.server.lineage.analysis.walking import dismantle
@@ -227,7 +228,8 @@ class _Session:
         nested = nested_statements(expression)
         if nested is not None and depth < _MAX_NESTING:
             for inner in nested:
-                self._dispatch(inner, ctx, True, depth + 1)
+                leaf = nested_statements(inner) is None
+                self._dispatch(inner, inner_context(ctx, inner) if leaf else ctx, True, depth + 1)
             return
         if isinstance(expression, exp.Command):
             self._command(expression, ctx)
