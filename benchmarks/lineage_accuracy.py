@@ -244,7 +244,12 @@ def openlineage_flows(case: SuiteCase) -> Flows:
     for statement in sqlparse.split(case.sql):
         if not statement.strip():
             continue
-        meta = openlineage_sql.parse([statement], dialect=dialect)
+        try:
+            meta = openlineage_sql.parse([statement], dialect=dialect)
+        except BaseException as exc:  # its Rust panics are BaseExceptions: a failure like any other
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
         if meta is None:
             continue
         ins = [_ol_name(t) for t in meta.in_tables]
