@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from sqlglot import exp
-from sqlglot.optimizer.scope import Scope, find_all_in_scope
+from sqlglot.optimizer.scope import Scope, find_all_in_scope, walk_in_scope
 
 from sqlflow_magic.server.lineage.analysis.registry import placeholder_index
-from sqlflow_magic.server.lineage.analysis.walking import in_scope, outputs
+from sqlflow_magic.server.lineage.analysis.walking import outputs
 
 #: ``(object index, normalised column name)``; the name ``*`` stands for "all columns".
 LeafKey = tuple[int, str]
@@ -142,7 +142,7 @@ class ColumnTracer:
             return trace
         window_columns: set[int] = set()
         subqueries = self._subquery_scopes(scope)
-        for inner in in_scope(node):  # parents come first: a window before its columns
+        for inner in walk_in_scope(node):  # parents come first: a window before its columns
             if isinstance(inner, exp.Column):
                 rows = id(inner) in window_columns
                 self._resolve(scope, inner, trace, rows=rows, in_projection=True)
@@ -199,7 +199,7 @@ class ColumnTracer:
         elif isinstance(expression, exp.Select):
             subqueries = self._subquery_scopes(scope)
             for clause in _row_clauses(expression):
-                for inner in in_scope(clause):
+                for inner in walk_in_scope(clause):
                     if isinstance(inner, exp.Column):
                         self._resolve(scope, inner, trace, rows=True, in_projection=False)
                     elif id(inner) in subqueries:
