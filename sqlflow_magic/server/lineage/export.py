@@ -127,17 +127,24 @@ def _object_json(obj: DbObject) -> dict[str, Any]:
 
 
 def _ref_json(ref: ColumnRef) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "id": ref.id,
         "column": ref.column,
         "parentId": ref.parent_id,
         "parentName": ref.parent_name,
-        "coordinates": spans_to_json(list(ref.coordinates)),
     }
+    if ref.clause_type:
+        data["clauseType"] = ref.clause_type
+    if ref.value_kind:
+        data["valueKind"] = ref.value_kind
+    data["coordinates"] = spans_to_json(list(ref.coordinates))
+    return data
 
 
 def _relationship_json(rel: Relationship) -> dict[str, Any]:
     data: dict[str, Any] = {"id": rel.id, "type": rel.type, "effectType": rel.effect_type}
+    if rel.dependency is not None:
+        data["dependency"] = rel.dependency
     if rel.process_id is not None:
         data["processId"] = rel.process_id
     data["target"] = _ref_json(rel.target)

@@ -113,17 +113,30 @@ class DbObject:
 
 
 class ColumnRef(NamedTuple):
-    """One end of a relationship: a column of an object, at a position in one statement."""
+    """One end of a relationship: a column of an object, at a position in one statement.
+
+    A source of an ``fdr`` relationship says which clause it decides rows in (``clause_type``,
+    SQLFlow's ``clauseType``: ``where``, ``joinCondition``, ``groupBy``, ``having``, ``qualify``,
+    ``connectBy``, ``window``, ``except``); a source of an ``fdd`` relationship how the target's value
+    is made from it (``value_kind``: ``identity``, ``transformation`` or ``aggregation``; ours, see
+    ``docs/engine.md#clause-types-and-value-kinds``). Both are ``None`` where they do not apply.
+    """
 
     id: str
     column: str
     parent_id: str
     parent_name: str
     coordinates: tuple[Span, ...] = ()
+    clause_type: str | None = None
+    value_kind: str | None = None
 
 
 class Relationship(NamedTuple):
-    """A data flow into ``target`` from ``sources``; ``type`` is ``fdd`` (values) or ``fdr`` (rows)."""
+    """A data flow into ``target`` from ``sources``; ``type`` is ``fdd`` (values) or ``fdr`` (rows).
+
+    ``dependency`` (``fdd`` only) is SQLFlow's summary of how the target is made from all its
+    sources: ``simple`` (a plain column, perhaps renamed), ``function`` or ``expression``.
+    """
 
     id: str
     type: str
@@ -131,6 +144,7 @@ class Relationship(NamedTuple):
     target: ColumnRef
     sources: tuple[ColumnRef, ...]
     process_id: str | None = None
+    dependency: str | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from sqlflow_magic.server.lineage.input.procedural import (
     values_head,
 )
 from sqlflow_magic.server.lineage.input.scanning import Failure, Scanner
+from sqlflow_magic.server.lineage.input.token_rewrites import rewrite_tokens
 
 _NEXT_STATEMENT = re.compile(
     r"\n[ \t]*((?:INSERT|UPDATE|DELETE|MERGE|SELECT|WITH|CREATE|ALTER|DROP|TRUNCATE|EXEC|EXECUTE|DECLARE"
@@ -132,6 +133,8 @@ class ScriptParser:
         pending = [tokens]
         while pending:
             tokens, note = self._rewrite(pending.pop(), piece)
+            tokens, hint = rewrite_tokens(tokens, piece, self._choice.dialect)
+            note = note or hint
             start = 0
             while start < len(tokens):
                 self._deadline.check()
