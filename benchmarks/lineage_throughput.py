@@ -158,8 +158,19 @@ def run_tool(tool: str, level: str, vendor: str, sql: str) -> int:
     return len(runner.statements())
 
 
+def as_in_an_analysis_process() -> None:
+    """Set this process up as the server sets up its analysis processes (logging, the collector's
+    thresholds): the engine itself changes no process-wide state. Every tool runs under it."""
+    from sqlflow_magic.server.analysis import warm_up
+    from sqlflow_magic.server.pool_child import tune_collector
+
+    warm_up()
+    tune_collector()
+
+
 def child_main(tool: str, level: str, vendor: str, path: str) -> None:
     """Entry point of a child process: time one tool on a file; print JSON."""
+    as_in_an_analysis_process()
     sql = Path(path).read_text(encoding="utf-8")
     started = time.perf_counter()
     try:
@@ -184,6 +195,7 @@ def child_corpus_main(tools: list[tuple[str, str]], min_seconds: float) -> None:
     """
     from sqlflow_magic.server.lineage import SqlSource, analyze
 
+    as_in_an_analysis_process()
     cases = [
         (vendor, sql, analyze([SqlSource("case.sql", sql)], vendor).statement_count) for vendor, sql in corpus_cases()
     ]
