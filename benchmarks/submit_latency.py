@@ -144,9 +144,9 @@ def build_variants(folder: Path) -> dict[str, Callable[[], None]]:
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 archive.write(script_path, script_path.name)
             (folder / "files.zip").write_bytes(buffer.getvalue())
-            upload = open(folder / "files.zip", "rb")  # noqa: SIM115  (as the sample opens it)
+            upload = open(folder / "files.zip", "rb")  # as the sample opens it
         else:
-            upload = open(script_path, "rb")  # noqa: SIM115
+            upload = open(script_path, "rb")
         with upload:
             answer = requests.post(f"{url}/sqlflow/job/submitUserJob", files={"sqlfiles": upload},
                                    data={"dbvendor": VENDOR, "jobName": "test", **auth})
