@@ -1,8 +1,10 @@
 """How long ``%%sqlflow_submit --wait`` of a 20-statement script takes on the embedded server, beside the
 synchronous generation endpoint (the floor) and the vendor's own request sequence made with ``requests``.
 
-Everything runs in one process, as in a notebook: an ``InteractiveShell`` with the extension loaded and
-its embedded local server (started by the magic itself, in this process, with its analysis processes),
+Everything runs in one process, as in a notebook: an ``InteractiveShell`` (or, with ``--kernel``, a real
+IPython kernel started with ``jupyter_client``, whose panels go to this script as to a front end) with the
+extension loaded and its embedded local server (started by the magic itself, in that process, with its
+analysis processes),
 as the on-premise user ``gudu|0123456789``. Each variant produces the lineage of the same 20 statements
 (``SCRIPT``, dbvoracle) from a server that is idle between variants:
 
@@ -20,7 +22,8 @@ as the on-premise user ``gudu|0123456789``. Each variant produces the lineage of
 - context: ``vendor's sequence, no pause`` (the vendor's "advanced" sample, ``api/python/advanced``:
   the file zipped, the status polled in a loop without any pause, then the same export), and
   ``%%sqlflow_submit --wait, pauses from 0.5 s`` (the schedule every server got before: 0.5 s, 0.8 s,
-  ... up to 5 s).
+  ... up to 5 s) and ``%%sqlflow_submit --wait, 20 ms doubling`` (the local schedule's other candidate:
+  20 ms, 40 ms, 80 ms, ... against the 1.5 times growth kept).
 
 The variants alternate in a fresh shuffled order every round, ``--runs`` rounds after ``--warmup``
 discarded ones. The verdicts use the median of the per-round ratios; their range is printed too.
@@ -28,7 +31,7 @@ discarded ones. The verdicts use the median of the per-round ratios; their range
 Targets: ``%%sqlflow_submit --wait`` at most 2x the synchronous endpoint, and faster than the vendor's
 sequence.
 
-    python benchmarks/submit_latency.py [--runs 15] [--warmup 2] [--strict]
+    python benchmarks/submit_latency.py [--runs 15] [--warmup 2] [--kernel] [--strict]
 """
 
 from __future__ import annotations
@@ -95,21 +98,26 @@ JOIN dw.dim_customer c ON c.customer_id = f.customer_id JOIN dw.dim_product p ON
 
 
 def build_variants(folder: Path) -> dict[str, Callable[[], None]]:
-    """name -> a function that gets the lineage of ``SCRIPT`` once (raising if it did not)."""
+    """name -> a function that gets the lineage of ``SCRIPT`` once (raising if it did not).
+
+    In a kernel, its own shell runs the magic and its panels go to the front end (here: the client that
+    started it); elsewhere an ``InteractiveShell`` whose display publisher only counts the panels.
+    """
     import httpx
     import requests
+    from IPython.core.getipython import get_ipython
     from IPython.core.interactiveshell import InteractiveShell
 
     from sqlflow_magic.client import waiting
 
-    os.environ.pop("SQLFLOW_URL", None)
-    os.environ.pop("SQLFLOW_SECRET_KEY", None)
-    os.environ.pop("SQLFLOW_TOKEN", None)
-    os.environ.pop("SQLFLOW_USER_ID", None)
-    shell = InteractiveShell.instance()
-    from _common import quiet_display
+    for name in ("SQLFLOW_URL", "SQLFLOW_SECRET_KEY", "SQLFLOW_TOKEN", "SQLFLOW_USER_ID"):
+        os.environ.pop(name, None)
+    shell = get_ipython()
+    if shell is None:
+        from _common import quiet_display
 
-    quiet_display(shell)
+        shell = InteractiveShell.instance()
+        quiet_display(shell)
     shell.run_line_magic("load_ext", "sqlflow_magic")
     shell.run_line_magic("config", f"SQLFlowMagics.local_server_db = {str(folder / 'jobs.sqlite3')!r}")
     shell.run_line_magic("config", "SQLFlowMagics.live_panels = True")  # as a kernel front end gets it
@@ -177,12 +185,21 @@ def build_variants(folder: Path) -> dict[str, Callable[[], None]]:
         finally:
             waiting.LOCAL_POLLS = local
 
+    def magic_doubling() -> None:
+        local = waiting.LOCAL_POLLS
+        waiting.LOCAL_POLLS = waiting.PollSchedule(initial=0.02, maximum=5.0, factor=2.0)  # the other candidate
+        try:
+            magic()
+        finally:
+            waiting.LOCAL_POLLS = local
+
     return {
         "%%sqlflow_submit --wait": magic,
         "synchronous endpoint": synchronous,
         "vendor's sequence, every 2 s": lambda: vendor_sequence(2.0, zipped=False),
         "vendor's sequence, no pause": lambda: vendor_sequence(0.0, zipped=True),
         "%%sqlflow_submit --wait, pauses from 0.5 s": magic_with_the_old_schedule,
+        "%%sqlflow_submit --wait, 20 ms doubling": magic_doubling,
     }
 
 
@@ -228,18 +245,55 @@ def report(times: dict[str, list[float]]) -> bool:
     return met
 
 
+def measure_in_kernel(runs: int, warmup: int) -> dict[str, list[float]]:
+    """:func:`measure` run inside a fresh IPython kernel (``jupyter_client``), its result read from stdout."""
+    import json
+
+    from _common import child_env
+    from jupyter_client.manager import start_new_kernel
+
+    with tempfile.TemporaryDirectory(prefix="sqlflow-bench-kernel-") as folder:
+        env = child_env(Path(folder) / "pycache", Path(folder) / "ipython")
+        manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=folder)
+        try:
+            code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+                    f"import submit_latency\n"
+                    f"print('RESULT' + json.dumps(submit_latency.measure({runs}, {warmup})))")
+            printed: list[str] = []
+
+            def collect(message: dict) -> None:
+                if message["header"]["msg_type"] == "stream":
+                    printed.append(message["content"]["text"])
+                elif message["header"]["msg_type"] == "error":
+                    printed.append("\n".join(message["content"]["traceback"]))
+
+            reply = client.execute_interactive(code, timeout=3600, output_hook=collect)
+            text = "".join(printed)
+            if reply["content"]["status"] != "ok" or "RESULT" not in text:
+                raise RuntimeError(f"the kernel's run failed:\n{text[-3000:]}")
+            result: dict[str, list[float]] = json.loads(text.split("RESULT", 1)[1].strip().splitlines()[0])
+            return result
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15, help="measured rounds (default 15)")
     parser.add_argument("--warmup", type=int, default=2, help="discarded rounds first (default 2)")
+    parser.add_argument("--kernel", action="store_true",
+                        help="run every variant in a fresh IPython kernel (jupyter_client), as a notebook does")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when a target is missed")
     args = parser.parse_args(argv)
     if args.runs < 1 or args.warmup < 0:
         parser.error("--runs must be at least 1 and --warmup at least 0")
     print(f"Machine: {machine_info()}")
+    where = "an IPython kernel" if args.kernel else "an InteractiveShell"
     print(f"20 statements ({len(SCRIPT.encode())} bytes, {VENDOR}), {args.runs} rounds after {args.warmup} warm-up "
-          "rounds, variants alternating; the embedded server in this process\n")
-    met = report(measure(args.runs, args.warmup))
+          f"rounds, variants alternating; all in {where}, with the embedded server in its process\n")
+    times = measure_in_kernel(args.runs, args.warmup) if args.kernel else measure(args.runs, args.warmup)
+    met = report(times)
     return 1 if args.strict and not met else 0
 
 

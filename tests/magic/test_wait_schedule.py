@@ -22,7 +22,7 @@ def prefix(schedule, count):
     return [next(intervals) for _ in range(count)]
 
 
-def test_a_wait_on_the_embedded_server_pauses_20_ms_then_doubles_instead_of_half_a_second(shell):
+def test_a_wait_on_the_embedded_server_pauses_from_20_ms_on_instead_of_half_a_second(shell):
     assert shell.run("%%sqlflow_submit\nINSERT INTO dw.totals SELECT region, SUM(amount) FROM sales.orders "
                      "GROUP BY region;").success
     magics = shell.magics
