@@ -77,6 +77,8 @@ MODEL_DIFFERS: dict[str, str] = {
     "test_other_without_lineage.py::test_alter_table_rename#": "ALTER TABLE ... RENAME TO is lineage (rename_table)",
     "test_tmp_table.py::test_alter_source_table_name#": "ALTER TABLE ... RENAME TO is lineage (rename_table)",
     "test_other_without_lineage.py::test_delete_from_table#": "DELETE writes its table (delete)",
+    "test_other_without_lineage_dialect_specific.py::test_rename_table[": "RENAME TABLE is lineage (rename_table)",
+    "test_other_without_lineage_dialect_specific.py::test_rename_tables[": "RENAME TABLE is lineage (rename_table)",
     "test_procedure_dialect_specific.py::test_procedure_multiple_statements[": "a procedure's statements are "
     "analysed in order: a table one writes and the next reads is intermediate",
 }

@@ -13,7 +13,8 @@ from sqlflow_magic.server.lineage.analysis.context import StatementContext
 from sqlflow_magic.server.lineage.analysis.registry import Registry
 from sqlflow_magic.server.lineage.analysis.walking import dismantle
 from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
-from sqlflow_magic.server.lineage.flows.statements import flows_for, nested_statements
+from sqlflow_magic.server.lineage.flows.ddl import command_flows, ddl_flows
+from sqlflow_magic.server.lineage.flows.statements import Flow, flows_for, nested_statements
 from sqlflow_magic.server.lineage.input.dialects import DialectChoice, choose_dialect
 from sqlflow_magic.server.lineage.input.parsing import ScriptParser, Statement
 from sqlflow_magic.server.lineage.input.scanning import Failure, LineIndex
@@ -219,7 +220,12 @@ class _Session:
             self._report("UnsupportedStatement", message, ctx)
             return
         into_is_variable = self.choice.select_into_is_variable or (in_block and self.choice.dialect != "tsql")
-        flows = flows_for(expression, into_is_variable=into_is_variable)
+        flows = ddl_flows(expression)
+        if flows is None:
+            flows = flows_for(expression, into_is_variable=into_is_variable)
+        self._analyse_flows(flows, expression, ctx)
+
+    def _analyse_flows(self, flows: list[Flow], expression: exp.Expr, ctx: StatementContext) -> None:
         try:
             for flow in flows:
                 self.analyzer.analyze(flow, ctx)
@@ -231,6 +237,11 @@ class _Session:
 
     def _command(self, command: exp.Command, ctx: StatementContext) -> None:
         keyword = str(command.this or "").upper()
+        if keyword in ("ALTER", "RENAME"):  # EXCHANGE PARTITION, RENAME TABLE: commands for sqlglot, flows for lineage
+            flows = command_flows(ctx.text[ctx.start : ctx.end], ctx.start - ctx.base, self.parser.dialect)
+            if flows:
+                self._analyse_flows(flows, command, ctx)
+                return
         dialect = self.choice.dialect or "default"
         if keyword in _NO_LINEAGE_COMMANDS:
             message = f"statement not analysed (sqlglot {dialect} reads it as a generic command) [{ctx.snippet()}]"

@@ -148,6 +148,7 @@ class FlowAnalyzer:
         if ctx.variables:
             replace_variables(columns, ctx.variables)
         referenced: dict[int, None] = {}
+        shadowed: dict[tuple[str, str], str] = {}  # (db, name) of a table named like a CTE: its alias
         for table in tables:
             name = table.this
             if not isinstance(name, (exp.Identifier, exp.Parameter)):
@@ -163,13 +164,19 @@ class FlowAnalyzer:
             if alias is None or not alias.name:
                 # Without the name's position: columns qualified by the alias would span to it.
                 quoted = name.quoted if isinstance(name, exp.Identifier) else None
-                alias_name = exp.to_identifier(table.name, quoted=quoted)
+                own = table.name
+                if registry.normalize(own, _quoted(name)) in ctes:  # `db.c` beside a CTE `c`: its own alias
+                    own = f"{own}_{index}"
+                    shadowed[(table.text("db").lower(), table.name.lower())] = own
+                alias_name = exp.to_identifier(own, quoted=quoted)
                 table.set("alias", exp.TableAlias(this=alias_name))
                 nodes.append(alias_name)
                 identifiers.append(alias_name)
             table.set("this", exp.to_identifier(placeholder(index), quoted=True))
             table.set("db", None)
             table.set("catalog", None)
+        if shadowed:
+            _requalify(columns, shadowed)
         if self._column_level:
             # Identifiers the renames and replacements above took out of the tree are normalised too: harmless.
             marked = ctx.may_mark_nodes
@@ -255,6 +262,16 @@ def _mark_recursive_ctes(withs: list[exp.With]) -> None:
             if any(t.name == cte.alias and not t.db for t in cte.this.find_all(exp.Table)):
                 with_.set("recursive", True)
                 break
+
+
+def _requalify(columns: list[exp.Column], shadowed: dict[tuple[str, str], str]) -> None:
+    """``db.c.x`` names the table ``db.c``, not the CTE ``c``: qualify it with the table's own alias."""
+    for column in columns:
+        alias = shadowed.get((column.text("db").lower(), column.table.lower())) if column.args.get("db") else None
+        if alias is not None:
+            column.set("table", exp.to_identifier(alias))
+            column.set("db", None)
+            column.set("catalog", None)
 
 
 def _is_self(flow: Flow, index: int, target: int) -> bool:

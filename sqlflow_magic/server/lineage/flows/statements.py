@@ -14,6 +14,8 @@ from typing import TypeVar
 
 from sqlglot import exp
 
+from sqlflow_magic.server.lineage.flows.values import values_query
+
 #: Any expression: :func:`_with_moved` returns the kind of query it was given.
 _E = TypeVar("_E", bound=exp.Expr)
 
@@ -78,9 +80,13 @@ def flows_for(statement: exp.Expr, *, into_is_variable: bool = False) -> list[Fl
 
 
 def _query_flows(query: exp.Query, into_is_variable: bool) -> list[Flow]:
-    into = query.args.get("into")
+    # T-SQL writes ``SELECT ... INTO t FROM a UNION ALL SELECT ... FROM b``: the INTO sits on the first branch.
+    holder: exp.Expr = query
+    while isinstance(holder, exp.SetOperation) and isinstance(holder.this, exp.Query):
+        holder = holder.this
+    into = holder.args.get("into")
     if into is not None:
-        query.set("into", None)
+        holder.set("into", None)
         target = into.this
         is_table = isinstance(target, exp.Table) and not into_is_variable and not target.name.startswith(("@", ":"))
         if is_table:
@@ -93,6 +99,8 @@ def _insert_flows(insert: exp.Insert, query: exp.Expr | None = None) -> list[Flo
     if target is None:
         return []
     query = insert.expression if query is None else query
+    if isinstance(query, exp.Values):
+        query = values_query(query)
     if not isinstance(query, exp.Query):  # VALUES: constants only, but the target is still written
         return [Flow("insert", "Insert", target, columns=columns)]
     query = _with_moved(_unwrap(query), insert.args.get("with_"))

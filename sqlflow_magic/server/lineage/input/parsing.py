@@ -33,6 +33,7 @@ from sqlflow_magic.server.lineage.input.procedural import (
     values_head,
 )
 from sqlflow_magic.server.lineage.input.scanning import Failure, Scanner
+from sqlflow_magic.server.lineage.input.token_rewrites import rewrite_tokens
 
 
 class _CommandFallbackFilter(logging.Filter):
@@ -144,6 +145,8 @@ class ScriptParser:
         pending = [tokens]
         while pending:
             tokens, note = self._rewrite(pending.pop(), piece)
+            tokens, hint = rewrite_tokens(tokens, piece, self._choice.dialect)
+            note = note or hint
             start = 0
             while start < len(tokens):
                 self._deadline.check()
