@@ -59,21 +59,31 @@ class RawObject:
 
 @dataclass(frozen=True)
 class RawEnd:
-    """One end of a relationship: the column ``column`` (id ``id``) of object ``parent_id``."""
+    """One end of a relationship: the column ``column`` (id ``id``) of object ``parent_id``.
+
+    ``clause_type`` is SQLFlow's ``clauseType`` of a row-deciding source (``where``, ``joinCondition``,
+    ...); ``value_kind`` the embedded server's ``valueKind`` of a value source (``identity``,
+    ``transformation``, ``aggregation``). Both are empty when the answer does not give them.
+    """
 
     id: str
     column: str
     parent_id: str
     parent_name: str
+    clause_type: str = ""
+    value_kind: str = ""
 
 
 @dataclass(frozen=True)
 class RawRelationship:
+    """An edge list entry; ``dependency`` is SQLFlow's ``simple``/``function``/``expression``, or empty."""
+
     id: str
     type: str
     effect_type: str
     target: RawEnd
     sources: tuple[RawEnd, ...]
+    dependency: str = ""
 
 
 @dataclass(frozen=True)
@@ -183,10 +193,11 @@ def _relationships(raw_list: Any) -> Iterator[RawRelationship]:
             continue
         sources = tuple(_end(s) for s in raw.get("sources") or [] if isinstance(s, dict))
         yield RawRelationship(str(raw.get("id") or ""), str(raw.get("type") or ""), str(raw.get("effectType") or ""),
-                              _end(raw["target"]), sources)
+                              _end(raw["target"]), sources, str(raw.get("dependency") or ""))
 
 
 def _end(raw: dict[str, Any]) -> RawEnd:
     parent_name = str(raw.get("parentName") or "")
     parent_id = str(raw.get("parentId") or "") or f"name:{parent_name or '?'}"
-    return RawEnd(str(raw.get("id") or ""), str(raw.get("column") or raw.get("name") or ""), parent_id, parent_name)
+    return RawEnd(str(raw.get("id") or ""), str(raw.get("column") or raw.get("name") or ""), parent_id, parent_name,
+                  str(raw.get("clauseType") or ""), str(raw.get("valueKind") or ""))

@@ -3,15 +3,18 @@
 Each case in ``corpus/*.json`` lists, per data flow of its SQL (after optional ``setup`` statements
 analysed first, in a separate file), the effect type, the target, the source tables with ``fdd``
 (values flow) or ``fdr`` (only decides rows), and optionally target columns with their expected
-``fdd`` / ``fdr`` source columns (an empty list means "none"). Names are ``[db.][schema.]table[.column]``
-in their original spelling. Conventions are described in ``corpus/README.md``.
+``fdd`` / ``fdr`` source columns (an empty list means "none"), and optionally each ``fdd`` source's value
+kind (``kinds``), each ``fdr`` source's ``clauseType`` (``clauses``) and the ``fdd`` relationship's
+``dependency``. Names are ``[db.][schema.]table[.column]`` in their original spelling. Conventions are
+described in ``corpus/README.md``.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from sqlflow_magic.server.lineage import LineageResult, Process
+from sqlflow_magic.server.lineage import LineageResult, Process, to_sqlflow_json
+from sqlflow_magic.server.lineage.model import BATCH_QUERIES, ROUTINE_TYPES
 from tests.support.lineage_corpus import CASES, analyze_case
 
 pytestmark = pytest.mark.unit
@@ -38,6 +41,25 @@ def _column_sources(result: LineageResult, process: Process, column: str) -> dic
     return found
 
 
+def _column_tags(result: LineageResult, process: Process, column: str) -> dict[str, object]:
+    """As the JSON says it: each ``fdd`` source's ``valueKind``, each ``fdr`` source's ``clauseType``, and
+    the ``fdd`` relationship's ``dependency``."""
+    kinds: dict[str, str | None] = {}
+    clauses: dict[str, str | None] = {}
+    dependency = None
+    for rel in to_sqlflow_json(result)["data"]["sqlflow"]["relationships"]:
+        if rel.get("processId") == process.id and rel["target"]["column"] == column:
+            for source in rel["sources"]:
+                name = f"{result.object_by_id(source['parentId']).qualified_name}.{source['column']}"
+                if rel["type"] == "fdd":
+                    kinds[name] = source.get("valueKind")
+                else:
+                    clauses[name] = source.get("clauseType")
+            if rel["type"] == "fdd":
+                dependency = rel.get("dependency")
+    return {"kinds": kinds, "clauses": clauses, "dependency": dependency}
+
+
 @pytest.mark.parametrize(("vendor", "case"), CASES)
 def test_corpus_case(vendor: str, case: dict) -> None:
     result = analyze_case(vendor, case)
@@ -62,6 +84,24 @@ def test_corpus_case(vendor: str, case: dict) -> None:
             for kind in ("fdd", "fdr"):
                 if kind in expected:
                     assert sorted(actual[kind]) == sorted(expected[kind]), f"{kind} of {target.name}.{column}"
+            tags = _column_tags(result, process, column)
+            for tag in ("kinds", "clauses", "dependency"):
+                if tag in expected:
+                    assert tags[tag] == expected[tag], f"{tag} of {target.name}.{column}"
+
+
+ROUTINE_CASES = [p for p in CASES if "routines" in p.values[1]]
+
+
+@pytest.mark.parametrize(("vendor", "case"), ROUTINE_CASES)
+def test_corpus_case_routines(vendor: str, case: dict) -> None:
+    """Procedure, function and trigger objects, and each process's ``procedureName`` (SQLFlow's link)."""
+    result = analyze_case(vendor, case)
+    routines = [{"type": o.type, "name": o.sql_name} for o in result.dbobjs if o.type in ROUTINE_TYPES]
+    assert routines == case["routines"]
+    procedures = [result.object_by_id(p.id).procedure or BATCH_QUERIES for p in result.processes
+                  if p.file_name == "case.sql"]
+    assert procedures == [flow.get("procedure", BATCH_QUERIES) for flow in case["flows"]]
 
 
 @pytest.mark.parametrize(("vendor", "case"), CASES)

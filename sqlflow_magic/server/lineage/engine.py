@@ -10,13 +10,16 @@ from sqlglot import exp
 
 from sqlflow_magic.server.lineage.analysis.analyzer import FlowAnalyzer
 from sqlflow_magic.server.lineage.analysis.context import StatementContext
+from sqlflow_magic.server.lineage.analysis.inner_spans import inner_context
 from sqlflow_magic.server.lineage.analysis.registry import Registry
+from sqlflow_magic.server.lineage.analysis.routines import RoutineObjects
 from sqlflow_magic.server.lineage.analysis.walking import dismantle
 from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
 from sqlflow_magic.server.lineage.flows.ddl import command_flows, ddl_flows
 from sqlflow_magic.server.lineage.flows.statements import Flow, flows_for, nested_statements
 from sqlflow_magic.server.lineage.input.dialects import DialectChoice, choose_dialect
 from sqlflow_magic.server.lineage.input.parsing import ScriptParser, Statement
+from sqlflow_magic.server.lineage.input.routines import Routine
 from sqlflow_magic.server.lineage.input.scanning import Failure, LineIndex
 from sqlflow_magic.server.lineage.model import LineageError, LineageResult, Span, SqlSource
 
@@ -35,6 +38,8 @@ _MAX_NESTING = 50
 #: Statements between two ``gc.freeze()`` calls (see :meth:`_Session.run`).
 _FREEZE_EVERY = 200
 _ROUTINES = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER"})
+#: Languages of routine bodies the engine parses as SQL (PL/pgSQL and PL/SQL-like scripting included).
+_SQL_LANGUAGES = frozenset({"SQL", "PLPGSQL", "PLSQL", "SPL", "EDBSPL", "TSQL"})
 
 
 def analyze(
@@ -87,6 +92,8 @@ class _Session:
         self._source = SqlSource("", "")
         self._lines = LineIndex("")
         self._analysed = 0
+        self._routines = RoutineObjects(self.registry)
+        self._routine: Routine | None = None
         self._freezing: bool | None = None  # decided by _may_freeze
 
     def run(self, files: Sequence[SqlSource]) -> LineageResult:
@@ -126,8 +133,12 @@ class _Session:
             message = f"{source.name}: no SQL statements (only comments or whitespace)"
             result.errors.append(LineageError(message, "EmptyInput", source.name))
 
-    def _items(self, items: Iterable[Statement | Failure], offset: int, in_block: bool) -> bool:
-        """Analyse parsed statements (of a text at ``offset`` in the file) and report failures."""
+    def _items(
+        self, items: Iterable[Statement | Failure], offset: int, in_block: bool, routine: Routine | None = None
+    ) -> bool:
+        """Analyse parsed statements (of a text at ``offset`` in the file) and report failures.
+
+        ``routine``: the routine whose string body the text is (its statements belong to it)."""
         result, source, found = self.result, self._source, False
         for item in items:
             found = True
@@ -144,6 +155,7 @@ class _Session:
                     start=item.start + offset,
                     end=item.end + offset,
                     in_block=in_block or item.in_block,
+                    routine=item.routine.moved(offset) if item.routine else routine,
                 )
             self._statement(item, source, self._lines)
             self._analysed += 1
@@ -161,15 +173,22 @@ class _Session:
             self._freezing = gc.isenabled() and gc.get_freeze_count() == 0
         return self._freezing
 
-    def _routine_body(self, body: str, ctx: StatementContext) -> None:
-        """A procedure body kept as a string (``AS $$ ... $$``): parse and analyse it in place."""
+    def _routine_body(self, body: str, ctx: StatementContext, routine: Routine | None, language: str) -> None:
+        """A procedure body kept as a string (``AS $$ ... $$``): parse and analyse it in place.
+
+        A body in another language than SQL (``LANGUAGE JAVASCRIPT``, ``plpython3u``) is reported, not parsed."""
+        if language not in _SQL_LANGUAGES:
+            name = routine.name if routine else "routine"
+            message = f"{name}: body in LANGUAGE {language} not analysed (only SQL bodies are) [{ctx.snippet(60)}]"
+            self._report("UnsupportedStatement", message, ctx)
+            return
         offset = ctx.text.find(body, ctx.start, ctx.end)
         if offset == -1 or not body.strip():
             self._report("ProceduralCode", f"routine body not analysed [{ctx.snippet(60)}]", ctx)
             return
         message = f"routine body analysed statement by statement; its control flow was skipped [{ctx.snippet(60)}]"
         self._report("ProceduralCode", message, ctx)
-        self._items(self.parser.parse(body), offset, in_block=True)
+        self._items(self.parser.parse(body), offset, in_block=True, routine=routine)
 
     def _statement(self, statement: Statement, source: SqlSource, lines: LineIndex) -> None:
         result = self.result
@@ -185,6 +204,8 @@ class _Session:
             statement.variables,
         )
         self._where = (source.name, ctx.statement_span)
+        self._routine = statement.routine
+        self.registry.procedure = self._routines.enter(statement.routine, source.name, lines)
         if statement.note:
             result.errors.append(LineageError(statement.note, "Rewritten", source.name, ctx.statement_span))
         try:
@@ -198,16 +219,18 @@ class _Session:
         result.analysed_count += 1
 
     def _dispatch(self, expression: exp.Expr, ctx: StatementContext, in_block: bool, depth: int) -> None:
-        if isinstance(expression, exp.Create) and str(expression.args.get("kind") or "").upper() in _ROUTINES:
+        if _is_routine(expression):
             body = _string_body(expression)
             if body is not None:
                 if depth < _MAX_NESTING:
-                    self._routine_body(body, ctx)
+                    language = expression.find(exp.LanguageProperty)
+                    self._routine_body(body, ctx, self._routine, language.name.upper() if language else "SQL")
                 return
         nested = nested_statements(expression)
         if nested is not None and depth < _MAX_NESTING:
             for inner in nested:
-                self._dispatch(inner, ctx, True, depth + 1)
+                leaf = nested_statements(inner) is None
+                self._dispatch(inner, inner_context(ctx, inner) if leaf else ctx, True, depth + 1)
             return
         if isinstance(expression, exp.Command):
             self._command(expression, ctx)
@@ -270,7 +293,11 @@ class _Session:
         self.result.errors.append(LineageError(message, error_type, ctx.file_name, ctx.statement_span))
 
 
-def _string_body(create: exp.Create) -> str | None:
+def _is_routine(expression: exp.Expr) -> bool:
+    return isinstance(expression, exp.Create) and str(expression.args.get("kind") or "").upper() in _ROUTINES
+
+
+def _string_body(create: exp.Expr) -> str | None:
     """The text of a routine body given as a string (``AS $$ ... $$`` or ``AS '...'``), if it is one."""
     body = create.expression
     if isinstance(body, exp.Block) and len(body.expressions) == 1:

@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlflow_magic.server.exports.views import summary
 from sqlflow_magic.server.lineage.model import (
+    BATCH_QUERIES,
+    ROUTINE_TYPES,
     Column,
     ColumnRef,
     DbObject,
@@ -118,6 +120,10 @@ def _object_json(obj: DbObject) -> dict[str, Any]:
         data["database"] = obj.database
     if obj.schema:
         data["schema"] = obj.schema
+    if obj.type == "process":
+        data["procedureName"] = obj.procedure or BATCH_QUERIES
+    elif obj.type in ROUTINE_TYPES:  # SQLFlow's shape; the arguments are not analysed
+        data["arguments"] = []
     data["columns"] = [
         {"id": column.id, "name": column.name, "coordinates": spans_to_json(column.coordinates)}
         for column in obj.columns
@@ -127,17 +133,24 @@ def _object_json(obj: DbObject) -> dict[str, Any]:
 
 
 def _ref_json(ref: ColumnRef) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "id": ref.id,
         "column": ref.column,
         "parentId": ref.parent_id,
         "parentName": ref.parent_name,
-        "coordinates": spans_to_json(list(ref.coordinates)),
     }
+    if ref.clause_type:
+        data["clauseType"] = ref.clause_type
+    if ref.value_kind:
+        data["valueKind"] = ref.value_kind
+    data["coordinates"] = spans_to_json(list(ref.coordinates))
+    return data
 
 
 def _relationship_json(rel: Relationship) -> dict[str, Any]:
     data: dict[str, Any] = {"id": rel.id, "type": rel.type, "effectType": rel.effect_type}
+    if rel.dependency is not None:
+        data["dependency"] = rel.dependency
     if rel.process_id is not None:
         data["processId"] = rel.process_id
     data["target"] = _ref_json(rel.target)

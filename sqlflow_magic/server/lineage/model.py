@@ -14,6 +14,11 @@ HINT_ERROR_TYPES = frozenset(
     {"DialectFallback", "UnsupportedStatement", "LinkOrphanColumn", "ProceduralCode", "Rewritten", "EmptyInput"}
 )
 
+#: Object types of routines: they hold statements, not data (no columns).
+ROUTINE_TYPES = frozenset({"procedure", "function", "trigger", "package"})
+#: The ``procedureName`` SQLFlow gives a process whose statement is outside any routine.
+BATCH_QUERIES = "batchQueries"
+
 #: The pseudo column that stands for "the rows of a table" (row-deciding flows, COUNT(*), DELETE).
 ROWS_COLUMN = "RelationRows"
 
@@ -88,6 +93,8 @@ class DbObject:
     columns: list[Column] = field(default_factory=list)
     coordinates: list[Span] = field(default_factory=list)
     written: str | None = None
+    #: For a process: the routine (procedure, function, trigger) whose body holds its statement.
+    procedure: str | None = None
     _column_index: dict[str, Column] = field(default_factory=dict, repr=False, compare=False)
     _seen: set[Span] = field(default_factory=set, repr=False, compare=False)
 
@@ -113,17 +120,30 @@ class DbObject:
 
 
 class ColumnRef(NamedTuple):
-    """One end of a relationship: a column of an object, at a position in one statement."""
+    """One end of a relationship: a column of an object, at a position in one statement.
+
+    A source of an ``fdr`` relationship says which clause it decides rows in (``clause_type``,
+    SQLFlow's ``clauseType``: ``where``, ``joinCondition``, ``groupBy``, ``having``, ``qualify``,
+    ``connectBy``, ``window``, ``except``); a source of an ``fdd`` relationship how the target's value
+    is made from it (``value_kind``: ``identity``, ``transformation`` or ``aggregation``; ours, see
+    ``docs/engine.md#clause-types-and-value-kinds``). Both are ``None`` where they do not apply.
+    """
 
     id: str
     column: str
     parent_id: str
     parent_name: str
     coordinates: tuple[Span, ...] = ()
+    clause_type: str | None = None
+    value_kind: str | None = None
 
 
 class Relationship(NamedTuple):
-    """A data flow into ``target`` from ``sources``; ``type`` is ``fdd`` (values) or ``fdr`` (rows)."""
+    """A data flow into ``target`` from ``sources``; ``type`` is ``fdd`` (values) or ``fdr`` (rows).
+
+    ``dependency`` (``fdd`` only) is SQLFlow's summary of how the target is made from all its
+    sources: ``simple`` (a plain column, perhaps renamed), ``function`` or ``expression``.
+    """
 
     id: str
     type: str
@@ -131,6 +151,7 @@ class Relationship(NamedTuple):
     target: ColumnRef
     sources: tuple[ColumnRef, ...]
     process_id: str | None = None
+    dependency: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
 from sqlflow_magic.server.lineage.analysis.context import StatementContext
+from sqlflow_magic.server.lineage.analysis.leaves import AGGREGATION, IDENTITY, VALUE_KINDS, LeafKey
 from sqlflow_magic.server.lineage.analysis.registry import Registry, placeholder
 from sqlflow_magic.server.lineage.analysis.rewriting import qualify_query, replace_variables, table_kinds
 from sqlflow_magic.server.lineage.analysis.tracer import ROWS_KEY as _ROWS_KEY
-from sqlflow_magic.server.lineage.analysis.tracer import ColumnTracer, LeafKey
+from sqlflow_magic.server.lineage.analysis.tracer import ColumnTracer
 from sqlflow_magic.server.lineage.analysis.walking import (
     bfs,
     dismantle,
@@ -52,7 +53,7 @@ class FlowAnalyzer:
         self._normalize_identifier = identifier_normalizer(dialect)
         #: The source end of each leaf of the current flow, by leaf and node id: row sources recur in
         #: every column's relationships, and the result keeps every tuple (tracked by the GC).
-        self._refs: dict[tuple[LeafKey, int], ColumnRef] = {}
+        self._refs: dict[tuple[LeafKey, int, str | None], ColumnRef] = {}
 
     def analyze(self, flow: Flow, ctx: StatementContext) -> None:
         """Record the lineage of one flow."""
@@ -101,16 +102,20 @@ class FlowAnalyzer:
         rows = tracer.rows()
         if flow.rows_only:
             rows_column = registry.column(target, _ROWS_KEY, None, ROWS_COLUMN)
-            self._emit("fdr", flow, target, rows_column, None, rows.fdr, ctx, process, used)
+            self._emit("fdr", flow, target, rows_column, None, rows.fdr, ctx, process, used, rows.clauses)
         else:
             keys = self._target_columns(flow, tracer, target, ctx)
+            selects = outputs(tracer.root)
             for index, (key, display, span) in enumerate(keys):
                 if index % _DEADLINE_STRIDE == 0:
                     self._deadline.check()
                 trace = tracer.output(index)
                 column = registry.column(target, key, span, display)
-                self._emit("fdd", flow, target, column, span, trace.fdd, ctx, process, used)
-                self._emit("fdr", flow, target, column, span, {**trace.fdr, **rows.fdr}, ctx, process, used)
+                kinds = {leaf: VALUE_KINDS[kind] for leaf, kind in trace.kinds.items()}
+                dependency = _dependency(trace.kinds, selects[index] if index < len(selects) else None)
+                self._emit("fdd", flow, target, column, span, trace.fdd, ctx, process, used, kinds, dependency)
+                clauses = {**rows.clauses, **trace.clauses}  # a window of this output is the nearer clause
+                self._emit("fdr", flow, target, column, span, {**trace.fdr, **rows.fdr}, ctx, process, used, clauses)
             if flow.defines_schema:
                 registry.set_schema(target, [key for key, _, _ in keys])
         for index in referenced:
@@ -211,13 +216,17 @@ class FlowAnalyzer:
     def _emit(
         self, kind: str, flow: Flow, target: int, column: Column, span: Span | None,
         leaves: Mapping[LeafKey, exp.Expr | None], ctx: StatementContext, process: Process, used: dict[int, str],
+        tags: Mapping[LeafKey, str] | None = None, dependency: str | None = None,
     ) -> None:  # fmt: skip
+        """One relationship into ``column``; ``tags`` give each source its ``clauseType`` (``fdr``) or
+        value kind (``fdd``)."""
         if not leaves:
             return
         registry, refs = self._registry, self._refs
         sources = []
         for leaf, node in leaves.items():
-            ref_key = (leaf, id(node))
+            tag = (tags.get(leaf) or None) if tags is not None else None
+            ref_key = (leaf, id(node), tag)
             ref = refs.get(ref_key)
             if ref is None:
                 index, name = leaf
@@ -225,8 +234,15 @@ class FlowAnalyzer:
                 display = ROWS_COLUMN if name == _ROWS_KEY else None
                 source_column = registry.column(index, name, found, display)
                 obj = registry.objects[index]
+                clause_type, value_kind = (tag, None) if kind == "fdr" else (None, tag)
                 ref = refs[ref_key] = ColumnRef(
-                    source_column.id, source_column.name, obj.id, obj.sql_name, (found,) if found else ()
+                    source_column.id,
+                    source_column.name,
+                    obj.id,
+                    obj.sql_name,
+                    (found,) if found else (),
+                    clause_type,
+                    value_kind,
                 )
             sources.append(ref)
             index = leaf[0]
@@ -234,16 +250,22 @@ class FlowAnalyzer:
                 used[index] = kind
         target_obj = registry.objects[target]
         target_ref = ColumnRef(column.id, column.name, target_obj.id, target_obj.sql_name, (span,) if span else ())
-        relationship = Relationship(registry.new_id(), kind, flow.effect, target_ref, tuple(sources), process.id)
+        relationship = Relationship(
+            registry.new_id(), kind, flow.effect, target_ref, tuple(sources), process.id, dependency
+        )
         self._result.relationships.append(relationship)
 
     def _hints(self, tracer: ColumnTracer, ctx: StatementContext) -> None:
+        """``LinkOrphanColumn`` hints: columns placed in no table, and columns linked to the first of several
+        candidate tables, as SQLFlow links them (``docs/engine.md#ambiguous-unqualified-columns``)."""
         for names, message in (
             (tracer.orphans, "orphan column {}: it could not be linked to any table of the statement"),
-            (tracer.ambiguous, "column {} could belong to several tables (no metadata); linked to the first"),
+            (tracer.ambiguous, "column {} could belong to several tables (no metadata); linked to the first, {}"),
         ):
             for name, node in list(names.items())[:_MAX_HINTS]:
-                self._error(ctx, "LinkOrphanColumn", message.format(name), ctx.span(node))
+                linked = tracer.linked_to.get(name, "")
+                table = self._registry.objects[linked].sql_name if isinstance(linked, int) else linked
+                self._error(ctx, "LinkOrphanColumn", message.format(name, table), ctx.span(node))
             if len(names) > _MAX_HINTS:
                 self._error(ctx, "LinkOrphanColumn", f"... and {len(names) - _MAX_HINTS} more such columns")
 
@@ -262,6 +284,22 @@ def _mark_recursive_ctes(withs: list[exp.With]) -> None:
             if any(t.name == cte.alias and not t.db for t in cte.this.find_all(exp.Table)):
                 with_.set("recursive", True)
                 break
+
+
+def _dependency(kinds: Mapping[LeafKey, int], projection: exp.Expr | None) -> str:
+    """SQLFlow's ``dependency`` of an ``fdd`` relationship: ``simple`` when every source is passed on as it
+    is; ``function`` when the output is a function call (``CASE`` and aggregates included); ``expression``
+    for any other expression. An output that only names a column of a subquery or CTE takes the
+    dependency of what it names: ``function`` for an aggregate, else ``expression``."""
+    strongest = max(kinds.values(), default=IDENTITY)
+    if strongest == IDENTITY:
+        return "simple"
+    top = projection.this if isinstance(projection, exp.Alias) else projection
+    if isinstance(top, (exp.Func, exp.Window)):
+        return "function"
+    if top is None or isinstance(top, (exp.Column, exp.Subquery, exp.Star)):
+        return "function" if strongest == AGGREGATION else "expression"
+    return "expression"
 
 
 def _requalify(columns: list[exp.Column], shadowed: dict[tuple[str, str], str]) -> None:

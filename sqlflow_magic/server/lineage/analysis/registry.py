@@ -43,6 +43,8 @@ class Registry:
         self._statement_spelling: dict[str, str] = {}
         #: Object index -> complete ordered list of normalised column names (from DDL or CTAS).
         self.schemas: dict[int, list[str]] = {}
+        #: The routine whose body is being analysed: the ``procedureName`` of the processes made now.
+        self.procedure: str | None = None
 
     def new_id(self) -> str:
         """The next id (ids of objects, columns, relationships and processes share one counter)."""
@@ -122,7 +124,7 @@ class Registry:
 
     def process(self, name: str, span: Span | None) -> DbObject:
         """A process object (one analysed data flow of a statement)."""
-        obj = DbObject(self.new_id(), name, "process")
+        obj = DbObject(self.new_id(), name, "process", procedure=self.procedure)
         obj.add_span(span)
         self.objects.append(obj)
         return obj

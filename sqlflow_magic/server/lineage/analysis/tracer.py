@@ -4,6 +4,9 @@ A linear walk of the scope tree with memoisation per (scope, output), instead of
 ``sqlglot.lineage.lineage``: it keeps value flows (``fdd``) apart from row-deciding ones (``fdr``:
 WHERE, JOIN conditions, GROUP BY, HAVING, QUALIFY, window PARTITION BY / ORDER BY) and never runs
 the O(n^2) select trimming (``docs/engine.md#trap-5-sqlglots-lineage-is-quadratic``).
+
+Each value leaf carries how the output is made from it and each row leaf the clause it was found in
+(:mod:`~sqlflow_magic.server.lineage.analysis.leaves`, ``docs/engine.md#clause-types-and-value-kinds``).
 """
 
 from __future__ import annotations
@@ -13,37 +16,21 @@ from collections.abc import Callable, Iterator
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, find_all_in_scope
 
+from sqlflow_magic.server.lineage.analysis.leaves import (
+    AGGREGATION,
+    CLAUSES,
+    EXCEPT_CLAUSE,
+    IDENTITY,
+    JOIN_CLAUSE,
+    TRANSFORMATION,
+    WINDOW_CLAUSE,
+    Trace,
+)
 from sqlflow_magic.server.lineage.analysis.registry import placeholder_index
 from sqlflow_magic.server.lineage.analysis.walking import in_scope, outputs
 
-#: ``(object index, normalised column name)``; the name ``*`` stands for "all columns".
-LeafKey = tuple[int, str]
 #: The leaf name for "the rows of a table" (``COUNT(*)``, row-only sources, DELETE targets).
 ROWS_KEY = "\x00rows"
-
-_ROW_CLAUSES = ("where", "group", "having", "qualify", "connect", "prewhere")
-
-
-class Trace:
-    """Leaves feeding one output: ``fdd`` (values) and ``fdr`` (rows), each leaf with its first node."""
-
-    __slots__ = ("fdd", "fdr")
-
-    def __init__(self) -> None:
-        self.fdd: dict[LeafKey, exp.Expr] = {}
-        self.fdr: dict[LeafKey, exp.Expr] = {}
-
-    def add(self, key: LeafKey, node: exp.Expr, rows: bool) -> None:
-        """Add one leaf as a value flow, or as a row flow when ``rows``."""
-        (self.fdr if rows else self.fdd).setdefault(key, node)
-
-    def merge(self, other: Trace, rows: bool) -> None:
-        """Add another trace; with ``rows`` all of its leaves become row flows."""
-        values = self.fdr if rows else self.fdd
-        for key, node in other.fdd.items():
-            values.setdefault(key, node)
-        for key, node in other.fdr.items():
-            self.fdr.setdefault(key, node)
 
 
 _EMPTY = Trace()
@@ -69,6 +56,8 @@ class ColumnTracer:
         #: Columns that could not be placed in any table, and columns linked to the first candidate table.
         self.orphans: dict[str, exp.Expr] = {}
         self.ambiguous: dict[str, exp.Expr] = {}
+        #: The first candidate each ambiguous column was linked to: an object index, or a subquery's alias.
+        self.linked_to: dict[str, int | str] = {}
 
     def output_names(self) -> list[str]:
         """The names of the root query's outputs, by position."""
@@ -109,7 +98,7 @@ class ColumnTracer:
                 # Only the left side supplies values; the right side removes rows.
                 left, right = scope.set_operation_scopes
                 trace.merge(self._trace(left, index), rows=False)
-                trace.merge(self._trace(right, index), rows=True)
+                trace.merge(self._trace(right, index), rows=True, clause=EXCEPT_CLAUSE)
                 return trace
             for branch in _branches(scope):
                 trace.merge(self._trace(branch, index), rows=False)
@@ -120,7 +109,7 @@ class ColumnTracer:
             for subquery in scope.subquery_scopes:
                 trace.merge(self._trace(subquery, key), rows=False)
             for column in find_all_in_scope(expression, exp.Column):
-                self._resolve(scope, column, trace, rows=False, in_projection=True)
+                self._resolve(scope, column, trace, rows=False, in_projection=True, kind=TRANSFORMATION)
             return trace
         if not isinstance(expression, exp.Select):
             return _EMPTY
@@ -141,19 +130,25 @@ class ColumnTracer:
                 self._from_source(source, "*", node, trace, rows=False)
             return trace
         window_columns: set[int] = set()
+        aggregated: set[int] = set()
         subqueries = self._subquery_scopes(scope)
-        for inner in in_scope(node):  # parents come first: a window before its columns
+        top = node.this if isinstance(node, exp.Alias) else node
+        for inner in in_scope(node):  # parents come first: a window or an aggregate before its columns
             if isinstance(inner, exp.Column):
                 rows = id(inner) in window_columns
-                self._resolve(scope, inner, trace, rows=rows, in_projection=True)
-            elif isinstance(inner, exp.Window):
+                kind = _value_kind(inner, top, aggregated)
+                self._resolve(scope, inner, trace, rows=rows, in_projection=True, kind=kind, clause=WINDOW_CLAUSE)
+                continue
+            if isinstance(inner, exp.AggFunc):
+                aggregated.update(id(part) for part in inner.find_all(exp.Column, exp.Query))
+            if isinstance(inner, exp.Window):
                 for part in (*(inner.args.get("partition_by") or []), inner.args.get("order")):
                     if part is not None:
                         window_columns.update(id(column) for column in part.find_all(exp.Column))
             elif id(inner) in subqueries:
-                self._whole(subqueries[id(inner)], trace, rows=False)
+                self._whole(subqueries[id(inner)], trace, rows=False, kind=_value_kind(inner, top, aggregated))
             elif isinstance(inner, exp.Count) and inner.find(exp.Column) is None:
-                trace.merge(self._row_count(scope, inner), rows=False)
+                trace.merge(self._row_count(scope, inner), rows=False, kind=AGGREGATION)
         return trace
 
     def _row_count(self, scope: Scope, node: exp.Expr) -> Trace:
@@ -176,10 +171,11 @@ class ColumnTracer:
                     trace.add((index, ROWS_KEY), node, rows=False)
         return trace
 
-    def _whole(self, scope: Scope, trace: Trace, rows: bool) -> None:
-        """Everything a subquery reads: its outputs and the columns deciding its rows."""
+    def _whole(self, scope: Scope, trace: Trace, rows: bool, kind: int = IDENTITY, clause: str = "") -> None:
+        """Everything a subquery reads: its outputs (as values of ``kind``, or rows of ``clause``) and
+        the columns deciding its rows."""
         for index in range(len(outputs(scope))):
-            trace.merge(self._trace(scope, index), rows=rows)
+            trace.merge(self._trace(scope, index), rows=rows, kind=kind, clause=clause)
         trace.merge(self._row_trace(scope), rows=True)
 
     # -- rows --------------------------------------------------------------------------------
@@ -198,12 +194,12 @@ class ColumnTracer:
                 trace.merge(self._row_trace(subquery), rows=True)
         elif isinstance(expression, exp.Select):
             subqueries = self._subquery_scopes(scope)
-            for clause in _row_clauses(expression):
+            for clause_type, clause in _row_clauses(expression):
                 for inner in in_scope(clause):
                     if isinstance(inner, exp.Column):
-                        self._resolve(scope, inner, trace, rows=True, in_projection=False)
+                        self._resolve(scope, inner, trace, rows=True, in_projection=False, clause=clause_type)
                     elif id(inner) in subqueries:
-                        self._whole(subqueries[id(inner)], trace, rows=True)
+                        self._whole(subqueries[id(inner)], trace, rows=True, clause=clause_type)
             for _, source in scope.selected_sources.values():
                 if isinstance(source, Scope):
                     trace.merge(self._row_trace(source), rows=True)
@@ -211,7 +207,10 @@ class ColumnTracer:
         return trace
 
     # -- resolution --------------------------------------------------------------------------
-    def _resolve(self, scope: Scope, column: exp.Column, trace: Trace, rows: bool, in_projection: bool) -> None:
+    def _resolve(
+        self, scope: Scope, column: exp.Column, trace: Trace, rows: bool, in_projection: bool,
+        kind: int = IDENTITY, clause: str = "",
+    ) -> None:  # fmt: skip
         name = "*" if column.is_star else column.name
         table = column.table
         if table:
@@ -219,42 +218,50 @@ class ColumnTracer:
             if source is None:
                 self.orphans.setdefault(column.sql(), column)
                 return
-            self._from_source(source, name, column, trace, rows)
+            self._from_source(source, name, column, trace, rows, kind, clause)
             return
         if not in_projection and isinstance(scope.expression, exp.Select):
             projection = self._projection(scope, name)
             if projection is not None and not _is_plain_column(projection, name):
-                trace.merge(self._trace_expression(scope, projection), rows=rows)
+                trace.merge(self._trace_expression(scope, projection), rows=rows, kind=kind, clause=clause)
                 return
         source = self._guess_source(scope, name, column)
         if source is None:
             self.orphans.setdefault(name, column)
             return
-        self._from_source(source, name, column, trace, rows)
+        self._from_source(source, name, column, trace, rows, kind, clause)
 
-    def _from_source(self, source: exp.Table | Scope, name: str, node: exp.Expr, trace: Trace, rows: bool) -> None:
+    def _from_source(
+        self, source: exp.Table | Scope, name: str, node: exp.Expr, trace: Trace, rows: bool,
+        kind: int = IDENTITY, clause: str = "",
+    ) -> None:  # fmt: skip
         if isinstance(source, exp.Table):
             index = placeholder_index(source.name)
             if index is None:
                 self.orphans.setdefault(name, node)
             else:
-                trace.add((index, name), node, rows)
+                trace.add((index, name), node, rows, kind, clause)
         elif name == "*" and isinstance(source.expression, exp.Query) and not source.expression.is_star:
             for index in range(len(source.expression.selects)):
-                trace.merge(self._trace(source, index), rows=rows)
+                trace.merge(self._trace(source, index), rows=rows, kind=kind, clause=clause)
         else:
-            trace.merge(self._trace(source, name), rows=rows)
+            trace.merge(self._trace(source, name), rows=rows, kind=kind, clause=clause)
 
     def _guess_source(self, scope: Scope | None, name: str, column: exp.Expr) -> exp.Table | Scope | None:
         """Place an unqualified column: the only source that may have it, else the first (an orphan)."""
         while scope is not None:
-            sources = [source for _, source in scope.selected_sources.values()]
-            candidates = [source for source in sources if self._may_have(source, name)]
+            candidates = [
+                (alias, source) for alias, (_, source) in scope.selected_sources.items() if self._may_have(source, name)
+            ]
             if len(candidates) == 1:
-                return candidates[0]
+                return candidates[0][1]
             if candidates:
-                self.ambiguous.setdefault(name, column)
-                return candidates[0]
+                alias, first = candidates[0]
+                if name not in self.ambiguous:
+                    self.ambiguous[name] = column
+                    index = placeholder_index(first.name) if isinstance(first, exp.Table) else None
+                    self.linked_to[name] = alias if index is None else index
+                return first
             scope = scope.parent  # a correlated reference to an outer query
         return None
 
@@ -307,18 +314,20 @@ def _branches(scope: Scope) -> Iterator[Scope]:
             yield current
 
 
-def _row_clauses(select: exp.Select) -> Iterator[exp.Expr]:
-    for name in _ROW_CLAUSES:
+def _row_clauses(select: exp.Select) -> Iterator[tuple[str, exp.Expr]]:
+    """The row-deciding clauses of a SELECT with their ``clauseType``: WHERE, CONNECT BY, GROUP BY, HAVING,
+    QUALIFY, then the JOIN ON conditions (a column in several keeps the first)."""
+    for name, clause_type in CLAUSES.items():
         clause = select.args.get(name)
         if clause is not None:
-            yield clause
+            yield clause_type, clause
     from_ = select.args.get("from_")
     joins = list(select.args.get("joins") or [])
     if from_ is not None:
         joins.extend(from_.this.args.get("joins") or [])
     for join in joins:
         if join.args.get("on") is not None:
-            yield join.args["on"]
+            yield JOIN_CLAUSE, join.args["on"]
 
 
 def _lookup(scope: Scope | None, table: str) -> exp.Table | Scope | None:
@@ -340,3 +349,10 @@ def _position(selects: list[exp.Expr], name: str) -> int | None:
 def _is_plain_column(projection: exp.Expr, name: str) -> bool:
     inner = projection.this if isinstance(projection, exp.Alias) else projection
     return isinstance(inner, exp.Column) and inner.name == name
+
+
+def _value_kind(node: exp.Expr, top: exp.Expr, aggregated: set[int]) -> int:
+    """How an output whose expression is ``top`` is made from ``node``, one of its column or subquery nodes."""
+    if node is top or (isinstance(top, exp.Subquery) and node is top.this):
+        return IDENTITY
+    return AGGREGATION if id(node) in aggregated else TRANSFORMATION

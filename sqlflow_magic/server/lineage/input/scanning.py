@@ -68,6 +68,8 @@ class Piece:
     base: int
     text: str
     tokens: list[Token]
+    #: Which batch (``GO`` / ``/`` separated) of the script the piece belongs to.
+    batch: int = 0
 
 
 class Scanner:
@@ -88,8 +90,9 @@ class Scanner:
 
     def scan(self, text: str) -> Iterator[Piece | Failure]:
         """The pieces of every batch of ``text``, in order."""
-        for start, end in self._batches(text):
-            yield from self._pieces(text, start, end)
+        for batch, (start, end) in enumerate(self._batches(text)):
+            for item in self._pieces(text, start, end):
+                yield Piece(item.base, item.text, item.tokens, batch) if isinstance(item, Piece) and batch else item
 
     def tokenize_at(self, text: str, offset: int) -> list[Token]:
         """Tokens of ``text``, which sits at ``offset`` in a piece (token lines are not adjusted)."""
