@@ -98,3 +98,11 @@ def test_a_failed_batch_is_reported_with_its_lines_and_the_others_are_kept() -> 
     assert [p.target_id for p in result.processes] == [o.id for o in result.dbobjs if o.name in ("t0", "t1", "t2",
                                                                                                   "t3", "t8")]
     assert result.status == "partial_success"
+
+
+def test_a_cut_inside_a_tsql_routine_body_that_runs_to_go_is_not_merged() -> None:
+    body = "".join(f"INSERT INTO dbo.t{i} SELECT x FROM dbo.s{i};\n" for i in range(4))
+    script = f"CREATE PROCEDURE dbo.p AS\n{body}GO\nINSERT INTO dbo.g SELECT w FROM dbo.h;\n"
+    result, count = in_batches([SqlSource("p.sql", script)], "dbvmssql", 3)
+    assert count == 3
+    assert result is None  # the job is then analysed in one piece

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from sqlflow_magic.server.lineage import LineageResult, Process, to_sqlflow_json
+from sqlflow_magic.server.lineage.model import BATCH_QUERIES, ROUTINE_TYPES
 from tests.support.lineage_corpus import CASES, analyze_case
 
 pytestmark = pytest.mark.unit
@@ -87,6 +88,20 @@ def test_corpus_case(vendor: str, case: dict) -> None:
             for tag in ("kinds", "clauses", "dependency"):
                 if tag in expected:
                     assert tags[tag] == expected[tag], f"{tag} of {target.name}.{column}"
+
+
+ROUTINE_CASES = [p for p in CASES if "routines" in p.values[1]]
+
+
+@pytest.mark.parametrize(("vendor", "case"), ROUTINE_CASES)
+def test_corpus_case_routines(vendor: str, case: dict) -> None:
+    """Procedure, function and trigger objects, and each process's ``procedureName`` (SQLFlow's link)."""
+    result = analyze_case(vendor, case)
+    routines = [{"type": o.type, "name": o.sql_name} for o in result.dbobjs if o.type in ROUTINE_TYPES]
+    assert routines == case["routines"]
+    procedures = [result.object_by_id(p.id).procedure or BATCH_QUERIES for p in result.processes
+                  if p.file_name == "case.sql"]
+    assert procedures == [flow.get("procedure", BATCH_QUERIES) for flow in case["flows"]]
 
 
 @pytest.mark.parametrize(("vendor", "case"), CASES)

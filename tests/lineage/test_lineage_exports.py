@@ -80,7 +80,10 @@ _SQLFLOW = {
                 "properties": {
                     "id": _ID,
                     "name": {"type": "string", "minLength": 1},
-                    "type": {"enum": ["table", "view", "select_list", "insert-select", "process"]},
+                    "type": {"enum": ["table", "view", "select_list", "insert-select", "process", "procedure",
+                                      "function", "trigger"]},
+                    "procedureName": {"type": "string", "minLength": 1},
+                    "arguments": {"type": "array"},
                     "database": {"type": "string"},
                     "schema": {"type": "string"},
                     "columns": {

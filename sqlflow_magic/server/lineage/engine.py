@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -10,7 +9,9 @@ from sqlglot import exp
 
 from sqlflow_magic.server.lineage.analysis.analyzer import FlowAnalyzer
 from sqlflow_magic.server.lineage.analysis.context import StatementContext
+from sqlflow_magic.server.lineage.analysis.inner_spans import inner_context
 from sqlflow_magic.server.lineage.analysis.registry import Registry, TableKey
+from sqlflow_magic.server.lineage.analysis.routines import RoutineObjects
 from sqlflow_magic.server.lineage.analysis.walking import dismantle
 from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
 from sqlflow_magic.server.lineage.flows.ddl import command_flows, ddl_flows
@@ -25,6 +26,7 @@ from sqlflow_magic.server.lineage.input.ddl import (
 )
 from sqlflow_magic.server.lineage.input.dialects import DialectChoice, choose_dialect
 from sqlflow_magic.server.lineage.input.parsing import ScriptParser, Statement
+from sqlflow_magic.server.lineage.input.routines import Routine
 from sqlflow_magic.server.lineage.input.scanning import Failure, LineIndex
 from sqlflow_magic.server.lineage.model import LineageError, LineageResult, Span, SqlSource
 from sqlflow_magic.server.lineage.parts import BatchStart, Part
@@ -41,9 +43,9 @@ _NO_LINEAGE_COMMANDS = frozenset(
     }
 )  # fmt: skip
 _MAX_NESTING = 50
-#: Statements between two ``gc.freeze()`` calls (see :meth:`_Session.run`).
-_FREEZE_EVERY = 200
 _ROUTINES = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER"})
+#: Languages of routine bodies the engine parses as SQL (PL/pgSQL and PL/SQL-like scripting included).
+_SQL_LANGUAGES = frozenset({"SQL", "PLPGSQL", "PLSQL", "SPL", "EDBSPL", "TSQL"})
 
 
 def analyze(
@@ -65,6 +67,9 @@ def analyze(
     relationships), several times faster; a source read only in filters is then ``fdr`` by a
     syntactic rule rather than by tracing columns.
     Never raises on bad SQL: problems become entries of ``errors`` (see :class:`LineageResult`).
+    Changes no process-wide state (garbage collector, logging): a process that runs long analyses
+    sets its collector up itself, as the server's analysis processes do
+    (:func:`sqlflow_magic.server.pool_child.tune_collector`).
     """
     choice = choose_dialect(dbvendor)
     session = _Session(choice, default_database, default_schema, Deadline(deadline), column_level)
@@ -155,8 +160,8 @@ class _Session:
         self._where: tuple[str, Span | None] = ("", None)
         self._source = SqlSource("", "")
         self._lines = LineIndex("")
-        self._analysed = 0
-        self._freezing: bool | None = None  # decided by _may_freeze
+        self._routines = RoutineObjects(self.registry)
+        self._routine: Routine | None = None
         self.clean_ends = True
 
     def first_pass(self, files: Sequence[SqlSource]) -> FirstPass:
@@ -203,9 +208,6 @@ class _Session:
                 "later statements were not analysed"
             )
             result.errors.append(LineageError(message, "TimeoutError", file_name, span))
-        finally:
-            if self._freezing:
-                gc.unfreeze()
         result.dbobjs = self.registry.objects
         return result
 
@@ -229,8 +231,12 @@ class _Session:
         if end is not None and end < len(source.text) and not self.parser.ended_cleanly:
             self.clean_ends = False
 
-    def _items(self, items: Iterable[Statement | Failure], offset: int, in_block: bool) -> bool:
-        """Analyse parsed statements (of a text at ``offset`` in the file) and report failures."""
+    def _items(
+        self, items: Iterable[Statement | Failure], offset: int, in_block: bool, routine: Routine | None = None
+    ) -> bool:
+        """Analyse parsed statements (of a text at ``offset`` in the file) and report failures.
+
+        ``routine``: the routine whose string body the text is (its statements belong to it)."""
         result, source, found = self.result, self._source, False
         for item in items:
             found = True
@@ -247,32 +253,27 @@ class _Session:
                     start=item.start + offset,
                     end=item.end + offset,
                     in_block=in_block or item.in_block,
+                    routine=item.routine.moved(offset) if item.routine else routine,
                 )
             self._statement(item, source, self._lines)
-            self._analysed += 1
-            if self._analysed % _FREEZE_EVERY == 0 and self._may_freeze():
-                gc.freeze()
         return found
 
-    def _may_freeze(self) -> bool:
-        """What the analysis keeps (the result, the registry) only grows; left to the collector, every
-        full collection walks all of it again: a quarter of the time of a 5 MB script. Frozen every
-        few statements, it is walked about once. Not when the host froze objects of its own (they
-        would be unfrozen at the end), which is asked once, of long analyses only: counting frozen
-        objects walks them all, and a host with a large frozen heap paid that on every call."""
-        if self._freezing is None:
-            self._freezing = gc.isenabled() and gc.get_freeze_count() == 0
-        return self._freezing
+    def _routine_body(self, body: str, ctx: StatementContext, routine: Routine | None, language: str) -> None:
+        """A procedure body kept as a string (``AS $$ ... $$``): parse and analyse it in place.
 
-    def _routine_body(self, body: str, ctx: StatementContext) -> None:
-        """A procedure body kept as a string (``AS $$ ... $$``): parse and analyse it in place."""
+        A body in another language than SQL (``LANGUAGE JAVASCRIPT``, ``plpython3u``) is reported, not parsed."""
+        if language not in _SQL_LANGUAGES:
+            name = routine.name if routine else "routine"
+            message = f"{name}: body in LANGUAGE {language} not analysed (only SQL bodies are) [{ctx.snippet(60)}]"
+            self._report("UnsupportedStatement", message, ctx)
+            return
         offset = ctx.text.find(body, ctx.start, ctx.end)
         if offset == -1 or not body.strip():
             self._report("ProceduralCode", f"routine body not analysed [{ctx.snippet(60)}]", ctx)
             return
         message = f"routine body analysed statement by statement; its control flow was skipped [{ctx.snippet(60)}]"
         self._report("ProceduralCode", message, ctx)
-        self._items(self.parser.parse(body), offset, in_block=True)
+        self._items(self.parser.parse(body), offset, in_block=True, routine=routine)
 
     def _statement(self, statement: Statement, source: SqlSource, lines: LineIndex) -> None:
         result = self.result
@@ -288,6 +289,8 @@ class _Session:
             statement.variables,
         )
         self._where = (source.name, ctx.statement_span)
+        self._routine = statement.routine
+        self.registry.procedure = self._routines.enter(statement.routine, source.name, lines)
         if statement.note:
             result.errors.append(LineageError(statement.note, "Rewritten", source.name, ctx.statement_span))
         try:
@@ -301,16 +304,18 @@ class _Session:
         result.analysed_count += 1
 
     def _dispatch(self, expression: exp.Expr, ctx: StatementContext, in_block: bool, depth: int) -> None:
-        if isinstance(expression, exp.Create) and str(expression.args.get("kind") or "").upper() in _ROUTINES:
+        if _is_routine(expression):
             body = _string_body(expression)
             if body is not None:
                 if depth < _MAX_NESTING:
-                    self._routine_body(body, ctx)
+                    language = expression.find(exp.LanguageProperty)
+                    self._routine_body(body, ctx, self._routine, language.name.upper() if language else "SQL")
                 return
         nested = nested_statements(expression)
         if nested is not None and depth < _MAX_NESTING:
             for inner in nested:
-                self._dispatch(inner, ctx, True, depth + 1)
+                leaf = nested_statements(inner) is None
+                self._dispatch(inner, inner_context(ctx, inner) if leaf else ctx, True, depth + 1)
             return
         if isinstance(expression, exp.Command):
             self._command(expression, ctx)
@@ -373,7 +378,11 @@ class _Session:
         self.result.errors.append(LineageError(message, error_type, ctx.file_name, ctx.statement_span))
 
 
-def _string_body(create: exp.Create) -> str | None:
+def _is_routine(expression: exp.Expr) -> bool:
+    return isinstance(expression, exp.Create) and str(expression.args.get("kind") or "").upper() in _ROUTINES
+
+
+def _string_body(create: exp.Expr) -> str | None:
     """The text of a routine body given as a string (``AS $$ ... $$`` or ``AS '...'``), if it is one."""
     body = create.expression
     if isinstance(body, exp.Block) and len(body.expressions) == 1:

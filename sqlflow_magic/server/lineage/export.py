@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlflow_magic.server.exports.views import summary
 from sqlflow_magic.server.lineage.model import (
+    BATCH_QUERIES,
+    ROUTINE_TYPES,
     Column,
     ColumnRef,
     DbObject,
@@ -118,6 +120,10 @@ def _object_json(obj: DbObject) -> dict[str, Any]:
         data["database"] = obj.database
     if obj.schema:
         data["schema"] = obj.schema
+    if obj.type == "process":
+        data["procedureName"] = obj.procedure or BATCH_QUERIES
+    elif obj.type in ROUTINE_TYPES:  # SQLFlow's shape; the arguments are not analysed
+        data["arguments"] = []
     data["columns"] = [
         {"id": column.id, "name": column.name, "coordinates": spans_to_json(column.coordinates)}
         for column in obj.columns

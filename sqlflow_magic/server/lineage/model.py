@@ -14,6 +14,11 @@ HINT_ERROR_TYPES = frozenset(
     {"DialectFallback", "UnsupportedStatement", "LinkOrphanColumn", "ProceduralCode", "Rewritten", "EmptyInput"}
 )
 
+#: Object types of routines: they hold statements, not data (no columns).
+ROUTINE_TYPES = frozenset({"procedure", "function", "trigger", "package"})
+#: The ``procedureName`` SQLFlow gives a process whose statement is outside any routine.
+BATCH_QUERIES = "batchQueries"
+
 #: The pseudo column that stands for "the rows of a table" (row-deciding flows, COUNT(*), DELETE).
 ROWS_COLUMN = "RelationRows"
 
@@ -88,6 +93,8 @@ class DbObject:
     columns: list[Column] = field(default_factory=list)
     coordinates: list[Span] = field(default_factory=list)
     written: str | None = None
+    #: For a process: the routine (procedure, function, trigger) whose body holds its statement.
+    procedure: str | None = None
     _column_index: dict[str, Column] = field(default_factory=dict, repr=False, compare=False)
     _seen: set[Span] = field(default_factory=set, repr=False, compare=False)
 

@@ -52,6 +52,8 @@ class Registry:
         #: When a set: the objects whose schema was looked up while it was the seed's or unknown (see
         #: ``spelling_lookups``: the merge checks that no earlier batch declared another one).
         self.seed_lookups: set[int] | None = None
+        #: The routine whose body is being analysed: the ``procedureName`` of the processes made now.
+        self.procedure: str | None = None
 
     def new_id(self) -> str:
         """The next id (ids of objects, columns, relationships and processes share one counter)."""
@@ -149,7 +151,7 @@ class Registry:
 
     def process(self, name: str, span: Span | None) -> DbObject:
         """A process object (one analysed data flow of a statement)."""
-        obj = DbObject(self.new_id(), name, "process")
+        obj = DbObject(self.new_id(), name, "process", procedure=self.procedure)
         obj.add_span(span)
         self.objects.append(obj)
         return obj

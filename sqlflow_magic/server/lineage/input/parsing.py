@@ -9,7 +9,6 @@ around are traps 2, 3, 12, 13 and 14 of ``docs/engine.md``.
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -26,26 +25,22 @@ from sqlflow_magic.server.lineage.input.dialects import DialectChoice
 from sqlflow_magic.server.lineage.input.messages import plain_syntax_error
 from sqlflow_magic.server.lineage.input.procedural import (
     block_depth_change,
+    block_statements,
     declared_names,
-    split_procedural_prefix,
     starts_line_statement,
     statement_starts,
     values_head,
 )
+from sqlflow_magic.server.lineage.input.routines import (
+    Routine,
+    body_read_whole,
+    body_start,
+    member_header,
+    routine_header,
+)
 from sqlflow_magic.server.lineage.input.scanning import Failure, Scanner
 from sqlflow_magic.server.lineage.input.token_rewrites import rewrite_tokens
 
-
-class _CommandFallbackFilter(logging.Filter):
-    """sqlglot logs each Command fallback as a warning; :func:`analyze` reports them all in its result."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "Falling back to parsing as a 'Command'" not in record.getMessage()
-
-
-_SQLGLOT_LOGGER = logging.getLogger("sqlglot")
-if not any(isinstance(f, _CommandFallbackFilter) for f in _SQLGLOT_LOGGER.filters):
-    _SQLGLOT_LOGGER.addFilter(_CommandFallbackFilter())
 _NEXT_STATEMENT = re.compile(
     r"\n[ \t]*((?:INSERT|UPDATE|DELETE|MERGE|SELECT|WITH|CREATE|ALTER|DROP|TRUNCATE|EXEC|EXECUTE|DECLARE"
     r"|SET|IF|BEGIN|PRINT|USE|RAISERROR|RETURN|GRANT)\b)",
@@ -69,6 +64,8 @@ class Statement:
     note: str | None = None
     #: Lower-case names of the enclosing procedural block's variables and parameters.
     variables: frozenset[str] = frozenset()
+    #: The procedure, function or trigger whose body holds the statement.
+    routine: Routine | None = None
 
 
 class ScriptParser:
@@ -80,21 +77,31 @@ class ScriptParser:
         self._deadline = deadline
         self._headers = choice.dialect != "tsql"
         self._scanner = Scanner(tokenizer, choice.batch_separator, deadline, self._balanced_cut)
+        self._open_routine = False
 
     @property
     def ended_cleanly(self) -> bool:
-        """Whether the text :meth:`parse` last read ended at a statement boundary (see ``Scanner``)."""
-        return self._scanner.ended_cleanly
+        """Whether the text :meth:`parse` last read ended at a statement boundary (see ``Scanner``), outside
+        a T-SQL routine body that runs to the end of its batch."""
+        return self._scanner.ended_cleanly and not self._open_routine
 
     def parse(self, text: str) -> Iterator[Statement | Failure]:
         """Statements and failures of ``text``, in order of appearance."""
+        batch, routine = -1, None
         for item in self._scanner.scan(text):
             if isinstance(item, Failure):
                 yield item
                 continue
+            if item.batch != batch:  # a T-SQL body without BEGIN ... END runs to the end of its batch
+                batch, routine = item.batch, None
             for group in _group_blocks(_split_chunks(item.tokens), self._headers):
                 self._deadline.check()
-                yield from self._parse_group(group, item.text, item.base)
+                for parsed in self._parse_group(group, item.text, item.base, routine):
+                    if isinstance(parsed, _BatchRoutine):
+                        routine = parsed.routine
+                    else:
+                        yield parsed
+        self._open_routine = routine is not None
 
     def _balanced_cut(self, tokens: list[Token]) -> int | None:
         """The last semicolon outside any ``BEGIN ... END`` block: pieces never split a block."""
@@ -110,19 +117,29 @@ class ScriptParser:
             chunk_start = index + 1
         return last
 
-    def _parse_group(self, group: list[list[Token]], piece: str, base: int) -> Iterator[Statement | Failure]:
+    def _parse_group(
+        self, group: list[list[Token]], piece: str, base: int, batch_routine: Routine | None
+    ) -> Iterator[Statement | Failure | _BatchRoutine]:
+        """The statements of one chunk, or of a ``BEGIN ... END`` block (a routine, an anonymous block)."""
+        routine = routine_header(group[0], base)
         if len(group) == 1:
-            yield from self._parse_single(group[0], piece, base, in_block=False)
+            if routine is not None and not self._headers:
+                yield from self._tsql_routine(group[0], piece, base, routine)
+                return
+            yield from self._parse_single(group[0], piece, base, in_block=False, routine=routine or batch_routine)
             return
         tokens = [token for chunk in group for token in chunk]
         try:
             expressions = self._parse_tokens(_with_semicolons(group), piece)
         except Exception:
             expressions = None
-        if expressions is not None:
+        if expressions is not None and body_read_whole(expressions, _statement_chunks(group)):
             expressions = [e for e in expressions if not isinstance(e, exp.EndStatement)]
+            start, end = base + tokens[0].start, base + tokens[-1].end + 1
             for expression in expressions:
-                yield Statement(expression, base, base + tokens[0].start, base + tokens[-1].end + 1)
+                yield Statement(expression, base, start, end, routine=routine or batch_routine)
+            if routine is not None and not self._headers:
+                yield _BatchRoutine(routine)
             return
         yield Failure(
             "Procedural block analysed statement by statement: its control flow, variables and parameters were skipped",
@@ -131,13 +148,47 @@ class ScriptParser:
             base + tokens[-1].end + 1,
         )
         variables = declared_names(group)
+        current = routine or batch_routine
         for chunk in group:
-            _, statement_tokens = split_procedural_prefix(chunk)
-            if statement_tokens:
-                yield from self._parse_single(statement_tokens, piece, base, in_block=True, variables=variables)
+            if routine is not None and routine.kind == "package":
+                current = member_header(chunk, routine, base) or current
+            for statement_tokens in block_statements(chunk):
+                yield from self._parse_single(
+                    statement_tokens, piece, base, in_block=True, variables=variables, routine=current
+                )
+        if routine is not None and not self._headers:
+            yield _BatchRoutine(routine)
+
+    def _tsql_routine(
+        self, tokens: list[Token], piece: str, base: int, routine: Routine
+    ) -> Iterator[Statement | Failure | _BatchRoutine]:
+        """A T-SQL routine in one chunk: read whole when sqlglot can, else its header is skipped and
+        its body (the rest of the batch, without ``BEGIN ... END``) analysed statement by statement."""
+        try:
+            expressions = self._parse_tokens(tokens, piece)
+        except Exception:
+            expressions = None
+        if expressions is not None and body_read_whole(expressions, 0):
+            yield from _statements(expressions, tokens, base, False, None, routine=routine)
+            yield _BatchRoutine(routine)
+            return
+        start = body_start(tokens)
+        header = tokens if start is None else tokens[:start]
+        message = f"{routine.kind} {routine.name}: header skipped, body analysed statement by statement"
+        yield Failure(message, "ProceduralCode", base + header[0].start, base + header[-1].end + 1)
+        if start is not None:
+            yield from self._parse_single(tokens[start:], piece, base, in_block=True, routine=routine)
+        yield _BatchRoutine(routine)
 
     def _parse_single(
-        self, tokens: list[Token], piece: str, base: int, *, in_block: bool, variables: frozenset[str] = frozenset()
+        self,
+        tokens: list[Token],
+        piece: str,
+        base: int,
+        *,
+        in_block: bool,
+        variables: frozenset[str] = frozenset(),
+        routine: Routine | None = None,
     ) -> Iterator[Statement | Failure]:
         if len(tokens) > MAX_STATEMENT_TOKENS:
             tokens = values_head(tokens)
@@ -163,7 +214,7 @@ class ScriptParser:
                     split = self._split_before(part, error_index, piece)
                     if split is not None:
                         length, expressions = split
-                        yield from _statements(expressions, part[:length], base, in_block, note, variables)
+                        yield from _statements(expressions, part[:length], base, in_block, note, variables, routine)
                         start += length
                         continue
                     yield _failure(exc, part, error_index, base)
@@ -177,7 +228,7 @@ class ScriptParser:
                     part, tail = command_split
                     pending.append(tail)
                     expressions = [exp.Command(this=part[0].text.upper())]
-                yield from _statements(expressions, part, base, in_block, note, variables)
+                yield from _statements(expressions, part, base, in_block, note, variables, routine)
                 break
 
     def _split_command(
@@ -333,8 +384,21 @@ def _statements(
     in_block: bool,
     note: str | None,
     variables: frozenset[str] = frozenset(),
+    routine: Routine | None = None,
 ) -> Iterator[Statement]:
     start, end = base + tokens[0].start, base + tokens[-1].end + 1
     for expression in expressions:
         if not isinstance(expression, exp.EndStatement):
-            yield Statement(expression, base, start, end, in_block, note, variables)
+            yield Statement(expression, base, start, end, in_block, note, variables, routine)
+
+
+@dataclass(frozen=True)
+class _BatchRoutine:
+    """Said by :meth:`ScriptParser._parse_group`: the rest of the T-SQL batch is this routine's body."""
+
+    routine: Routine
+
+
+def _statement_chunks(group: list[list[Token]]) -> int:
+    """How many chunks of a block start a statement (what a whole reading of the block must keep)."""
+    return sum(1 for chunk in group if block_statements(chunk))

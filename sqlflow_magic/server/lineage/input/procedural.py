@@ -27,6 +27,7 @@ _CONTINUATIONS = frozenset(
 )  # fmt: skip
 #: These start words are function calls or table hints when an opening parenthesis follows.
 _FUNCTION_LIKE = frozenset({"IF", "REPLACE", "WITH", "TRUNCATE", "LEFT", "RIGHT"})
+_TESTS = frozenset({"IF", "AND", "WHILE"})
 _DML_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "WITH", "TRUNCATE", "REPLACE", "CREATE"})
 #: In a procedural block, a statement may follow these words directly (``IF x THEN DELETE ...``).
 _BLOCK_LEADS = frozenset({"BEGIN", "THEN", "ELSE", "LOOP"})
@@ -47,8 +48,10 @@ def block_depth_change(chunk: list[Token], declare_pending: bool, headers: bool)
     block whose ``BEGIN`` comes in a later chunk; ``declare_pending`` carries that across chunks.
     """
     delta, skipped = 0, -1
+    if headers and is_package(chunk):
+        delta = 1  # the package's own block, closed by ``END pk``
     if headers and _opens_declarations(chunk):
-        delta, declare_pending = 1, True
+        delta, declare_pending = delta + 1, True
     last = len(chunk) - 1
     # Most tokens cannot be one of the three words: their length rules them out without upper-casing.
     for index in [i for i, token in enumerate(chunk) if len(token.text) in _BLOCK_WORD_LENGTHS]:
@@ -77,18 +80,56 @@ def block_depth_change(chunk: list[Token], declare_pending: bool, headers: bool)
 
 
 def _opens_declarations(chunk: list[Token]) -> bool:
-    """``DECLARE v NUMBER`` or a routine header ending in declarations (``... IS v NUMBER``)."""
+    """``DECLARE v NUMBER`` or a routine header ending in declarations (``... IS v NUMBER``).
+
+    A PL/SQL package body (``CREATE PACKAGE BODY pk AS PROCEDURE a IS ...``) and its members
+    (``PROCEDURE a IS``, ``FUNCTION f RETURN NUMBER IS``) count too: see :func:`block_depth_change`.
+    """
     first = _word(chunk[0])
     if first == "DECLARE":
         return len(chunk) > 1 and not chunk[1].text.startswith("@")
+    if first in _MEMBER_WORDS:
+        return _declarations_follow(chunk)
     if first != "CREATE" or not any(_word(t) in _ROUTINE_WORDS for t in chunk[1:6]):
         return False
+    if is_package(chunk):
+        member = _package_member(chunk)
+        return member is not None and _declarations_follow(chunk[member:])
+    return _declarations_follow(chunk)
+
+
+def _declarations_follow(chunk: list[Token]) -> bool:
     words = [_word(t) for t in chunk]
     if "BEGIN" in words:
         return False
-    # ``... IS v NUMBER`` or a bare ``... AS``; not ``AS $$ body $$`` (a body kept as a string).
-    marker = max((i for i, word in enumerate(words) if word in ("IS", "AS")), default=None)
-    return marker is not None and (marker == len(chunk) - 1 or chunk[marker + 1].token_type == TokenType.VAR)
+    # ``... IS v NUMBER`` or a bare ``... AS``; not ``AS $$ body $$`` (a body kept as a string). The
+    # header's own IS or AS is the first outside parentheses (``CURSOR c IS SELECT`` may follow it).
+    marker, depth = None, 0
+    for index, token in enumerate(chunk):
+        depth += token.token_type == TokenType.L_PAREN
+        depth -= token.token_type == TokenType.R_PAREN
+        if depth == 0 and words[index] in ("IS", "AS"):
+            marker = index
+            break
+    if marker is None:
+        return False
+    return marker == len(chunk) - 1 or chunk[marker + 1].token_type == TokenType.VAR or words[marker + 1] == "CURSOR"
+
+
+_MEMBER_WORDS = frozenset({"PROCEDURE", "FUNCTION"})
+
+
+def is_package(chunk: list[Token]) -> bool:
+    """Whether the chunk starts ``CREATE [OR REPLACE] PACKAGE [BODY]``: a block that ends with ``END name``."""
+    return _word(chunk[0]) == "CREATE" and any(_word(t) == "PACKAGE" for t in chunk[1:5])
+
+
+def _package_member(chunk: list[Token]) -> int | None:
+    """Index of the first member (``PROCEDURE a IS``) in a package's first chunk."""
+    for index in range(2, len(chunk)):
+        if _word(chunk[index]) in _MEMBER_WORDS and _word(chunk[index - 1]) in ("AS", "IS"):
+            return index
+    return None
 
 
 def is_statement_start(tokens: list[Token], index: int) -> bool:
@@ -99,7 +140,11 @@ def is_statement_start(tokens: list[Token], index: int) -> bool:
     if index > 0 and _word(tokens[index - 1]) in _CONTINUATIONS:
         return False
     following = tokens[index + 1] if index + 1 < len(tokens) else None
-    return not (word in _FUNCTION_LIKE and following is not None and following.token_type == TokenType.L_PAREN)
+    if following is not None and following.token_type == TokenType.L_PAREN:
+        # T-SQL triggers test ``IF UPDATE(col)``: a function; Oracle's ``UPDATE (SELECT ...)`` is a statement.
+        tested = word == "UPDATE" and index > 0 and _word(tokens[index - 1]) in _TESTS
+        return word not in _FUNCTION_LIKE and not tested
+    return True
 
 
 #: Word pairs where a statement word continues the previous clause even at the start of a line.
@@ -142,6 +187,43 @@ def split_procedural_prefix(chunk: list[Token]) -> tuple[list[Token], list[Token
     return chunk, []
 
 
+def block_statements(chunk: list[Token]) -> list[list[Token]]:
+    """The SQL statements of a chunk of a procedural block, as token lists (none for ``END IF``).
+
+    Besides the statement after the chunk's procedural prefix (:func:`split_procedural_prefix`), a
+    cursor's query is a read: ``CURSOR c IS SELECT ...`` and the ``(SELECT ...)`` of PL/SQL's
+    ``FOR r IN (SELECT ...) LOOP``.
+    """
+    prefix, statement = split_procedural_prefix(chunk)
+    found = [query] if (query := _cursor_query(prefix)) else []
+    return [*found, statement] if statement else found
+
+
+def _cursor_query(prefix: list[Token]) -> list[Token] | None:
+    words = [_word(token) for token in prefix]
+    if "CURSOR" in words and "IS" in words[words.index("CURSOR") :]:
+        query = prefix[words.index("IS", words.index("CURSOR")) + 1 :]
+        return query if query and _word(query[0]) in ("SELECT", "WITH") else None
+    for index in range(len(prefix) - 3):
+        if _word(prefix[index]) == "IN" and prefix[index + 1].token_type == TokenType.L_PAREN:
+            if _word(prefix[index + 2]) in ("SELECT", "WITH") and "FOR" in (_word(t) for t in prefix[:index]):
+                return _until_closing(prefix, index + 1)
+    return None
+
+
+def _until_closing(tokens: list[Token], opening: int) -> list[Token] | None:
+    """The tokens inside the parentheses opened at ``tokens[opening]``."""
+    depth = 0
+    for index in range(opening, len(tokens)):
+        if tokens[index].token_type == TokenType.L_PAREN:
+            depth += 1
+        elif tokens[index].token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return tokens[opening + 1 : index]
+    return None
+
+
 def declared_names(group: list[list[Token]]) -> frozenset[str]:
     """Lower-case names of a PL/SQL-like block's parameters, variables and loop records.
 
@@ -169,6 +251,8 @@ def declared_names(group: list[list[Token]]) -> frozenset[str]:
 def _parameters(chunk: list[Token]) -> set[str]:
     names, depth, expect_name = set(), 0, False
     for token in chunk:
+        if depth == 0 and _word(token) in ("IS", "AS", "BEGIN"):
+            break  # the header ends: parentheses after it are the body's (``INSERT INTO t (id)``)
         if token.token_type == TokenType.L_PAREN:
             depth += 1
             expect_name = depth == 1

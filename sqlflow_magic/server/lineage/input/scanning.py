@@ -68,6 +68,8 @@ class Piece:
     base: int
     text: str
     tokens: list[Token]
+    #: Which batch (``GO`` / ``/`` separated) of the script the piece belongs to.
+    batch: int = 0
 
 
 class Scanner:
@@ -93,8 +95,9 @@ class Scanner:
         """The pieces of every batch of ``text``, in order."""
         batches = self._batches(text)
         clean = [True]  # of this scan (a routine body is scanned while this one is under way)
-        for start, end in batches:
-            yield from self._pieces(text, start, end, clean)
+        for batch, (start, end) in enumerate(batches):
+            for item in self._pieces(text, start, end, clean):
+                yield Piece(item.base, item.text, item.tokens, batch) if isinstance(item, Piece) and batch else item
         # the last statement ends at a separator, or must end with an accepted semicolon
         self.ended_cleanly = clean[0] or not batches or batches[-1][1] < len(text)
 
