@@ -51,7 +51,7 @@ _CUT = re.compile(
     re.IGNORECASE,
 )
 _STATEMENT_NUMBER = re.compile(r"-(\d+)$")
-_WIRE_VERSION = 2
+_WIRE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def encode(result: LineageResult, registry: Registry, clean: bool, start: BatchS
         column_keys = registry.column_keys(obj)
         columns = [(int(c.id), c.name, column_keys[c.id], _spans(c.coordinates)) for c in obj.columns]
         objects.append((int(obj.id), obj.name, obj.type, obj.database, obj.schema, obj.written, key,
-                        _spans(obj.coordinates), columns))  # fmt: skip
+                        _spans(obj.coordinates), columns, obj.procedure))  # fmt: skip
     relationships = [
         (int(r.id), r.type, r.effect_type, _ref(r.target), [_ref(s) for s in r.sources],
          int(r.process_id) if r.process_id else 0, r.dependency)
@@ -246,7 +246,7 @@ class _Merge:
         return not timed_out
 
     def _object(self, item: tuple[Any, ...], offset: int) -> DbObject:
-        _id, name, obj_type, database, schema, written, key, coordinates, _columns = item
+        _id, name, obj_type, database, schema, written, key, coordinates, _columns, procedure = item
         key = tuple(key) if key is not None else None
         obj = self.tables.get(key) if key is not None else None
         if obj is None:
@@ -255,7 +255,7 @@ class _Merge:
                 name = f"RS-{self.result_sets}"
             elif obj_type == "process" and offset:
                 name = _STATEMENT_NUMBER.sub(lambda m: f"-{int(m.group(1)) + offset}", name)
-            obj = DbObject(self.next_id(), name, obj_type, database, schema, written=written)
+            obj = DbObject(self.next_id(), name, obj_type, database, schema, written=written, procedure=procedure)
             self.result.dbobjs.append(obj)
             if key is not None:
                 self.tables[key] = obj
