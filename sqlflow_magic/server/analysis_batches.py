@@ -2,7 +2,7 @@
 
 :func:`plan_job` reads the job's files; a job of less than ``parallel_analysis_from_bytes`` of SQL (or a
 server with one analysis process) is analysed there and then, as before, and its :class:`JobOutcome`
-returned. A bigger one gets a first pass (``lineage/input/ddl.py``) and is cut into batches
+returned. A bigger one gets a first pass (``lineage/input/first_pass.py``) and is cut into batches
 (``lineage/batches.py``): the :class:`JobPlan` goes back to the server, which runs every
 :class:`BatchTask` through the pool (:func:`analyse_batch`), then :func:`finish_job` merges the batches in
 order and renders the job's results exactly as one analysis would have. See "Parallel analysis of one big

@@ -9,7 +9,7 @@ parsing (``ScriptParser.ended_cleanly``), and a plan with a bad cut is not merge
 analysed in one piece).
 
 :func:`analyse_batch` runs the engine on one batch (its registry seeded with the first pass's schemas
-as of the batch's start, ``input/ddl.py``) and returns it in a compact form (:func:`encode`: plain
+as of the batch's start, ``input/first_pass.py``) and returns it in a compact form (:func:`encode`: plain
 tuples, marshalled, about ten times cheaper to move between processes than the pickled result).
 
 :func:`merge` joins the batches, in order, into the :class:`LineageResult` one analysis of the whole job

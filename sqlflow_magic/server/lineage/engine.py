@@ -16,7 +16,8 @@ from sqlflow_magic.server.lineage.analysis.walking import dismantle
 from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
 from sqlflow_magic.server.lineage.flows.ddl import command_flows, ddl_flows
 from sqlflow_magic.server.lineage.flows.statements import Flow, flows_for, nested_statements
-from sqlflow_magic.server.lineage.input.ddl import (
+from sqlflow_magic.server.lineage.input.dialects import DialectChoice, choose_dialect
+from sqlflow_magic.server.lineage.input.first_pass import (
     Definition,
     UseStatement,
     collect_definitions,
@@ -24,7 +25,6 @@ from sqlflow_magic.server.lineage.input.ddl import (
     schemas_at,
     spellings_at,
 )
-from sqlflow_magic.server.lineage.input.dialects import DialectChoice, choose_dialect
 from sqlflow_magic.server.lineage.input.parsing import ScriptParser, Statement
 from sqlflow_magic.server.lineage.input.routines import Routine
 from sqlflow_magic.server.lineage.input.scanning import Failure, LineIndex
@@ -89,7 +89,7 @@ def first_pass(
     files: Sequence[SqlSource], dbvendor: str, *, default_database: str | None = None,
     default_schema: str | None = None,
 ) -> FirstPass:
-    """The first pass over a job (``input/ddl.py``), as :func:`analyze` makes it."""
+    """The first pass over a job (``input/first_pass.py``), as :func:`analyze` makes it."""
     session = _Session(choose_dialect(dbvendor), default_database, default_schema, Deadline(None), False)
     return session.first_pass(files)
 

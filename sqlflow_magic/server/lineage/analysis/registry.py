@@ -46,7 +46,7 @@ class Registry:
         self.spelling_lookups: set[tuple[str, str | None]] | None = None
         #: Object index -> complete ordered list of normalised column names (from DDL or CTAS).
         self.schemas: dict[int, list[str]] = {}
-        #: Table key -> column list from the first pass (``input/ddl.py``), applied when the object appears.
+        #: Table key -> column list from the first pass (``input/first_pass.py``), applied when the object appears.
         self._seeded: dict[TableKey, list[str]] = {}
         self._from_seed: set[int] = set()  # objects whose schema is still the seed's
         #: When a set: the objects whose schema was looked up while it was the seed's or unknown (see
