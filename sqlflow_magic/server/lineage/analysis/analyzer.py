@@ -71,9 +71,9 @@ class FlowAnalyzer:
             if flow.defines_schema:
                 registry.set_schema(target, keys)
             return
-        referenced, nested = self._prepare(flow.query, ctx)
+        referenced, nested, renamed = self._prepare(flow.query, ctx)
         if not self._column_level:
-            kinds = table_kinds(flow.query, flow.rows_only)
+            kinds = table_kinds(renamed, flow.query, flow.rows_only)
             process.sources = {registry.objects[i].id: kinds[i] for i in referenced if not _is_self(flow, i, target)}
             return
         schema = registry.mini_schema(referenced)
@@ -121,17 +121,20 @@ class FlowAnalyzer:
         self._hints(tracer, ctx)
 
     # -- preparation -------------------------------------------------------------------------
-    def _prepare(self, query: exp.Expr, ctx: StatementContext) -> tuple[list[int], bool]:
+    def _prepare(self, query: exp.Expr, ctx: StatementContext) -> tuple[list[int], bool, list[tuple[exp.Table, int]]]:
         """Register the query's tables and rename them to placeholders (only CTE names stay).
 
         For column level, also normalises the query's identifiers as ``qualify`` would
         (sqlglot's ``normalize_identifiers``), between registering the tables (by their names as
-        written) and renaming them. Returns the referenced objects and whether the query holds
-        another SELECT.
+        written) and renaming them. Returns the referenced objects, whether the query holds
+        another SELECT (column level only), and each renamed table with its object.
         """
         registry = self._registry
         tables, withs, columns, identifiers, ctes, nested = [], [], [], [], set(), False
-        for node in query.bfs():
+        # Table level reads only tables and CTEs: sqlglot's typed walk finds them without a Python
+        # test per node (identifiers are most of the nodes); columns are looked up only when needed.
+        walk = query.bfs() if self._column_level else query.find_all(exp.Table, exp.CTE, exp.With)
+        for node in walk:
             if isinstance(node, exp.Identifier):
                 identifiers.append((node, node.this))
             elif isinstance(node, exp.Column):
@@ -145,6 +148,8 @@ class FlowAnalyzer:
             elif isinstance(node, exp.With):
                 withs.append(node)
         _mark_recursive_ctes(withs)
+        if not self._column_level and ctx.variables:
+            columns = list(query.find_all(exp.Column))
         if ctx.variables:
             replace_variables(columns, ctx.variables)
         referenced: dict[int, None] = {}
@@ -184,8 +189,8 @@ class FlowAnalyzer:
             table.set("db", None)
             table.set("catalog", None)
         if shadowed:
-            _requalify(columns, shadowed)
-        return list(referenced), nested
+            _requalify(columns if self._column_level else list(query.find_all(exp.Column)), shadowed)
+        return list(referenced), nested, renamed
 
     def _target_columns(
         self, flow: Flow, tracer: ColumnTracer, target: int, ctx: StatementContext

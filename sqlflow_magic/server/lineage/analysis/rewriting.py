@@ -71,15 +71,13 @@ def qualify_query(
 _ROW_CLAUSE_TYPES = (exp.Where, exp.Having, exp.Qualify, exp.Group)
 
 
-def table_kinds(query: exp.Expr, rows_only: bool) -> dict[int, str]:
+def table_kinds(tables: list[tuple[exp.Table, int]], query: exp.Expr, rows_only: bool) -> dict[int, str]:
     """Table level without column analysis: a table read only inside a filter (WHERE, HAVING, QUALIFY,
     GROUP BY, JOIN ON, the right side of EXCEPT) is ``fdr``, any other table ``fdd``. An approximation:
-    a CTE used only in a filter still counts as ``fdd``."""
+    a CTE used only in a filter still counts as ``fdd``. ``tables`` are the query's tables with their
+    objects, as the analyzer registered them (no second walk of the tree)."""
     kinds: dict[int, str] = {}
-    for table in query.find_all(exp.Table):
-        index = placeholder_index(table.name)
-        if index is None:
-            continue
+    for table, index in tables:
         kind = "fdr" if rows_only or _in_filter(table, query) else "fdd"
         if kinds.get(index) != "fdd":
             kinds[index] = kind
