@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import logging
 import sys
 import time
 from collections import Counter
@@ -199,6 +200,8 @@ def main() -> None:
     cmp_.add_argument("--only", help="only the inputs whose id contains this text (e.g. corpus/, sqllineage/)")
     cmp_.add_argument("--limit", type=int, default=12, help="diff lines shown per input")
     options = parser.parse_args()
+    # As in the analysis process: the engine reports what sqlglot would warn about on stderr.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     if options.command == "record":
         record(options.folder, options.skip_big)
         return

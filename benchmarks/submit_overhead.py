@@ -20,8 +20,9 @@ Variants, alternating in a shuffled order every round, ``--runs`` times each aft
   no IPython, no panel) and ``%%sqlflow_submit`` with a panel of HTML and text only (as without
   ipywidgets and anywidget installed), which shows what the panel's widget costs.
 
-The one speed trick left on the submit path has a row with the trick turned off, which shows what it
-earns: the panels' shared ``Layout`` model (``display/panel_widget.py``).
+Each speed trick left on the submit path has a row with the trick turned off, which shows what it
+earns: the panels' shared ``Layout`` model (``display/panel_widget.py``), and one watchdog thread for
+every call's deadline rather than a ``threading.Timer`` started per call (``client/deadline.py``).
 
 Target: the median latency of ``%%sqlflow_submit`` at most 1.3x the raw POST's.
 
@@ -146,6 +147,29 @@ def build_variants(base_url: str) -> dict[str, Callable[[], str]]:
         finally:
             panel_widget.shared_layout = shared
 
+    def magic_with_a_timer_per_call() -> str:
+        import threading
+
+        from sqlflow_magic.client import deadline, transport
+
+        class TimerDeadline(deadline.Deadline):
+            """The deadline as it was before the watchdog: a ``threading.Timer`` of its own per call."""
+
+            def __enter__(self) -> deadline.Deadline:
+                self._timer = threading.Timer(self.seconds, self._shut_down)
+                self._timer.daemon = True
+                self._timer.start()
+                return self
+
+            def __exit__(self, *exc_info: object) -> None:
+                self._timer.cancel()
+
+        transport.Deadline = TimerDeadline  # speed trick off: a thread started for every call's deadline
+        try:
+            return magic()
+        finally:
+            transport.Deadline = deadline.Deadline
+
     return {
         "%%sqlflow_submit (run_cell_magic)": magic,
         "raw httpx POST": raw,
@@ -153,6 +177,7 @@ def build_variants(base_url: str) -> dict[str, Callable[[], str]]:
         "SQLFlowClient.submit_persist_job": client_only,
         "%%sqlflow_submit, panel without widget": magic_without_widget,
         "%%sqlflow_submit, speed trick off: a Layout per panel": magic_with_a_layout_per_panel,
+        "%%sqlflow_submit, speed trick off: a timer thread per call": magic_with_a_timer_per_call,
     }
 
 

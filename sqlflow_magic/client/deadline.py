@@ -6,10 +6,16 @@ bounds the whole call, three ways:
 
 * every attempt gets httpx timeouts no longer than the time left (:meth:`Deadline.timeout`);
 * the answer is read piece by piece and the time checked after each piece (``client/answer_reading.py``);
-* a timer shuts the call's connections down when the deadline passes, so that a read or write waiting on
-  a stalled server ends then rather than one timeout later. It finds each connection's socket through
+* a watchdog shuts the call's connections down when the deadline passes, so that a read or write waiting
+  on a stalled server ends then rather than one timeout later. It finds each connection's socket through
   httpx's public ``trace`` request extension (the ``connect_tcp`` and ``start_tls`` events), which is why
   the client keeps no idle connections: each call makes its own (``client/transport.py``).
+
+The watchdog is one daemon thread for every call of the process (:class:`_Watchdog`), started with the
+first call. It sleeps until the earliest deadline of the calls under way and is woken only when a call
+ends sooner than that. A thread per call (a ``threading.Timer``) cost every call a thread start, which
+waits for the new thread to run: 0.1 to 0.9 ms of a 3 ms submit on a busy machine
+(``benchmarks/submit_overhead.py``).
 
 The budget is ``request_deadline`` plus one second per :data:`UPLOAD_BYTES_PER_SECOND` uploaded, so that a
 big upload on a slow link still gets through while a call that uploads nothing (a status, a job list,
@@ -18,6 +24,7 @@ an export) ends within ``request_deadline`` whatever the server does (``docs/sec
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -46,23 +53,21 @@ class Deadline:
         self.request_deadline = request_deadline
         self.upload_allowance = upload_bytes / UPLOAD_BYTES_PER_SECOND
         self.seconds = request_deadline + self.upload_allowance
-        self._ends = time.monotonic() + self.seconds
+        self.ends = time.monotonic() + self.seconds
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._fired = False
-        self._timer = threading.Timer(self.seconds, self._shut_down)
-        self._timer.daemon = True
 
     def __enter__(self) -> Deadline:
-        self._timer.start()
+        _WATCHDOG.watch(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
+        _WATCHDOG.forget(self)
 
     def left(self) -> float:
         """Seconds left; zero or less once the deadline has passed."""
-        return self._ends - time.monotonic()
+        return self.ends - time.monotonic()
 
     @property
     def passed(self) -> bool:
@@ -104,6 +109,53 @@ class Deadline:
             sockets = list(self._sockets)
         for sock in sockets:
             _shut(sock)
+
+
+class _Watchdog:
+    """Shuts down the connections of every call whose deadline passes, from one daemon thread.
+
+    ``watch`` and ``forget`` never wait for the thread: a new deadline wakes it only when it ends before
+    the thread's next wake-up, and a forgotten one is simply left out at that wake-up.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._live: set[Deadline] = set()
+        self._wakes_at = math.inf
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: Deadline) -> None:
+        with self._condition:
+            self._live.add(deadline)
+            if self._thread is None or not self._thread.is_alive():  # the first call (or the first after a fork)
+                self._thread = threading.Thread(target=self._run, name="sqlflow-magic call deadlines", daemon=True)
+                self._thread.start()
+            elif deadline.ends < self._wakes_at:
+                self._condition.notify()
+
+    def forget(self, deadline: Deadline) -> None:
+        with self._condition:
+            self._live.discard(deadline)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                due = [deadline for deadline in self._live if deadline.ends <= now]
+                if due:
+                    self._live.difference_update(due)
+                    self._condition.release()  # shutting sockets down must not hold up watch() and forget()
+                    try:
+                        for deadline in due:
+                            deadline._shut_down()
+                    finally:
+                        self._condition.acquire()
+                    continue
+                self._wakes_at = min((deadline.ends for deadline in self._live), default=math.inf)
+                self._condition.wait(None if self._wakes_at == math.inf else self._wakes_at - now)
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut(sock: socket.socket) -> None:

@@ -157,6 +157,8 @@ class Job:
     session_id: str | None = None
     version: str | None = None
     other: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: Seconds the server asked to wait before the next poll (the status answer's ``Retry-After``), if any.
+    retry_after: float | None = field(default=None, repr=False, compare=False)
 
     _KNOWN: ClassVar[dict[str, str]] = {
         "jobId": "job_id", "jobName": "job_name", "userId": "user_id", "dbVendor": "db_vendor",

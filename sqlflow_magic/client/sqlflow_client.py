@@ -21,7 +21,7 @@ import httpx
 
 from ..protocol import ON_PREMISE_TOKEN
 from . import errors
-from .answers import check_answer, parse_json
+from .answers import check_answer, parse_json, retry_after_seconds
 from .models import SERVER_DEFAULTS, Job, LineageOptions, SubmitRequest
 from .scrubbing import Scrubber, url_credentials
 from .secrets import Secret
@@ -182,9 +182,15 @@ class SQLFlowClient:
         return _job_from(self._authorized(call), call.action)
 
     def job_summary(self, job_id: str) -> Job:
-        """``displayUserJobSummary`` for one job."""
+        """``displayUserJobSummary`` for one job; a ``Retry-After`` of the answer is its ``retry_after``."""
         call = Call("sqlflow/job/displayUserJobSummary", {"jobId": job_id})
-        return _job_from(self._authorized(call), call.action)
+
+        def summary_of(response: httpx.Response) -> Job:
+            job = _job_from(self.scrubber.data(self._checked_json(response, call.action)), call.action)
+            delay = retry_after_seconds(response)
+            return job if delay is None else replace(job, retry_after=delay)
+
+        return self._with_credentials(call, summary_of)
 
     def jobs_summary(self) -> JobList:
         """``displayUserJobsSummary``: every job of the user, with counts."""

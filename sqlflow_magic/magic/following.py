@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from ..client.errors import JobFailedError, JobPartiallyAnalysedError
 from ..client.models import PICTURE, Job
-from ..client.waiting import WaitInterruptedError, WaitTimeoutError, wait_for_job
+from ..client.waiting import WaitInterruptedError, WaitTimeoutError, poll_schedule, wait_for_job
 from ..display.panel import JobPanel
 from ..display.render import ServerInfo, problems_of_their_own
 from ..protocol import JobStatus
@@ -24,10 +26,14 @@ def new_panel(job: Job, client: SQLFlowClient, server_info: ServerInfo, *, live:
                     scrub=client.scrub)
 
 
-def follow(panel: JobPanel, client: SQLFlowClient, max_wait: float, *, out: TextIO | None = None) -> Job:
+def follow(panel: JobPanel, client: SQLFlowClient, max_wait: float, *, out: TextIO | None = None,
+           sleep: Callable[[float], None] = time.sleep) -> Job:
     """Poll the job until it is final, showing its status and the elapsed time as it goes: in the live
     panel, or (no widget) on one line of ``out`` (stderr, as progress bars do) that each poll rewrites.
-    Then show the panel."""
+    Then show the panel.
+
+    The pauses between polls are those for the client's server (``client/waiting.py``): from 20 ms for
+    a server on this machine, from 0.5 s for any other; ``sleep`` makes each pause."""
     line = _ProgressLine(out or sys.stderr) if not panel.live else None
 
     def show_progress(job: Job, elapsed: float) -> None:
@@ -39,8 +45,9 @@ def follow(panel: JobPanel, client: SQLFlowClient, max_wait: float, *, out: Text
             line.write(f"SQLFlow job {job.job_id}: {note or job.status}")
 
     try:
+        schedule = poll_schedule(client.settings.base_url, embedded=client.settings.is_embedded)
         job = wait_for_job(panel.job.job_id, lambda: client.job_summary(panel.job.job_id),
-                           max_wait=max_wait, on_update=show_progress)
+                           max_wait=max_wait, on_update=show_progress, schedule=schedule, sleep=sleep)
     except (WaitTimeoutError, WaitInterruptedError) as exc:
         if line is not None:
             line.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -36,8 +35,6 @@ _NO_LINEAGE_COMMANDS = frozenset(
     }
 )  # fmt: skip
 _MAX_NESTING = 50
-#: Statements between two ``gc.freeze()`` calls (see :meth:`_Session.run`).
-_FREEZE_EVERY = 200
 _ROUTINES = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER"})
 #: Languages of routine bodies the engine parses as SQL (PL/pgSQL and PL/SQL-like scripting included).
 _SQL_LANGUAGES = frozenset({"SQL", "PLPGSQL", "PLSQL", "SPL", "EDBSPL", "TSQL"})
@@ -62,6 +59,9 @@ def analyze(
     relationships), several times faster; a source read only in filters is then ``fdr`` by a
     syntactic rule rather than by tracing columns.
     Never raises on bad SQL: problems become entries of ``errors`` (see :class:`LineageResult`).
+    Changes no process-wide state (garbage collector, logging): a process that runs long analyses
+    sets its collector up itself, as the server's analysis processes do
+    (:func:`sqlflow_magic.server.pool_child.tune_collector`).
     """
     choice = choose_dialect(dbvendor)
     session = _Session(choice, default_database, default_schema, Deadline(deadline), column_level)
@@ -92,10 +92,8 @@ class _Session:
         self._where: tuple[str, Span | None] = ("", None)
         self._source = SqlSource("", "")
         self._lines = LineIndex("")
-        self._analysed = 0
         self._routines = RoutineObjects(self.registry)
         self._routine: Routine | None = None
-        self._freezing: bool | None = None  # decided by _may_freeze
 
     def run(self, files: Sequence[SqlSource]) -> LineageResult:
         result = self.result
@@ -114,9 +112,6 @@ class _Session:
                 "later statements were not analysed"
             )
             result.errors.append(LineageError(message, "TimeoutError", file_name, span))
-        finally:
-            if self._freezing:
-                gc.unfreeze()
         result.dbobjs = self.registry.objects
         return result
 
@@ -159,20 +154,7 @@ class _Session:
                     routine=item.routine.moved(offset) if item.routine else routine,
                 )
             self._statement(item, source, self._lines)
-            self._analysed += 1
-            if self._analysed % _FREEZE_EVERY == 0 and self._may_freeze():
-                gc.freeze()
         return found
-
-    def _may_freeze(self) -> bool:
-        """What the analysis keeps (the result, the registry) only grows; left to the collector, every
-        full collection walks all of it again: a quarter of the time of a 5 MB script. Frozen every
-        few statements, it is walked about once. Not when the host froze objects of its own (they
-        would be unfrozen at the end), which is asked once, of long analyses only: counting frozen
-        objects walks them all, and a host with a large frozen heap paid that on every call."""
-        if self._freezing is None:
-            self._freezing = gc.isenabled() and gc.get_freeze_count() == 0
-        return self._freezing
 
     def _routine_body(self, body: str, ctx: StatementContext, routine: Routine | None, language: str) -> None:
         """A procedure body kept as a string (``AS $$ ... $$``): parse and analyse it in place.

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from sqlflow_magic.server.lineage.analysis.context import StatementContext
 from sqlflow_magic.server.lineage.analysis.leaves import AGGREGATION, IDENTITY, VALUE_KINDS, LeafKey
@@ -13,13 +14,7 @@ from sqlflow_magic.server.lineage.analysis.registry import Registry, placeholder
 from sqlflow_magic.server.lineage.analysis.rewriting import qualify_query, replace_variables, table_kinds
 from sqlflow_magic.server.lineage.analysis.tracer import ROWS_KEY as _ROWS_KEY
 from sqlflow_magic.server.lineage.analysis.tracer import ColumnTracer
-from sqlflow_magic.server.lineage.analysis.walking import (
-    bfs,
-    dismantle,
-    identifier_normalizer,
-    normalize_nodes,
-    outputs,
-)
+from sqlflow_magic.server.lineage.analysis.walking import dismantle, outputs
 from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.flows.paths import OBJECT_TYPE_META
 from sqlflow_magic.server.lineage.flows.statements import Flow
@@ -51,7 +46,6 @@ class FlowAnalyzer:
         self._dialect = dialect
         self._deadline = deadline
         self._column_level = column_level
-        self._normalize_identifier = identifier_normalizer(dialect)
         #: The source end of each leaf of the current flow, by leaf and node id: row sources recur in
         #: every column's relationships, and the result keeps every tuple (tracked by the GC).
         self._refs: dict[tuple[LeafKey, int, str | None], ColumnRef] = {}
@@ -131,15 +125,16 @@ class FlowAnalyzer:
     def _prepare(self, query: exp.Expr, ctx: StatementContext) -> tuple[list[int], bool]:
         """Register the query's tables and rename them to placeholders (only CTE names stay).
 
-        For column level, also normalises the query's identifiers (as ``qualify`` would), in the
-        same walk. Returns the referenced objects and whether the query holds another SELECT.
+        For column level, also normalises the query's identifiers as ``qualify`` would
+        (sqlglot's ``normalize_identifiers``), between registering the tables (by their names as
+        written) and renaming them. Returns the referenced objects and whether the query holds
+        another SELECT.
         """
         registry = self._registry
-        nodes = bfs(query)
         tables, withs, columns, identifiers, ctes, nested = [], [], [], [], set(), False
-        for node in nodes:
+        for node in query.bfs():
             if isinstance(node, exp.Identifier):
-                identifiers.append(node)
+                identifiers.append((node, node.this))
             elif isinstance(node, exp.Column):
                 columns.append(node)
             elif isinstance(node, exp.Select):
@@ -154,7 +149,7 @@ class FlowAnalyzer:
         if ctx.variables:
             replace_variables(columns, ctx.variables)
         referenced: dict[int, None] = {}
-        shadowed: dict[tuple[str, str], str] = {}  # (db, name) of a table named like a CTE: its alias
+        renamed: list[tuple[exp.Table, int]] = []
         for table in tables:
             name = table.this
             if not isinstance(name, (exp.Identifier, exp.Parameter)):
@@ -166,28 +161,31 @@ class FlowAnalyzer:
                 continue
             index = registry.table(table, ctx.span(table), table.meta.get(OBJECT_TYPE_META, "table"))
             referenced[index] = None
+            renamed.append((table, index))
+        if self._column_level:
+            normalize_identifiers(query, dialect=self._dialect)
+            spelling: dict[str, str] = {}
+            for identifier, written in identifiers:
+                if isinstance(written, str):
+                    spelling.setdefault(identifier.this, written)
+            registry.remember_spelling(spelling)
+        shadowed: dict[tuple[str, str], str] = {}  # (db, name) of a table named like a CTE: its alias
+        for table, index in renamed:
             alias = table.args.get("alias")
             if alias is None or not alias.name:
                 # Without the name's position: columns qualified by the alias would span to it.
+                name = table.this
                 quoted = name.quoted if isinstance(name, exp.Identifier) else None
                 own = table.name
                 if registry.normalize(own, _quoted(name)) in ctes:  # `db.c` beside a CTE `c`: its own alias
                     own = f"{own}_{index}"
                     shadowed[(table.text("db").lower(), table.name.lower())] = own
-                alias_name = exp.to_identifier(own, quoted=quoted)
-                table.set("alias", exp.TableAlias(this=alias_name))
-                nodes.append(alias_name)
-                identifiers.append(alias_name)
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(own, quoted=quoted)))
             table.set("this", exp.to_identifier(placeholder(index), quoted=True))
             table.set("db", None)
             table.set("catalog", None)
         if shadowed:
             _requalify(columns, shadowed)
-        if self._column_level:
-            # Identifiers the renames and replacements above took out of the tree are normalised too: harmless.
-            marked = ctx.may_mark_nodes
-            spelling = normalize_nodes(nodes if marked else identifiers, self._normalize_identifier, marked)
-            registry.remember_spelling(spelling)
         return list(referenced), nested
 
     def _target_columns(

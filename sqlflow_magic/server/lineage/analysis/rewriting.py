@@ -36,7 +36,7 @@ def qualify_query(
 
     ``nested``: the query holds a SELECT besides itself (only a subquery can correlate, so only
     then can an unqualified column trouble sqlglot). Identifiers must be normalised already (see
-    :func:`~.walking.normalize_nodes`); then :func:`qualify_without_schema` settles most queries
+    ``FlowAnalyzer._prepare``); then :func:`qualify_without_schema` settles most queries
     without metadata, and the others go through ``qualify_tables`` and ``qualify_columns``
     (``qualify`` minus the normalisation) with the settings of :data:`_ATTEMPTS` in turn, each on a
     fresh copy except the last. ``None`` when none works.

@@ -21,9 +21,9 @@ from sqlglot.dialects.dialect import Dialect
 # _expand_group_by is private to sqlglot (pinned <31); tests/lineage/test_qualify_shortcut.py checks the result
 # (docs/engine.md#trap-17-a-private-sqlglot-function).
 from sqlglot.optimizer.qualify_columns import _expand_group_by
-from sqlglot.optimizer.scope import Scope, find_all_in_scope
+from sqlglot.optimizer.scope import Scope, find_all_in_scope, walk_in_scope
 
-from sqlflow_magic.server.lineage.analysis.walking import in_scope, outputs
+from sqlflow_magic.server.lineage.analysis.walking import outputs
 
 _STAR_OPTIONS = ("except_", "replace", "rename", "ilike")
 
@@ -187,13 +187,13 @@ def _plain_select(scope: Scope, dialect: Dialect) -> bool:
         if isinstance(query.parent, exp.Subquery) and isinstance(query.parent.parent, exp.Subquery):
             return False
     # Joins sit only in the FROM clause, and never in a join condition: walking the clause but for
-    # its conditions is ``scope.find_all(exp.Join)`` at a fraction of the cost.
+    # its conditions finds what ``scope.find_all(exp.Join)`` finds, at a fraction of the cost.
     clauses = [select.args.get("from_"), *(select.args.get("joins") or [])]
     joins = [
         node
         for clause in clauses
         if clause is not None
-        for node in in_scope(clause, prune=_is_join_condition)
+        for node in walk_in_scope(clause, prune=_is_join_condition)
         if isinstance(node, exp.Join)
     ]
     if joins:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from sqlglot import exp
-from sqlglot.optimizer.scope import Scope, find_all_in_scope
+from sqlglot.optimizer.scope import Scope, find_all_in_scope, walk_in_scope
 
 from sqlflow_magic.server.lineage.analysis.leaves import (
     AGGREGATION,
@@ -27,7 +27,7 @@ from sqlflow_magic.server.lineage.analysis.leaves import (
     Trace,
 )
 from sqlflow_magic.server.lineage.analysis.registry import placeholder_index
-from sqlflow_magic.server.lineage.analysis.walking import in_scope, outputs
+from sqlflow_magic.server.lineage.analysis.walking import outputs
 
 #: The leaf name for "the rows of a table" (``COUNT(*)``, row-only sources, DELETE targets).
 ROWS_KEY = "\x00rows"
@@ -133,7 +133,7 @@ class ColumnTracer:
         aggregated: set[int] = set()
         subqueries = self._subquery_scopes(scope)
         top = node.this if isinstance(node, exp.Alias) else node
-        for inner in in_scope(node):  # parents come first: a window or an aggregate before its columns
+        for inner in walk_in_scope(node):  # parents come first: a window or an aggregate before its columns
             if isinstance(inner, exp.Column):
                 rows = id(inner) in window_columns
                 kind = _value_kind(inner, top, aggregated)
@@ -195,7 +195,7 @@ class ColumnTracer:
         elif isinstance(expression, exp.Select):
             subqueries = self._subquery_scopes(scope)
             for clause_type, clause in _row_clauses(expression):
-                for inner in in_scope(clause):
+                for inner in walk_in_scope(clause):
                     if isinstance(inner, exp.Column):
                         self._resolve(scope, inner, trace, rows=True, in_projection=False, clause=clause_type)
                     elif id(inner) in subqueries:

@@ -9,7 +9,6 @@ around are traps 2, 3, 12, 13 and 14 of ``docs/engine.md``.
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -42,17 +41,6 @@ from sqlflow_magic.server.lineage.input.routines import (
 from sqlflow_magic.server.lineage.input.scanning import Failure, Scanner
 from sqlflow_magic.server.lineage.input.token_rewrites import rewrite_tokens
 
-
-class _CommandFallbackFilter(logging.Filter):
-    """sqlglot logs each Command fallback as a warning; :func:`analyze` reports them all in its result."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "Falling back to parsing as a 'Command'" not in record.getMessage()
-
-
-_SQLGLOT_LOGGER = logging.getLogger("sqlglot")
-if not any(isinstance(f, _CommandFallbackFilter) for f in _SQLGLOT_LOGGER.filters):
-    _SQLGLOT_LOGGER.addFilter(_CommandFallbackFilter())
 _NEXT_STATEMENT = re.compile(
     r"\n[ \t]*((?:INSERT|UPDATE|DELETE|MERGE|SELECT|WITH|CREATE|ALTER|DROP|TRUNCATE|EXEC|EXECUTE|DECLARE"
     r"|SET|IF|BEGIN|PRINT|USE|RAISERROR|RETURN|GRANT)\b)",
