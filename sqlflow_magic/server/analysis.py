@@ -140,10 +140,14 @@ def check_syntax(request: AnalysisRequest) -> list[dict[str, Any]]:
 
 
 def _analyse_job(request: AnalysisRequest) -> JobOutcome:
+    return job_outcome(request, *_analyse(request))
+
+
+def job_outcome(request: AnalysisRequest, result: LineageResult, status: JobStatus, message: str | None) -> JobOutcome:
+    """The outcome of an analysed job: its errors, and its lineage and prerendered exports unless it failed."""
     from sqlflow_magic.server.exports import render, view_kind
     from sqlflow_magic.server.lineage import to_sqlflow_json
 
-    result, status, message = _analyse(request)
     listed = [_error_entry(error) for error in result.errors if not error.is_hint or error.error_type == SKIPPED_FILE]
     results = {ERRORS_KIND: _errors_body(listed)}
     if status == JobStatus.FAIL:  # a failed job has no exports to serve
@@ -165,7 +169,7 @@ def _analyse(request: AnalysisRequest) -> tuple[LineageResult, JobStatus, str | 
     """Run the engine on every file (zips expanded); return the result, the job status and its message."""
     from sqlflow_magic.server.lineage import analyze
 
-    sources, notes = _sources(_files_of(request), request.sql_limit)
+    sources, notes = job_sources(request)
     limit = request.time_limit_seconds
     deadline = None if limit is None else time.monotonic() + limit
     result = analyze(
@@ -175,6 +179,18 @@ def _analyse(request: AnalysisRequest) -> tuple[LineageResult, JobStatus, str | 
         default_schema=request.default_schema,
         deadline=deadline,
     )
+    return judge(result, notes, limit)
+
+
+def job_sources(request: AnalysisRequest) -> tuple[list[SqlSource], list[LineageError]]:
+    """The request's SQL files decoded (zips expanded), and notes on what was skipped or broken."""
+    return _sources(_files_of(request), request.sql_limit)
+
+
+def judge(
+    result: LineageResult, notes: list[LineageError], limit: float | None
+) -> tuple[LineageResult, JobStatus, str | None]:
+    """The job's status and message from its result; the file ``notes`` join the result's errors first."""
     status = JobStatus(result.status)  # before the file notes are added: a skipped member is no analysis problem
     result.errors[:0] = notes
     if result.timed_out and limit is not None:

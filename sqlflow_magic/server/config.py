@@ -79,6 +79,11 @@ class ServerConfig:
     default time limit (4.8 MB, 80,000 statements, 75-90 s), and below the 3.4-3.7 GiB that the 48
     zips of issue 17 took; an idle analysis process takes about 115 MiB. See ``docs/security.md``.
 
+    A job of ``parallel_analysis_from_bytes`` of SQL or more (0: none) is analysed in batches across
+    all the analysis processes, ``analysis_processes`` batches per ``analysis_processes *
+    parallel_batch_bytes`` of SQL, and the batches merged into the result one analysis gives; each
+    batch takes its turn for a process like any other task (``server/job_batches.py``).
+
     Uploads (``docs/security.md``): a request may carry ``max_upload_bytes`` in at most
     ``max_files_per_request`` files, whose parts are spooled to disk past one MiB; its text fields are
     kept in memory, ``max_field_bytes`` in all. At most ``max_concurrent_uploads`` uploads larger than
@@ -115,6 +120,8 @@ class ServerConfig:
     max_job_sql_bytes: int = 128 * 1024 * 1024
     max_job_sql_files: int = 20_000
     analysis_memory_limit_mb: int = 3072
+    parallel_analysis_from_bytes: int = 1_000_000
+    parallel_batch_bytes: int = 1_000_000
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path)
@@ -138,6 +145,8 @@ class ServerConfig:
         for name in budgets:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive number, not {getattr(self, name)}")
+        if self.parallel_analysis_from_bytes < 0 or self.parallel_batch_bytes < 1:
+            raise ValueError("parallel_analysis_from_bytes must be 0 (never) or more, parallel_batch_bytes at least 1")
         if self.analysis_memory_limit_mb != 0 and self.analysis_memory_limit_mb < MIN_MEMORY_LIMIT_MB:
             raise ValueError(f"analysis_memory_limit_mb must be 0 (no limit) or at least {MIN_MEMORY_LIMIT_MB}, "
                              f"not {self.analysis_memory_limit_mb}: an analysis process needs that much to start")

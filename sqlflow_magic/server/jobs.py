@@ -25,15 +25,16 @@ from sqlflow_magic.protocol import JobStatus
 from sqlflow_magic.server.analysis import (
     JobOutcome,
     analyse_generation,
-    analyse_job,
     check_syntax,
     failed_outcome,
     warm_up,
 )
+from sqlflow_magic.server.analysis_batches import plan_job
 from sqlflow_magic.server.budgets import job_limit
 from sqlflow_magic.server.child_limits import applied_memory_limit_mb
 from sqlflow_magic.server.config import ServerConfig, memory_limit_message, time_limit_message
 from sqlflow_magic.server.exports import ViewOptions, render_stored
+from sqlflow_magic.server.job_batches import run_batches
 from sqlflow_magic.server.pool import (
     AnalysisCrashed,
     AnalysisOutOfMemory,
@@ -72,6 +73,7 @@ class JobWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[str] = set()
+        self._lent: set[str] = set()  # jobs in batches, whose turn of capacity went to the next job
 
     @property
     def closing(self) -> bool:
@@ -173,7 +175,10 @@ class JobWorker:
         self._tasks.discard(task)
         self._in_flight.discard(job_id)
         assert self._capacity is not None
-        self._capacity.release()
+        if job_id in self._lent:
+            self._lent.discard(job_id)  # its capacity was given back when its batches started
+        else:
+            self._capacity.release()
         self.notify()  # the job may have been submitted again while it was analysed
 
     def _recover(self) -> None:
@@ -234,8 +239,18 @@ class JobWorker:
             job_id=job.job_id,
             sql_limit=job_limit(self.config),
         )
+        config = self.config
+        kill_at = time.monotonic() + config.kill_after_seconds
         try:
-            return await self.pool.run(analyse_job, request, limit=self.config.kill_after_seconds)
+            plan = functools.partial(plan_job, processes=self.pool.size, from_bytes=config.parallel_analysis_from_bytes,
+                                     batch_bytes=config.parallel_batch_bytes)
+            first = await self.pool.run(plan, request, limit=config.kill_after_seconds)
+            if isinstance(first, JobOutcome):
+                return first
+            self._lend(job.job_id)
+            killed = time_limit_message(config.job_time_limit_seconds, ": the analysis did not stop and was killed")
+            return await run_batches(self.pool, first, kill_at, time_message=killed,
+                                     memory_message=self._memory_message())
         except AnalysisTimeout:
             killed = ": the analysis did not stop and was killed"
             message = time_limit_message(self.config.job_time_limit_seconds, killed)
@@ -244,6 +259,13 @@ class JobWorker:
             return failed_outcome(self._memory_message(), "MemoryLimitExceeded")
         except AnalysisCrashed as exc:
             return failed_outcome(str(exc), "AnalyzeError")
+
+    def _lend(self, job_id: str) -> None:
+        """A job in batches takes turns for processes like any task: let the worker claim the next job meanwhile."""
+        if job_id not in self._lent and self._capacity is not None:
+            self._lent.add(job_id)
+            self._capacity.release()
+            self.notify()
 
     def _requeue(self, job: StoredJob) -> None:
         """Give back a job the shutdown interrupted, so the next start analyses it."""

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
 from sqlflow_magic.server.lineage.analysis.analyzer import FlowAnalyzer
 from sqlflow_magic.server.lineage.analysis.context import StatementContext
 from sqlflow_magic.server.lineage.analysis.inner_spans import inner_context
-from sqlflow_magic.server.lineage.analysis.registry import Registry
+from sqlflow_magic.server.lineage.analysis.registry import Registry, TableKey
 from sqlflow_magic.server.lineage.analysis.routines import RoutineObjects
 from sqlflow_magic.server.lineage.analysis.walking import dismantle
 from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
@@ -18,10 +18,19 @@ from sqlflow_magic.server.lineage.flows.ddl import command_flows, ddl_flows
 from sqlflow_magic.server.lineage.flows.paths import path_flows, unload_flows
 from sqlflow_magic.server.lineage.flows.statements import Flow, flows_for, nested_statements
 from sqlflow_magic.server.lineage.input.dialects import DialectChoice, choose_dialect
+from sqlflow_magic.server.lineage.input.first_pass import (
+    Definition,
+    UseStatement,
+    collect_definitions,
+    collect_uses,
+    schemas_at,
+    spellings_at,
+)
 from sqlflow_magic.server.lineage.input.parsing import ScriptParser, Statement
 from sqlflow_magic.server.lineage.input.routines import Routine
 from sqlflow_magic.server.lineage.input.scanning import Failure, LineIndex
 from sqlflow_magic.server.lineage.model import LineageError, LineageResult, Span, SqlSource
+from sqlflow_magic.server.lineage.parts import BatchStart, Part
 
 #: Commands (statements sqlglot could not parse) that move no data: reported only as hints.
 _NO_LINEAGE_COMMANDS = frozenset(
@@ -65,7 +74,67 @@ def analyze(
     """
     choice = choose_dialect(dbvendor)
     session = _Session(choice, default_database, default_schema, Deadline(deadline), column_level)
+    session.registry.seed_schemas(schemas_at(session.first_pass(files).definitions, 0, 0))
     return session.run(files)
+
+
+@dataclass(frozen=True)
+class FirstPass:
+    """What the first pass found in a job: its CREATE TABLE/VIEW column lists and its USE statements."""
+
+    definitions: list[Definition]
+    uses: list[UseStatement]
+
+
+def first_pass(
+    files: Sequence[SqlSource], dbvendor: str, *, default_database: str | None = None,
+    default_schema: str | None = None,
+) -> FirstPass:
+    """The first pass over a job (``input/first_pass.py``), as :func:`analyze` makes it."""
+    session = _Session(choose_dialect(dbvendor), default_database, default_schema, Deadline(None), False)
+    return session.first_pass(files)
+
+
+def batch_start(
+    found: FirstPass, file_index: int, offset: int, dbvendor: str, *, default_database: str | None = None,
+    default_schema: str | None = None,
+) -> BatchStart:
+    """What one analysis of the whole job knows when it reaches ``offset`` of file ``file_index``."""
+    session = _Session(choose_dialect(dbvendor), default_database, default_schema, Deadline(None), False)
+    registry = session.registry
+    for use in found.uses:
+        if (use.file_index, use.offset) < (file_index, offset):
+            session._use(use.expression)
+    return BatchStart(
+        schemas_at(found.definitions, file_index, offset), spellings_at(found.definitions, file_index, offset),
+        registry.default_database, registry.default_schema,
+    )  # fmt: skip
+
+
+def analyze_parts(
+    files: Sequence[SqlSource],
+    parts: Sequence[Part],
+    dbvendor: str,
+    start: BatchStart,
+    *,
+    deadline: float | None = None,
+    column_level: bool = True,
+) -> tuple[LineageResult, Registry, bool]:
+    """:func:`analyze` of some parts of ``files`` only (one batch of a big job, ``lineage/batches.py``).
+
+    The analysis starts with what :func:`batch_start` says the statements before the first part
+    declared. Returns the result, the registry (its keys, first spellings and the spellings it looked
+    up let the batches be merged) and whether every part that ends inside its file ended at a
+    statement boundary (else the batches cannot be merged exactly).
+    """
+    choice = choose_dialect(dbvendor)
+    session = _Session(choice, start.default_database, start.default_schema, Deadline(deadline), column_level)
+    session.registry.seed_schemas(start.schemas)
+    session.registry.seed_spelling(start.spelling)
+    session.registry.spelling_lookups = set()
+    session.registry.seed_lookups = set()
+    result = session.run(files, parts, dialect_note=parts[0][:2] == (0, 0) if parts else True)
+    return result, session.registry, session.clean_ends
 
 
 class _Session:
@@ -94,16 +163,44 @@ class _Session:
         self._lines = LineIndex("")
         self._routines = RoutineObjects(self.registry)
         self._routine: Routine | None = None
+        self.clean_ends = True
 
-    def run(self, files: Sequence[SqlSource]) -> LineageResult:
+    def first_pass(self, files: Sequence[SqlSource]) -> FirstPass:
+        """Collect the job's DDL; the key of each table is filed under the USE statements before it."""
+        registry, dialect = self.registry, self.parser.dialect
+        uses = collect_uses(files, dialect)
+        initial = (registry.default_database, registry.default_schema)
+        pending = iter(uses)
+        upcoming = next(pending, None)
+
+        def key_of(table: exp.Table, file_index: int, offset: int) -> TableKey:
+            nonlocal upcoming
+            while upcoming is not None and (upcoming.file_index, upcoming.offset) < (file_index, offset):
+                self._use(upcoming.expression)
+                upcoming = next(pending, None)
+            return registry.table_key(table)
+
+        try:
+            definitions = collect_definitions(files, dialect, key_of, registry.normalize)
+        finally:
+            registry.default_database, registry.default_schema = initial
+        return FirstPass(definitions, uses)
+
+    def run(
+        self, files: Sequence[SqlSource], parts: Sequence[Part] | None = None, dialect_note: bool = True
+    ) -> LineageResult:
         result = self.result
-        if self.choice.fallback_message:
+        if self.choice.fallback_message and dialect_note:
             result.errors.append(LineageError(self.choice.fallback_message, "DialectFallback"))
         if not files:
             result.errors.append(LineageError("no SQL files to analyse", "EmptyInput"))
         try:
-            for source in files:
-                self._file(source)
+            if parts is None:
+                for source in files:
+                    self._file(source)
+            else:
+                for file_index, start, end in parts:
+                    self._file(files[file_index], start, end)
         except DeadlineExceeded:
             result.timed_out = True
             file_name, span = self._where
@@ -115,19 +212,25 @@ class _Session:
         result.dbobjs = self.registry.objects
         return result
 
-    def _file(self, source: SqlSource) -> None:
+    def _file(self, source: SqlSource, start: int = 0, end: int | None = None) -> None:
+        """Analyse a file, or its text from ``start`` to ``end`` (a part of it, see :func:`analyze_parts`)."""
         result = self.result
-        if source.decode_error:
+        whole = end is None or (start == 0 and end >= len(source.text))
+        if source.decode_error and start == 0:
             result.errors.append(LineageError(source.decode_error, "DecodeError", source.name))
         if not source.text.strip():
             if not source.decode_error:
                 result.errors.append(LineageError(f"{source.name}: the file is empty", "EmptyInput", source.name))
             return
-        self._source, self._lines = source, LineIndex(source.text)
+        if self._source is not source:
+            self._source, self._lines = source, LineIndex(source.text)
         self._where = (source.name, None)
-        if not self._items(self.parser.parse(source.text), 0, in_block=False):
+        text = source.text if whole else source.text[start:end]
+        if not self._items(self.parser.parse(text), start, in_block=False) and whole:
             message = f"{source.name}: no SQL statements (only comments or whitespace)"
             result.errors.append(LineageError(message, "EmptyInput", source.name))
+        if end is not None and end < len(source.text) and not self.parser.ended_cleanly:
+            self.clean_ends = False
 
     def _items(
         self, items: Iterable[Statement | Failure], offset: int, in_block: bool, routine: Routine | None = None

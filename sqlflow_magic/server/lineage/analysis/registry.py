@@ -41,8 +41,17 @@ class Registry:
         self._result_sets = 0
         self._spelling: dict[str, str] = {}
         self._statement_spelling: dict[str, str] = {}
+        #: When a set: every ``(key, first spelling)`` :meth:`display` fell back to (a batch records them, so
+        #: the merge can check that one analysis of the whole job would have seen the same first spelling).
+        self.spelling_lookups: set[tuple[str, str | None]] | None = None
         #: Object index -> complete ordered list of normalised column names (from DDL or CTAS).
         self.schemas: dict[int, list[str]] = {}
+        #: Table key -> column list from the first pass (``input/first_pass.py``), applied when the object appears.
+        self._seeded: dict[TableKey, list[str]] = {}
+        self._from_seed: set[int] = set()  # objects whose schema is still the seed's
+        #: When a set: the objects whose schema was looked up while it was the seed's or unknown (see
+        #: ``spelling_lookups``: the merge checks that no earlier batch declared another one).
+        self.seed_lookups: set[int] | None = None
         #: The routine whose body is being analysed: the ``procedureName`` of the processes made now.
         self.procedure: str | None = None
 
@@ -73,7 +82,22 @@ class Registry:
 
     def display(self, key: str) -> str:
         """The original spelling of a normalised name: as in the current statement, else as first seen."""
-        return self._statement_spelling.get(key) or self._spelling.get(key, key)
+        spelled = self._statement_spelling.get(key)
+        if spelled:
+            return spelled
+        first = self._spelling.get(key)
+        if self.spelling_lookups is not None:
+            self.spelling_lookups.add((key, first))
+        return first or key
+
+    def seed_spelling(self, spelling: dict[str, str]) -> None:
+        """Names seen before the first statement (a batch of a job starts with those of the job's DDL)."""
+        for key, name in spelling.items():
+            self._spelling.setdefault(key, name)
+
+    def first_spellings(self) -> dict[str, str]:
+        """Each normalised name seen so far -> its first spelling."""
+        return dict(self._spelling)
 
     # -- objects -----------------------------------------------------------------------------
     def table_parts(self, table: exp.Table) -> tuple[TableKey, tuple[str | None, str | None, str], str]:
@@ -114,6 +138,9 @@ class Registry:
             index = len(self.objects)
             self._tables[key] = index
             self.objects.append(DbObject(self.new_id(), name, object_type, database, schema, written=written))
+            if key in self._seeded:
+                self.set_schema(index, self._seeded[key])
+                self._from_seed.add(index)
         obj = self.objects[index]
         if object_type == "view":
             obj.type = "view"
@@ -145,19 +172,51 @@ class Registry:
         column.add_span(span)
         return column
 
+    def object_keys(self) -> list[TableKey | None]:
+        """The key of each object of :attr:`objects` (``None`` for result sets and processes)."""
+        keys: list[TableKey | None] = [None] * len(self.objects)
+        for key, index in self._tables.items():
+            keys[index] = key
+        return keys
+
+    @staticmethod
+    def column_keys(obj: DbObject) -> dict[str, str]:
+        """Column id -> the normalised name it is registered under, for one object."""
+        return {column.id: key for key, column in obj._column_index.items()}
+
     # -- session schema ----------------------------------------------------------------------
     def set_schema(self, index: int, columns: Iterable[str]) -> None:
         """Declare the complete column list of an object (so ``SELECT *`` can expand)."""
         names = list(dict.fromkeys(columns))
         if names and "*" not in names:
             self.schemas[index] = names
+            self._from_seed.discard(index)
+
+    def seed_schemas(self, schemas: dict[TableKey, list[str]]) -> None:
+        """Column lists the job's own DDL declares (the first pass), known from each table's first sight on."""
+        self._seeded = dict(schemas)
+
+    def table_key(self, table: exp.Table) -> TableKey:
+        """The normalised key of a table reference, as :meth:`table` files it."""
+        return self.table_parts(table)[0]
 
     def known_columns(self, index: int) -> list[str] | None:
         """The complete column list of an object, when a CREATE statement declared it."""
-        return self.schemas.get(index)
+        schema = self.schemas.get(index)
+        if self.seed_lookups is not None and (schema is None or index in self._from_seed):
+            self.seed_lookups.add(index)
+        return schema
+
+    def analysed_schemas(self) -> dict[int, list[str]]:
+        """The schemas the analysis itself declared (not those still as the first pass seeded them)."""
+        return {index: names for index, names in self.schemas.items() if index not in self._from_seed}
 
     def mini_schema(self, indexes: Iterable[int]) -> dict[str, dict[str, str]]:
         """A sqlglot schema of only the given objects, keyed by their placeholder names."""
+        if self.seed_lookups is not None:
+            indexes = list(indexes)
+            seeded, known = self._from_seed, self.schemas
+            self.seed_lookups.update(index for index in indexes if index in seeded or index not in known)
         return {
             placeholder(index): dict.fromkeys(self.schemas[index], "UNKNOWN")
             for index in indexes

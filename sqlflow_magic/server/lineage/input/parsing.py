@@ -75,6 +75,13 @@ class ScriptParser:
         self._deadline = deadline
         self._headers = choice.dialect != "tsql"
         self._scanner = Scanner(tokenizer, choice.batch_separator, deadline, self._balanced_cut)
+        self._open_routine = False
+
+    @property
+    def ended_cleanly(self) -> bool:
+        """Whether the text :meth:`parse` last read ended at a statement boundary (see ``Scanner``), outside
+        a T-SQL routine body that runs to the end of its batch."""
+        return self._scanner.ended_cleanly and not self._open_routine
 
     def parse(self, text: str) -> Iterator[Statement | Failure]:
         """Statements and failures of ``text``, in order of appearance."""
@@ -92,6 +99,7 @@ class ScriptParser:
                         routine = parsed.routine
                     else:
                         yield parsed
+        self._open_routine = routine is not None
 
     def _balanced_cut(self, tokens: list[Token]) -> int | None:
         """The last semicolon outside any ``BEGIN ... END`` block: pieces never split a block."""

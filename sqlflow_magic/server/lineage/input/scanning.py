@@ -87,12 +87,19 @@ class Scanner:
         self._deadline = deadline
         #: Index of the semicolon token after which a piece may end (default: the last one).
         self._cut = cut or last_semicolon
+        #: Whether the text last scanned ended at a statement boundary: after a semicolon the cut
+        #: function accepts, or at a batch separator (set once :meth:`scan`'s iterator is exhausted).
+        self.ended_cleanly = True
 
     def scan(self, text: str) -> Iterator[Piece | Failure]:
         """The pieces of every batch of ``text``, in order."""
-        for batch, (start, end) in enumerate(self._batches(text)):
-            for item in self._pieces(text, start, end):
+        batches = self._batches(text)
+        clean = [True]  # of this scan (a routine body is scanned while this one is under way)
+        for batch, (start, end) in enumerate(batches):
+            for item in self._pieces(text, start, end, clean):
                 yield Piece(item.base, item.text, item.tokens, batch) if isinstance(item, Piece) and batch else item
+        # the last statement ends at a separator, or must end with an accepted semicolon
+        self.ended_cleanly = clean[0] or not batches or batches[-1][1] < len(text)
 
     def tokenize_at(self, text: str, offset: int) -> list[Token]:
         """Tokens of ``text``, which sits at ``offset`` in a piece (token lines are not adjusted)."""
@@ -116,7 +123,7 @@ class Scanner:
         batches.append((start, len(text)))
         return [(s, e) for s, e in batches if text[s:e].strip()]
 
-    def _pieces(self, text: str, start: int, end: int) -> Iterator[Piece | Failure]:
+    def _pieces(self, text: str, start: int, end: int, clean: list[bool]) -> Iterator[Piece | Failure]:
         position = start
         while position < end:
             self._deadline.check()
@@ -131,6 +138,7 @@ class Scanner:
                     if cut < end:
                         size *= 2
                         continue
+                    clean[0] = False
                     yield from self._salvage(text, position, end, exc)
                     return
                 if cut < end:
@@ -142,6 +150,7 @@ class Scanner:
                     yield Piece(position, piece, tokens)
                     position += tokens[-1].end + 1
                 else:
+                    clean[0] = bool(tokens) and self._cut(tokens) == len(tokens) - 1
                     yield Piece(position, piece, tokens)
                     position = end
                 break
