@@ -84,12 +84,12 @@ MODEL_DIFFERS: dict[str, str] = {
 }
 #: The ``docs/engine.md`` row of an expected column sqllineage leaves in no table (``ColumnQualifierTuple(c, None)``).
 AMBIGUOUS = "an unqualified column over several tables is linked to the first candidate (LinkOrphanColumn)"
-_DATA_OBJECTS = {"table", "view"}
+_DATA_OBJECTS = {"table", "view", "path"}
 
 
 # -- names -------------------------------------------------------------------------------------
 def _parts(name: str) -> tuple[str, ...]:
-    cleaned = re.sub(r'[`"\[\]]', "", name.strip().lower())
+    cleaned = re.sub(r"[`\"\[\]']", "", name.strip().lower())
     return tuple(part for part in cleaned.split(".") if part)
 
 

@@ -15,6 +15,7 @@ from sqlflow_magic.server.lineage.analysis.routines import RoutineObjects
 from sqlflow_magic.server.lineage.analysis.walking import dismantle
 from sqlflow_magic.server.lineage.deadline import Deadline, DeadlineExceeded
 from sqlflow_magic.server.lineage.flows.ddl import command_flows, ddl_flows
+from sqlflow_magic.server.lineage.flows.paths import path_flows, unload_flows
 from sqlflow_magic.server.lineage.flows.statements import Flow, flows_for, nested_statements
 from sqlflow_magic.server.lineage.input.dialects import DialectChoice, choose_dialect
 from sqlflow_magic.server.lineage.input.first_pass import (
@@ -330,6 +331,8 @@ class _Session:
         into_is_variable = self.choice.select_into_is_variable or (in_block and self.choice.dialect != "tsql")
         flows = ddl_flows(expression)
         if flows is None:
+            flows = path_flows(expression)
+        if flows is None:
             flows = flows_for(expression, into_is_variable=into_is_variable)
         self._analyse_flows(flows, expression, ctx)
 
@@ -347,6 +350,11 @@ class _Session:
         keyword = str(command.this or "").upper()
         if keyword in ("ALTER", "RENAME"):  # EXCHANGE PARTITION, RENAME TABLE: commands for sqlglot, flows for lineage
             flows = command_flows(ctx.text[ctx.start : ctx.end], ctx.start - ctx.base, self.parser.dialect)
+            if flows:
+                self._analyse_flows(flows, command, ctx)
+                return
+        if keyword == "UNLOAD":  # Redshift UNLOAD ('select ...') TO 's3://...': its query flows into the path
+            flows = unload_flows(ctx.text[ctx.start : ctx.end], ctx.start - ctx.base, self.parser.dialect)
             if flows:
                 self._analyse_flows(flows, command, ctx)
                 return

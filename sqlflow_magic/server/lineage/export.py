@@ -26,7 +26,7 @@ from sqlflow_magic.server.lineage.model import (
 )
 
 TABLE_COLUMN = "TABLE"
-_DATA_OBJECT_TYPES = ("table", "view", "select_list")
+_DATA_OBJECT_TYPES = ("table", "view", "select_list", "path")
 #: Codes of a lineage answer: complete, or complete data with an ``error`` string of what was not analysed.
 OK, PARTIAL = 200, 203
 

@@ -16,6 +16,7 @@ from sqlflow_magic.server.lineage.analysis.tracer import ROWS_KEY as _ROWS_KEY
 from sqlflow_magic.server.lineage.analysis.tracer import ColumnTracer
 from sqlflow_magic.server.lineage.analysis.walking import dismantle, outputs
 from sqlflow_magic.server.lineage.deadline import Deadline
+from sqlflow_magic.server.lineage.flows.paths import OBJECT_TYPE_META
 from sqlflow_magic.server.lineage.flows.statements import Flow
 from sqlflow_magic.server.lineage.model import (
     ROWS_COLUMN,
@@ -163,7 +164,7 @@ class FlowAnalyzer:
                 continue
             if is_bare and table.name.lower() in _DUMMY_TABLES and not _quoted(name):
                 continue
-            index = registry.table(table, ctx.span(table))
+            index = registry.table(table, ctx.span(table), table.meta.get(OBJECT_TYPE_META, "table"))
             referenced[index] = None
             renamed.append((table, index))
         if self._column_level:

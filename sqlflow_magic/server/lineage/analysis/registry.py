@@ -126,8 +126,13 @@ class Registry:
         return (database_key, schema_key, self.normalize(name, quoted)), (database, schema, name), written
 
     def table(self, table: exp.Table, span: Span | None, object_type: str = "table") -> int:
-        """The index of the object for a table reference (created on first sight)."""
+        """The index of the object for a table reference (created on first sight).
+
+        A ``path`` (a file location, ``flows/paths.py``) is its literal alone: no default database or schema.
+        """
         key, (database, schema, name), written = self.table_parts(table)
+        if object_type == "path":
+            key, database, schema = (None, None, key[2]), None, None
         index = self._tables.get(key)
         if index is None:
             index = len(self.objects)

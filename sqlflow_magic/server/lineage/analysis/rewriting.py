@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.qualify_columns import qualify_columns
 from sqlglot.optimizer.qualify_tables import qualify_tables
 from sqlglot.optimizer.scope import Scope, build_scope, traverse_scope
@@ -117,7 +118,13 @@ def bind_single_source_columns(
     """
     for scope in traverse_scope(query):
         select = scope.expression
-        if not isinstance(select, exp.Select) or len(scope.selected_sources) != 1:
+        if not isinstance(select, exp.Select):
+            continue
+        try:
+            sources = scope.selected_sources
+        except OptimizeError:  # two derived tables without an alias (qualify_tables names them later)
+            continue
+        if len(sources) != 1:
             continue
         alias, (_, source) = next(iter(scope.selected_sources.items()))
         known = None

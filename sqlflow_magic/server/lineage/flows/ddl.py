@@ -10,10 +10,12 @@ The effect types are SQLFlow's (``docs/engine.md#statement-kinds-and-their-effec
 - ``ALTER TABLE a SWAP WITH b`` (Snowflake): ``swap_table``, ``b -> a``. SQLFlow draws one edge, from the
   table named after ``WITH`` to the altered table, although the data goes both ways.
 - ``ALTER TABLE a EXCHANGE PARTITION p WITH TABLE b`` (Oracle, MySQL, Hive): ``swap_table``, ``b -> a``.
+- ``ALTER TABLE a SWITCH [PARTITION p] TO b [PARTITION q]`` (T-SQL): ``swap_table``, ``a -> b``: the rows
+  move from the altered table to the one named after ``TO``, modelled as EXCHANGE PARTITION is.
 - ``RENAME TABLE a TO b, c TO d`` (MySQL, Teradata): ``rename_table``, ``a -> b`` and ``c -> d``, as
   ``ALTER TABLE a RENAME TO b``; ``b`` gets ``a``'s columns.
 
-sqlglot parses these two as generic commands; :func:`command_flows` reads them from the statement's text.
+sqlglot parses these three as generic commands; :func:`command_flows` reads them from the statement's text.
 - Vertica ``SELECT swap_partitions_between_tables('staging', min, max, 'target')``: ``swap_table``,
   ``staging -> target``; ``copy_partitions_to_table`` and ``move_partitions_to_table`` (same arguments):
   ``insert``, ``source -> target``. The table names are string arguments.
@@ -42,6 +44,12 @@ _EXCHANGE = re.compile(
     rf"(?P<source>{_QUALIFIED})",
     re.IGNORECASE | re.DOTALL,
 )
+#: T-SQL ``ALTER TABLE a SWITCH [PARTITION p] TO b [PARTITION q]``.
+_SWITCH = re.compile(
+    rf"^\s*ALTER\s+TABLE\s+(?P<source>{_QUALIFIED})\s+SWITCH\b(?:\s+PARTITION\s+\S+)?\s+TO\s+"
+    rf"(?P<target>{_QUALIFIED})",
+    re.IGNORECASE | re.DOTALL,
+)
 #: ``RENAME TABLE a TO b, c TO d``: the keywords, then each pair.
 _RENAME = re.compile(r"^\s*RENAME\s+TABLE\s+", re.IGNORECASE)
 _RENAME_PAIR = re.compile(rf"(?P<old>{_QUALIFIED})\s+TO\s+(?P<new>{_QUALIFIED})\s*(?:,\s*|;?\s*$)", re.IGNORECASE)
@@ -66,12 +74,12 @@ def ddl_flows(statement: exp.Expr) -> list[Flow] | None:
 
 
 def command_flows(statement_text: str, offset: int, dialect: Dialect) -> list[Flow]:
-    """The flows of an EXCHANGE PARTITION or a ``RENAME TABLE`` that sqlglot read as a Command (else none).
+    """The flows of an EXCHANGE PARTITION, a SWITCH or a ``RENAME TABLE`` that sqlglot read as a Command (else none).
 
     ``offset`` is the position of ``statement_text`` relative to the statement's base, so that the
     table names keep their place in the file.
     """
-    match = _EXCHANGE.match(statement_text)
+    match = _EXCHANGE.match(statement_text) or _SWITCH.match(statement_text)
     if match is not None:
         target = _table_at(match.group("target"), offset + match.start("target"), dialect)
         source = _table_at(match.group("source"), offset + match.start("source"), dialect)

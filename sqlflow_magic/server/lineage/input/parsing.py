@@ -10,19 +10,16 @@ around are traps 2, 3, 12, 13 and 14 of ``docs/engine.md``.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Token and TokenType live in sqlglot.tokenizer_core; the package re-exports them.
-from sqlglot import Token, Tokenizer, TokenType, exp
-from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError
-from sqlglot.parser import Parser
+from sqlglot import Token, TokenType, exp
 
 from sqlflow_magic.server.lineage.deadline import Deadline
+from sqlflow_magic.server.lineage.input.chunking import group_blocks, split_chunks, statement_chunks, with_semicolons
 from sqlflow_magic.server.lineage.input.dialects import DialectChoice
-from sqlflow_magic.server.lineage.input.messages import plain_syntax_error
+from sqlflow_magic.server.lineage.input.parse_errors import error_token_index, incomplete, syntax_failure
 from sqlflow_magic.server.lineage.input.procedural import (
     block_depth_change,
     block_statements,
@@ -39,6 +36,7 @@ from sqlflow_magic.server.lineage.input.routines import (
     routine_header,
 )
 from sqlflow_magic.server.lineage.input.scanning import Failure, Scanner
+from sqlflow_magic.server.lineage.input.sqlglot_tools import sqlglot_tools
 from sqlflow_magic.server.lineage.input.token_rewrites import rewrite_tokens
 
 _NEXT_STATEMENT = re.compile(
@@ -94,7 +92,7 @@ class ScriptParser:
                 continue
             if item.batch != batch:  # a T-SQL body without BEGIN ... END runs to the end of its batch
                 batch, routine = item.batch, None
-            for group in _group_blocks(_split_chunks(item.tokens), self._headers):
+            for group in group_blocks(split_chunks(item.tokens), self._headers):
                 self._deadline.check()
                 for parsed in self._parse_group(group, item.text, item.base, routine):
                     if isinstance(parsed, _BatchRoutine):
@@ -130,10 +128,10 @@ class ScriptParser:
             return
         tokens = [token for chunk in group for token in chunk]
         try:
-            expressions = self._parse_tokens(_with_semicolons(group), piece)
+            expressions = self._parse_tokens(with_semicolons(group), piece)
         except Exception:
             expressions = None
-        if expressions is not None and body_read_whole(expressions, _statement_chunks(group)):
+        if expressions is not None and body_read_whole(expressions, statement_chunks(group)):
             expressions = [e for e in expressions if not isinstance(e, exp.EndStatement)]
             start, end = base + tokens[0].start, base + tokens[-1].end + 1
             for expression in expressions:
@@ -210,14 +208,14 @@ class ScriptParser:
                 try:
                     expressions = self._parse_tokens(part, piece)
                 except Exception as exc:
-                    error_index = _error_index(exc, part)
+                    error_index = error_token_index(exc, part)
                     split = self._split_before(part, error_index, piece)
                     if split is not None:
                         length, expressions = split
                         yield from _statements(expressions, part[:length], base, in_block, note, variables, routine)
                         start += length
                         continue
-                    yield _failure(exc, part, error_index, base)
+                    yield syntax_failure(exc, part, error_index, base)
                     following = [k for k in statement_starts(part) if k > error_index]
                     if not following:
                         break
@@ -262,7 +260,7 @@ class ScriptParser:
                 expressions = self._parse_tokens(part[:length], piece)
             except Exception:
                 continue
-            if expressions and not any(_incomplete(e) for e in expressions):
+            if expressions and not any(incomplete(e) for e in expressions):
                 return length, expressions
         return None
 
@@ -292,91 +290,6 @@ class ScriptParser:
         return tokens, "REPLACE INTO analysed as INSERT INTO"
 
 
-_TOOLS = threading.local()
-
-
-def sqlglot_tools(dialect_name: str) -> tuple[Dialect, Tokenizer, Parser]:
-    """sqlglot's dialect, tokenizer and parser for ``dialect_name``, made once per thread.
-
-    Making them costs more than parsing a short statement; a tokenizer and a parser reset
-    themselves on every call, and one thread never runs two calls at once.
-    """
-    tools: dict[str, tuple[Dialect, Tokenizer, Parser]] | None = getattr(_TOOLS, "by_name", None)
-    if tools is None:
-        tools = _TOOLS.by_name = {}
-    found = tools.get(dialect_name)
-    if found is None:
-        dialect = Dialect.get_or_raise(dialect_name)
-        found = tools[dialect_name] = (dialect, dialect.tokenizer(), dialect.parser())
-    return found
-
-
-def _split_chunks(tokens: list[Token]) -> list[list[Token]]:
-    semicolon = TokenType.SEMICOLON
-    cuts = [index for index, token in enumerate(tokens) if token.token_type == semicolon]
-    starts = [0, *(cut + 1 for cut in cuts)]
-    ends = [*cuts, len(tokens)]
-    return [tokens[start:end] for start, end in zip(starts, ends, strict=True) if end > start]
-
-
-def _group_blocks(chunks: list[list[Token]], headers: bool) -> Iterator[list[list[Token]]]:
-    """Keep the chunks of a ``BEGIN ... END`` block (procedure bodies, PL/SQL blocks) together."""
-    group: list[list[Token]] = []
-    depth, declare_pending = 0, False
-    for chunk in chunks:
-        group.append(chunk)
-        delta, declare_pending = block_depth_change(chunk, declare_pending, headers)
-        depth += delta
-        if depth <= 0:
-            yield group
-            group, depth, declare_pending = [], 0, False
-    if group:
-        yield group
-
-
-def _with_semicolons(group: list[list[Token]]) -> list[Token]:
-    tokens: list[Token] = []
-    for chunk in group:
-        tokens.extend(chunk)
-        last = chunk[-1]
-        tokens.append(Token(TokenType.SEMICOLON, ";", last.line, last.col + 1, last.end + 1, last.end + 1))
-    return tokens
-
-
-def _incomplete(expression: exp.Expr) -> bool:
-    """A prefix such as ``INSERT INTO t`` parses, but is not the statement the author wrote."""
-    if isinstance(expression, exp.Insert):
-        return expression.expression is None
-    return isinstance(expression, exp.Update) and not expression.expressions
-
-
-def _error_index(error: Exception, tokens: list[Token]) -> int:
-    details = error.errors[0] if isinstance(error, ParseError) and error.errors else {}
-    line, column = details.get("line"), details.get("col")
-    for index, token in enumerate(tokens):
-        if token.line == line and token.col == column:
-            return index
-    return len(tokens) - 1
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # sqlglot underlines the offending token for terminals
-
-
-def _failure(error: Exception, tokens: list[Token], index: int, base: int) -> Failure:
-    token = tokens[min(index, len(tokens) - 1)]
-    if isinstance(error, ParseError) and error.errors:
-        description = error.errors[0].get("description") or "invalid syntax"
-    else:
-        description = f"{type(error).__name__}: {error}"[:300]
-    return Failure(
-        plain_syntax_error(description, token.text),
-        "SyntaxError",
-        base + token.start,
-        base + token.end + 1,
-        raw=_ANSI.sub("", f"{type(error).__name__}: {error}")[:1000],
-    )
-
-
 def _statements(
     expressions: list[exp.Expr],
     tokens: list[Token],
@@ -397,8 +310,3 @@ class _BatchRoutine:
     """Said by :meth:`ScriptParser._parse_group`: the rest of the T-SQL batch is this routine's body."""
 
     routine: Routine
-
-
-def _statement_chunks(group: list[list[Token]]) -> int:
-    """How many chunks of a block start a statement (what a whole reading of the block must keep)."""
-    return sum(1 for chunk in group if block_statements(chunk))

@@ -11,6 +11,9 @@ Each rewrite works on one statement's tokens before the parser sees them (as ``R
   variable: ``SET @n += 1``) is read as ``SET x = x + s.y``: the assigned column is also a source of its
   own value. Without parentheses, so ``x -= a + b`` reads as ``x = x - a + b``: a different value, the
   same columns, which is all lineage needs. A ``Rewritten`` hint says so.
+- Every dialect: ``DELETE FROM TABLE t`` is read as ``DELETE FROM t``. ``TABLE`` is a reserved word in
+  every dialect, never a table's bare name, but sqlglot read ``table`` as the table and ``t`` as its
+  alias, so the lineage named a table ``table``. No hint: the statement means what it says.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ _LIST_STARTS = frozenset({TokenType.SET, TokenType.COMMA})
 
 def rewrite_tokens(tokens: list[Token], piece: str, dialect: str | None) -> tuple[list[Token], str | None]:
     """The statement's tokens with the rewrites of this module applied, and a hint for the result (or ``None``)."""
+    tokens = delete_from_table_keyword(tokens)
     if dialect in _BACKTICK_DIALECTS:
         return backticks_as_identifiers(tokens, piece), None
     if dialect == "tsql":
@@ -88,6 +92,15 @@ def compound_assignments(tokens: list[Token]) -> list[Token]:
         combine = Token(operator.token_type, operator.text, equals.line, equals.col, equals.start, equals.end)
         result[k : k + 2] = [assign, *name, combine]
     return result
+
+
+def delete_from_table_keyword(tokens: list[Token]) -> list[Token]:
+    """``DELETE FROM TABLE t`` without its ``TABLE`` keyword (the same list for any other statement)."""
+    kinds = [t.token_type for t in tokens[:4]]
+    if kinds[:3] == [TokenType.DELETE, TokenType.FROM, TokenType.TABLE] and len(kinds) == 4:
+        if kinds[3] in (TokenType.VAR, TokenType.IDENTIFIER):
+            return [*tokens[:2], *tokens[3:]]
+    return tokens
 
 
 def _is_backtick(token: Token) -> bool:

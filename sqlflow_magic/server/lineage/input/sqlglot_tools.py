@@ -1,0 +1,30 @@
+"""sqlglot's dialect, tokenizer and parser, made once per thread and dialect.
+
+``docs/engine.md#dialect-objects-per-call`` says why.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlglot import Tokenizer
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.parser import Parser
+
+_TOOLS = threading.local()
+
+
+def sqlglot_tools(dialect_name: str) -> tuple[Dialect, Tokenizer, Parser]:
+    """sqlglot's dialect, tokenizer and parser for ``dialect_name``, made once per thread.
+
+    Making them costs more than parsing a short statement; a tokenizer and a parser reset
+    themselves on every call, and one thread never runs two calls at once.
+    """
+    tools: dict[str, tuple[Dialect, Tokenizer, Parser]] | None = getattr(_TOOLS, "by_name", None)
+    if tools is None:
+        tools = _TOOLS.by_name = {}
+    found = tools.get(dialect_name)
+    if found is None:
+        dialect = Dialect.get_or_raise(dialect_name)
+        found = tools[dialect_name] = (dialect, dialect.tokenizer(), dialect.parser())
+    return found
