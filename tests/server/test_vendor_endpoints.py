@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from sqlflow_magic.lineage_json import read_lineage
-from sqlflow_magic.server import ServerConfig
 from sqlflow_magic.client import SQLFlowClient
 from sqlflow_magic.client.models import PICTURE
 from sqlflow_magic.client.settings import ClientSettings
+from sqlflow_magic.lineage_json import read_lineage
+from sqlflow_magic.server import ServerConfig
 from sqlflow_magic.server.analysis import PRERENDER_FROM_BYTES
 from sqlflow_magic.server.exports import ViewOptions, view_kind
 from tests.support.server_api import Api, running_server, wait_for_final
