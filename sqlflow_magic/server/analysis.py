@@ -31,8 +31,8 @@ if TYPE_CHECKING:  # the engine is imported in the analysis processes only, when
 
 #: Exports rendered when a large job finishes, so that their first requests are served from storage: what
 #: SQLFlow's own clients ask for (the default view as JSON and both CSVs) and the notebook's picture
-#: (``fdd,fdr``). Any other export, and every export of a smaller job (rendered in milliseconds), is
-#: rendered on its first request (in an analysis process) and stored then.
+#: (``fdd,fdr``). Any other export, and every export of a smaller job (rendered in milliseconds) but the
+#: picture (:data:`ALWAYS_RENDERED`), is rendered on its first request (in an analysis process) and stored then.
 PRERENDERED = (
     (ViewOptions(), "json"),
     (ViewOptions(frozenset({"fdd", "fdr"})), "json"),
@@ -42,6 +42,11 @@ PRERENDERED = (
 #: The size of a job's complete lineage JSON from which :data:`PRERENDERED` are rendered with the job: reading
 #: it again takes about 40 ms per MB, the renders of 1 MB about as long again.
 PRERENDER_FROM_BYTES = 1_000_000
+#: The exports rendered with every job, whatever its size: the notebook's picture (``fdd,fdr``), which
+#: ``%%sqlflow_submit --wait`` fetches as soon as the job is final. Rendered here it costs a small job well
+#: under a millisecond, while rendering it on its first request costs a round trip to an analysis process
+#: (about 10 ms of the wait; see docs/performance.md).
+ALWAYS_RENDERED = (PRERENDERED[1],)
 #: Error type of a zip member that is not SQL: reported, but it does not make a job partial.
 SKIPPED_FILE = "SkippedFile"
 #: Error type of an unusable zip (corrupt, a bomb, unsafe member names).
@@ -160,8 +165,9 @@ def job_outcome(request: AnalysisRequest, result: LineageResult, status: JobStat
         if status == JobStatus.PARTIAL_SUCCESS:  # SQLFlow's "full data plus an error string": the job's own message
             answer.update(code=203, error=message)
         lineage = results[lineage_kind(table_level)] = json.dumps(answer, ensure_ascii=False).encode()
-        if not table_level and len(lineage) >= PRERENDER_FROM_BYTES:
-            results.update((view_kind(form, options), render(answer, options, form)) for options, form in PRERENDERED)
+        if not table_level:
+            rendered = PRERENDERED if len(lineage) >= PRERENDER_FROM_BYTES else ALWAYS_RENDERED
+            results.update((view_kind(form, options), render(answer, options, form)) for options, form in rendered)
     return JobOutcome(status, message, session_id or new_session_id(), results)
 
 

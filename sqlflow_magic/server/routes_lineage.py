@@ -102,7 +102,7 @@ def _csv_export(form: str) -> Callable[[Request], Any]:
         body = await _view(context, job, parse_view(params), form, parse_delimiter(params))
         return Response(body, media_type="text/csv", headers=_attachment(job, "csv"))
 
-    export.__doc__ = ("``exportLineageAsCsv``: rows between tables and views only" if form == "csv" else
+    export.__doc__ = ("``exportLineageAsCsv``: rows between tables, views and paths only" if form == "csv" else
                       "``exportFullLineageAsCsv``: one row per relationship source") + "; ``delimiter`` (``,``)."
     return export
 

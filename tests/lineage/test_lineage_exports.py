@@ -286,6 +286,17 @@ def test_csv_table_level_and_default_names() -> None:
         to_csv(result, delimiter="::")
 
 
+def test_files_and_locations_are_stores_in_the_csv_and_nodes_in_graphml() -> None:
+    sql = "COPY sales.orders FROM 's3://bucket/orders.csv' CSV;\nINSERT OVERWRITE DIRECTORY '/tmp/out' SELECT a FROM t"
+    result = analyze([SqlSource("load.sql", sql)], "dbvpostgresql")
+    view = apply_view(to_sqlflow_json(result, table_level=True), EVERYTHING)
+    plain_csv = csv.DictReader(io.StringIO(csv_text(view, stores_only=True)))
+    rows = {(row["source_table"], row["target_table"]) for row in plain_csv}
+    assert rows == {("'s3://bucket/orders.csv'", "orders"), ("t", "'/tmp/out'")}
+    graph = nx.read_graphml(io.StringIO(to_graphml(result, table_level=True)))
+    assert sorted(data["kind"] for _, data in graph.nodes(data=True)) == ["path", "path", "table", "table"]
+
+
 def test_graphml_column_level(result: LineageResult) -> None:
     graph = nx.read_graphml(io.StringIO(to_graphml(result)))
     labels = {node: data["label"] for node, data in graph.nodes(data=True)}

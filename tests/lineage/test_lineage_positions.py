@@ -8,31 +8,22 @@ import pytest
 
 from sqlflow_magic.server.lineage import LineageResult, Span, SqlSource, analyze
 from sqlflow_magic.server.lineage.input.scanning import LineIndex
-from sqlflow_magic.server.lineage.model import DbObject
+from tests.support.lineage_objects import first_span, object_named
 
 pytestmark = pytest.mark.unit
 
 STATEMENT = "INSERT INTO dbo.T (a)\nSELECT s.x\nFROM dbo.S s WHERE s.k = 1;\n"
 
 
-def _object(result: LineageResult, name: str) -> DbObject:
-    [obj] = [o for o in result.dbobjs if o.name == name]
-    return obj
-
-
-def _span(obj: DbObject, column: str | None = None) -> tuple[int, int, int, int]:
-    spans = obj.coordinates if column is None else next(c.coordinates for c in obj.columns if c.name == column)
-    span: Span = spans[0]
-    return span.start_line, span.start_column, span.end_line, span.end_column
 
 
 def _check_statement_at(result: LineageResult, first_line: int) -> None:
     line = first_line
-    assert _span(_object(result, "T")) == (line, 13, line, 18)  # "dbo.T"
-    assert _span(_object(result, "T"), "a") == (line, 20, line, 21)
-    assert _span(_object(result, "S"), "x") == (line + 1, 8, line + 1, 11)  # "s.x"
-    assert _span(_object(result, "S")) == (line + 2, 6, line + 2, 11)  # "dbo.S"
-    assert _span(_object(result, "S"), "k") == (line + 2, 20, line + 2, 23)
+    assert first_span(object_named(result, "T")) == (line, 13, line, 18)  # "dbo.T"
+    assert first_span(object_named(result, "T"), "a") == (line, 20, line, 21)
+    assert first_span(object_named(result, "S"), "x") == (line + 1, 8, line + 1, 11)  # "s.x"
+    assert first_span(object_named(result, "S")) == (line + 2, 6, line + 2, 11)  # "dbo.S"
+    assert first_span(object_named(result, "S"), "k") == (line + 2, 20, line + 2, 23)
     [process] = [p for p in result.processes if p.effect_type == "insert"]
     assert (process.span.start_line, process.span.start_column) == (line, 1)
     assert (process.span.end_line, process.span.end_column) == (line + 2, 27)
@@ -67,9 +58,9 @@ def test_coordinates_of_a_rewritten_replace() -> None:
     result = analyze(
         [SqlSource("q.sql", "\nREPLACE\n  INTO shop.cache (id)\nSELECT i.id FROM shop.items i;")], "dbvmysql"
     )
-    assert _span(_object(result, "cache")) == (3, 8, 3, 18)
-    assert _span(_object(result, "cache"), "id") == (3, 20, 3, 22)
-    assert _span(_object(result, "items"), "id") == (4, 8, 4, 12)
+    assert first_span(object_named(result, "cache")) == (3, 8, 3, 18)
+    assert first_span(object_named(result, "cache"), "id") == (3, 20, 3, 22)
+    assert first_span(object_named(result, "items"), "id") == (4, 8, 4, 12)
 
 
 def test_errors_carry_file_and_position() -> None:
@@ -89,8 +80,8 @@ def test_display_names_keep_their_first_spelling() -> None:
     assert len(orders) == 1, "one object whatever the case of its name"
     assert (orders[0].schema, orders[0].name) == ("Sales", "ORDERS")
     assert [c.name for c in orders[0].columns] == ["OrderId", "Amount"]
-    assert [c.name for c in _object(result, "Orders_Copy").columns] == ["OrderId", "Amount"]
-    assert [c.name for c in _object(result, "RS-1").columns] == ["orderid", "AMOUNT"]
+    assert [c.name for c in object_named(result, "Orders_Copy").columns] == ["OrderId", "Amount"]
+    assert [c.name for c in object_named(result, "RS-1").columns] == ["orderid", "AMOUNT"]
 
 
 def test_quoted_names_are_case_sensitive_in_postgres() -> None:

@@ -15,9 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
+from sqlflow_magic.client import SQLFlowClient
+from sqlflow_magic.client.models import PICTURE
+from sqlflow_magic.client.settings import ClientSettings
 from sqlflow_magic.lineage_json import read_lineage
 from sqlflow_magic.server import ServerConfig
 from sqlflow_magic.server.analysis import PRERENDER_FROM_BYTES
+from sqlflow_magic.server.exports import ViewOptions, view_kind
 from tests.support.server_api import Api, running_server, wait_for_final
 from tests.support.users import ALICE, ALICE_SECRET
 
@@ -119,6 +123,10 @@ def test_the_plain_csv_export_has_table_to_table_rows_only(job):
     assert [r for r in full if r["target_table"] != "RS-1"] == plain
 
 
+#: The stored name of the notebook's picture (``fdd,fdr`` as JSON), rendered with every job.
+PICTURE_VIEW = view_kind("json", ViewOptions(frozenset({"fdd", "fdr"})))
+
+
 def stored_views(db_path: Path, job_id: str) -> set[str]:
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         rows = conn.execute("SELECT kind FROM job_results WHERE job_id = ?", (job_id,)).fetchall()
@@ -130,15 +138,29 @@ def test_exports_are_stored_once_rendered_and_follow_a_new_analysis(tmp_path):
     with running_server(config) as (_server, api):
         job_id = api.submit([("a.sql", b"INSERT INTO t2 SELECT a FROM t1;")])["data"]["jobId"]
         wait_for_final(api, job_id)
-        assert stored_views(config.db_path, job_id) == set()  # a small job: every export rendered when asked
+        assert stored_views(config.db_path, job_id) == {PICTURE_VIEW}  # a small job: only the picture rendered with it
         first = post(api, "/sqlflow/job/exportLineageAsGraphml", jobId=job_id).text
-        assert len(stored_views(config.db_path, job_id)) == 1  # rendered on its first request, then stored
+        assert len(stored_views(config.db_path, job_id)) == 2  # rendered on its first request, then stored
         assert first == post(api, "/sqlflow/job/exportLineageAsGraphml", jobId=job_id).text
         api.submit([("b.sql", b"INSERT INTO t3 SELECT a FROM t2;")], jobId=job_id, incremental="true")
         wait_for_final(api, job_id)
-        assert stored_views(config.db_path, job_id) == set()
+        assert stored_views(config.db_path, job_id) == {PICTURE_VIEW}
         second = post(api, "/sqlflow/job/exportLineageAsGraphml", jobId=job_id).text
         assert ">t3<" not in first and ">t3<" in second
+        picture = post(api, "/sqlflow/job/exportFullLineageAsJson", jobId=job_id, showRelationType="fdd,fdr").text
+        assert '"t3"' in picture  # the picture stored with the second analysis, not the first
+
+
+def test_the_notebook_picture_of_a_small_job_is_served_from_storage(tmp_path):
+    config = ServerConfig(db_path=tmp_path / "jobs.sqlite3", users={ALICE: ALICE_SECRET})
+    with running_server(config) as (server, api):
+        job_id = api.submit([("a.sql", b"INSERT INTO t2 SELECT a FROM t1;")])["data"]["jobId"]
+        wait_for_final(api, job_id)
+        assert stored_views(config.db_path, job_id) == {PICTURE_VIEW}  # rendered with the job, before any request
+        client = SQLFlowClient(ClientSettings(server.url, user_id=ALICE, secret_key=ALICE_SECRET))
+        lineage = client.export_lineage_json(job_id, PICTURE)  # what %%sqlflow_submit --wait fetches
+        assert {rel["type"] for rel in relationships(lineage)} == {"fdd"}
+        assert stored_views(config.db_path, job_id) == {PICTURE_VIEW}  # the client asked for that very view
 
 
 def test_a_large_job_has_its_common_exports_rendered_with_it(tmp_path):

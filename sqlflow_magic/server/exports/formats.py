@@ -23,11 +23,12 @@ CSV_FIELDS = (
 )  # fmt: skip
 #: The CSV header with the default delimiter.
 CSV_HEADER = ",".join(CSV_FIELDS)
-#: Object types between which the plain (not "full") CSV has rows: stored data, no result sets.
-_STORES = frozenset({"table", "view"})
-_GRAPH_NODE_TYPES = frozenset({"table", "view", "select_list"})
+#: Object types between which the plain (not "full") CSV has rows: stored data (files and locations too), no
+#: result sets.
+_STORES = frozenset({"table", "view", "path"})
+_GRAPH_NODE_TYPES = frozenset({"table", "view", "path", "select_list"})
 _GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
-#: The job exports: the JSON answer, the CSV of rows between tables and views, the full CSV, GraphML.
+#: The job exports: the JSON answer, the CSV of rows between tables, views and paths, the full CSV, GraphML.
 FORMS = ("json", "csv", "full-csv", "graphml")
 
 
@@ -86,8 +87,8 @@ def generation_answer(view: Mapping[str, Any], *, with_graph: bool) -> dict[str,
 def csv_text(view: Mapping[str, Any], delimiter: str = ",", *, stores_only: bool = False) -> str:
     """One row per relationship source; unknown database or schema read ``DEFAULT``.
 
-    ``stores_only`` (the plain ``exportLineageAsCsv``) keeps rows between tables and views: SQLFlow
-    documents its exported column lineage as source and target table columns, without result sets.
+    ``stores_only`` (the plain ``exportLineageAsCsv``) keeps rows between tables, views and paths (files,
+    locations): SQLFlow documents its exported column lineage as source and target table columns, without result sets.
     ``delimiter`` must be one character (``csv`` module rule); a ``ValueError`` says so otherwise.
     """
     if len(delimiter) != 1:
