@@ -7,7 +7,9 @@ Two figures, each the median of ``--runs`` alternating runs with the range besid
    in this process, the batches in a process pool, the merge here. The merged result is checked
    equal to the one-process result (their exported JSON) once. Beside the wall times, CPU seconds:
    one process against the critical path (this process's CPU plus the busiest worker's), which is
-   the wall time on idle cores and the figure to read on a machine other work shares.
+   the wall time on idle cores and the figure to read on a machine other work shares. Every
+   process sets its garbage collector up as the server's analysis processes do
+   (``pool_child.tune_collector``), and a batch runs as there (``analysis_batches.analyse_batch``).
 2. **Job** (``--skip-job`` leaves it out): the same script submitted to a local server (two analysis
    processes) with ``parallel_analysis_from_bytes=0`` (one process) and with the default, timed from
    the submit to the final status, which includes rendering and storing the job's exports.
@@ -35,10 +37,11 @@ from _common import ROOT  # noqa: F401  (puts the repository on sys.path)
 from lineage_throughput import generated_script
 
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
-from sqlflow_magic.server.analysis_batches import collections_paused
+from sqlflow_magic.server.analysis_batches import BatchTask, analyse_batch, collections_paused
 from sqlflow_magic.server.lineage import SqlSource, analyze, choose_dialect, to_sqlflow_json
-from sqlflow_magic.server.lineage.batches import analyse_batch, describe, merge, plan_batches
+from sqlflow_magic.server.lineage.batches import describe, merge, plan_batches
 from sqlflow_magic.server.lineage.engine import batch_start, first_pass
+from sqlflow_magic.server.pool_child import tune_collector
 from sqlflow_magic.server.sqlglot_build import sqlglot_build
 
 VENDOR = "dbvpostgresql"
@@ -46,10 +49,11 @@ USER, SECRET = "bench-user", "bench-secret-key-0123456789"
 
 
 def _batch(args: tuple) -> tuple[bytes, int, float]:
-    """One batch in a worker: its result, the worker's pid and the CPU seconds it took."""
+    """One batch in a worker, as the server's analysis process runs it: its result, the worker's pid and
+    the CPU seconds it took."""
     files, parts, start = args
     cpu = time.process_time()
-    result = analyse_batch(files, parts, VENDOR, start, deadline=None)
+    result = analyse_batch(BatchTask(tuple(files), tuple(parts), VENDOR, start, None))
     return result, os.getpid(), time.process_time() - cpu
 
 
@@ -87,7 +91,8 @@ def exported(result: object) -> str:
 def bench_engine(script: str, runs: int, processes: int) -> None:
     files = [SqlSource("big.sql", script)]
     one_times, batch_times, parts, one_cpu, critical = [], [], [], [], []
-    with ProcessPoolExecutor(processes) as pool:
+    tune_collector()  # the collector as the server's analysis processes set it, here and in the workers
+    with ProcessPoolExecutor(processes, initializer=tune_collector) as pool:
         warm = ([SqlSource("warm.sql", "SELECT 1;")], [(0, 0, 9)], batch_start(first_pass([], VENDOR), 0, 0, VENDOR))
         list(pool.map(_batch, [warm] * processes))  # the processes start and import the engine first
         for run in range(runs):

@@ -131,8 +131,8 @@ def analyse_batch(
 
 
 # -- the compact form -----------------------------------------------------------------------
-def _spans(spans: Sequence[Span]) -> list[tuple[int, int, int, int]]:
-    return [(*span,) for span in spans]
+def _spans(spans: Sequence[Span]) -> list[tuple[int, ...]]:
+    return list(map(tuple, spans))  # marshal takes plain tuples only
 
 
 def encode(result: LineageResult, registry: Registry, clean: bool, start: BatchStart) -> bytes:
@@ -169,7 +169,7 @@ def encode(result: LineageResult, registry: Registry, clean: bool, start: BatchS
     )  # fmt: skip
 
 
-def _ref(ref: ColumnRef) -> tuple[int, int, list[tuple[int, int, int, int]], str | None, str | None]:
+def _ref(ref: ColumnRef) -> tuple[int, int, list[tuple[int, ...]], str | None, str | None]:
     return int(ref.id), int(ref.parent_id), _spans(ref.coordinates), ref.clause_type, ref.value_kind
 
 
@@ -212,15 +212,17 @@ class _Merge:
                 heads[local_id] = (column.id, column.name, parent.id, parent.sql_name)
             else:
                 objs[local_id] = self._object(item, offset)
-        make = Span
+        # the named tuples are made by tuple.__new__, as their own constructors do, less the keyword handling
+        new, span_type, ref_type = tuple.__new__, Span, ColumnRef
+        append = result.relationships.append
         for local_id, rel_type, effect, target, sources, process_id, dependency in relationships:
-            result.relationships.append(Relationship(
+            append(new(Relationship, (
                 rels[local_id], rel_type, effect,
-                ColumnRef(*heads[target[0]], tuple([make(*s) for s in target[2]]), target[3], target[4]),
-                tuple([ColumnRef(*heads[c], tuple([make(*s) for s in spans]), clause, kind)
+                new(ref_type, (*heads[target[0]], tuple([new(span_type, s) for s in target[2]]), target[3], target[4])),
+                tuple([new(ref_type, (*heads[c], tuple([new(span_type, s) for s in spans]), clause, kind))
                        for c, _, spans, clause, kind in sources]),
                 objs[process_id].id if process_id else None, dependency,
-            ))  # fmt: skip
+            )))  # fmt: skip
         for pid, _name, effect, file_name, index, target_id, sources, span in processes:
             process_obj = objs[pid]
             result.processes.append(Process(
@@ -255,26 +257,37 @@ class _Merge:
                 name = f"RS-{self.result_sets}"
             elif obj_type == "process" and offset:
                 name = _STATEMENT_NUMBER.sub(lambda m: f"-{int(m.group(1)) + offset}", name)
-            obj = DbObject(self.next_id(), name, obj_type, database, schema, written=written, procedure=procedure)
+            spans = _new_spans(coordinates)
+            obj = DbObject(self.next_id(), name, obj_type, database, schema, coordinates=spans, written=written,
+                           procedure=procedure, _seen=set(spans))  # fmt: skip
             self.result.dbobjs.append(obj)
             if key is not None:
                 self.tables[key] = obj
-        elif obj_type == "view":
+            return obj
+        if obj_type == "view":
             obj.type = "view"
         for span in coordinates:
-            obj.add_span(Span(*span))
+            obj.add_span(tuple.__new__(Span, span))
         return obj
 
     def _column(self, obj: DbObject, item: tuple[Any, ...]) -> Column:
         _id, name, key, coordinates = item
         column = obj.find_column(key)
         if column is None:
-            column = Column(self.next_id(), name)
+            spans = _new_spans(coordinates)
+            column = Column(self.next_id(), name, spans, set(spans))
             obj.columns.append(column)
             obj._column_index[key] = column
+            return column
         for span in coordinates:
-            column.add_span(Span(*span))
+            column.add_span(tuple.__new__(Span, span))
         return column
+
+
+def _new_spans(coordinates: Sequence[tuple[int, int, int, int]]) -> list[Span]:
+    """The spans of an object or column new to the merge: distinct already (its batch recorded each once)."""
+    new, span = tuple.__new__, Span
+    return [new(span, s) for s in coordinates]
 
 
 def _last_id(objects: Sequence[Any], relationships: Sequence[Any]) -> int:
