@@ -23,6 +23,8 @@ CLAUSES = {
     "prewhere": "where",
 }
 JOIN_CLAUSE, WINDOW_CLAUSE, EXCEPT_CLAUSE = "joinCondition", "window", "except"
+#: ORDER BY decides rows only with a LIMIT (TOP, FETCH FIRST): then it chooses which rows are kept.
+ORDER_CLAUSE = "orderBy"
 
 
 class Trace:

@@ -22,6 +22,7 @@ from sqlflow_magic.server.lineage.analysis.leaves import (
     EXCEPT_CLAUSE,
     IDENTITY,
     JOIN_CLAUSE,
+    ORDER_CLAUSE,
     TRANSFORMATION,
     WINDOW_CLAUSE,
     Trace,
@@ -316,7 +317,8 @@ def _branches(scope: Scope) -> Iterator[Scope]:
 
 def _row_clauses(select: exp.Select) -> Iterator[tuple[str, exp.Expr]]:
     """The row-deciding clauses of a SELECT with their ``clauseType``: WHERE, CONNECT BY, GROUP BY, HAVING,
-    QUALIFY, then the JOIN ON conditions (a column in several keeps the first)."""
+    QUALIFY, then the JOIN ON conditions, then ORDER BY when a LIMIT, TOP or FETCH keeps only the first rows
+    (a column in several keeps the first)."""
     for name, clause_type in CLAUSES.items():
         clause = select.args.get(name)
         if clause is not None:
@@ -328,6 +330,8 @@ def _row_clauses(select: exp.Select) -> Iterator[tuple[str, exp.Expr]]:
     for join in joins:
         if join.args.get("on") is not None:
             yield JOIN_CLAUSE, join.args["on"]
+    if select.args.get("limit") is not None and select.args.get("order") is not None:
+        yield ORDER_CLAUSE, select.args["order"]  # with LIMIT/TOP/FETCH the order picks the rows written
 
 
 def _lookup(scope: Scope | None, table: str) -> exp.Table | Scope | None:
