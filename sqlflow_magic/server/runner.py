@@ -70,8 +70,15 @@ class _ThreadServer(AppServer):
         yield
 
 
+#: uvicorn's own default backlog (asyncio listens again with it when it starts serving).
+_BACKLOG = 2048
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
-    """Bind a TCP socket for uvicorn to serve on (``port`` 0 picks a free port).
+    """Bind a TCP socket for uvicorn to serve on (``port`` 0 picks a free port), already listening.
+
+    Listening before uvicorn starts makes the ``serve`` banner true when it is printed: a client that
+    connects at once waits in the backlog until the server accepts, rather than being refused.
 
     The protocol must be given explicitly: asyncio sets TCP_NODELAY on accepted connections only
     when the listening socket says ``IPPROTO_TCP`` (``socket.create_server`` leaves it 0), and
@@ -83,6 +90,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
         if os.name == "posix":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        sock.listen(_BACKLOG)
     except OSError:
         sock.close()
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from sqlflow_magic.protocol import ON_PREMISE_TOKEN, ON_PREMISE_USER_ID
+from sqlflow_magic.server.runner import listening_socket
 from sqlflow_magic.server.sqlglot_build import sqlglot_build
 from tests.support.serve_process import start_serve, wait_until_serving
 from tests.support.users import ALICE, ALICE_SECRET
@@ -50,6 +52,15 @@ def test_serve_reports_a_bad_users_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "JSON object" in result.stderr
+
+
+def test_the_banners_address_takes_connections_before_uvicorn_runs() -> None:
+    """``serve`` prints its URL once the socket exists; a client that connects at once is queued, not refused."""
+    sock = listening_socket("127.0.0.1", 0)
+    try:
+        socket.create_connection(sock.getsockname()[:2], timeout=5).close()
+    finally:
+        sock.close()
 
 
 def test_serve_analyses_jobs_and_stops_quickly(tmp_path: Path) -> None:
