@@ -71,10 +71,14 @@ def warm_up(memory_limit_mb: int = 0) -> int:
     """The pool's initializer: import the lineage engine so the first analysis starts at once; return the process id.
 
     First the process limits its own memory to ``memory_limit_mb`` MiB (``analysis_memory_limit_mb``;
-    0: no limit; see ``server/child_limits.py``). sqlglot's warnings would land on stderr through
-    logging's last-resort handler; the job's errors report them instead.
+    0: no limit; see ``server/child_limits.py``), and numpy's OpenBLAS to one thread, so that drawing a
+    picture fits in a small limit. sqlglot's warnings would land on stderr through logging's last-resort
+    handler; the job's errors report them instead.
     """
     limit_memory(memory_limit_mb)
+    # igraph's layered layout imports numpy, whose OpenBLAS reserves a buffer per core when it loads: under a
+    # small memory limit that failed and ended the process. The analysis never multiplies matrices.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     import sqlflow_magic.server.lineage  # noqa: F401
 
