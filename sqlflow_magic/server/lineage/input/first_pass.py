@@ -18,7 +18,7 @@ pass" in ``docs/engine.md``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -172,8 +172,9 @@ def _parsed(sql: str, dialect: Dialect) -> tuple[exp.Table, list[tuple[str, bool
     return _declared(create) if isinstance(create, exp.Create) else None
 
 
-def _main_select(text: str, start: int, end: int) -> int | None:
-    """Where the outermost SELECT of a query starts (after its WITH list, if any)."""
+def _tokens(text: str, start: int, end: int) -> Iterator[tuple[str, int, int]]:
+    """Each token from ``start`` to ``end`` with the parenthesis depth after it and its offset (strings,
+    quoted names and comments skipped)."""
     depth = 0
     for match in _LEXEME.finditer(text, start, end):
         token = match.group()
@@ -181,42 +182,34 @@ def _main_select(text: str, start: int, end: int) -> int | None:
             depth += 1
         elif token == ")":
             depth -= 1
-        elif token == ";":
+        yield token, depth, match.start()
+
+
+def _main_select(text: str, start: int, end: int) -> int | None:
+    """Where the outermost SELECT of a query starts (after its WITH list, if any)."""
+    for token, depth, at in _tokens(text, start, end):
+        if token == ";":
             return None
-        elif depth <= 0 and token.upper() == "SELECT":
-            return match.start()
+        if depth <= 0 and token.upper() == "SELECT":
+            return at
     return None
 
 
 def _closing_parenthesis(text: str, opening: int, end: int) -> int | None:
-    """Where the parenthesis opened at ``opening`` closes (strings, quoted names and comments skipped)."""
-    depth = 0
-    for match in _LEXEME.finditer(text, opening, end):
-        token = match.group()
-        if token == "(":
-            depth += 1
-        elif token == ")":
-            depth -= 1
-            if depth == 0:
-                return match.start()
-        elif token == ";":
+    """Where the parenthesis opened at ``opening`` closes."""
+    for token, depth, at in _tokens(text, opening, end):
+        if token == ";":
             return None
+        if token == ")" and depth == 0:
+            return at
     return None
 
 
 def _select_list_end(text: str, start: int, end: int) -> int | None:
     """Where the select list that starts at ``start`` ends: its FROM (or the end of the query)."""
-    depth = 0
-    for match in _LEXEME.finditer(text, start, end):
-        token = match.group()
-        if token == "(":
-            depth += 1
-        elif token == ")":
-            depth -= 1
-            if depth < 0:
-                return match.start()
-        elif token == ";" or (depth == 0 and token.upper() == "FROM"):
-            return match.start()
+    for token, depth, at in _tokens(text, start, end):
+        if (token == ")" and depth < 0) or token == ";" or (depth == 0 and token.upper() == "FROM"):
+            return at
     return end if end > start else None
 
 
