@@ -53,12 +53,14 @@ class ConnectionKeeper:
         self._kept: list[socket.socket] = []  # the sockets of the connection the keeping client may hold
         self._lock = threading.Lock()
         self._closed = False
+        #: False: every call connects anew, as before (``benchmarks/submit_overhead.py`` measures both).
+        self.keep = make_keeping is not None
 
     @contextmanager
     def client_for(self, deadline: Deadline) -> Iterator[httpx.Client]:
         """The client for one call under ``deadline``: the keeping one (its kept sockets adopted by the
         deadline) when no other call uses it, else the fresh one."""
-        if self._make_keeping is None or self._closed or not self._lock.acquire(blocking=False):
+        if not self.keep or self._make_keeping is None or self._closed or not self._lock.acquire(blocking=False):
             yield self._fresh
             return
         try:
