@@ -87,8 +87,10 @@ class ConnectionKeeper:
             keeping.close()
 
     def close(self) -> None:
-        """Close both clients; later calls go through the fresh one, which fails as a closed client does."""
-        with self._lock:
-            self._closed = True
-            self._discard()
+        """Close both clients at once, even under a call in another thread (which then fails, as it did on
+        one client); later calls go through the fresh one, which fails as a closed client does."""
+        self._closed = True
+        keeping = self._keeping
+        if keeping is not None:
+            keeping.close()
         self._fresh.close()
