@@ -45,6 +45,10 @@ MAX_BACKOFF_SECONDS = 30.0
 MAX_CONNECTIONS = 100
 #: Uploads larger than this go as a stream of 64 KiB pieces (memory: ``benchmarks/big_cell.py``).
 STREAMED_FROM_BYTES = 1024 * 1024
+#: Bodies with at most this much upload are encoded whole before they are sent: httpx writes a multipart
+#: body piece by piece, one socket write per field's header, value and line end (22 for a cell), and each
+#: write to a server on this machine wakes it (``benchmarks/submit_overhead.py`` measures both).
+SENT_WHOLE_UP_TO = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -213,9 +217,12 @@ class Sender:
             fields = {name: value.reveal() if isinstance(value, Secret) else value
                       for name, value in call.fields.items()}
             timeout = deadline.timeout(self._settings.connect_timeout, self._settings.read_timeout)
-            answer = stack.enter_context(http.stream(
-                "POST", call.path, data=fields, files=parts or None, timeout=timeout,
-                extensions={"trace": deadline.trace}))
+            request = http.build_request("POST", call.path, data=fields, files=parts or None, timeout=timeout,
+                                         extensions={"trace": deadline.trace})
+            if call.upload_bytes <= SENT_WHOLE_UP_TO:
+                request.read()  # encoded whole: one socket write instead of one per piece of the multipart body
+            answer = http.send(request, stream=True)
+            stack.callback(answer.close)
             return read_answer(answer, self._settings.max_answer_bytes, deadline)
 
     def _interrupted(self, call: Call) -> errors.CallInterrupted:
