@@ -1,0 +1,29 @@
+"""SQLFlow lineage as OpenLineage events, for catalogues (Marquez, DataHub, OpenMetadata, ...).
+
+Plain client side: no IPython. Needs the optional ``openlineage-python`` client
+(``pip install "sqlflow-magic[openlineage]"``), imported only when events are built. The mapping,
+the dataset naming per vendor and the run ids are described in ``docs/openlineage.md``.
+
+- :mod:`.events`: :func:`build_events` and :func:`events_to_json`, the public functions;
+- :mod:`.flows`: a job's lineage as statements with column flows between real data stores;
+- :mod:`.naming`: dataset namespaces and names by OpenLineage's naming conventions;
+- :mod:`.facets`: the facets, built with the client's models;
+- :mod:`.ids`: run ids and event times that are the same at every export;
+- :mod:`.errors`: the export's errors.
+"""
+
+from __future__ import annotations
+
+from .errors import NoLineageError, OpenLineageExportError, OpenLineageMissingError
+from .events import PRODUCER, build_events, events_to_json
+from .naming import NamingSettings
+
+__all__ = [
+    "PRODUCER",
+    "NamingSettings",
+    "NoLineageError",
+    "OpenLineageExportError",
+    "OpenLineageMissingError",
+    "build_events",
+    "events_to_json",
+]
