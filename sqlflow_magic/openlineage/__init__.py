@@ -23,15 +23,15 @@ from .events import PRODUCER, build_events, events_to_json
 from .naming import NamingSettings
 
 __all__ = [
-    "EmitReport",
-    "OpenLineageEmitError",
-    "OpenLineageNotConfiguredError",
-    "emit_events",
     "PRODUCER",
+    "EmitReport",
     "NamingSettings",
     "NoLineageError",
+    "OpenLineageEmitError",
     "OpenLineageExportError",
     "OpenLineageMissingError",
+    "OpenLineageNotConfiguredError",
     "build_events",
+    "emit_events",
     "events_to_json",
 ]

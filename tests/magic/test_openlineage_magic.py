@@ -62,7 +62,8 @@ def test_emit_sends_every_event_and_the_receiver_takes_them_without_warnings(sub
     run = submitted.run("%sqlflow_lineage --format openlineage --emit")
     assert run.success, run.text()
     assert run.stdout.splitlines()[-1] == f"3 of 3 OpenLineage events sent to {receiver.url}/api/v1/lineage"
-    assert [r.data["job"]["name"] for r in receiver.events] == [e["job"]["name"] for e in submitted.ns["sqlflow_lineage"]]
+    names = [e["job"]["name"] for e in submitted.ns["sqlflow_lineage"]]
+    assert [r.data["job"]["name"] for r in receiver.events] == names
     assert receiver.warnings == []
 
 
