@@ -3,7 +3,7 @@
 What the line options do (``docs/magics.md``, "OpenLineage events"):
 
 * ``--format openlineage`` fetches the job's lineage (``fdd`` and ``fdr``, with the intermediates that say
-  which statement a flow belongs to), builds the events with ``sqlflow_magic.openlineage.build_events``
+  which statement a flow belongs to), builds the events (``sqlflow_magic.openlineage.job_events``)
   and keeps them in the variable (``--var``, default ``sqlflow_lineage``) as a JSON list, the way the
   client's serializer writes them; ``--out FILE`` writes that list;
 * ``--events run`` (the default) gives ``RunEvent``s, ``--events job`` static ``JobEvent``s;
@@ -21,26 +21,17 @@ position in the lineage names no file (``hashCode`` ``"0"``), so with several fi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
 from ..client.errors import ConfigurationError, InputError
-from ..client.models import LineageOptions
 
 if TYPE_CHECKING:
     from ..client.sqlflow_client import SQLFlowClient
     from ..openlineage.emit import EmitReport
-
-#: The export the events are built from: value and row flows, with the result sets between statements
-#: (they carry the process a flow belongs to).
-EXPORT_OPTIONS = LineageOptions(relation_types=("fdd", "fdr"), show_result_sets=True)
-#: How SQLFlow writes a job's ``createTime`` (the local server and SQLFlow 5.x/6.x alike).
-CREATE_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f")
-
 
 @dataclass(frozen=True)
 class Exported:
@@ -76,26 +67,22 @@ def export_openlineage(client: SQLFlowClient, job_id: str, *, kind: str, files: 
                        authority: str | None = None, job_namespace: str | None = None) -> Exported:
     """The events of ``job_id``'s lineage (``files``: the job's SQL this kernel knows, name -> text).
     One-line errors: a job without lineage, the ``openlineage`` extra missing."""
-    from ..openlineage import NamingSettings, OpenLineageExportError, OpenLineageMissingError
+    from ..openlineage import NamingSettings, OpenLineageExportError, OpenLineageMissingError, events_to_json
+    from ..openlineage.jobs import job_events
 
-    job = client.job_summary(job_id)
-    lineage = client.export_lineage_json(job_id, EXPORT_OPTIONS)
     naming = NamingSettings(authority=authority or "", job_namespace=job_namespace or "sqlflow")
     problem: str = ""
     try:
-        events = _build(lineage, job_id, job.job_name, job.db_vendor, kind, statement_texts(lineage, files),
-                        naming, _create_time(job.create_time))
+        events = job_events(client, job_id, kind="job" if kind == "job" else "run", naming=naming, files=files)
     except OpenLineageMissingError:
         problem = "missing"
-    except (OpenLineageExportError, ValueError) as exc:
+    except OpenLineageExportError as exc:
         problem = " ".join(str(exc).split())
     if problem == "missing":  # raised outside the handlers: one line, nothing chained
         raise ConfigurationError("OpenLineage events need the openlineage-python client",
                                  hint="Install the extra: pip install 'sqlflow-magic[openlineage]'")
     if problem:
         raise InputError(problem, hint="")
-    from ..openlineage import events_to_json
-
     value = events_to_json(events)
     return Exported(events, value, json.dumps(value, indent=2, ensure_ascii=False), kind)
 
@@ -105,63 +92,3 @@ def emit_exported(exported: Exported) -> EmitReport:
     from ..openlineage.emit import emit_events
 
     return emit_events(exported.events)
-
-
-def _build(lineage: Any, job_id: str, job_name: str, db_vendor: str, kind: str, statements: dict[str, str],
-           naming: Any, event_time: datetime | None) -> list[Any]:
-    from ..openlineage import build_events
-
-    return build_events(lineage, job_id=job_id, job_name=job_name or None, db_vendor=db_vendor,
-                        kind="job" if kind == "job" else "run", statements=statements or None, naming=naming,
-                        event_time=event_time)
-
-
-def statement_texts(lineage: Any, files: Mapping[str, str]) -> dict[str, str]:
-    """Each process's statement text, by process id: the span its ``coordinates`` give in the job's one
-    file (none when the job has no known file or several: the positions do not name the file)."""
-    if len(files) != 1:
-        return {}
-    lines = next(iter(files.values())).splitlines(keepends=True)
-    texts: dict[str, str] = {}
-    for process in _processes(lineage):
-        text = _span_text(lines, process.get("coordinates"))
-        if text and process.get("id") is not None:
-            texts[str(process["id"])] = text
-    return texts
-
-
-def _span_text(lines: list[str], coordinates: Any) -> str | None:
-    """The text from the first coordinate to the second (1-based line and column, the end exclusive)."""
-    try:
-        (start_line, start_col), (end_line, end_col) = ((int(c["x"]), int(c["y"])) for c in coordinates[:2])
-    except (TypeError, KeyError, ValueError, IndexError):
-        return None
-    if not 1 <= start_line <= end_line <= len(lines):
-        return None
-    if start_line == end_line:
-        text = lines[start_line - 1][start_col - 1:end_col - 1]
-    else:
-        text = "".join([lines[start_line - 1][start_col - 1:], *lines[start_line:end_line - 1],
-                        lines[end_line - 1][:end_col - 1]])
-    return text.strip() or None
-
-
-def _processes(value: Any) -> Iterator[dict[str, Any]]:
-    """Every ``process`` object of an answer, whatever its generation (flat or nested ``dbobjs``)."""
-    if isinstance(value, dict):
-        if value.get("type") == "process":
-            yield value
-        for item in value.values():
-            yield from _processes(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _processes(item)
-
-
-def _create_time(text: str) -> datetime | None:
-    for pattern in CREATE_TIME_FORMATS:
-        try:
-            return datetime.strptime(text.strip(), pattern)
-        except ValueError:
-            continue
-    return None

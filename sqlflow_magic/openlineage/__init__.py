@@ -10,6 +10,7 @@ the dataset naming per vendor and the run ids are described in ``docs/openlineag
 - :mod:`.facets`: the facets, built with the client's models;
 - :mod:`.ids`: run ids and event times that are the same at every export;
 - :mod:`.errors`: the export's errors;
+- :mod:`.jobs`: :func:`job_events`, a job's events fetched from any SQLFlow server with the plain client;
 - :mod:`.emit`: :func:`emit_events`, sending events through ``openlineage-python``'s configured transport;
 - :mod:`.reading`: events as JSON read back into the client's models, with what does not fit the spec;
 - :mod:`.receiver`: a loopback stand-in for a catalogue's ``POST /api/v1/lineage`` (tests, tutorials).
@@ -20,6 +21,7 @@ from __future__ import annotations
 from .emit import EmitReport, OpenLineageEmitError, OpenLineageNotConfiguredError, emit_events
 from .errors import NoLineageError, OpenLineageExportError, OpenLineageMissingError
 from .events import PRODUCER, build_events, events_to_json
+from .jobs import job_events
 from .naming import NamingSettings
 
 __all__ = [
@@ -34,4 +36,5 @@ __all__ = [
     "build_events",
     "emit_events",
     "events_to_json",
+    "job_events",
 ]
