@@ -38,7 +38,7 @@ from ..vendors import UnknownVendorError, resolve_vendor
 from . import facets
 from .errors import NoLineageError, OpenLineageMissingError
 from .flows import ColumnFlow, Statement, is_store, statements_of
-from .ids import event_time_text, run_id
+from .ids import event_time_text, job_time, run_id
 from .naming import NamingSettings, dataset_name, dataset_namespace, path_dataset
 
 if TYPE_CHECKING:
@@ -60,16 +60,16 @@ def build_events(
     statements: Mapping[str, str] | None = None,
     naming: NamingSettings | None = None,
     producer: str = PRODUCER,
-    event_time: datetime | None = None,
+    event_time: datetime | str | None = None,
 ) -> list[RunEvent | JobEvent]:
     """The OpenLineage events of one SQLFlow job's lineage (see the module's docstring).
 
     ``db_vendor`` picks the dataset naming scheme (:mod:`.naming`; an empty one: the answer's own
     ``dbvendor``); ``naming`` gives what the lineage does not know (the data source's host, names for
-    ``DEFAULT`` levels, the job namespace); ``event_time`` is the SQLFlow job's time (its
-    ``createTime``): with it, run ids are time-ordered UUIDv7 and the events' ``eventTime`` is stable
-    across exports. Raises :class:`NoLineageError` when the answer holds no data flow and
-    :class:`OpenLineageMissingError` when ``openlineage-python`` is not installed.
+    ``DEFAULT`` levels, the job namespace); ``event_time`` is the SQLFlow job's time (a ``datetime`` or
+    its ``createTime`` text; naive times are UTC): with it, run ids are time-ordered UUIDv7 and the
+    events' ``eventTime`` is stable across exports. Raises :class:`NoLineageError` when the answer holds
+    no data flow and :class:`OpenLineageMissingError` when ``openlineage-python`` is not installed.
     """
     if kind not in ("run", "job"):
         raise ValueError(f"kind must be 'run' or 'job', not {kind!r}")
@@ -88,7 +88,7 @@ def build_events(
                              "(submit SQL that reads or writes tables)")
     builder = _EventBuilder(
         objects=objects, db_vendor=_vendor(db_vendor or payload.dbvendor), naming=naming or NamingSettings(),
-        producer=producer, event_time=event_time, parent_name=job_name or job_id, job_id=job_id,
+        producer=producer, event_time=job_time(event_time), parent_name=job_name or job_id, job_id=job_id,
     )
     names = _job_names(builder.parent_name, found)
     texts = statements or {}

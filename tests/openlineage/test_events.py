@@ -77,6 +77,14 @@ def test_exporting_twice_with_the_jobs_time_gives_identical_events_with_uuidv7_r
     assert {e["eventTime"] for e in first} == {"2024-03-11T09:42:17.000Z"}
 
 
+def test_sqlflows_create_time_text_is_the_jobs_time_and_bad_text_a_one_line_error():
+    job = expected_jobs()[0]
+    assert events_to_json(_events(job, event_time="2024-03-11 09:42:17")) == events_to_json(
+        _events(job, event_time=JOB_TIME))
+    with pytest.raises(ValueError, match="event_time 'yesterday' is not a time: give a datetime or SQLFlow's"):
+        _events(job, event_time="yesterday")
+
+
 def test_exporting_twice_without_a_time_gives_the_same_run_ids():
     job = expected_jobs()[0]
     first, second = (events_to_json(_events(job)) for _ in range(2))
