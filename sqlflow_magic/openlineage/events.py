@@ -20,7 +20,9 @@ returns, a dict or JSON text). The events, in order (docs/openlineage.md has the
 consumer accepts; ``kind="job"`` gives static ``JobEvent``s (no run, no parent facet). Run ids and
 ``eventTime`` follow :mod:`.ids`: the same job gives the same ids at every export, so a catalogue does
 not duplicate it. ``statements`` maps a statement to its text; a key is the process id, the process
-name (``Query Insert-1``) or the statement's part of the job name (``query_insert_1``).
+name (``Query Insert-1``) or the statement's part of the job name (``query_insert_1``); credentials
+written in it (``password=...``, ``secret_access_key=...``, ``user:pw@host``) are masked
+(:mod:`sqlflow_magic.client.scrubbing`'s patterns).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._version import __version__
+from ..client.scrubbing import Scrubber
 from ..lineage_json.graph import OK_CODES, is_pseudo_column
 from ..lineage_json.shapes import RawObject, read_payload
 from ..vendors import UnknownVendorError, resolve_vendor
@@ -170,8 +173,8 @@ class _EventBuilder:
         from openlineage.client.event_v2 import InputDataset, Job, OutputDataset
 
         job_facets: dict[str, Any] = {"jobType": facets.job_type(JOB_TYPE_OF_STATEMENT, self.producer)}
-        if text:
-            job_facets["sql"] = facets.sql(text, self.producer)
+        if text:  # credentials written in the SQL (password=..., user:pw@host, ...) masked, as in every output
+            job_facets["sql"] = facets.sql(Scrubber()(text), self.producer)
         job = Job(namespace=self.naming.job_namespace, name=name, facets=job_facets)
         inputs = [InputDataset(namespace=ns, name=ds, facets=self._schema(oid, statement))
                   for oid in statement.sources() if self._is_dataset(oid)

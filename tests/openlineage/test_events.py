@@ -203,3 +203,12 @@ def test_an_answer_without_processes_gives_one_statement_per_written_store_in_th
     assert [e["job"]["name"] for e in events_to_json(_events(job))] == [
         "nightly_sales", "nightly_sales.sales_vordertotals", "nightly_sales.reporting_dailyrevenue",
         "nightly_sales.rs_2"]
+
+
+def test_credentials_written_in_a_statement_never_reach_the_sql_facet():
+    job = next(j for j in expected_jobs() if j["id"] == "redshift_paths")
+    copy = ("COPY staging.events FROM 's3://raw-bucket/events/2024/' "
+            "CREDENTIALS 'aws_access_key_id=AKIAEXAMPLE;aws_secret_access_key=wJalrXUtnFEMIK7MDENGbPxRfiCY';")
+    events = events_to_json(_events(job, statements={"query_copy_1": copy}))
+    assert "wJalrXUtnFEMIK7MDENGbPxRfiCY" not in json.dumps(events)
+    assert events[1]["job"]["facets"]["sql"]["query"].startswith("COPY staging.events FROM 's3://raw-bucket/")
