@@ -5,6 +5,7 @@ Plain client side: no IPython. Needs the optional ``openlineage-python`` client
 the dataset naming per vendor and the run ids are described in ``docs/openlineage.md``.
 
 - :mod:`.events`: :func:`build_events` and :func:`events_to_json`, the public functions;
+- :mod:`.texts`: :func:`statement_texts`, each statement's text for the ``sql`` facet;
 - :mod:`.flows`: a job's lineage as statements with column flows between real data stores;
 - :mod:`.naming`: dataset namespaces and names by OpenLineage's naming conventions;
 - :mod:`.facets`: the facets, built with the client's models;
@@ -23,6 +24,7 @@ from .errors import NoLineageError, OpenLineageExportError, OpenLineageMissingEr
 from .events import PRODUCER, build_events, events_to_json
 from .jobs import job_events
 from .naming import NamingSettings
+from .texts import statement_texts
 
 __all__ = [
     "PRODUCER",
@@ -37,4 +39,5 @@ __all__ = [
     "emit_events",
     "events_to_json",
     "job_events",
+    "statement_texts",
 ]

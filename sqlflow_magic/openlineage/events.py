@@ -20,7 +20,9 @@ returns, a dict or JSON text). The events, in order (docs/openlineage.md has the
 consumer accepts; ``kind="job"`` gives static ``JobEvent``s (no run, no parent facet). Run ids and
 ``eventTime`` follow :mod:`.ids`: the same job gives the same ids at every export, so a catalogue does
 not duplicate it. ``statements`` maps a statement to its text; a key is the process id, the process
-name (``Query Insert-1``) or the statement's part of the job name (``query_insert_1``).
+name (``Query Insert-1``) or the statement's part of the job name (``query_insert_1``); credentials
+written in it (``password=...``, ``secret_access_key=...``, ``user:pw@host``) are masked
+(:mod:`sqlflow_magic.client.scrubbing`'s patterns).
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._version import __version__
+from ..client.scrubbing import Scrubber
 from ..lineage_json.graph import OK_CODES, is_pseudo_column
 from ..lineage_json.shapes import RawObject, read_payload
 from ..vendors import UnknownVendorError, resolve_vendor
 from . import facets
 from .errors import NoLineageError, OpenLineageMissingError
 from .flows import ColumnFlow, Statement, is_store, statements_of
-from .ids import event_time_text, run_id
+from .ids import event_time_text, job_time, run_id
 from .naming import NamingSettings, dataset_name, dataset_namespace, path_dataset
 
 if TYPE_CHECKING:
@@ -60,16 +63,16 @@ def build_events(
     statements: Mapping[str, str] | None = None,
     naming: NamingSettings | None = None,
     producer: str = PRODUCER,
-    event_time: datetime | None = None,
+    event_time: datetime | str | None = None,
 ) -> list[RunEvent | JobEvent]:
     """The OpenLineage events of one SQLFlow job's lineage (see the module's docstring).
 
     ``db_vendor`` picks the dataset naming scheme (:mod:`.naming`; an empty one: the answer's own
     ``dbvendor``); ``naming`` gives what the lineage does not know (the data source's host, names for
-    ``DEFAULT`` levels, the job namespace); ``event_time`` is the SQLFlow job's time (its
-    ``createTime``): with it, run ids are time-ordered UUIDv7 and the events' ``eventTime`` is stable
-    across exports. Raises :class:`NoLineageError` when the answer holds no data flow and
-    :class:`OpenLineageMissingError` when ``openlineage-python`` is not installed.
+    ``DEFAULT`` levels, the job namespace); ``event_time`` is the SQLFlow job's time (a ``datetime`` or
+    its ``createTime`` text; naive times are UTC): with it, run ids are time-ordered UUIDv7 and the
+    events' ``eventTime`` is stable across exports. Raises :class:`NoLineageError` when the answer holds
+    no data flow and :class:`OpenLineageMissingError` when ``openlineage-python`` is not installed.
     """
     if kind not in ("run", "job"):
         raise ValueError(f"kind must be 'run' or 'job', not {kind!r}")
@@ -88,7 +91,7 @@ def build_events(
                              "(submit SQL that reads or writes tables)")
     builder = _EventBuilder(
         objects=objects, db_vendor=_vendor(db_vendor or payload.dbvendor), naming=naming or NamingSettings(),
-        producer=producer, event_time=event_time, parent_name=job_name or job_id, job_id=job_id,
+        producer=producer, event_time=job_time(event_time), parent_name=job_name or job_id, job_id=job_id,
     )
     names = _job_names(builder.parent_name, found)
     texts = statements or {}
@@ -170,8 +173,8 @@ class _EventBuilder:
         from openlineage.client.event_v2 import InputDataset, Job, OutputDataset
 
         job_facets: dict[str, Any] = {"jobType": facets.job_type(JOB_TYPE_OF_STATEMENT, self.producer)}
-        if text:
-            job_facets["sql"] = facets.sql(text, self.producer)
+        if text:  # credentials written in the SQL (password=..., user:pw@host, ...) masked, as in every output
+            job_facets["sql"] = facets.sql(Scrubber()(text), self.producer)
         job = Job(namespace=self.naming.job_namespace, name=name, facets=job_facets)
         inputs = [InputDataset(namespace=ns, name=ds, facets=self._schema(oid, statement))
                   for oid in statement.sources() if self._is_dataset(oid)

@@ -11,7 +11,7 @@ views, files, ...) or the result set of a plain ``SELECT``. What each joined flo
   intermediate it passes (one whose other hops name their process: 2023+ answers leave the hop of the
   rows, ``RelationRows``, without one). An answer without process ids
   (2021 and 2022 answers, lineage read from a database) gets one statement per target it writes,
-  keyed ``target:<object id>``, named after the target;
+  keyed ``target:<object id>``, named after the target, in the order the answer first writes them;
 - its **subtype**: for a value flow (``fdd``), the strongest ``valueKind`` on its hops (identity <
   transformation < aggregation), known only if every hop says it (or, without ``valueKind``, SQLFlow's
   ``dependency`` ``simple``: an identity); for a row flow (``fdr`` ...), the first ``clauseType`` on its
@@ -102,9 +102,11 @@ class _Joiner:
         self.owner: dict[str, str] = {}  # an intermediate object -> the process of a hop into or out of it
         names = {(oid, column.id): column.name for oid, obj in objects.items() for column in obj.columns
                  if column.id and column.name}
-        for rel in relationships:
+        self.first_written: dict[str, int] = {}  # an object -> the index of the first relationship into it
+        for index, rel in enumerate(relationships):
             if rel.type not in FLOW_TYPES or rel.effect_type.casefold() == "join":
                 continue  # join relationships (2022 answers) move no data
+            self.first_written.setdefault(rel.target.parent_id, index)
             to = (rel.target.parent_id, names.get((rel.target.parent_id, rel.target.id), rel.target.column))
             if rel.process_id:
                 self.process_order.setdefault(rel.process_id, len(self.process_order))
@@ -143,7 +145,7 @@ class _Joiner:
             obj = self.objects.get(process)
             name = obj.name if obj is not None else f"process {process}"
             return Statement(key, name, self.process_order[process])
-        return Statement(key, self.objects[target].qualified_name, len(self.process_order) + int(_number(target)))
+        return Statement(key, self.objects[target].qualified_name, len(self.process_order) + self.first_written[target])
 
     def _from(self, hop: _Hop) -> set[_Reach]:
         if hop.to[0] in self.ends:
@@ -172,7 +174,3 @@ def _stronger(first: str, rest: str) -> str:
         return ""
     return max(first, rest, key=lambda kind: VALUE_KINDS.index(kind) if kind in VALUE_KINDS else -1)
 
-
-def _number(object_id: str) -> int:
-    digits = "".join(c for c in object_id if c.isdigit())
-    return int(digits[:12]) if digits else 0

@@ -37,6 +37,17 @@ def run_id(job_id: str, statement_key: str | None, event_time: datetime | None) 
     return str(generate_static_uuid(as_utc(event_time), key.encode("utf-8")))
 
 
+def job_time(value: datetime | str | None) -> datetime | None:
+    """The SQLFlow job's time: a ``datetime``, or SQLFlow's ``createTime`` text (``2024-03-11 09:42:17``)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"event_time {value!r} is not a time: give a datetime or SQLFlow's createTime, "
+                         "e.g. '2024-03-11 09:42:17'") from None
+
+
 def as_utc(moment: datetime) -> datetime:
     """``moment`` in UTC; a naive time is taken as UTC (SQLFlow's ``createTime`` carries no zone)."""
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)

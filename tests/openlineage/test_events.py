@@ -12,7 +12,7 @@ import pytest
 from openlineage.client.event_v2 import JobEvent, RunEvent
 from openlineage.client.serde import Serde
 
-from sqlflow_magic.openlineage import NamingSettings, NoLineageError, build_events, events_to_json
+from sqlflow_magic.openlineage import NamingSettings, NoLineageError, build_events, events_to_json, statement_texts
 from tests.support.openlineage_events import (
     ROOT,
     answer_of,
@@ -75,6 +75,14 @@ def test_exporting_twice_with_the_jobs_time_gives_identical_events_with_uuidv7_r
     assert first == second
     assert {uuid.UUID(e["run"]["runId"]).version for e in first} == {7}
     assert {e["eventTime"] for e in first} == {"2024-03-11T09:42:17.000Z"}
+
+
+def test_sqlflows_create_time_text_is_the_jobs_time_and_bad_text_a_one_line_error():
+    job = expected_jobs()[0]
+    assert events_to_json(_events(job, event_time="2024-03-11 09:42:17")) == events_to_json(
+        _events(job, event_time=JOB_TIME))
+    with pytest.raises(ValueError, match="event_time 'yesterday' is not a time: give a datetime or SQLFlow's"):
+        _events(job, event_time="yesterday")
 
 
 def test_exporting_twice_without_a_time_gives_the_same_run_ids():
@@ -168,3 +176,39 @@ def test_the_job_name_defaults_to_the_job_id_and_the_namespace_to_the_setting():
                                          naming=NamingSettings(job_namespace="notebooks")))
     assert events[0]["job"] == {"namespace": "notebooks", "name": "5f0c2b7e", "facets": events[0]["job"]["facets"]}
     assert events[1]["job"]["name"] == "5f0c2b7e.query_insert_1"
+
+
+def test_statement_texts_are_cut_from_the_cells_sql_by_the_processes_coordinates():
+    job = next(j for j in expected_jobs() if j["id"] == "oracle_multi")
+    answer, _ = answer_of(job)
+    sql = "\n".join(job["sql"])
+    events = events_to_json(_events(job, statements=statement_texts(answer, sql)))
+    assert [e["job"]["facets"].get("sql", {}).get("query") for e in events] == [
+        None, "\n".join(job["sql"][:5]).rstrip(";"), job["sql"][5].rstrip(";"), job["sql"][6].rstrip(";")]
+
+
+def test_statement_texts_of_a_real_sqlflow_answer_come_from_its_processes_list():
+    fixture = json.loads((ROOT / "tests" / "replay" / "fixtures" / "gen3-job-lineage.json").read_text("utf-8"))
+    sql = fixture["sql"].split("\n", 1)[1]  # the fixture's SQL follows a "dbvoracle:" line
+    texts = statement_texts(fixture["answer"], sql)
+    assert sorted(texts.values()) == [
+        "CREATE VIEW heavy_shipments AS\nSELECT shipment_id, weight_kg\nFROM   shipment_facts\n"
+        "WHERE  weight_kg > 1000;",
+        "INSERT INTO shipment_facts (shipment_id, carrier_id, weight_kg)\nSELECT shipment_id, carrier_id, weight_kg\n"
+        "FROM   stage.shipments_raw\nWHERE  state = 'DELIVERED';"]
+
+
+def test_an_answer_without_processes_gives_one_statement_per_written_store_in_the_answers_order():
+    job = next(j for j in expected_jobs() if j["id"] == "sqlflow_2021_answer")
+    assert [e["job"]["name"] for e in events_to_json(_events(job))] == [
+        "nightly_sales", "nightly_sales.sales_vordertotals", "nightly_sales.reporting_dailyrevenue",
+        "nightly_sales.rs_2"]
+
+
+def test_credentials_written_in_a_statement_never_reach_the_sql_facet():
+    job = next(j for j in expected_jobs() if j["id"] == "redshift_paths")
+    copy = ("COPY staging.events FROM 's3://raw-bucket/events/2024/' "
+            "CREDENTIALS 'aws_access_key_id=AKIAEXAMPLE;aws_secret_access_key=wJalrXUtnFEMIK7MDENGbPxRfiCY';")
+    events = events_to_json(_events(job, statements={"query_copy_1": copy}))
+    assert "wJalrXUtnFEMIK7MDENGbPxRfiCY" not in json.dumps(events)
+    assert events[1]["job"]["facets"]["sql"]["query"].startswith("COPY staging.events FROM 's3://raw-bucket/")
