@@ -160,6 +160,7 @@ class _EventBuilder:
 
     def __post_init__(self) -> None:
         self.time = event_time_text(self.event_time)
+        self.names: dict[str, tuple[str, str]] = {}
         self.parent_run = run_id(self.job_id, None, self.event_time)
 
     def job_event(self, kind: str) -> Any:
@@ -200,12 +201,13 @@ class _EventBuilder:
         return is_store(self.objects[object_id])
 
     def dataset(self, object_id: str) -> tuple[str, str]:
-        """``(namespace, name)`` of a store."""
-        obj = self.objects[object_id]
-        if obj.type.casefold() == "path":
-            return path_dataset(obj.name)
-        return (dataset_namespace(self.db_vendor, self.naming),
+        """``(namespace, name)`` of a store (each named once: a big job names its tables thousands of times)."""
+        if object_id not in self.names:
+            obj = self.objects[object_id]
+            self.names[object_id] = path_dataset(obj.name) if obj.type.casefold() == "path" else (
+                dataset_namespace(self.db_vendor, self.naming),
                 dataset_name(self.db_vendor, self.naming, obj.database, obj.schema, obj.name))
+        return self.names[object_id]
 
     def _schema(self, object_id: str, statement: Statement) -> dict[str, Any]:
         """The ``schema`` facet: the object's listed columns, then those the statement's flows name."""

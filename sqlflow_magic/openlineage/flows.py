@@ -127,6 +127,7 @@ class _Joiner:
 
     def statements(self) -> list[Statement]:
         by_key: dict[str, Statement] = {}
+        seen: set[tuple[str, ColumnFlow]] = set()
         for node, hops in list(self.hops.items()):
             if node[0] not in self.ends:
                 continue
@@ -136,7 +137,8 @@ class _Joiner:
                     statement = by_key.get(key) or by_key.setdefault(key, self._statement(key, process, end[0]))
                     flow = ColumnFlow(node, end, kind, value_kind if kind == "fdd" else "",
                                       clause if kind != "fdd" else "")
-                    if flow not in statement.flows:
+                    if (key, flow) not in seen:
+                        seen.add((key, flow))
                         statement.flows.append(flow)
         return sorted(by_key.values(), key=lambda s: s.order)
 

@@ -58,6 +58,12 @@ class NamingSettings:
     schema: str = ""
     job_namespace: str = "sqlflow"
 
+    def __post_init__(self) -> None:
+        # user:password@host would put a password into every dataset's namespace; the value is not echoed
+        if "@" in self.authority:
+            raise ValueError("NamingSettings.authority must not carry credentials (user:password@): "
+                             "give host:port only")
+
 
 @dataclass(frozen=True)
 class _Scheme:

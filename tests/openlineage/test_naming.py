@@ -81,3 +81,10 @@ def test_a_file_location_is_named_by_its_url(location, expected):
 
 def test_names_split_at_dots_outside_quotes():
     assert split_name('a."b.c".[d.e].`f`') == ["a", "b.c", "d.e", "f"]
+
+
+def test_an_authority_with_credentials_is_refused_without_showing_them():
+    with pytest.raises(ValueError) as caught:
+        NamingSettings(authority="etl:Sup3rSecret@db.example.com:5432")
+    assert str(caught.value) == ("NamingSettings.authority must not carry credentials (user:password@): "
+                                 "give host:port only")
