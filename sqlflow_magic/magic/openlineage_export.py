@@ -57,6 +57,8 @@ def check_openlineage_options(args: Any) -> None:
     given = [_option(name) for name in NOT_WITH_OPENLINEAGE if getattr(args, name)]
     if given:
         raise UsageError(f"--format openlineage exports the whole job's column lineage: leave out {', '.join(given)}")
+    if args.authority and "@" in args.authority:  # the value is not repeated: it may hold a password
+        raise UsageError("--authority takes the database's host:port (or account) only, without user:password@")
 
 
 def _option(name: str) -> str:

@@ -101,6 +101,8 @@ def test_a_job_without_lineage_is_one_line(shell, receiver):
     ("--format csv --events job", "--events needs --format openlineage"),
     ("--format openlineage --table-level", "--format openlineage exports the whole job's column lineage: "
                                            "leave out --table-level"),
+    ("--format openlineage --authority scott:Tiger-pw-77@db:1521", "--authority takes the database's host:port "
+                                                                   "(or account) only, without user:password@"),
 ])
 def test_options_that_do_not_go_together_are_refused(shell, line, message):
     run = shell.run(f"%sqlflow_lineage {line}")
