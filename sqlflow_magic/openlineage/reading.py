@@ -20,6 +20,7 @@ the model refuses. A required field that is missing is an error (:class:`EventRe
 from __future__ import annotations
 
 import enum
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -110,8 +111,7 @@ def _build(cls: type, data: Any, where: str, warnings: list[str]) -> Any:
 
     if not isinstance(data, dict):
         raise EventReadError(f"{where or 'the event'} should be an object, not {type(data).__name__}")
-    hints = typing.get_type_hints(cls)
-    known = {field.name: field for field in attr.fields(cls)}
+    hints, known = _model_of(cls)
     arguments: dict[str, Any] = {}
     for key, value in data.items():
         field = known.get(key)
@@ -135,6 +135,15 @@ def _build(cls: type, data: Any, where: str, warnings: list[str]) -> Any:
         return cls(**arguments)
     except (TypeError, ValueError) as exc:
         raise EventReadError(f"{where or 'the event'}: {cls.__name__} refuses it: {exc}") from None
+
+
+@functools.cache
+def _model_of(cls: type) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A model's type hints and its fields by name: worked out once per class (the hints are evaluated from
+    the annotations' text, which costs more than reading a whole event)."""
+    import attr
+
+    return typing.get_type_hints(cls), {field.name: field for field in attr.fields(cls)}
 
 
 def _facet(holder: str, name: str, data: Any, where: str, warnings: list[str]) -> Any:

@@ -50,6 +50,11 @@ def test_every_event_is_sent_in_order_and_taken_without_warnings(env, receiver):
     assert receiver.warnings == []
 
 
+def test_gzip_compressed_events_are_taken_as_well(env, receiver):
+    report = emit_events(plain_events(2), client=http_client(receiver.url, api_key=API_KEY, compression="gzip"))
+    assert report.sent == 2 and [r.data["job"]["name"] for r in receiver.events] == ["job-1", "job-2"]
+
+
 def test_the_events_given_are_not_changed_by_the_clients_own_facets(env, receiver):
     events = plain_events(1)
     before = json.dumps(events[0].run.facets)

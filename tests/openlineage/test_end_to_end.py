@@ -91,3 +91,11 @@ def test_a_job_sent_twice_adds_no_run_job_or_dataset_only_log_entries(world):
     assert (receiver.jobs(), receiver.datasets()) == (once[1], once[2])
     assert list(receiver.runs()) == list(once[0]) and len(receiver.events) == 2 * len(once[3])
     assert [r.data for r in receiver.events[len(once[3]):]] == once[3]  # the very same events: same ids and times
+
+
+def test_static_job_events_arrive_with_the_same_datasets_and_column_lineage(world):
+    job = next(j for j in SQL_JOBS if j["id"] == "oracle_multi")
+    received = sent(world, job, kind="job")
+    assert {type(r.event).__name__ for r in received} == {"JobEvent"}
+    assert [w for r in received for w in r.warnings] == []
+    assert summary([r.data for r in received]) == expected_summary(job)
