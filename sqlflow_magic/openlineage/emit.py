@@ -213,7 +213,9 @@ def configuration_sources(env: Mapping[str, str] | None = None) -> list[str]:
     if env.get(ENV_DISABLED, "").strip().lower() == "true":
         return [ENV_DISABLED]
     sources = [str(path) for path in _config_files(env)[:1]]
-    if any(name.startswith(ENV_NESTED_PREFIX) for name in env):
+    # the client uses its nested variables only with a transport type; those it writes itself when it reads
+    # OPENLINEAGE_URL (OPENLINEAGE__TRANSPORT__TRANSPORTS__DEFAULT_HTTP__...) have none
+    if env.get(f"{ENV_NESTED_PREFIX}TYPE"):
         sources.append(f"{ENV_NESTED_PREFIX}...")
     if env.get(ENV_URL):
         sources.append(ENV_URL)
@@ -233,6 +235,10 @@ def configuration_summary(env: Mapping[str, str] | None = None) -> tuple[str, st
         return "disabled: --emit sends nothing", ENV_DISABLED
     if not sources:
         return "not configured: set OPENLINEAGE_URL or write openlineage.yml", "default"
+    if sources == [ENV_URL]:  # described without making a client, which would write variables of its own
+        endpoint = urljoin(env[ENV_URL].strip(), env.get(ENV_ENDPOINT, "api/v1/lineage"))
+        key = " with API key ******** (set)" if env.get(ENV_API_KEY) else ""
+        return f"{display_url(endpoint)}{key}", ENV_URL
     try:
         client = openlineage_client(env)
     except SQLFlowError as exc:

@@ -175,3 +175,16 @@ def test_the_config_row_shows_where_events_go_with_the_key_and_url_credentials_m
 
 def test_the_config_row_without_configuration_says_how_to_configure(env):
     assert configuration_summary() == ("not configured: set OPENLINEAGE_URL or write openlineage.yml", "default")
+
+
+def test_the_config_row_of_an_openlineage_yml_names_the_file_and_the_transport(env, tmp_path):
+    (tmp_path / "openlineage.yml").write_text(f"transport:\n  type: file\n  log_file_path: {tmp_path}/e.jsonl\n")
+    assert configuration_summary() == (f"the file {tmp_path}/e.jsonl", str(tmp_path / "openlineage.yml"))
+
+
+def test_the_variables_the_client_writes_for_openlineage_url_do_not_count_as_a_configuration(env, monkeypatch):
+    monkeypatch.setenv("OPENLINEAGE_URL", "http://127.0.0.1:9")
+    openlineage_client()  # the client copies OPENLINEAGE_URL into OPENLINEAGE__TRANSPORT__TRANSPORTS__... variables
+    monkeypatch.delenv("OPENLINEAGE_URL")
+    with pytest.raises(OpenLineageNotConfiguredError):
+        emit_events(plain_events(1))
