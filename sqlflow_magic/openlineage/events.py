@@ -47,8 +47,9 @@ from .naming import NamingSettings, dataset_name, dataset_namespace, path_datase
 if TYPE_CHECKING:
     from openlineage.client.event_v2 import JobEvent, RunEvent
 
-#: The ``producer`` of every event and facet: this package and its version.
-PRODUCER = f"https://pypi.org/project/sqlflow-magic/{__version__}"
+#: The ``producer`` of every event and facet: this package's source at its version, as OpenLineage's own
+#: integrations name themselves (the project's URL in ``pyproject.toml``).
+PRODUCER = f"https://github.com/sqlflow-magic/sqlflow-magic/tree/{__version__}"
 JOB_TYPE_OF_JOB = "JOB"
 JOB_TYPE_OF_STATEMENT = "QUERY"
 

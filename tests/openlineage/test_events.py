@@ -12,6 +12,7 @@ import pytest
 from openlineage.client.event_v2 import JobEvent, RunEvent
 from openlineage.client.serde import Serde
 
+from sqlflow_magic._version import __version__
 from sqlflow_magic.openlineage import NamingSettings, NoLineageError, build_events, events_to_json, statement_texts
 from tests.support.openlineage_events import (
     ROOT,
@@ -212,3 +213,8 @@ def test_credentials_written_in_a_statement_never_reach_the_sql_facet():
     events = events_to_json(_events(job, statements={"query_copy_1": copy}))
     assert "wJalrXUtnFEMIK7MDENGbPxRfiCY" not in json.dumps(events)
     assert events[1]["job"]["facets"]["sql"]["query"].startswith("COPY staging.events FROM 's3://raw-bucket/")
+
+
+def test_the_default_producer_is_this_package_at_its_version():
+    events = events_to_json(_events(expected_jobs()[0]))
+    assert {e["producer"] for e in events} == {f"https://github.com/sqlflow-magic/sqlflow-magic/tree/{__version__}"}

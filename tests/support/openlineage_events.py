@@ -33,9 +33,11 @@ def saved_answer(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def answer_of(job: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """A job's lineage answer and its status: the engine's, in process, for SQL; else the saved answer."""
+    """A job's lineage answer and its status: the engine's, in process, for SQL; else the saved answer, whose
+    code says it (203: a partial success)."""
     if "answer" in job:
-        return saved_answer(job), job["status"]
+        answer = saved_answer(job)
+        return answer, {200: "success", 203: "partial_success"}.get(answer.get("code"), "failed")
     from sqlflow_magic.server.lineage import SqlSource, analyze, to_sqlflow_json
 
     result = analyze([SqlSource(f"{job['id']}.sql", "\n".join(job["sql"]))], job["vendor"])
