@@ -20,6 +20,7 @@ from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 from ..client.errors import ConfigurationError
 from ..client.secrets import Secret, display_url, mask_identifier
 from ..client.settings import normalize_base_url
+from ..display.explorer.sql_text import remember_uploads
 from ..display.panel import widgets_available
 from ..display.render import Table
 from ..protocol import ON_PREMISE_USER_ID
@@ -179,7 +180,9 @@ class SQLFlowMagics(Magics):
             display(preview(request, config, self.connections.running_embedded_url()))
             return
         client = self.connections.client(config)
-        job = client.submit_persist_job(for_existing_job(request, args, saved, client))
+        sent = for_existing_job(request, args, saved, client)
+        job = client.submit_persist_job(sent)
+        remember_uploads(str(client.settings.base_url), job.job_id, sent.files)  # the explorer's SQL text
         self.user_ns[var] = job.job_id
         self.user_ns[JOB_VARIABLE] = job
         panel = new_panel(job, client, self.connections.server_info(client.settings), live=self.live())
