@@ -65,18 +65,28 @@ def box_height(columns: int, expanded: bool) -> float:
     return HEADER_HEIGHT + (ROW_HEIGHT * columns + ROWS_PADDING if expanded and columns else 0)
 
 
-def layered(sizes: dict[str, tuple[float, float]], pairs: Sequence[tuple[str, str]]) -> Layered:
-    """Lay out boxes of ``sizes`` (id -> (width, height)) with arrows ``pairs`` (source id, target id)."""
+@dataclass(frozen=True)
+class Grid:
+    """igraph's part of a layout, which box heights do not change: each vertex's layer and place in it
+    (boxes first, then the dummy vertices), and the chain of vertices of each arrow."""
+
+    ids: tuple[str, ...]
+    pairs: tuple[tuple[str, str], ...]
+    layers: tuple[int, ...]
+    places: tuple[float, ...]
+    arrows: tuple[tuple[int, int], ...]
+    chains: tuple[tuple[int, ...], ...]
+
+
+def grid(ids: Sequence[str], pairs: Sequence[tuple[str, str]]) -> Grid:
+    """Layers and places of boxes ``ids`` with arrows ``pairs`` (source id, target id), from igraph."""
     import igraph
 
-    ids = list(sizes)
-    if not ids:
-        return Layered({}, {}, 2 * MARGIN + MIN_BOX_WIDTH, 2 * MARGIN + HEADER_HEIGHT)
     index = {table_id: i for i, table_id in enumerate(ids)}
     arrows = list(dict.fromkeys((index[s], index[t]) for s, t in pairs if s != t))
     n = len(ids)
     layers = [round(c[1]) for c in igraph.Graph(n=n, edges=arrows, directed=True).layout_sugiyama().coords[:n]]
-    chains: list[list[int]] = []
+    chains: list[tuple[int, ...]] = []
     hops: list[tuple[int, int]] = []
     for s, t in arrows:  # a dummy vertex per layer crossed, so that every hop spans one layer
         step = 1 if layers[t] > layers[s] else -1
@@ -85,18 +95,33 @@ def layered(sizes: dict[str, tuple[float, float]], pairs: Sequence[tuple[str, st
             chain.append(len(layers))
             layers.append(layer)
         chain.append(t)
-        chains.append(chain)
+        chains.append(tuple(chain))
         hops.extend(pairwise(chain))
     count = len(layers)
-    grid = [c[0] for c in igraph.Graph(n=count, edges=hops, directed=True).layout_sugiyama(
+    places = [c[0] for c in igraph.Graph(n=count, edges=hops, directed=True).layout_sugiyama(
         layers=layers).coords[:count]]
-    top = min(grid)
+    return Grid(tuple(ids), tuple(pairs), tuple(layers), tuple(places), tuple(arrows), tuple(chains))
+
+
+def layered(sizes: dict[str, tuple[float, float]], pairs: Sequence[tuple[str, str]],
+            cached: Grid | None = None) -> tuple[Layered, Grid]:
+    """Lay out boxes of ``sizes`` (id -> (width, height)) with arrows ``pairs`` (source id, target id).
+
+    ``cached``: the grid of the same boxes and arrows from an earlier call (an expand or collapse changes
+    heights only), reused; the grid used is returned with the layout."""
+    ids = list(sizes)
+    if not ids:
+        return Layered({}, {}, 2 * MARGIN + MIN_BOX_WIDTH, 2 * MARGIN + HEADER_HEIGHT), grid((), ())
+    same = cached is not None and cached.ids == tuple(ids) and cached.pairs == tuple(pairs)
+    layout_grid = cached if same and cached is not None else grid(ids, pairs)
+    layers, arrows, chains, n = layout_grid.layers, layout_grid.arrows, layout_grid.chains, len(ids)
+    top = min(layout_grid.places)
     widths = [sizes[table_id][0] for table_id in ids]
     layer_width = [0.0] * (max(layers) + 1)
     for i in range(n):
         layer_width[layers[i]] = max(layer_width[layers[i]], widths[i])
     layer_x = [MARGIN + sum(layer_width[:k]) + LAYER_GAP * k for k in range(len(layer_width))]
-    y = _stacked(layers, grid, top, [sizes[table_id][1] for table_id in ids])
+    y = _stacked(layers, layout_grid.places, top, [sizes[table_id][1] for table_id in ids])
     boxes = {ids[i]: Box(layer_x[layers[i]] + (layer_width[layers[i]] - widths[i]) / 2, y[i], widths[i],
                          sizes[ids[i]][1]) for i in range(n)}
     bends: dict[tuple[str, str], list[Point]] = {}
@@ -109,19 +134,19 @@ def layered(sizes: dict[str, tuple[float, float]], pairs: Sequence[tuple[str, st
         bends[(ids[s], ids[t])] = points
     width = MARGIN * 2 + sum(layer_width) + LAYER_GAP * (len(layer_width) - 1)
     height = max(b.y + b.height for b in boxes.values()) + MARGIN
-    return Layered(boxes, bends, width, height)
+    return Layered(boxes, bends, width, height), layout_grid
 
 
-def _stacked(layers: list[int], grid: list[float], top: float, heights: list[float]) -> list[float]:
+def _stacked(layers: Sequence[int], places: Sequence[float], top: float, heights: list[float]) -> list[float]:
     """The top of each box (the height of an arrow's bend for a dummy) stacked down each layer in igraph's
     order: at its grid place (a collapsed box's height and a gap per unit) or below the one above it."""
     unit = HEADER_HEIGHT + BOX_GAP
     y = [0.0] * len(layers)
-    order = sorted(range(len(layers)), key=lambda v: (layers[v], grid[v]))
+    order = sorted(range(len(layers)), key=lambda v: (layers[v], places[v]))
     cursor: dict[int, float] = {}
     for v in order:
         real = v < len(heights)
-        wanted = MARGIN + (grid[v] - top) * unit
+        wanted = MARGIN + (places[v] - top) * unit
         start = max(wanted, cursor.get(layers[v], MARGIN))
         # a dummy is a line at the middle of a collapsed box's place: nothing may cover it
         y[v] = start if real else start + HEADER_HEIGHT / 2

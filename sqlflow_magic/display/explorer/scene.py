@@ -19,7 +19,18 @@ from ...lineage_json import ColumnEdge, LineageGraph, column_label, graph_of, is
 from ...lineage_json.shapes import Payload
 from ...protocol import FLOW_TYPES
 from .edge_details import DetailIndex, EdgeDetails, Statement
-from .layout import HEADER_HEIGHT, LOOP_REACH, ROW_HEIGHT, Box, Layered, Point, box_height, box_width, layered
+from .layout import (
+    HEADER_HEIGHT,
+    LOOP_REACH,
+    ROW_HEIGHT,
+    Box,
+    Grid,
+    Layered,
+    Point,
+    box_height,
+    box_width,
+    layered,
+)
 
 #: Past this many tables the explorer starts from a summary.
 MAX_EXPLORER_TABLES = 150
@@ -45,6 +56,9 @@ class ExplorerScene:
         self.depth = 1
         self.edges: dict[str, dict[str, Any]] = {}  # the last scene's edges by id
         self.statements: dict[str, Statement] = {}
+        # what a re-layout does not change: igraph's grid, and each edge but its points (per intermediate option)
+        self._grid: Grid | None = None
+        self._edge_parts: dict[tuple[bool, str], dict[str, Any]] = {}
 
     @property
     def graph(self) -> LineageGraph:
@@ -119,7 +133,7 @@ class ExplorerScene:
         sizes = {t.id: (box_width(t.name, labels[t.id]), box_height(len(t.columns), t.id in self.expanded))
                  for t in graph.tables if t.id in visible}
         arrows = [e for e in graph.edges if e.source in visible and e.target in visible]
-        lay = layered(sizes, [(e.source, e.target) for e in arrows])
+        lay, self._grid = layered(sizes, [(e.source, e.target) for e in arrows], self._grid)
         degree, near = graph.degrees(), self._neighbours()
         tables = []
         for table in graph.tables:
@@ -133,7 +147,6 @@ class ExplorerScene:
                                 for i, (c, label) in enumerate(zip(table.columns, labels[table.id], strict=True))],
                     "degree": degree[table.id], "more": len(near[table.id] - visible)})
         boxes = frozenset(t.id for t in graph.tables)
-        self.statements = {}
         edges = self._table_arrows(graph, visible, lay, boxes) + self._column_edges(graph, visible, lay, boxes)
         self.edges = {edge["id"]: edge for edge in edges}
         return {"version": SCENE_VERSION, "width": lay.width, "height": lay.height, "mode": self.mode,
@@ -144,23 +157,27 @@ class ExplorerScene:
     def _table_arrows(self, graph: LineageGraph, visible: set[str], lay: Layered,
                       boxes: frozenset[str]) -> list[dict[str, Any]]:
         """One arrow per table pair and kind, between the boxes' headers."""
-        by_kind: dict[tuple[str, str, str], list[ColumnEdge]] = defaultdict(list)
-        for column_edge in graph.column_edges:
-            by_kind[(column_edge.source_table, column_edge.target_table, column_edge.relation_type)].append(
-                column_edge)
+        by_kind: dict[tuple[str, str, str], list[ColumnEdge]] | None = None
         arrows = []
         for edge in graph.edges:
             if edge.source not in visible or edge.target not in visible:
                 continue
             for kind in edge.relation_types:
-                behind = by_kind[(edge.source, edge.target, kind)]
-                details = [self._index.details(e, boxes) for e in behind[:8]]
-                effects = sorted({e.effect_type for e in behind if e.effect_type})
-                where = [p for d in details for p in d.where][:4]
-                statement = next((d.statement for d in details if d.statement), None)
-                arrows.append(self._edge(f"t:{edge.source}>{edge.target}:{kind}", edge.source, edge.target,
-                                         None, None, kind, ",".join(effects) or None,
-                                         EdgeDetails(None, None, tuple(where), statement), lay))
+                edge_id = f"t:{edge.source}>{edge.target}:{kind}"
+                if (self.intermediate, edge_id) not in self._edge_parts:
+                    if by_kind is None:
+                        by_kind = defaultdict(list)
+                        for column_edge in graph.column_edges:
+                            by_kind[(column_edge.source_table, column_edge.target_table,
+                                     column_edge.relation_type)].append(column_edge)
+                    behind = by_kind[(edge.source, edge.target, kind)]
+                    details = [self._index.details(e, boxes) for e in behind[:8]]
+                    effects = sorted({e.effect_type for e in behind if e.effect_type})
+                    where = tuple(p for d in details for p in d.where)[:4]
+                    statement = next((d.statement for d in details if d.statement), None)
+                    self._parts(edge_id, edge.source, edge.target, None, None, kind, ",".join(effects) or None,
+                                EdgeDetails(None, None, where, statement))
+                arrows.append(self._edge(edge_id, lay))
         return arrows
 
     def _column_edges(self, graph: LineageGraph, visible: set[str], lay: Layered,
@@ -172,22 +189,29 @@ class ExplorerScene:
         for i, e in enumerate(graph.column_edges):
             if e.relation_type in FLOW_TYPES and e.source_table in visible and e.target_table in visible and (
                     e.source_table in self.expanded or e.target_table in self.expanded):
-                edges.append(self._edge(f"c{i}", e.source_table, e.target_table, e.source_column, e.target_column,
-                                        e.relation_type, e.effect_type or None, self._index.details(e, boxes), lay))
+                if (self.intermediate, f"c{i}") not in self._edge_parts:
+                    self._parts(f"c{i}", e.source_table, e.target_table, e.source_column, e.target_column,
+                                e.relation_type, e.effect_type or None, self._index.details(e, boxes))
+                edges.append(self._edge(f"c{i}", lay))
         return edges
 
-    def _edge(self, edge_id: str, source: str, target: str, source_column: str | None, target_column: str | None,
-              kind: str, effect: str | None, details: EdgeDetails, lay: Layered) -> dict[str, Any]:
+    def _parts(self, edge_id: str, source: str, target: str, source_column: str | None, target_column: str | None,
+               kind: str, effect: str | None, details: EdgeDetails) -> None:
+        """Keep what an edge is, all but its points (which each layout gives)."""
         statement = details.statement
         if statement is not None:
             self.statements[statement.key] = statement
-        return {"id": edge_id, "source": source, "target": target, "source_column": source_column,
-                "target_column": target_column, "kind": kind, "clause_type": details.clause_type,
-                "effect_type": effect, "dependency": details.dependency,
-                "points": self._points(source, target, source_column, target_column, lay),
-                "where": [{"file": self.file_of(p.file_hash), "line": p.line, "column": p.column}
-                          for p in details.where],
-                "statement": statement.key if statement else None}
+        self._edge_parts[(self.intermediate, edge_id)] = {
+            "id": edge_id, "source": source, "target": target, "source_column": source_column,
+            "target_column": target_column, "kind": kind, "clause_type": details.clause_type,
+            "effect_type": effect, "dependency": details.dependency, "points": [],
+            "where": [{"file": self.file_of(p.file_hash), "line": p.line, "column": p.column} for p in details.where],
+            "statement": statement.key if statement else None}
+
+    def _edge(self, edge_id: str, lay: Layered) -> dict[str, Any]:
+        edge = self._edge_parts[(self.intermediate, edge_id)]
+        points = self._points(edge["source"], edge["target"], edge["source_column"], edge["target_column"], lay)
+        return {**edge, "points": points}
 
     def _port_y(self, table_id: str, column: str | None, box: Box) -> float:
         """At the column's row when the table is expanded, else at the middle of the header."""

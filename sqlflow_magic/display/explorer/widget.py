@@ -60,7 +60,7 @@ class LineageExplorer(anywidget.AnyWidget):
         self.files: dict[str, str] = dict(sql) if sql is not None else (
             SUBMITTED.files(server, job_id) if job_id else {})
         self.model = ExplorerScene(payload, max_tables=max_tables, file_of=lambda h: file_name(self.files, h))
-        self.static = LineageView(lineage_json, title=title)
+        self.static = LineageView(self.model.graph, title=title)  # intermediates joined: the static picture
         super().__init__(scene=self.model.scene(), options={"intermediate": False}, layout=shared_layout())
         self.on_msg(lambda _widget, content, _buffers: self.handle_message(content))
         self.observe(self._on_options, names="options")
