@@ -1,0 +1,204 @@
+"""The lineage explorer clicked through in a real browser: JupyterLab 4 and Notebook 7 in headless Chromium.
+
+One notebook per front end shows the explorer on a small hand-made lineage (five tables, fdd and fdr
+edges, an INSERT-SELECT intermediate; ``tests/support/explorer_harness.py`` answers the kernel's side
+of the contract in docs/explorer.md). The tests share that page and each leaves it as it found it:
+expanding a table draws its columns and their edges; clicking a column marks its path ``sfx-hit`` and
+the rest ``sfx-dim``; the fdr toggle shows and hides indirect edges; the intermediate toggle (a round
+trip to the kernel) adds and removes the intermediate's box; search and the keyboard focus a column;
+fit brings every box into view; SVG and PNG exports are downloads that parse; an edge's detail shows
+its file, line and SQL; the dark theme keeps the text readable.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.browser_pages import offline_context, screenshot_on_failure
+from tests.support.explorer_harness import ORDERS_SQL
+from tests.support.explorer_pages import (
+    ALL_BOXES_VISIBLE,
+    CONTRAST,
+    EDGE_MIDDLE,
+    harness_notebook,
+    open_explorer,
+)
+
+pytestmark = pytest.mark.browser
+
+NAME = "lineage-explorer.ipynb"
+SVG = "{http://www.w3.org/2000/svg}"
+HIT, DIM, FOCUS = (re.compile(rf"\b{name}\b") for name in ("sfx-hit", "sfx-dim", "sfx-focus"))
+
+
+@pytest.fixture(scope="module")
+def explorer(jupyter: Any, chromium: Any, screenshot_dir: Path) -> Iterator[Any]:
+    """The explorer of one notebook, opened once per front end; a screenshot of the page if a test fails."""
+    harness_notebook(jupyter.root / NAME)
+    context, _blocked = offline_context(chromium, ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:"))
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        with screenshot_on_failure(page, screenshot_dir / f"{jupyter.ui}-explorer-FAILED.png"):
+            root = open_explorer(page, jupyter, NAME, f"(server log: {jupyter.log})")
+        root.scroll_into_view_if_needed()
+        yield root
+    finally:
+        context.close()
+        jupyter.delete_sessions()
+
+
+@pytest.fixture
+def root(explorer: Any, jupyter: Any, screenshot_dir: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The explorer, cleared (Escape) before the test; the page's screenshot if the test fails."""
+    explorer.focus()
+    explorer.press("Escape")
+    failed = request.session.testsfailed
+    yield explorer
+    if request.session.testsfailed > failed:
+        explorer.page.screenshot(path=str(screenshot_dir / f"{request.node.name}-FAILED.png"))
+
+
+def table(root: Any, table_id: str) -> Any:
+    return root.locator(f'g.sfx-table[data-id="{table_id}"]')
+
+
+def column(root: Any, table_id: str, name: str) -> Any:
+    return root.locator(f'g.sfx-column[data-table="{table_id}"][data-column="{name}"]')
+
+
+def expand(root: Any, table_id: str) -> None:
+    if table(root, table_id).get_attribute("data-expanded") != "1":
+        table(root, table_id).locator(".sfx-expand").click()
+    expect(table(root, table_id)).to_have_attribute("data-expanded", "1")
+
+
+def test_expanding_a_table_draws_its_columns_and_their_edges(root: Any) -> None:
+    expand(root, "stg.orders")
+    expect(table(root, "stg.orders").locator("g.sfx-column")).to_have_count(3)
+    expect(root.locator('path.sfx-edge.sfx-edge-column[data-kind="fdd"]')).to_have_count(5)
+
+
+def test_clicking_a_column_marks_its_upstream_and_downstream_and_dims_the_rest(root: Any) -> None:
+    expand(root, "stg.orders")
+    column(root, "stg.orders", "amount").click()
+    for hit in (column(root, "stg.orders", "amount"), table(root, "app.orders"), table(root, "mart.revenue")):
+        expect(hit).to_have_class(HIT)
+    for dim in (column(root, "stg.orders", "order_id"), table(root, "audit.log"), table(root, "app.customers")):
+        expect(dim).to_have_class(DIM)
+    expect(root.locator("path.sfx-edge-column.sfx-hit")).to_have_count(2)  # app.orders.amount -> it -> revenue
+    expect(root.locator("path.sfx-edge-table.sfx-hit")).to_have_count(2)
+    assert float(root.get_attribute("data-last-ms")) >= 0
+
+
+def test_the_fdr_toggle_shows_and_hides_indirect_edges(root: Any) -> None:
+    fdr = root.locator('path.sfx-edge[data-kind="fdr"]')
+    expect(fdr.first).to_have_css("display", "none")  # (a straight arrow has no height: CSS, not is_visible)
+    root.locator(".sfx-fdr").check()
+    expect(fdr.first).not_to_have_css("display", "none")
+    root.locator(".sfx-fdr").uncheck()
+    expect(fdr.first).to_have_css("display", "none")
+
+
+def test_the_intermediate_toggle_asks_the_kernel_for_the_intermediate_boxes(root: Any) -> None:
+    root.locator(".sfx-intermediate").check()
+    expect(table(root, "insert-select-1")).to_have_count(1)
+    root.locator(".sfx-intermediate").uncheck()
+    expect(table(root, "insert-select-1")).to_have_count(0)
+
+
+def test_search_finds_a_column_of_a_collapsed_table_expands_it_and_focuses_it(root: Any) -> None:
+    root.locator(".sfx-search").fill("countr")
+    root.locator(".sfx-search").press("Enter")
+    expect(column(root, "app.customers", "country")).to_have_class(FOCUS)
+    expect(root).to_have_attribute("data-focused", "app.customers.country")
+    assert column(root, "app.customers", "country").is_visible()
+
+
+def test_keys_search_trace_fit_and_clear(root: Any) -> None:
+    root.press("/")
+    expect(root.locator(".sfx-search")).to_be_focused()
+    root.page.keyboard.type("audit")
+    root.page.keyboard.press("Enter")
+    expect(root).to_have_attribute("data-focused", "audit.log")
+    root.page.keyboard.press("Escape")  # leaves the search box for the explorer
+    root.press("t")
+    expect(table(root, "stg.orders")).to_have_class(HIT)
+    expect(table(root, "app.customers")).to_have_class(DIM)
+    root.press("f")
+    expect(root).to_have_attribute("data-last-action", "fit")
+    root.press("Escape")
+    expect(root.locator(".sfx-hit, .sfx-dim")).to_have_count(0)
+
+
+def test_fit_brings_every_box_into_the_viewport(root: Any) -> None:
+    for _ in range(6):
+        root.locator(".sfx-zoom-in").click()
+    assert root.evaluate(ALL_BOXES_VISIBLE)["outside"], "zoomed in, some box should be out of view"
+    root.locator(".sfx-fit").click()
+    fit = root.evaluate(ALL_BOXES_VISIBLE)
+    assert fit["boxes"] >= 5 and fit["outside"] == [], f"after Fit, boxes out of view: {fit}"
+
+
+def test_svg_export_is_a_download_of_the_drawing(root: Any, tmp_path: Path) -> None:
+    with root.page.expect_download() as download:
+        root.locator(".sfx-export-svg").click()
+    path = tmp_path / "lineage.svg"
+    download.value.save_as(path)
+    drawing = ElementTree.parse(path).getroot()
+    boxes = {g.get("data-id") for g in drawing.iter(f"{SVG}g") if "sfx-table" in (g.get("class") or "").split()}
+    assert download.value.suggested_filename == "lineage.svg"
+    assert {"app.orders", "stg.orders", "mart.revenue"} <= boxes
+
+
+def test_png_export_is_a_download_of_a_png_picture(root: Any, tmp_path: Path) -> None:
+    with root.page.expect_download() as download:
+        root.locator(".sfx-export-png").click()
+    path = tmp_path / "lineage.png"
+    download.value.save_as(path)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"not a PNG: {data[:16]!r}"
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
+    assert width >= 400 and height >= 100, f"PNG of {width} x {height}"
+
+
+def test_clicking_an_edge_shows_where_it_comes_from_and_its_sql(root: Any) -> None:
+    edge = root.locator('path.sfx-edge-table[data-kind="fdd"]').first
+    root.locator(".sfx-fit").click()
+    point = edge.evaluate(EDGE_MIDDLE)
+    root.page.mouse.click(point["x"], point["y"])
+    detail = root.locator(".sfx-detail")
+    expect(detail).to_be_visible()
+    expect(detail.locator(".sfx-detail-where")).to_contain_text("<cell 2>, line 1")
+    expect(detail.locator(".sfx-detail-sql")).to_have_text(ORDERS_SQL)
+
+
+def test_the_dark_theme_keeps_the_explorer_readable(root: Any) -> None:
+    expand(root, "stg.orders")
+    page = root.page
+    light = root.evaluate(CONTRAST)
+    use_theme(page, "JupyterLab Dark")
+    try:
+        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+        dark = root.evaluate(CONTRAST)
+        assert dark["background"] != light["background"], f"the explorer ignored the dark theme: {dark}"
+        for theme in (light, dark):
+            assert min(theme["names"], theme["labels"], theme["search"]) >= 4.5, f"contrast below 4.5: {theme}"
+    finally:
+        use_theme(page, "JupyterLab Light")
+        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
+
+
+def use_theme(page: Any, name: str) -> None:
+    """Settings > Theme > ``name``, as a user picks it (in JupyterLab 4 and Notebook 7 alike)."""
+    page.get_by_role("menuitem", name="Settings", exact=True).click()
+    page.locator(".lm-Menu-itemLabel").get_by_text("Theme", exact=True).click()  # opens the submenu
+    page.locator(".lm-Menu-itemLabel").get_by_text(name, exact=True).click()
