@@ -163,15 +163,20 @@ class SQLFlowJobMagics(Magics):
         if args.show:
             from ..display.lineage_view import LineageView
 
+            explorer = not args.static and self.core.live()
             picture = options if options.relation_types else replace(options, relation_types=PICTURE.relation_types)
+            if explorer and options.show_result_sets is None:  # the intermediates its toggle draws as boxes
+                picture = replace(picture, show_result_sets=True)
             shown = value if args.format == "json" and picture == options else client.export_lineage_json(
                 job_id, picture)
-            if args.static or not self.core.live():
+            if not explorer:
                 display(LineageView(shown))
             else:  # the explorer, with the static picture in the same display for front ends without widgets
                 from ..display.explorer import LineageExplorer
+                from ..display.explorer.scene import MAX_EXPLORER_TABLES
 
-                display(LineageExplorer(shown, job_id=job_id, server=str(client.settings.base_url)))
+                display(LineageExplorer(shown, job_id=job_id, server=str(client.settings.base_url),
+                                        max_tables=self.core.max_explorer_tables or MAX_EXPLORER_TABLES))
         written = f", written to {args.out}" if args.out else ""
         print(f"Lineage of job {job_id} ({args.format}{', table level' if args.table_level else ''}) "
               f"is in {var}{written}.")

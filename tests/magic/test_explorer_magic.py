@@ -64,3 +64,11 @@ def test_static_keeps_the_picture_only(submitted):
     assert WIDGET not in bundle and 'class="sqlflow-lineage-picture"' in bundle["text/html"]
     refused = submitted.run("%sqlflow_lineage --static")
     assert not refused.success and "--static needs --show" in refused.text()
+
+
+def test_max_explorer_tables_sets_where_the_explorer_starts_from_a_summary(submitted, caplog):
+    submitted.ip.run_line_magic("config", "SQLFlowMagics.max_explorer_tables = 1")
+    explorer = widget_by_id(submitted.run("%sqlflow_lineage --show").outputs[-1][WIDGET]["model_id"])
+    assert explorer.scene["mode"] == "summary" and explorer.scene["total_tables"] == 2
+    submitted.run("%config SQLFlowMagics.max_explorer_tables = 0")
+    assert submitted.magics.max_explorer_tables == 1 and "max_explorer_tables must be positive" in caplog.text
