@@ -3,11 +3,11 @@ the kernel (a new scene laid out by igraph, or the SQL of an edge), against the 
 interaction (the browser's drawing comes on top: explorer-js's benchmark measures that).
 
 The lineage is generated (``tests/support/generated_lineage.py``): 300 tables of 4 columns, each loaded
-from two earlier ones (900 arrows of fdd and fdr). It is measured as the explorer opens it (a summary
+from two earlier ones (596 table pairs, each with fdd and fdr edges). It is measured as the explorer opens it (a summary
 past 150 tables) and whole (``max_tables=300``). Each figure is the median of ``--runs`` (the widget
 made afresh for each run, so every run pays the same first layout).
 
-    python benchmarks/explorer_interactions.py [--runs 7]
+    python benchmarks/explorer_kernel.py [--runs 7]
 """
 
 from __future__ import annotations
