@@ -1,13 +1,14 @@
 """The lineage explorer clicked through in a real browser: JupyterLab 4 and Notebook 7 in headless Chromium.
 
-One notebook per front end shows the explorer on a small hand-made lineage (five tables, fdd and fdr
-edges, an INSERT-SELECT intermediate; ``tests/support/explorer_harness.py`` answers the kernel's side
-of the contract in docs/explorer.md). The tests share that page and each leaves it as it found it:
-expanding a table draws its columns and their edges; clicking a column marks its path ``sfx-hit`` and
-the rest ``sfx-dim``; the fdr toggle shows and hides indirect edges; the intermediate toggle (a round
-trip to the kernel) adds and removes the intermediate's box; search and the keyboard focus a column;
-fit brings every box into view; SVG and PNG exports are downloads that parse; an edge's detail shows
-its file, line and SQL; the dark theme keeps the text readable.
+One notebook per front end submits SQL to the embedded server and opens its lineage with
+``%sqlflow_lineage --show`` (five tables, fdd and fdr edges), then shows a ``LineageExplorer`` of a
+SQLFlow answer with an ``INSERT-SELECT`` intermediate (tests/support/explorer_pages.py). The tests
+share that page and each clears the explorer first: expanding a table draws its columns and their
+edges; clicking a column marks its path ``sfx-hit`` and the rest ``sfx-dim``; the fdr toggle shows and
+hides indirect edges; the intermediate toggle (a round trip to the kernel) adds and removes the
+intermediate's box; search and the keyboard focus a column; fit brings every box into view; SVG and PNG
+exports are downloads that parse; an edge's detail shows the file, line and SQL of the cell that
+submitted it; the dark theme keeps the text readable.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser_pages import offline_context, screenshot_on_failure
-from tests.support.explorer_harness import ORDERS_SQL
+from tests.support.browser_pages import assert_no_error_outputs, offline_context, screenshot_on_failure
 from tests.support.explorer_pages import (
     ALL_BOXES_VISIBLE,
     CONTRAST,
     EDGE_MIDDLE,
-    harness_notebook,
-    open_explorer,
+    TABLES,
+    explorer_notebook,
+    open_explorers,
 )
 
 pytestmark = pytest.mark.browser
@@ -40,38 +41,45 @@ HIT, DIM, FOCUS = (re.compile(rf"\b{name}\b") for name in ("sfx-hit", "sfx-dim",
 
 
 @pytest.fixture(scope="module")
-def explorer(jupyter: Any, chromium: Any, screenshot_dir: Path) -> Iterator[Any]:
-    """The explorer of one notebook, opened once per front end; a screenshot of the page if a test fails."""
-    harness_notebook(jupyter.root / NAME)
+def explorers(jupyter: Any, chromium: Any, screenshot_dir: Path) -> Iterator[Any]:
+    """The notebook's two explorers, opened once per front end (``--show``'s, then the intermediate one)."""
+    explorer_notebook(jupyter.root / NAME)
     context, _blocked = offline_context(chromium, ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:"))
     page = context.new_page()
     page.set_default_timeout(30_000)
+    where = f"(server log: {jupyter.log})"
     try:
         with screenshot_on_failure(page, screenshot_dir / f"{jupyter.ui}-explorer-FAILED.png"):
-            root = open_explorer(page, jupyter, NAME, f"(server log: {jupyter.log})")
-        root.scroll_into_view_if_needed()
-        yield root
+            roots = open_explorers(page, jupyter, NAME, where, count=2)
+            assert_no_error_outputs(page, NAME, where)
+        yield roots
     finally:
         context.close()
         jupyter.delete_sessions()
 
 
+def cleared(root: Any) -> Any:
+    root.scroll_into_view_if_needed()
+    root.focus()
+    root.press("Escape")
+    return root
+
+
 @pytest.fixture
-def root(explorer: Any, jupyter: Any, screenshot_dir: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The explorer, cleared (Escape) before the test; the page's screenshot if the test fails."""
-    explorer.focus()
-    explorer.press("Escape")
+def root(explorers: Any, screenshot_dir: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """``%sqlflow_lineage --show``'s explorer, cleared (Escape); the page's screenshot if the test fails."""
     failed = request.session.testsfailed
-    yield explorer
+    yield cleared(explorers.first)
     if request.session.testsfailed > failed:
-        explorer.page.screenshot(path=str(screenshot_dir / f"{request.node.name}-FAILED.png"))
+        explorers.page.screenshot(path=str(screenshot_dir / f"{request.node.name}-FAILED.png"))
 
 
-def table(root: Any, table_id: str) -> Any:
-    return root.locator(f'g.sfx-table[data-id="{table_id}"]')
+def table(root: Any, name: str) -> Any:
+    return root.locator(f'g.sfx-table[data-name="{name}"]')
 
 
-def column(root: Any, table_id: str, name: str) -> Any:
+def column(root: Any, table_name: str, name: str) -> Any:
+    table_id = table(root, table_name).get_attribute("data-id")
     return root.locator(f'g.sfx-column[data-table="{table_id}"][data-column="{name}"]')
 
 
@@ -80,16 +88,21 @@ def drawn(edges: Any) -> int:
     return int(edges.evaluate_all("paths => paths.filter(p => p.getBoundingClientRect().width > 0).length"))
 
 
-def expand(root: Any, table_id: str) -> None:
-    if table(root, table_id).get_attribute("data-expanded") != "1":
-        table(root, table_id).locator(".sfx-expand").click()
-    expect(table(root, table_id)).to_have_attribute("data-expanded", "1")
+def expand(root: Any, name: str) -> None:
+    if table(root, name).get_attribute("data-expanded") != "1":
+        table(root, name).locator(".sfx-expand").click()
+    expect(table(root, name)).to_have_attribute("data-expanded", "1")
+
+
+def test_the_explorer_shows_every_table_of_the_submitted_sql(root: Any) -> None:
+    names = set(root.locator("g.sfx-table").evaluate_all("gs => gs.map(g => g.dataset.name)"))
+    assert names == TABLES
 
 
 def test_expanding_a_table_draws_its_columns_and_their_edges(root: Any) -> None:
     expand(root, "stg.orders")
     expect(table(root, "stg.orders").locator("g.sfx-column")).to_have_count(3)
-    expect(root.locator('path.sfx-edge.sfx-edge-column[data-kind="fdd"]')).to_have_count(5)
+    expect(root.locator('path.sfx-edge.sfx-edge-column[data-kind="fdd"]')).to_have_count(5)  # 3 in, 2 out
 
 
 def test_clicking_a_column_marks_its_upstream_and_downstream_and_dims_the_rest(root: Any) -> None:
@@ -97,7 +110,7 @@ def test_clicking_a_column_marks_its_upstream_and_downstream_and_dims_the_rest(r
     column(root, "stg.orders", "amount").click()
     for hit in (column(root, "stg.orders", "amount"), table(root, "app.orders"), table(root, "mart.revenue")):
         expect(hit).to_have_class(HIT)
-    for dim in (column(root, "stg.orders", "order_id"), table(root, "audit.log"), table(root, "app.customers")):
+    for dim in (column(root, "stg.orders", "order_id"), table(root, "audit.order_log"), table(root, "app.customers")):
         expect(dim).to_have_class(DIM)
     expect(root.locator("path.sfx-edge-column.sfx-hit")).to_have_count(2)  # app.orders.amount -> it -> revenue
     expect(root.locator("path.sfx-edge-table.sfx-hit")).to_have_count(2)
@@ -107,25 +120,28 @@ def test_clicking_a_column_marks_its_upstream_and_downstream_and_dims_the_rest(r
 def test_the_fdr_toggle_shows_and_hides_indirect_edges(root: Any) -> None:
     fdr = root.locator('path.sfx-edge[data-kind="fdr"]')
     expand(root, "stg.orders")
-    assert fdr.count() == 4 and not drawn(fdr), "fdr edges (2 arrows, 2 column edges) are hidden by default"
+    assert fdr.count() == 8 and not drawn(fdr), "fdr edges (3 arrows, 5 column edges) are hidden by default"
     root.locator(".sfx-fdr").check()
     assert drawn(fdr) == fdr.count(), "the fdr toggle shows every fdr edge"
     root.locator(".sfx-fdr").uncheck()
     assert not drawn(fdr), "the fdr toggle hides them again"
 
 
-def test_the_intermediate_toggle_asks_the_kernel_for_the_intermediate_boxes(root: Any) -> None:
-    root.locator(".sfx-intermediate").check()
-    expect(table(root, "insert-select-1")).to_have_count(1)
-    root.locator(".sfx-intermediate").uncheck()
-    expect(table(root, "insert-select-1")).to_have_count(0)
+def test_the_intermediate_toggle_asks_the_kernel_for_the_intermediate_boxes(explorers: Any) -> None:
+    other = cleared(explorers.nth(1))
+    assert table(other, "app.dst").count() == 1 and table(other, "INSERT-SELECT-1").count() == 0
+    other.locator(".sfx-intermediate").check()
+    expect(table(other, "INSERT-SELECT-1")).to_have_count(1)
+    other.locator(".sfx-intermediate").uncheck()
+    expect(table(other, "INSERT-SELECT-1")).to_have_count(0)
 
 
 def test_search_finds_a_column_of_a_collapsed_table_expands_it_and_focuses_it(root: Any) -> None:
     root.locator(".sfx-search").fill("countr")
     root.locator(".sfx-search").press("Enter")
+    expect(table(root, "app.customers")).to_have_attribute("data-expanded", "1")
     expect(column(root, "app.customers", "country")).to_have_class(FOCUS)
-    expect(root).to_have_attribute("data-focused", "app.customers.country")
+    expect(root).to_have_attribute("data-focused", table(root, "app.customers").get_attribute("data-id") + ".country")
     assert column(root, "app.customers", "country").is_visible()
 
 
@@ -134,7 +150,7 @@ def test_keys_search_trace_fit_and_clear(root: Any) -> None:
     expect(root.locator(".sfx-search")).to_be_focused()
     root.page.keyboard.type("audit")
     root.page.keyboard.press("Enter")
-    expect(root).to_have_attribute("data-focused", "audit.log")
+    expect(table(root, "audit.order_log")).to_have_class(FOCUS)
     root.page.keyboard.press("Escape")  # leaves the search box for the explorer
     root.press("t")
     expect(table(root, "stg.orders")).to_have_class(HIT)
@@ -151,7 +167,7 @@ def test_fit_brings_every_box_into_the_viewport(root: Any) -> None:
     assert root.evaluate(ALL_BOXES_VISIBLE)["outside"], "zoomed in, some box should be out of view"
     root.locator(".sfx-fit").click()
     fit = root.evaluate(ALL_BOXES_VISIBLE)
-    assert fit["boxes"] >= 5 and fit["outside"] == [], f"after Fit, boxes out of view: {fit}"
+    assert fit["boxes"] == len(TABLES) and fit["outside"] == [], f"after Fit, boxes out of view: {fit}"
 
 
 def test_svg_export_is_a_download_of_the_drawing(root: Any, tmp_path: Path) -> None:
@@ -160,9 +176,9 @@ def test_svg_export_is_a_download_of_the_drawing(root: Any, tmp_path: Path) -> N
     path = tmp_path / "lineage.svg"
     download.value.save_as(path)
     drawing = ElementTree.parse(path).getroot()
-    boxes = {g.get("data-id") for g in drawing.iter(f"{SVG}g") if "sfx-table" in (g.get("class") or "").split()}
+    boxes = {g.get("data-name") for g in drawing.iter(f"{SVG}g") if "sfx-table" in (g.get("class") or "").split()}
     assert download.value.suggested_filename == "lineage.svg"
-    assert {"app.orders", "stg.orders", "mart.revenue"} <= boxes
+    assert boxes == TABLES
 
 
 def test_png_export_is_a_download_of_a_png_picture(root: Any, tmp_path: Path) -> None:
@@ -176,15 +192,19 @@ def test_png_export_is_a_download_of_a_png_picture(root: Any, tmp_path: Path) ->
     assert width >= 400 and height >= 100, f"PNG of {width} x {height}"
 
 
-def test_clicking_an_edge_shows_where_it_comes_from_and_its_sql(root: Any) -> None:
-    edge = root.locator('path.sfx-edge-table[data-kind="fdd"]').first
+def test_clicking_an_edge_shows_the_file_line_and_sql_of_the_cell_that_submitted_it(root: Any) -> None:
+    source, target = (table(root, name).get_attribute("data-id") for name in ("app.orders", "stg.orders"))
+    edge = root.locator(f'path.sfx-edge-table[data-kind="fdd"][data-id="t:{source}>{target}:fdd"]')
     root.locator(".sfx-fit").click()
     point = edge.evaluate(EDGE_MIDDLE)
-    root.page.mouse.click(point["x"], point["y"])
+    root.page.mouse.click(point["x"], point["y"])  # a click on the arrow itself, where a user clicks
     detail = root.locator(".sfx-detail")
     expect(detail).to_be_visible()
-    expect(detail.locator(".sfx-detail-where")).to_contain_text("<cell 2>, line 1")
-    expect(detail.locator(".sfx-detail-sql")).to_have_text(ORDERS_SQL)
+    expect(detail.locator(".sfx-detail-statement")).to_contain_text("cell.sql, line 2")  # where the SELECT reads them
+    sql = detail.locator(".sfx-detail-sql")
+    expect(sql).to_contain_text("INSERT INTO stg.orders (order_id, customer_id, amount)")
+    expect(sql).to_contain_text("FROM app.orders WHERE status = 'paid'")
+    expect(sql).not_to_contain_text("mart.revenue")  # the statement, not the whole cell
 
 
 def test_the_dark_theme_keeps_the_explorer_readable(root: Any) -> None:

@@ -59,7 +59,7 @@ function sfxDetailAnswer(view, message) {
   const sql = panel.querySelector(".sfx-detail-sql");
   panel.dataset.state = message.available ? "text" : "unavailable";
   if (message.file != null || message.line != null) {
-    const row = sfxDetailLine(panel, "Statement", sfxWhere(message), "sfx-detail-statement");
+    const row = sfxDetailLine(panel, "SQL at", sfxWhere(message), "sfx-detail-statement");
     panel.insertBefore(row, sql);
   }
   sql.classList.toggle("sfx-detail-reason", !message.available);

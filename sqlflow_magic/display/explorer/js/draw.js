@@ -54,7 +54,7 @@ function sfxDrawColumns(table, group, dom) {
 function sfxDrawTable(table, parent, dom) {
   const kind = table.intermediate ? " sfx-intermediate-box" : "";
   const group = sfxSvg("g", { class: "sfx-table sfx-type-" + String(table.type).replace(/\W/g, "_") + kind,
-    "data-id": table.id, "data-expanded": table.expanded ? "1" : "0" }, parent);
+    "data-id": table.id, "data-name": table.name, "data-expanded": table.expanded ? "1" : "0" }, parent);
   const header = table.header_height || 28;
   sfxSvg("rect", { x: table.x, y: table.y, width: table.width, height: table.height, rx: 4,
     class: "sfx-box" }, group);
