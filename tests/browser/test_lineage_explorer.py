@@ -94,9 +94,16 @@ def expand(root: Any, name: str) -> None:
     expect(table(root, name)).to_have_attribute("data-expanded", "1")
 
 
-def test_the_explorer_shows_every_table_of_the_submitted_sql(root: Any) -> None:
+def shot(root: Any, screenshot_dir: Path, what: str) -> None:
+    """A screenshot of the explorer (docs/screenshots/ takes its pictures from these)."""
+    ui = "lab" if "/lab/" in root.page.url else "notebook"
+    root.screenshot(path=str(screenshot_dir / f"{ui}-explorer-{what}.png"))
+
+
+def test_the_explorer_shows_every_table_of_the_submitted_sql(root: Any, screenshot_dir: Path) -> None:
     names = set(root.locator("g.sfx-table").evaluate_all("gs => gs.map(g => g.dataset.name)"))
     assert names == TABLES
+    shot(root, screenshot_dir, "light")
 
 
 def test_expanding_a_table_draws_its_columns_and_their_edges(root: Any) -> None:
@@ -105,7 +112,8 @@ def test_expanding_a_table_draws_its_columns_and_their_edges(root: Any) -> None:
     expect(root.locator('path.sfx-edge.sfx-edge-column[data-kind="fdd"]')).to_have_count(5)  # 3 in, 2 out
 
 
-def test_clicking_a_column_marks_its_upstream_and_downstream_and_dims_the_rest(root: Any) -> None:
+def test_clicking_a_column_marks_its_upstream_and_downstream_and_dims_the_rest(root: Any, screenshot_dir: Path
+                                                                             ) -> None:
     expand(root, "stg.orders")
     column(root, "stg.orders", "amount").click()
     for hit in (column(root, "stg.orders", "amount"), table(root, "app.orders"), table(root, "mart.revenue")):
@@ -115,6 +123,7 @@ def test_clicking_a_column_marks_its_upstream_and_downstream_and_dims_the_rest(r
     expect(root.locator("path.sfx-edge-column.sfx-hit")).to_have_count(2)  # app.orders.amount -> it -> revenue
     expect(root.locator("path.sfx-edge-table.sfx-hit")).to_have_count(2)
     assert float(root.get_attribute("data-last-ms")) >= 0
+    shot(root, screenshot_dir, "trace")
 
 
 def test_the_fdr_toggle_shows_and_hides_indirect_edges(root: Any) -> None:
@@ -192,7 +201,8 @@ def test_png_export_is_a_download_of_a_png_picture(root: Any, tmp_path: Path) ->
     assert width >= 400 and height >= 100, f"PNG of {width} x {height}"
 
 
-def test_clicking_an_edge_shows_the_file_line_and_sql_of_the_cell_that_submitted_it(root: Any) -> None:
+def test_clicking_an_edge_shows_the_file_line_and_sql_of_the_cell_that_submitted_it(root: Any, screenshot_dir: Path
+                                                                                   ) -> None:
     source, target = (table(root, name).get_attribute("data-id") for name in ("app.orders", "stg.orders"))
     edge = root.locator(f'path.sfx-edge-table[data-kind="fdd"][data-id="t:{source}>{target}:fdd"]')
     root.locator(".sfx-fit").click()
@@ -205,9 +215,10 @@ def test_clicking_an_edge_shows_the_file_line_and_sql_of_the_cell_that_submitted
     expect(sql).to_contain_text("INSERT INTO stg.orders (order_id, customer_id, amount)")
     expect(sql).to_contain_text("FROM app.orders WHERE status = 'paid'")
     expect(sql).not_to_contain_text("mart.revenue")  # the statement, not the whole cell
+    shot(root, screenshot_dir, "sql")
 
 
-def test_the_dark_theme_keeps_the_explorer_readable(root: Any) -> None:
+def test_the_dark_theme_keeps_the_explorer_readable(root: Any, screenshot_dir: Path) -> None:
     expand(root, "stg.orders")
     page = root.page
     light = root.evaluate(CONTRAST)
@@ -215,6 +226,9 @@ def test_the_dark_theme_keeps_the_explorer_readable(root: Any) -> None:
     try:
         page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
         dark = root.evaluate(CONTRAST)
+        print(f"\ncontrast light {light}\ncontrast dark {dark}")
+        root.locator(".sfx-fit").click()
+        shot(root, screenshot_dir, "dark")
         assert dark["background"] != light["background"], f"the explorer ignored the dark theme: {dark}"
         for theme in (light, dark):
             assert min(theme["names"], theme["labels"], theme["search"]) >= 4.5, f"contrast below 4.5: {theme}"

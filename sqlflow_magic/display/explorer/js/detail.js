@@ -27,6 +27,7 @@ function sfxShowDetail(view, edgeId) {
   const edge = view.index.edges.get(String(edgeId));
   const panel = view.detail;
   if (!edge) return;
+  sfxSelectEdge(view, edge.id);
   panel.replaceChildren();
   panel.hidden = false;
   panel.dataset.edge = String(edge.id);
@@ -66,7 +67,14 @@ function sfxDetailAnswer(view, message) {
   sql.textContent = message.available ? message.text : "SQL text not available: " + (message.reason || "unknown");
 }
 
+function sfxSelectEdge(view, edgeId) {
+  for (const old of view.root.querySelectorAll(".sfx-selected")) old.classList.remove("sfx-selected");
+  const path = edgeId == null ? null : view.dom.edges.get(String(edgeId));
+  if (path) path.classList.add("sfx-selected");
+}
+
 function sfxHideDetail(view) {
+  sfxSelectEdge(view, null);
   view.detail.hidden = true;
   view.detail.replaceChildren();
   delete view.detail.dataset.edge;
