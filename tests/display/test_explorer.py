@@ -184,3 +184,13 @@ def test_the_widget_display_carries_the_static_picture_for_front_ends_without_wi
     bundle = explorer_of(SCRIPT)._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert 'class="sqlflow-lineage-picture"' in bundle["text/html"] and "src -> mid" in bundle["text/plain"]
+
+
+def test_bad_input_is_refused_in_one_line_that_names_the_fix():
+    with pytest.raises(ValueError, match=r"^LineageExplorer needs SQLFlow lineage JSON \(a dict or JSON text\): "
+                                         r"Expecting value"):
+        LineageExplorer("not json")
+    with pytest.raises(ValueError, match=r"^LineageExplorer needs .*: lineage JSON must be an object, got list$"):
+        LineageExplorer([])
+    with pytest.raises(ValueError, match=r"^max_tables must be a positive number of tables, not 0$"):
+        LineageExplorer(sales_lineage(), max_tables=0)
