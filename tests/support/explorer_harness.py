@@ -84,10 +84,10 @@ def lay_out(lineage: HandLineage, expanded: set[str], intermediate: bool) -> dic
             tables[source]["degree"] += 1
             tables[target]["degree"] += 1
         if source in expanded or target in expanded:
-            scene_edges.append(_edge(f"c{len(scene_edges)}", tables[source], tables[target], scol, tcol, kind,
+            scene_edges.append(_edge(f"{source}.{scol}>{target}.{tcol}:{kind}", tables[source], tables[target], scol, tcol, kind,
                                      statement, lineage.statements))
     for (source, target, kind), statement in pairs.items():
-        scene_edges.append(_edge(f"t{len(scene_edges)}", tables[source], tables[target], None, None, kind,
+        scene_edges.append(_edge(f"{source}>{target}:{kind}", tables[source], tables[target], None, None, kind,
                                  statement, lineage.statements))
     layers = max(spec[2] for spec in specs.values()) + 1
     return {"version": 1, "width": 2 * MARGIN + layers * WIDTH + (layers - 1) * LAYER_GAP,
@@ -184,4 +184,9 @@ def big_lineage(tables: int = 300, layers: int = 10, columns: int = 8, seed: int
         for column in names:
             edges.append((rng.choice(sources), rng.choice(names), table_id, column, "fdd", "big"))
             edges.append((rng.choice(sources), rng.choice(names), table_id, column, "fdr", "big"))
-    return HandLineage(specs, edges, {"big": ("<generated>", 1, "-- generated lineage")})
+    # one intermediate, so that the intermediate toggle changes the scene: between the first edge's ends
+    source, source_column, target, target_column, _kind, _statement = edges[0]
+    via = {"insert-select-1": ("INSERT-SELECT-1", "insert-select", 0, [target_column])}
+    via_edges = [(source, source_column, "insert-select-1", target_column, "fdd", "big"),
+                 ("insert-select-1", target_column, target, target_column, "fdd", "big")]
+    return HandLineage(specs, edges, {"big": ("<generated>", 1, "-- generated lineage")}, via, via_edges, {0})

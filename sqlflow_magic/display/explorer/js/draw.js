@@ -38,10 +38,7 @@ function sfxDrawEdge(edge, parent) {
     "data-id": edge.id, "data-kind": edge.kind,
     "marker-end": "url(#sfx-arrow-" + (edge.kind === "fdd" ? "fdd" : "indirect") + ")",
   }, parent);
-  const title = sfxSvg("title", {}, path);
-  title.textContent = edge.source_column != null
-    ? `${edge.source_column} → ${edge.target_column} (${edge.kind})` : `${edge.kind}`;
-  return path;
+  return path; // no <title>: a thousand more nodes to build; the detail panel names the edge
 }
 
 function sfxDrawColumns(table, group, dom) {
@@ -81,17 +78,58 @@ function sfxDrawTable(table, parent, dom) {
   dom.tables.set(String(table.id), group);
 }
 
-// Replaces the stage's content with the scene; returns the element maps the other modules use.
-function sfxDraw(stage, scene) {
-  stage.replaceChildren();
-  const dom = { tables: new Map(), columns: new Map(), edges: new Map() };
-  const tableEdges = sfxSvg("g", { class: "sfx-edges sfx-edges-table" }, stage);
-  const columnEdges = sfxSvg("g", { class: "sfx-edges sfx-edges-column" }, stage);
-  const boxes = sfxSvg("g", { class: "sfx-tables" }, stage);
+function sfxTableSign(table) {
+  return [table.x, table.y, table.width, table.height, table.expanded, table.more, table.name, table.type,
+    table.intermediate, (table.columns || []).map((c) => c.name + ":" + c.y).join(",")].join("|");
+}
+
+// Draws `scene` on the stage. With the previous drawing (`old`), the elements of boxes and edges that
+// did not change are kept and moved ones get new coordinates (expanding a box moves a few boxes and
+// their arrows): far less to build than the whole drawing. Returns the element maps the modules use.
+function sfxDraw(stage, scene, old) {
+  const fresh = !old;
+  // Indirect edges in groups of their own: the fdr toggle shows or hides two groups, not 3,000 paths.
+  const groups = fresh ? {
+    table: sfxSvg("g", { class: "sfx-edges sfx-edges-table" }),
+    column: sfxSvg("g", { class: "sfx-edges sfx-edges-column" }),
+    tableIndirect: sfxSvg("g", { class: "sfx-edges sfx-edges-table sfx-edges-indirect" }),
+    columnIndirect: sfxSvg("g", { class: "sfx-edges sfx-edges-column sfx-edges-indirect" }),
+    boxes: sfxSvg("g", { class: "sfx-tables" }),
+  } : old.groups;
+  const dom = { groups, tables: new Map(), columns: new Map(), edges: new Map(), signs: new Map() };
   for (const edge of scene.edges || []) {
+    const id = String(edge.id);
     const column = edge.source_column != null && edge.target_column != null;
-    dom.edges.set(String(edge.id), sfxDrawEdge(edge, column ? columnEdges : tableEdges));
+    const kept = fresh ? null : old.edges.get(id);
+    if (kept && kept.dataset.kind === edge.kind) {
+      const d = sfxPathData(edge.points || []);
+      if (kept.getAttribute("d") !== d) kept.setAttribute("d", d);
+      old.edges.delete(id);
+      dom.edges.set(id, kept);
+    } else {
+      const group = (column ? "column" : "table") + (SFX_DATA_KINDS.has(edge.kind) ? "" : "Indirect");
+      dom.edges.set(id, sfxDrawEdge(edge, groups[group]));
+    }
   }
-  for (const table of scene.tables || []) sfxDrawTable(table, boxes, dom);
+  for (const table of scene.tables || []) {
+    const id = String(table.id);
+    const sign = sfxTableSign(table);
+    const kept = fresh ? null : old.tables.get(id);
+    if (kept && old.signs.get(id) === sign) {
+      old.tables.delete(id);
+      dom.tables.set(id, kept);
+      for (const c of table.columns || []) {
+        const row = old.columns.get(sfxColumnKey(id, c.name));
+        if (row) dom.columns.set(sfxColumnKey(id, c.name), row);
+      }
+    } else {
+      sfxDrawTable(table, groups.boxes, dom);
+    }
+    dom.signs.set(id, sign);
+  }
+  if (fresh) {
+    stage.replaceChildren(groups.tableIndirect, groups.table, groups.columnIndirect, groups.column, groups.boxes);
+  }
+  else for (const element of [...old.edges.values(), ...old.tables.values()]) element.remove();
   return dom;
 }

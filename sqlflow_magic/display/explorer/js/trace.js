@@ -69,6 +69,7 @@ function sfxTrace(view, start) {
   for (const [id, element] of view.dom.tables) sfxMark(element, path.tables.has(id));
   for (const [key, element] of view.dom.columns) sfxMark(element, path.nodes.has(key));
   for (const [id, element] of view.dom.edges) sfxMark(element, path.edges.has(id));
+  for (const previous of view.root.querySelectorAll(".sfx-origin")) previous.classList.remove("sfx-origin");
   const origin = start[0] === "t" ? view.dom.tables.get(start.slice(1)) : view.dom.columns.get(start);
   if (origin) origin.classList.add("sfx-origin");
   view.root.dataset.traced = String(path.edges.size);
