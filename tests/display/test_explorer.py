@@ -194,3 +194,15 @@ def test_bad_input_is_refused_in_one_line_that_names_the_fix():
         LineageExplorer([])
     with pytest.raises(ValueError, match=r"^max_tables must be a positive number of tables, not 0$"):
         LineageExplorer(sales_lineage(), max_tables=0)
+
+
+def test_a_submit_remembers_its_text_files_and_skips_zips_and_other_encodings(tmp_path):
+    from sqlflow_magic.client.models import UploadFile
+    from sqlflow_magic.display.explorer.sql_text import remember_uploads
+
+    (tmp_path / "load.sql").write_text("SELECT 1;\n", encoding="utf-8")
+    memory = SubmittedSql()
+    uploads = [UploadFile.from_text("SELECT 2;"), UploadFile("load.sql", path=tmp_path / "load.sql"),
+               UploadFile("a.zip", b"PK\x03\x04rest"), UploadFile("latin.sql", "SELECT 'é';".encode("latin-1"))]
+    remember_uploads("s", "j", uploads, memory)
+    assert memory.files("s", "j") == {"cell.sql": "SELECT 2;", "load.sql": "SELECT 1;\n"}
