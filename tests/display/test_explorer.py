@@ -184,3 +184,25 @@ def test_the_widget_display_carries_the_static_picture_for_front_ends_without_wi
     bundle = explorer_of(SCRIPT)._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert 'class="sqlflow-lineage-picture"' in bundle["text/html"] and "src -> mid" in bundle["text/plain"]
+
+
+def test_bad_input_is_refused_in_one_line_that_names_the_fix():
+    with pytest.raises(ValueError, match=r"^LineageExplorer needs SQLFlow lineage JSON \(a dict or JSON text\): "
+                                         r"Expecting value"):
+        LineageExplorer("not json")
+    with pytest.raises(ValueError, match=r"^LineageExplorer needs .*: lineage JSON must be an object, got list$"):
+        LineageExplorer([])
+    with pytest.raises(ValueError, match=r"^max_tables must be a positive number of tables, not 0$"):
+        LineageExplorer(sales_lineage(), max_tables=0)
+
+
+def test_a_submit_remembers_its_text_files_and_skips_zips_and_other_encodings(tmp_path):
+    from sqlflow_magic.client.models import UploadFile
+    from sqlflow_magic.display.explorer.sql_text import remember_uploads
+
+    (tmp_path / "load.sql").write_text("SELECT 1;\n", encoding="utf-8")
+    memory = SubmittedSql()
+    uploads = [UploadFile.from_text("SELECT 2;"), UploadFile("load.sql", path=tmp_path / "load.sql"),
+               UploadFile("a.zip", b"PK\x03\x04rest"), UploadFile("latin.sql", "SELECT 'é';".encode("latin-1"))]
+    remember_uploads("s", "j", uploads, memory)
+    assert memory.files("s", "j") == {"cell.sql": "SELECT 2;", "load.sql": "SELECT 1;\n"}

@@ -51,7 +51,12 @@ class LineageExplorer(anywidget.AnyWidget):
 
     def __init__(self, lineage_json: Any, *, title: str = "SQLFlow lineage", max_tables: int = MAX_EXPLORER_TABLES,
                  sql: str | Mapping[str, str] | None = None, job_id: str | None = None, server: str = "") -> None:
-        payload = read_payload(lineage_json)
+        if not isinstance(max_tables, int) or max_tables < 1:
+            raise ValueError(f"max_tables must be a positive number of tables, not {max_tables!r}")
+        try:
+            payload = read_payload(lineage_json)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"LineageExplorer needs SQLFlow lineage JSON (a dict or JSON text): {exc}") from None
         if isinstance(lineage_json, dict) and job_id is None and isinstance(lineage_json.get("jobId"), str):
             job_id = lineage_json["jobId"]
         self.job_id = job_id
