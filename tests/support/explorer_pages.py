@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.support.browser_pages import open_and_run_all
+from tests.support.browser_pages import STDERR, open_and_run_all
 
 ROOT = ".sqlflow-explorer"
 #: The SQL of the notebook's submit: an fdd chain with WHERE and JOIN (fdr) edges; five tables.
@@ -63,10 +65,15 @@ def open_explorers(page: Any, jupyter: Any, name: str, where: str, count: int) -
     """Run notebook ``name``; the locator of its ``count`` explorers once each has drawn its scene."""
     open_and_run_all(page, jupyter, name, where)
     roots = page.locator(ROOT)
-    page.wait_for_function(f"""() => {{
-        const roots = [...document.querySelectorAll('{ROOT}')];
-        return roots.length === {count} && roots.every(r => r.dataset.ready === '1');
-    }}""", timeout=60_000)
+    try:
+        page.wait_for_function(f"""() => {{
+            const roots = [...document.querySelectorAll('{ROOT}')];
+            return roots.length === {count} && roots.every(r => r.dataset.ready === '1');
+        }}""", timeout=30_000)
+    except PlaywrightTimeoutError:
+        errors = [text[:300] for text in page.locator(STDERR).all_inner_texts()]
+        pytest.fail(f"{name}: {roots.count()} explorer(s) drawn, expected {count} {where}; "
+                    f"error outputs: {errors}")
     return roots
 
 
