@@ -137,7 +137,7 @@ def main() -> None:
         try:
             wait_for(server)
             explorer_notebook(server.root / NAME, warehouse_sql(args.tables), intermediate_explorer=False,
-                              max_tables=args.tables)
+                              summary_explorer=False, max_tables=args.tables)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
                 context, _blocked = offline_context(browser, ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:"))

@@ -2,13 +2,14 @@
 
 One notebook per front end submits SQL to the embedded server and opens its lineage with
 ``%sqlflow_lineage --show`` (five tables, fdd and fdr edges), then shows a ``LineageExplorer`` of a
-SQLFlow answer with an ``INSERT-SELECT`` intermediate (tests/support/explorer_pages.py). The tests
-share that page and each clears the explorer first: expanding a table draws its columns and their
-edges; clicking a column marks its path ``sfx-hit`` and the rest ``sfx-dim``; the fdr toggle shows and
-hides indirect edges; the intermediate toggle (a round trip to the kernel) adds and removes the
-intermediate's box; search and the keyboard focus a column; fit brings every box into view; SVG and PNG
-exports are downloads that parse; an edge's detail shows the file, line and SQL of the cell that
-submitted it; the dark theme keeps the text readable.
+SQLFlow answer with an ``INSERT-SELECT`` intermediate, then the first lineage past a limit of 3 tables
+(a summary; tests/support/explorer_pages.py). The tests share that page and each clears the explorer
+first: expanding a table draws its columns and their edges; clicking a column marks its path
+``sfx-hit`` and the rest ``sfx-dim``; the fdr toggle shows and hides indirect edges; the intermediate
+toggle (a round trip to the kernel) adds and removes the intermediate's box; a summary's ``+n`` badge
+opens a neighbourhood and Back to summary returns; search and the keyboard focus a column; fit brings
+every box into view; SVG and PNG exports are downloads that parse; an edge's detail shows the file,
+line and SQL of the cell that submitted it; the dark theme keeps the text readable.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ HIT, DIM, FOCUS = (re.compile(rf"\b{name}\b") for name in ("sfx-hit", "sfx-dim",
 
 @pytest.fixture(scope="module")
 def explorers(jupyter: Any, chromium: Any, screenshot_dir: Path) -> Iterator[Any]:
-    """The notebook's two explorers, opened once per front end (``--show``'s, then the intermediate one)."""
+    """The notebook's three explorers, opened once per front end (``--show``'s, the intermediate one, the summary)."""
     explorer_notebook(jupyter.root / NAME)
     context, _blocked = offline_context(chromium, ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:"))
     page = context.new_page()
@@ -50,7 +51,7 @@ def explorers(jupyter: Any, chromium: Any, screenshot_dir: Path) -> Iterator[Any
     where = f"(server log: {jupyter.log})"
     try:
         with screenshot_on_failure(page, screenshot_dir / f"{jupyter.ui}-explorer-FAILED.png"):
-            roots = open_explorers(page, jupyter, NAME, where, count=2)
+            roots = open_explorers(page, jupyter, NAME, where, count=3)
             assert_no_error_outputs(page, NAME, where)
         yield roots
     finally:
@@ -143,6 +144,17 @@ def test_the_intermediate_toggle_asks_the_kernel_for_the_intermediate_boxes(expl
     expect(table(other, "INSERT-SELECT-1")).to_have_count(1)
     other.locator(".sfx-intermediate").uncheck()
     expect(table(other, "INSERT-SELECT-1")).to_have_count(0)
+
+
+def test_a_summary_badge_opens_a_tables_neighbourhood_and_back_to_summary_returns(explorers: Any) -> None:
+    summary = cleared(explorers.nth(2))
+    expect(summary.locator(".sfx-status")).to_contain_text("summary")
+    assert table(summary, "app.orders").count() == 0 and not summary.locator(".sfx-summary").is_visible()
+    table(summary, "stg.orders").locator(".sfx-more").click()
+    expect(table(summary, "app.orders")).to_have_count(1)
+    expect(summary.locator(".sfx-status")).to_contain_text("neighbourhood of stg.orders")
+    summary.locator(".sfx-summary").click()
+    expect(table(summary, "app.orders")).to_have_count(0)
 
 
 def test_search_finds_a_column_of_a_collapsed_table_expands_it_and_focuses_it(root: Any) -> None:

@@ -3,7 +3,7 @@
 ``explorer_notebook`` writes a notebook that submits SQL to the embedded server and opens its lineage
 with ``%sqlflow_lineage --show``, then shows ``LineageExplorer`` on a SQLFlow answer written here with
 an ``INSERT-SELECT`` intermediate (the local engine makes none: SQLFlow's servers do), for the
-intermediate toggle.
+intermediate toggle, then the first lineage again in summary mode.
 """
 
 from __future__ import annotations
@@ -48,9 +48,10 @@ WITH_INTERMEDIATE = {"code": 200, "data": {"mode": "global", "sqlflow": {"dbvend
 
 
 def explorer_notebook(path: Path, sql: str = SQL, *, intermediate_explorer: bool = True,
-                      max_tables: int | None = None) -> None:
+                      summary_explorer: bool = True, max_tables: int | None = None) -> None:
     """A notebook that submits ``sql`` (``--wait``) and shows ``%sqlflow_lineage --show``; then, with
-    ``intermediate_explorer``, a ``LineageExplorer`` of :data:`WITH_INTERMEDIATE`."""
+    ``intermediate_explorer``, a ``LineageExplorer`` of :data:`WITH_INTERMEDIATE`; then, with
+    ``summary_explorer``, ``--show`` again with ``max_explorer_tables`` = 3."""
     cells = ["%load_ext sqlflow_magic"]
     if max_tables is not None:
         cells.append(f"%config SQLFlowMagics.max_explorer_tables = {max_tables}")
@@ -58,6 +59,8 @@ def explorer_notebook(path: Path, sql: str = SQL, *, intermediate_explorer: bool
     if intermediate_explorer:
         cells.append("from sqlflow_magic.display.explorer import LineageExplorer\n"
                      f"LineageExplorer({json.dumps(WITH_INTERMEDIATE)})")
+    if summary_explorer:  # the same lineage past a limit of 3 tables: a summary
+        cells += ["%config SQLFlowMagics.max_explorer_tables = 3", "%sqlflow_lineage --show"]
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), str(path))
 
 

@@ -59,6 +59,9 @@ function sfxSceneStatus(scene) {
   const tables = (scene.tables || []).length;
   const parts = [`${tables} of ${scene.total_tables ?? tables} tables`];
   if (scene.mode === "summary") parts.push("summary: the busiest tables; click a +n badge for a neighbourhood");
-  if (scene.mode === "neighbourhood") parts.push("neighbourhood of " + (scene.focus ?? "a table"));
+  if (scene.mode === "neighbourhood") {
+    const focus = (scene.tables || []).find((t) => String(t.id) === String(scene.focus));
+    parts.push("neighbourhood of " + (focus ? focus.name : "a table") + "; Back to summary returns");
+  }
   return parts.join(" · ");
 }

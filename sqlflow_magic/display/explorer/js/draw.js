@@ -73,6 +73,7 @@ function sfxDrawTable(table, parent, dom) {
     const badge = sfxSvg("g", { class: "sfx-more", "data-table": table.id }, group);
     sfxSvg("rect", { x: table.x + table.width - 34, y: table.y - 9, width: 34, height: 16, rx: 8 }, badge);
     sfxText(table.x + table.width - 17, table.y + 3, "+" + table.more, "sfx-more-label", badge);
+    sfxSvg("title", {}, badge).textContent = `${table.more} neighbours not shown: click for this table's neighbourhood`;
   }
   if (table.expanded) sfxDrawColumns(table, group, dom);
   dom.tables.set(String(table.id), group);
