@@ -29,7 +29,10 @@ function sfxOnClick(view, event) {
   const column = target.closest(".sfx-column");
   const table = target.closest(".sfx-table");
   const edge = target.closest(".sfx-edge");
-  if (more) return view.model.send({ event: "neighbourhood", table: view.index.tables.get(more.dataset.table).id, depth: 1 });
+  if (more) {
+    view.sentAt = performance.now();
+    return view.model.send({ event: "neighbourhood", table: view.index.tables.get(more.dataset.table).id, depth: 1 });
+  }
   if (toggle) {
     const id = view.index.tables.get(toggle.dataset.table).id;
     view.sentAt = performance.now();
