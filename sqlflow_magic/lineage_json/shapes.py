@@ -90,7 +90,8 @@ class RawEnd:
 @dataclass(frozen=True)
 class RawRelationship:
     """An edge list entry; ``dependency`` is SQLFlow's ``simple``/``function``/``expression``, or empty;
-    ``process_id`` the ``processId`` of the process (statement) that makes it, or empty."""
+    ``process_id`` the ``processId`` of the statement's process where the answer names it (the hop into a
+    statement's target in 2023+ answers; every relationship of the embedded server), else empty."""
 
     id: str
     type: str
