@@ -20,6 +20,7 @@ from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 from ..client.errors import ConfigurationError
 from ..client.secrets import Secret, display_url, mask_identifier
 from ..client.settings import normalize_base_url
+from ..display.explorer.sql_text import remember_uploads
 from ..display.panel import widgets_available
 from ..display.render import Table
 from ..protocol import ON_PREMISE_USER_ID
@@ -65,6 +66,8 @@ class SQLFlowMagics(Magics):
     live_panels = Bool(None, allow_none=True, help="Show a running job as a live widget that updates in place "
                        "(default: in kernel front ends such as JupyterLab; not in terminal IPython). False for "
                        "plain-text front ends such as jupyter console.").tag(config=True)
+    max_explorer_tables = Int(None, allow_none=True, help="Past this many tables, the lineage explorer of "
+                              "%sqlflow_lineage --show starts from a summary (150).").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -91,7 +94,7 @@ class SQLFlowMagics(Magics):
             raise TraitError(str(exc)) from None
 
     @validate("connect_timeout", "read_timeout", "request_deadline", "max_answer_bytes", "max_wait", "max_cell_bytes",
-              "max_retries")
+              "max_retries", "max_explorer_tables")
     def _check_positive(self, proposal: dict[str, Any]) -> float | int | None:
         value: float | int | None = proposal["value"]
         name = proposal["trait"].name
@@ -182,6 +185,7 @@ class SQLFlowMagics(Magics):
         client = self.connections.client(config)
         sent = for_existing_job(request, args, saved, client)
         job = client.submit_persist_job(sent)
+        remember_uploads(str(client.settings.base_url), job.job_id, sent.files)  # the explorer's SQL text
         SUBMITTED.remember(str(client.settings.base_url), job.job_id, sent.files)  # OpenLineage's sql facet
         self.user_ns[var] = job.job_id
         self.user_ns[JOB_VARIABLE] = job
