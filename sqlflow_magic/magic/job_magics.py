@@ -188,7 +188,8 @@ class SQLFlowJobMagics(Magics):
                 from ..display.explorer import LineageExplorer
                 from ..display.explorer.scene import MAX_EXPLORER_TABLES
 
-                display(LineageExplorer(shown, job_id=job_id, server=str(client.settings.base_url),
+                submitted = SUBMITTED.files(str(client.settings.base_url), job_id)
+                display(LineageExplorer(shown, job_id=job_id, sql=submitted,
                                         max_tables=self.core.max_explorer_tables or MAX_EXPLORER_TABLES))
         written = f", written to {args.out}" if args.out else ""
         print(f"Lineage of job {job_id} ({args.format}{', table level' if args.table_level else ''}) "

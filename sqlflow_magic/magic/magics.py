@@ -20,7 +20,6 @@ from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 from ..client.errors import ConfigurationError
 from ..client.secrets import Secret, display_url, mask_identifier
 from ..client.settings import normalize_base_url
-from ..display.explorer.sql_text import remember_uploads
 from ..display.panel import widgets_available
 from ..display.render import Table
 from ..protocol import ON_PREMISE_USER_ID
@@ -185,8 +184,7 @@ class SQLFlowMagics(Magics):
         client = self.connections.client(config)
         sent = for_existing_job(request, args, saved, client)
         job = client.submit_persist_job(sent)
-        remember_uploads(str(client.settings.base_url), job.job_id, sent.files)  # the explorer's SQL text
-        SUBMITTED.remember(str(client.settings.base_url), job.job_id, sent.files)  # OpenLineage's sql facet
+        SUBMITTED.remember(str(client.settings.base_url), job.job_id, sent.files)  # the explorer's, OpenLineage's SQL
         self.user_ns[var] = job.job_id
         self.user_ns[JOB_VARIABLE] = job
         panel = new_panel(job, client, self.connections.server_info(client.settings), live=self.live())

@@ -8,7 +8,6 @@ import pytest
 
 from sqlflow_magic.display.explorer import LineageExplorer
 from sqlflow_magic.display.explorer.layout import Box
-from sqlflow_magic.display.explorer.sql_text import SubmittedSql
 from sqlflow_magic.server.lineage.export import to_sqlflow_json
 from tests.display.test_lineage_picture import sales_lineage
 from tests.support.generated_lineage import layered_lineage
@@ -157,6 +156,13 @@ def test_the_sql_of_an_edge_is_its_statement_in_the_submitted_text():
     assert widget.sql(view["id"])["text"] == "CREATE VIEW rpt AS SELECT x, y FROM mid;"
 
 
+def test_the_sql_of_an_edge_has_the_credentials_written_in_it_masked():
+    script = "INSERT INTO mid (x) SELECT a FROM src WHERE c = 'postgres://etl:hunter22@db/x';\n"
+    widget = explorer_of(script, sql=script)
+    text = widget.sql(widget.scene["edges"][0]["id"])["text"]
+    assert "hunter22" not in text and "postgres://etl:********@db/x" in text
+
+
 def test_the_sql_of_an_edge_is_unavailable_with_the_reason():
     widget = explorer_of(SCRIPT)  # no text given, none submitted from this kernel
     edge = widget.scene["edges"][0]
@@ -168,16 +174,6 @@ def test_the_sql_of_an_edge_is_unavailable_with_the_reason():
     assert two.sql(two.scene["edges"][0]["id"])["reason"] == (
         "job j1 has 2 files and the lineage's positions do not say which one this edge is in")
     assert widget.sql("t:nope")["reason"] == "no edge 't:nope' in the scene shown"
-
-
-def test_submitted_sql_is_remembered_per_server_job_and_file_within_bounds():
-    memory = SubmittedSql(max_files=2, max_chars=10)
-    memory.remember("s", "j1", "a.sql", "1234")
-    memory.remember("s", "j1", "b.sql", "5678")
-    memory.remember("other", "j1", "a.sql", "xx")
-    assert memory.files("s", "j1") == {"b.sql": "5678"} and memory.files("other", "j1") == {"a.sql": "xx"}
-    memory.remember("s", "j2", "big.sql", "x" * 11)
-    assert memory.files("s", "j2") == {}
 
 
 def test_the_widget_display_carries_the_static_picture_for_front_ends_without_widgets():
@@ -194,15 +190,3 @@ def test_bad_input_is_refused_in_one_line_that_names_the_fix():
         LineageExplorer([])
     with pytest.raises(ValueError, match=r"^max_tables must be a positive number of tables, not 0$"):
         LineageExplorer(sales_lineage(), max_tables=0)
-
-
-def test_a_submit_remembers_its_text_files_and_skips_zips_and_other_encodings(tmp_path):
-    from sqlflow_magic.client.models import UploadFile
-    from sqlflow_magic.display.explorer.sql_text import remember_uploads
-
-    (tmp_path / "load.sql").write_text("SELECT 1;\n", encoding="utf-8")
-    memory = SubmittedSql()
-    uploads = [UploadFile.from_text("SELECT 2;"), UploadFile("load.sql", path=tmp_path / "load.sql"),
-               UploadFile("a.zip", b"PK\x03\x04rest"), UploadFile("latin.sql", "SELECT 'é';".encode("latin-1"))]
-    remember_uploads("s", "j", uploads, memory)
-    assert memory.files("s", "j") == {"cell.sql": "SELECT 2;", "load.sql": "SELECT 1;\n"}

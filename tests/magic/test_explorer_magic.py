@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sqlflow_magic.display.explorer.sql_text import SUBMITTED
+from sqlflow_magic.magic.submitted_texts import SUBMITTED
 from tests.support.shell import widget_by_id
 
 pytestmark = pytest.mark.server

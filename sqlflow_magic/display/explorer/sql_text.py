@@ -1,10 +1,10 @@
-"""The SQL text behind an edge: the files this kernel submitted, remembered, and the statement in them.
+"""The SQL text behind an edge: the statement an edge's positions point to, in the job's files.
 
 SQLFlow's API returns no job's files (neither does the local server: it keeps only SQLFlow's routes), so
-the text of a statement is known only when this kernel sent it. ``%%sqlflow_submit`` remembers each
-cell and file it sent in :data:`SUBMITTED`, per (server, job id, file name), within
-:data:`MAX_REMEMBERED_FILES` files and :data:`MAX_REMEMBERED_CHARS` characters (the oldest are
-forgotten first). Plain Python passes the text itself: ``LineageExplorer(lineage, sql={"load.sql": text})``.
+the text of a statement is known only when this kernel sent it: ``%sqlflow_lineage --show`` passes what
+``%%sqlflow_submit`` remembered (``sqlflow_magic.magic.submitted_texts``); plain Python passes the text
+itself: ``LineageExplorer(lineage, sql={"load.sql": text})``. The text shown has the credentials written
+in it masked (``password=...``, ``user:pw@host``), as every output of the package does.
 
 A lineage's positions name their file by a ``hashCode`` that is ``"0"`` on the local server and on
 SQLFlow for a single file: the text is found when the job has one file, and said to be unavailable
@@ -13,50 +13,14 @@ SQLFlow for a single file: the text is found when the job has one file, and said
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ...client.models import UploadFile
+from ...client.scrubbing import Scrubber
 from .edge_details import Statement
 
-MAX_REMEMBERED_FILES = 200
-MAX_REMEMBERED_CHARS = 20_000_000
 #: Lines shown around a position whose statement span is not in the lineage, at most, each way.
 STATEMENT_REACH = 30
-
-
-class SubmittedSql:
-    """The text of SQL files submitted from this kernel, per (server, job id, file name); bounded."""
-
-    def __init__(self, max_files: int = MAX_REMEMBERED_FILES, max_chars: int = MAX_REMEMBERED_CHARS) -> None:
-        self.max_files = max_files
-        self.max_chars = max_chars
-        self._texts: OrderedDict[tuple[str, str, str], str] = OrderedDict()
-        self._chars = 0
-
-    def remember(self, server: str, job_id: str, file_name: str, text: str) -> None:
-        """Keep ``text``; the oldest files are forgotten past the bounds (a text over them is not kept)."""
-        key = (server, job_id, file_name)
-        self._chars -= len(self._texts.pop(key, ""))
-        if len(text) > self.max_chars:
-            return
-        self._texts[key] = text
-        self._chars += len(text)
-        while len(self._texts) > self.max_files or self._chars > self.max_chars:
-            self._chars -= len(self._texts.popitem(last=False)[1])
-
-    def files(self, server: str, job_id: str) -> dict[str, str]:
-        """The remembered files of one job: file name -> text."""
-        return {name: text for (srv, job, name), text in self._texts.items() if srv == server and job == job_id}
-
-    def clear(self) -> None:
-        self._texts.clear()
-        self._chars = 0
-
-
-#: The kernel's memory of what it submitted.
-SUBMITTED = SubmittedSql()
 
 
 @dataclass(frozen=True)
@@ -101,20 +65,4 @@ def statement_text(files: Mapping[str, str] | None, statement: Statement | None,
         while last < len(lines) and last < statement.first_line + STATEMENT_REACH and \
                 not lines[last - 1].rstrip().endswith(";"):
             last += 1
-    return Lookup("\n".join(lines[first - 1:last]), name, None)
-
-
-def remember_uploads(server: str, job_id: str, files: Sequence[UploadFile], memory: SubmittedSql = SUBMITTED) -> None:
-    """Remember the SQL files a submit sent (zips and files that are not UTF-8 text are skipped)."""
-    for upload in files:
-        try:
-            data = upload.content if upload.content is not None else (
-                upload.path.read_bytes() if upload.path is not None and upload.size <= memory.max_chars else None)
-        except OSError:
-            continue
-        if data is None or data[:4] == b"PK\x03\x04":
-            continue
-        try:
-            memory.remember(server, job_id, upload.filename, data.decode("utf-8"))
-        except UnicodeDecodeError:
-            continue
+    return Lookup(Scrubber()("\n".join(lines[first - 1:last])), name, None)

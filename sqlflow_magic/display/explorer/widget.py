@@ -23,7 +23,7 @@ from ...lineage_json.shapes import read_payload
 from ..lineage_view import LineageView
 from ..panel_widget import shared_layout
 from .scene import MAX_EXPLORER_TABLES, ExplorerScene
-from .sql_text import SUBMITTED, file_name, statement_text
+from .sql_text import file_name, statement_text
 
 _HERE = Path(__file__).parent
 _EVENTS = ("expand", "collapse", "expand_all", "neighbourhood", "summary", "options", "sql")
@@ -39,9 +39,10 @@ def front_end() -> str:
 class LineageExplorer(anywidget.AnyWidget):
     """Explore SQLFlow lineage JSON (any generation, a job export or a generation answer).
 
-    ``sql``: the text of the job's SQL (one file's text, or file name -> text) for the SQL behind an edge;
-    by default what this kernel submitted to ``server`` for the job (``job_id``: default the answer's
-    ``jobId``). ``max_tables``: past this many tables the explorer starts from a summary.
+    ``sql``: the text of the job's SQL (one file's text, or file name -> text) for the SQL behind an edge
+    (``%sqlflow_lineage --show`` passes what this kernel submitted for the job); ``job_id`` (default: the
+    answer's ``jobId``) names the job in what the explorer says. ``max_tables``: past this many tables the
+    explorer starts from a summary.
     """
 
     _esm = front_end()
@@ -50,7 +51,7 @@ class LineageExplorer(anywidget.AnyWidget):
     options = Dict().tag(sync=True)
 
     def __init__(self, lineage_json: Any, *, title: str = "SQLFlow lineage", max_tables: int = MAX_EXPLORER_TABLES,
-                 sql: str | Mapping[str, str] | None = None, job_id: str | None = None, server: str = "") -> None:
+                 sql: str | Mapping[str, str] | None = None, job_id: str | None = None) -> None:
         if not isinstance(max_tables, int) or max_tables < 1:
             raise ValueError(f"max_tables must be a positive number of tables, not {max_tables!r}")
         try:
@@ -62,8 +63,7 @@ class LineageExplorer(anywidget.AnyWidget):
         self.job_id = job_id
         if isinstance(sql, str):
             sql = {"query.sql": sql}
-        self.files: dict[str, str] = dict(sql) if sql is not None else (
-            SUBMITTED.files(server, job_id) if job_id else {})
+        self.files: dict[str, str] = dict(sql) if sql is not None else {}
         self.model = ExplorerScene(payload, max_tables=max_tables, file_of=lambda h: file_name(self.files, h))
         self.static = LineageView(self.model.graph, title=title)  # intermediates joined: the static picture
         super().__init__(scene=self.model.scene(), options={"intermediate": False}, layout=shared_layout())
