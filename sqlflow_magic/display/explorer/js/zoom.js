@@ -54,6 +54,9 @@ function sfxCentre(view, x, y, minScale) {
 function sfxBindZoom(view) {
   const target = view.viewport;
   target.addEventListener("wheel", (event) => {
+    // only Ctrl/Cmd + wheel (and a trackpad's pinch, which the browser sends as one) zooms: a plain wheel
+    // keeps scrolling the notebook past the explorer
+    if (!event.ctrlKey && !event.metaKey) return;
     event.preventDefault();
     const box = target.getBoundingClientRect();
     sfxTimed(view, "zoom", () => sfxZoomBy(view, Math.exp(-event.deltaY * 0.0015),
