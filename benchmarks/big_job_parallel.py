@@ -234,6 +234,8 @@ def bench_engine(script: str, runs: int, processes: int) -> None:
                         merged = engine_in_batches(files, pool, processes, streamed=name != names[1])
                     walls[name].append(time.perf_counter() - started)
                 idle[name].append(on_idle_cores(sampler.rows))
+                print(f"  run {run + 1}, engine, {name}: {walls[name][-1]:.2f} s, {idle[name][-1]:.2f} s on idle cores",
+                      flush=True)
                 if run == 0 and name != "one process":
                     print(f"engine, {name}: result equal to one analysis: {exported(merged) == exported(one)}")
             del one, merged
@@ -282,11 +284,13 @@ async def bench_pipeline(script: str, runs: int, processes: int) -> None:
             walls["one process"].append(wall)
             idle["one process"].append(estimate)
             parts["one process"].append({"CPU seconds, all processes": cpu})
+            print(f"  run {run + 1}, job, one process: {wall:.2f} s, {estimate:.2f} s on idle cores", flush=True)
             for name, pool in variants.items():
                 outcome, wall, estimate, split = await in_batches(pool, request, pids[name])
                 walls[name].append(wall)
                 idle[name].append(estimate)
                 parts[name].append(split)
+                print(f"  run {run + 1}, job, {name}: {wall:.2f} s, {estimate:.2f} s on idle cores", flush=True)
                 if run == 0:
                     print(f"{name}: lineage equal to the one-process job's: {lineage_of(outcome) == lineage_of(one)}")
                 del outcome
