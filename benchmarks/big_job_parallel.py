@@ -19,8 +19,9 @@ Three figures, each the median of ``--runs`` alternating runs with the range bes
 
 Beside the wall times: the wall time each run would take on two idle cores, estimated from the CPU time
 of every process involved (this one too: it moves the tasks and their results), read every 10 ms from
-``/proc/<pid>/task/*/schedstat``: in each 50 ms, the CPU seconds spent shared by the two cores, or the
-busiest process's if more. Read that on a machine other work shares.
+``/proc/<pid>/task/*/schedstat``, in three phases (``on_idle_cores``): the plan, the batches (until
+the last one is answered), then the rest (the last merge, the exports); each phase's CPU seconds
+shared by two cores, or its busiest process's if more. Read that on a machine other work shares.
 
 Run it with the Python whose sqlglot you measure (the compiled one: a venv with ``sqlglotc``):
 
@@ -32,7 +33,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import itertools
 import json
 import os
 import statistics
@@ -41,8 +41,9 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Any
 
 import httpx
 from _common import ROOT  # noqa: F401  (puts the repository on sys.path)
@@ -128,19 +129,39 @@ async def pool_pids(pool: AnalysisPool) -> list[int]:
     return sorted(set(shared)) + fed
 
 
-def on_idle_cores(rows: list[tuple[float, dict[int, float]]], cores: int = 2, window: float = 0.05) -> float:
-    """The seconds the sampled work takes on ``cores`` idle cores: each ``window``'s CPU seconds shared
-    by the cores, or its busiest process's if more (work that ran at once could have, no more)."""
-    total = 0.0
-    marks = [rows[0]]
-    for row in rows[1:-1]:
-        if row[0] - marks[-1][0] >= window:
-            marks.append(row)
-    marks.append(rows[-1])
-    for (_, before), (_, after) in itertools.pairwise(marks):
-        steps = [after[pid] - before[pid] for pid in after]
-        total += max(sum(steps) / cores, max(steps))
-    return total
+def on_idle_cores(
+    rows: list[tuple[float, dict[int, float]]], planned: float | None = None, batched: float | None = None,
+    cores: int = 2,
+) -> float:
+    """The seconds the sampled run takes on ``cores`` idle cores, from its processes' CPU seconds.
+
+    The run is cut in three phases: the plan (until ``planned``), the batches (until the last one was
+    answered, ``batched``; the merge runs meanwhile or not), then the rest (the last merge, the exports).
+    Each phase takes its CPU seconds shared by the cores, or its busiest process's if more. Phases, not
+    short windows: on a machine other work shares, the scheduler runs the processes unevenly over any
+    short window, which would count parallel work as serial.
+    """
+    def at(mark: float | None) -> int:
+        return 0 if mark is None else next((i for i, row in enumerate(rows) if row[0] >= mark), len(rows) - 1)
+
+    def cpu(first: dict[int, float], last: dict[int, float]) -> float:
+        spent = [last[pid] - first[pid] for pid in last]
+        return max(sum(spent) / cores, max(spent))
+
+    start, end = at(planned), at(batched)
+    return cpu(rows[0][1], rows[start][1]) + cpu(rows[start][1], rows[end][1]) + cpu(rows[end][1], rows[-1][1])
+
+
+class TimedPool(AnalysisPool):
+    """The server's pool, noting when the last batch was answered (the benchmark's phases)."""
+
+    last_batch = 0.0
+
+    async def run(self, fn: Any, *args: Any, limit: float | None) -> Any:
+        answer = await super().run(fn, *args, limit=limit)
+        if fn is analyse_batch:
+            self.last_batch = time.perf_counter()
+        return answer
 
 
 def request_for(script: str) -> AnalysisRequest:
@@ -161,7 +182,7 @@ async def one_process(
 
 
 async def in_batches(
-    pool: AnalysisPool, request: AnalysisRequest, pids: list[int]
+    pool: TimedPool, request: AnalysisRequest, pids: list[int]
 ) -> tuple[JobOutcome, float, float, dict[str, float]]:
     """The outcome, wall seconds, estimated seconds on idle cores, and the estimate's parts."""
     plan_task = functools.partial(plan_job, processes=pool.size, from_bytes=1, batch_bytes=BATCH_BYTES)
@@ -176,7 +197,7 @@ async def in_batches(
     parts = {"plan (first pass, cuts)": on_idle_cores(rows[: cut + 1]),
              "batches, merge, exports": on_idle_cores(rows[cut:]),
              "CPU seconds, all processes": sum(rows[-1][1][pid] - rows[0][1][pid] for pid in pids)}
-    return outcome, wall, on_idle_cores(rows), parts
+    return outcome, wall, on_idle_cores(rows, planned, pool.last_batch), parts
 
 
 def _batch(args: tuple) -> bytes:
@@ -199,18 +220,28 @@ def children() -> list[int]:
     return found
 
 
-def engine_in_batches(files: list[SqlSource], pool: ProcessPoolExecutor, processes: int, streamed: bool) -> object:
-    """The merged result of the engine alone (no exports): first pass and cuts here, batches in ``pool``,
-    merged here as each ends (``streamed``) or once all have."""
+def engine_in_batches(
+    files: list[SqlSource], pool: ProcessPoolExecutor, processes: int, streamed: bool
+) -> tuple[object, float, float]:
+    """The merged result of the engine alone (no exports), when its plan was made and when the last batch
+    ended: first pass and cuts here, batches in ``pool``, merged here as each ends (``streamed``) or once
+    all have."""
     found = first_pass(files, VENDOR)
     planned = plan_batches(files, processes * 3, choose_dialect(VENDOR).batch_separator)
     tasks = [(files, parts, batch_start(found, *parts[0][:2], VENDOR)) for parts in planned]
+    made = time.perf_counter()
+    last = made
     merging = OrderedMerge([describe(files, parts) for parts in planned], VENDOR, "")
     futures = {pool.submit(_batch, task): index for index, task in enumerate(tasks)}
     with collections_paused():  # as the server's merge task runs it
-        for future in as_completed(futures) if streamed else list(as_completed(futures)):
+        for future in as_completed(futures) if streamed else _all_then_each(futures):
+            last = time.perf_counter()
             merging.add(futures[future], future.result())
-    return merging.result
+    return merging.result, made, last
+
+
+def _all_then_each(futures: dict[Future[bytes], int]) -> list[Future[bytes]]:
+    return list(as_completed(futures))
 
 
 def bench_engine(script: str, runs: int, processes: int) -> None:
@@ -226,14 +257,15 @@ def bench_engine(script: str, runs: int, processes: int) -> None:
         pids = [os.getpid(), *children()]
         for run in range(runs):
             for name in names:
+                planned = batched = None
                 with Sampler(pids) as sampler:
                     started = time.perf_counter()
                     if name == "one process":
                         one = analyze(files, VENDOR)
                     else:
-                        merged = engine_in_batches(files, pool, processes, streamed=name != names[1])
+                        merged, planned, batched = engine_in_batches(files, pool, processes, name != names[1])
                     walls[name].append(time.perf_counter() - started)
-                idle[name].append(on_idle_cores(sampler.rows))
+                idle[name].append(on_idle_cores(sampler.rows, planned, batched))
                 print(f"  run {run + 1}, engine, {name}: {walls[name][-1]:.2f} s, {idle[name][-1]:.2f} s on idle cores",
                       flush=True)
                 if run == 0 and name != "one process":
@@ -268,8 +300,8 @@ def lineage_of(outcome: JobOutcome) -> object:
 
 async def bench_pipeline(script: str, runs: int, processes: int) -> None:
     request = request_for(script)
-    variants = {"merged after the batches": AnalysisPool(processes, initializer=warm_up),
-                "merged as batches end": AnalysisPool(processes, fed=1, initializer=warm_up)}
+    variants = {"merged after the batches": TimedPool(processes, initializer=warm_up),
+                "merged as batches end": TimedPool(processes, fed=1, initializer=warm_up)}
     for pool in variants.values():
         pool.start()
     try:
