@@ -195,7 +195,6 @@ async def in_batches(
     rows = sampler.rows
     cut = next(index for index, row in enumerate(rows) if row[0] >= planned)
     parts = {"plan (first pass, cuts)": on_idle_cores(rows[: cut + 1]),
-             "batches, merge, exports": on_idle_cores(rows[cut:]),
              "CPU seconds, all processes": sum(rows[-1][1][pid] - rows[0][1][pid] for pid in pids)}
     return outcome, wall, on_idle_cores(rows, planned, pool.last_batch), parts
 
