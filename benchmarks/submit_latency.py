@@ -24,7 +24,10 @@ as the on-premise user ``gudu|0123456789``. Each variant produces the lineage of
   ``%%sqlflow_submit --wait, pauses from 0.5 s`` (the schedule every server got before: 0.5 s, 0.8 s,
   ... up to 5 s) and ``%%sqlflow_submit --wait, 20 ms doubling`` (the local schedule's other candidate:
   20 ms, 40 ms, 80 ms, ... against the 1.5 times growth kept), and ``%%sqlflow_submit --wait, 10 ms
-  growing 1.25x`` (10 ms, 12.5 ms, 15.6 ms, ...: more polls, each seeing the job sooner).
+  growing 1.25x`` (10 ms, 12.5 ms, 15.6 ms, ...: more polls, each seeing the job sooner); and the two
+  changes of 2026-12-07 turned off one at a time and both: ``polls not held`` (no ``waitMillis``: every
+  poll answered at once, ``server/job_settled.py``), ``a new connection per call`` (no connection kept,
+  ``client/kept_connection.py``), ``neither (before)``. The three schedules above poll without a hold.
 
 The variants alternate in a fresh shuffled order every round, ``--runs`` rounds after ``--warmup``
 discarded ones. The verdicts use the median of the per-round ratios; their range is printed too.
@@ -38,6 +41,7 @@ sequence.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import os
 import random
@@ -202,6 +206,30 @@ def build_variants(folder: Path) -> dict[str, Callable[[], None]]:
         finally:
             waiting.LOCAL_POLLS = local
 
+    def magic_polls_not_held() -> None:
+        local = waiting.LOCAL_POLLS
+        waiting.LOCAL_POLLS = dataclasses.replace(local, hold=0.0)  # before: every poll answered at once
+        try:
+            magic()
+        finally:
+            waiting.LOCAL_POLLS = local
+
+    def magic_connecting_anew() -> None:
+        keeper = magics.connections.client(magics.effective_settings())._connections
+        keeper.keep = False  # before: a new connection for every call
+        try:
+            magic()
+        finally:
+            keeper.keep = True
+
+    def magic_as_before() -> None:
+        keeper = magics.connections.client(magics.effective_settings())._connections
+        keeper.keep = False
+        try:
+            magic_polls_not_held()
+        finally:
+            keeper.keep = True
+
     return {
         "%%sqlflow_submit --wait": magic,
         "synchronous endpoint": synchronous,
@@ -210,6 +238,9 @@ def build_variants(folder: Path) -> dict[str, Callable[[], None]]:
         "%%sqlflow_submit --wait, pauses from 0.5 s": magic_with_the_old_schedule,
         "%%sqlflow_submit --wait, 20 ms doubling": magic_doubling,
         "%%sqlflow_submit --wait, 10 ms growing 1.25x": magic_gentler_growth,
+        "%%sqlflow_submit --wait, polls not held": magic_polls_not_held,
+        "%%sqlflow_submit --wait, a new connection per call": magic_connecting_anew,
+        "%%sqlflow_submit --wait, neither (before)": magic_as_before,
     }
 
 

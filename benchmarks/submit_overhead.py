@@ -22,7 +22,9 @@ Variants, alternating in a shuffled order every round, ``--runs`` times each aft
 
 Each speed trick left on the submit path has a row with the trick turned off, which shows what it
 earns: the panels' shared ``Layout`` model (``display/panel_widget.py``), and one watchdog thread for
-every call's deadline rather than a ``threading.Timer`` started per call (``client/deadline.py``).
+every call's deadline rather than a ``threading.Timer`` started per call (``client/deadline.py``), and
+the connection kept from one call to the next rather than a new one per call (``client/kept_connection.py``),
+and the multipart body encoded whole and written at once rather than piece by piece (``client/transport.py``).
 
 Target: the median latency of ``%%sqlflow_submit`` at most 1.3x the raw POST's.
 
@@ -170,6 +172,25 @@ def build_variants(base_url: str) -> dict[str, Callable[[], str]]:
         finally:
             transport.Deadline = deadline.Deadline
 
+    def magic_connecting_anew() -> str:
+        magics = shell.magics_manager.registry["SQLFlowMagics"]
+        keeper = magics.connections.client(magics.effective_settings())._connections
+        keeper.keep = False  # speed trick off: a new connection for every call, as before
+        try:
+            return magic()
+        finally:
+            keeper.keep = True
+
+    def magic_sending_pieces() -> str:
+        from sqlflow_magic.client import transport
+
+        whole = transport.SENT_WHOLE_UP_TO
+        transport.SENT_WHOLE_UP_TO = -1  # speed trick off: the multipart body written piece by piece, as before
+        try:
+            return magic()
+        finally:
+            transport.SENT_WHOLE_UP_TO = whole
+
     return {
         "%%sqlflow_submit (run_cell_magic)": magic,
         "raw httpx POST": raw,
@@ -178,6 +199,8 @@ def build_variants(base_url: str) -> dict[str, Callable[[], str]]:
         "%%sqlflow_submit, panel without widget": magic_without_widget,
         "%%sqlflow_submit, speed trick off: a Layout per panel": magic_with_a_layout_per_panel,
         "%%sqlflow_submit, speed trick off: a timer thread per call": magic_with_a_timer_per_call,
+        "%%sqlflow_submit, speed trick off: a new connection per call": magic_connecting_anew,
+        "%%sqlflow_submit, speed trick off: the body written in pieces": magic_sending_pieces,
     }
 
 

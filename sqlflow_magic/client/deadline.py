@@ -90,6 +90,11 @@ class Deadline:
         return httpx.Timeout(connect=min(connect, left), read=min(read, left), write=min(read, left),
                              pool=min(connect, left))
 
+    @property
+    def fired(self) -> bool:
+        """Whether the watchdog shut the call's connections down (its time ran out during the call)."""
+        return self._fired
+
     def trace(self, event: str, info: Mapping[str, Any]) -> None:
         """httpx's ``trace`` request extension: remember the socket of each connection the call makes."""
         if not event.endswith(".complete"):
@@ -97,11 +102,21 @@ class Deadline:
         get_extra_info = getattr(info.get("return_value"), "get_extra_info", None)
         sock = get_extra_info("socket") if callable(get_extra_info) else None
         if isinstance(sock, socket.socket):
-            with self._lock:
-                self._sockets.append(sock)
-                late = self._fired
-            if late:
-                _shut(sock)
+            self.adopt(sock)
+
+    def adopt(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down too when the time runs out: the socket of a kept connection the call may reuse,
+        of which httpx's trace says nothing (``client/kept_connection.py``)."""
+        with self._lock:
+            self._sockets.append(sock)
+            late = self._fired
+        if late:
+            _shut(sock)
+
+    def sockets(self) -> list[socket.socket]:
+        """The sockets of the connections the call made or adopted."""
+        with self._lock:
+            return list(self._sockets)
 
     def _shut_down(self) -> None:
         with self._lock:

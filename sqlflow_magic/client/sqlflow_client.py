@@ -22,11 +22,12 @@ import httpx
 from ..protocol import ON_PREMISE_TOKEN
 from . import errors
 from .answers import check_answer, parse_json, retry_after_seconds
+from .kept_connection import ConnectionKeeper
 from .models import SERVER_DEFAULTS, Job, LineageOptions, SubmitRequest
 from .scrubbing import Scrubber, url_credentials
 from .secrets import Secret
 from .settings import ClientSettings
-from .transport import Call, Sender, build_http_client
+from .transport import MAX_CONNECTIONS, Call, Sender, build_http_client
 
 T = TypeVar("T")
 
@@ -62,8 +63,13 @@ class SQLFlowClient:
     def __init__(self, settings: ClientSettings, *, transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
-        self._http = build_http_client(settings, transport)
-        self._sender = Sender(self._http, settings, sleep)
+        # with a transport of its own (tests) a client keeps no connection: two clients would share it
+        if transport is None:  # the keeping client's one connection counts against MAX_CONNECTIONS
+            fresh = build_http_client(settings, connections=MAX_CONNECTIONS - 1)
+            self._connections = ConnectionKeeper(fresh, lambda: build_http_client(settings, keep=True, connections=1))
+        else:
+            self._connections = ConnectionKeeper(build_http_client(settings, transport), None)
+        self._sender = Sender(self._connections, settings, sleep)
         self._token: Secret | None = settings.token
         self._token_lock = threading.Lock()
         self._known = {secret for secret in (settings.secret_key, settings.token) if secret}
@@ -80,7 +86,7 @@ class SQLFlowClient:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        self._connections.close()
 
     # --- scrubbing --------------------------------------------------------------------------
 
@@ -181,9 +187,15 @@ class SQLFlowClient:
         call = Call(path, fields, request.files, creates_job=True)
         return _job_from(self._authorized(call), call.action)
 
-    def job_summary(self, job_id: str) -> Job:
-        """``displayUserJobSummary`` for one job; a ``Retry-After`` of the answer is its ``retry_after``."""
-        call = Call("sqlflow/job/displayUserJobSummary", {"jobId": job_id})
+    def job_summary(self, job_id: str, *, hold: float = 0.0) -> Job:
+        """``displayUserJobSummary`` for one job; a ``Retry-After`` of the answer is its ``retry_after``.
+
+        ``hold`` seconds (whole milliseconds, sent as ``waitMillis``): a local server answers once the job
+        is final or after that long; SQLFlow ignores the field and answers at once (``client/waiting.py``)."""
+        fields: dict[str, str | Secret] = {"jobId": job_id}
+        if hold > 0:
+            fields["waitMillis"] = str(int(hold * 1000))
+        call = Call("sqlflow/job/displayUserJobSummary", fields)
 
         def summary_of(response: httpx.Response) -> Job:
             job = _job_from(self.scrubber.data(self._checked_json(response, call.action)), call.action)

@@ -6,8 +6,9 @@ of a request. A :class:`Call` holds its secrets as :class:`Secret`; they are rev
 
 Each call has a total deadline (``request_deadline``, ``client/deadline.py``) and its answer a size cap
 (``max_answer_bytes``, ``client/answer_reading.py``): a hostile or broken server can neither hold a call
-nor fill the kernel's memory. The client keeps no idle connections, so that the deadline can end the one
-connection a call is using.
+nor fill the kernel's memory. The client keeps one idle connection for a second, handed to the next
+call's deadline with it (``client/kept_connection.py``), so that the deadline can end the connection a
+call is using whether it is new or kept.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from . import errors
 from .answer_reading import ACCEPT_ENCODING, AnswerTooLarge, UnsupportedEncoding, read_answer
 from .answers import retry_after_seconds
 from .deadline import Deadline, DeadlinePassed
+from .kept_connection import KEEP_SECONDS, ConnectionKeeper
 from .models import UploadFile
 from .secrets import Secret, display_url
 from .settings import ClientSettings
 
-__all__ = ["ACTIONS", "Call", "Sender", "build_http_client", "display_url"]
+__all__ = ["ACTIONS", "MAX_CONNECTIONS", "Call", "Sender", "build_http_client", "display_url"]
 
 log = logging.getLogger("sqlflow_magic")
 
@@ -39,8 +41,14 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # A gateway's 502/504 may come after the backend created the job: never resend a submit then.
 SUBMIT_RETRY_STATUSES = frozenset({429, 503})
 MAX_BACKOFF_SECONDS = 30.0
+#: Connections one client has open at most (its calls in threads at once); httpx's own default.
+MAX_CONNECTIONS = 100
 #: Uploads larger than this go as a stream of 64 KiB pieces (memory: ``benchmarks/big_cell.py``).
 STREAMED_FROM_BYTES = 1024 * 1024
+#: Bodies with at most this much upload are encoded whole before they are sent: httpx writes a multipart
+#: body piece by piece, one socket write per field's header, value and line end (22 for a cell), and each
+#: write to a server on this machine wakes it (``benchmarks/submit_overhead.py`` measures both).
+SENT_WHOLE_UP_TO = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -73,12 +81,15 @@ ACTIONS = {
 }
 
 
-def build_http_client(settings: ClientSettings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+def build_http_client(settings: ClientSettings, transport: httpx.BaseTransport | None = None, *,
+                      keep: bool = False, connections: int = MAX_CONNECTIONS) -> httpx.Client:
     """The ``httpx.Client`` for ``settings``: timeouts, TLS verification, proxies from the environment.
 
-    No connection is kept once its answer is read (``max_keepalive_connections=0``): each call's
-    connections are its own, so that its deadline can shut them (``client/deadline.py``). Calls from a
-    notebook are seconds apart, beyond the 5 s httpx keeps an idle connection, so little is lost.
+    No connection is kept once its answer is read (``max_keepalive_connections=0``), unless ``keep``:
+    then one, for :data:`~sqlflow_magic.client.kept_connection.KEEP_SECONDS`. Only a
+    :class:`~sqlflow_magic.client.kept_connection.ConnectionKeeper` uses a keeping client, one call at a
+    time, so that each call's deadline knows the sockets it may shut (``client/deadline.py``). At most
+    ``connections`` are open at once (a call past them waits ``connect_timeout`` for one).
     """
     verify: ssl.SSLContext | bool = True
     if settings.ca_bundle:
@@ -92,10 +103,12 @@ def build_http_client(settings: ClientSettings, transport: httpx.BaseTransport |
     timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
                             write=settings.read_timeout, pool=settings.connect_timeout)
     base_url, auth = _without_userinfo(settings.base_url + "/")
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=1 if keep else 0,
+                          keepalive_expiry=KEEP_SECONDS)
     try:
         return httpx.Client(
             base_url=base_url, auth=auth, timeout=timeout, verify=verify, trust_env=True,
-            transport=transport, limits=httpx.Limits(max_connections=100, max_keepalive_connections=0),
+            transport=transport, limits=limits,
             headers={"User-Agent": f"sqlflow-magic/{__version__} httpx/{httpx.__version__}",
                      "Accept-Encoding": ACCEPT_ENCODING},
         )
@@ -122,9 +135,9 @@ def _without_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
 class Sender:
     """Sends :class:`Call` objects, retrying only where it is safe, and maps network failures to errors."""
 
-    def __init__(self, http: httpx.Client, settings: ClientSettings,
+    def __init__(self, http: httpx.Client | ConnectionKeeper, settings: ClientSettings,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self._http = http
+        self._keeper = http if isinstance(http, ConnectionKeeper) else ConnectionKeeper(http, None)
         self._settings = settings
         self._sleep = sleep
 
@@ -135,13 +148,14 @@ class Sender:
         leaves time for the pause and another try.
         """
         retry_statuses = SUBMIT_RETRY_STATUSES if call.creates_job else RETRY_STATUSES
-        with Deadline(self._settings.request_deadline, call.upload_bytes) as deadline:
+        with Deadline(self._settings.request_deadline, call.upload_bytes) as deadline, \
+                self._keeper.client_for(deadline) as http:
             attempt = 0
             while True:
                 if deadline.passed:  # only after a pause: nothing of this attempt is sent yet
                     raise self._past_deadline(call, deadline, sent=False)
                 try:
-                    response = self._post(call, deadline)
+                    response = self._post(http, call, deadline)
                 except KeyboardInterrupt:
                     raise self._interrupted(call) from None
                 except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -187,7 +201,7 @@ class Sender:
         wait = min(MAX_BACKOFF_SECONDS, backoff if delay is None else max(delay, backoff))
         return wait if attempt < self._settings.max_retries and wait < deadline.left() else None
 
-    def _post(self, call: Call, deadline: Deadline) -> httpx.Response:
+    def _post(self, http: httpx.Client, call: Call, deadline: Deadline) -> httpx.Response:
         log.debug("POST %s", call.path)
         streamed = call.upload_bytes > STREAMED_FROM_BYTES
         with ExitStack() as stack:
@@ -203,9 +217,12 @@ class Sender:
             fields = {name: value.reveal() if isinstance(value, Secret) else value
                       for name, value in call.fields.items()}
             timeout = deadline.timeout(self._settings.connect_timeout, self._settings.read_timeout)
-            answer = stack.enter_context(self._http.stream(
-                "POST", call.path, data=fields, files=parts or None, timeout=timeout,
-                extensions={"trace": deadline.trace}))
+            request = http.build_request("POST", call.path, data=fields, files=parts or None, timeout=timeout,
+                                         extensions={"trace": deadline.trace})
+            if call.upload_bytes <= SENT_WHOLE_UP_TO:
+                request.read()  # encoded whole: one socket write instead of one per piece of the multipart body
+            answer = http.send(request, stream=True)
+            stack.callback(answer.close)
             return read_answer(answer, self._settings.max_answer_bytes, deadline)
 
     def _interrupted(self, call: Call) -> errors.CallInterrupted:

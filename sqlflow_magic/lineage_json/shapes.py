@@ -76,7 +76,9 @@ class RawEnd:
 
 @dataclass(frozen=True)
 class RawRelationship:
-    """An edge list entry; ``dependency`` is SQLFlow's ``simple``/``function``/``expression``, or empty."""
+    """An edge list entry; ``dependency`` is SQLFlow's ``simple``/``function``/``expression``, or empty;
+    ``process_id`` the ``processId`` of the statement's process where the answer names it (the hop into a
+    statement's target in 2023+ answers; every relationship of the embedded server), else empty."""
 
     id: str
     type: str
@@ -84,6 +86,7 @@ class RawRelationship:
     target: RawEnd
     sources: tuple[RawEnd, ...]
     dependency: str = ""
+    process_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,8 @@ def _relationships(raw_list: Any) -> Iterator[RawRelationship]:
             continue
         sources = tuple(_end(s) for s in raw.get("sources") or [] if isinstance(s, dict))
         yield RawRelationship(str(raw.get("id") or ""), str(raw.get("type") or ""), str(raw.get("effectType") or ""),
-                              _end(raw["target"]), sources, str(raw.get("dependency") or ""))
+                              _end(raw["target"]), sources, str(raw.get("dependency") or ""),
+                              str(raw.get("processId") or ""))
 
 
 def _end(raw: dict[str, Any]) -> RawEnd:

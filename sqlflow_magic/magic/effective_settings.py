@@ -108,6 +108,9 @@ class EffectiveSettings:
             from ..server.sqlglot_build import sqlglot_build
 
             shown.append(("lineage_engine", sqlglot_build(), "installed"))
+        from ..openlineage.emit import configuration_summary  # where --emit sends: OpenLineage's own settings
+
+        shown.append(("openlineage", *configuration_summary()))
         shown += [("PROBLEM", str(problem), "") for problem in self.problems]
         shown += [("PROBLEM", warning, "") for warning in self.warnings]
         return shown

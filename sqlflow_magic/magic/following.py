@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..client.errors import JobFailedError, JobPartiallyAnalysedError
 from ..client.models import PICTURE, Job
-from ..client.waiting import WaitInterruptedError, WaitTimeoutError, poll_schedule, wait_for_job
+from ..client.waiting import WaitInterruptedError, WaitTimeoutError, held_within, poll_schedule, wait_for_job
 from ..display.panel import JobPanel
 from ..display.render import ServerInfo, problems_of_their_own
 from ..protocol import JobStatus
@@ -32,8 +32,9 @@ def follow(panel: JobPanel, client: SQLFlowClient, max_wait: float, *, out: Text
     panel, or (no widget) on one line of ``out`` (stderr, as progress bars do) that each poll rewrites.
     Then show the panel.
 
-    The pauses between polls are those for the client's server (``client/waiting.py``): from 20 ms for
-    a server on this machine, from 0.5 s for any other; ``sleep`` makes each pause."""
+    The polls are those for the client's server (``client/waiting.py``): for a server on this machine,
+    held by the server until the job is final (up to 1 s), with pauses from 20 ms when it does not hold
+    them; for any other, pauses from 0.5 s; ``sleep`` makes each pause."""
     line = _ProgressLine(out or sys.stderr) if not panel.live else None
 
     def show_progress(job: Job, elapsed: float) -> None:
@@ -44,9 +45,11 @@ def follow(panel: JobPanel, client: SQLFlowClient, max_wait: float, *, out: Text
             panel.job = job
             line.write(f"SQLFlow job {job.job_id}: {note or job.status}")
 
+    settings = client.settings
+    schedule = held_within(poll_schedule(settings.base_url, embedded=settings.is_embedded),
+                           settings.read_timeout, settings.request_deadline, max_wait)
     try:
-        schedule = poll_schedule(client.settings.base_url, embedded=client.settings.is_embedded)
-        job = wait_for_job(panel.job.job_id, lambda: client.job_summary(panel.job.job_id),
+        job = wait_for_job(panel.job.job_id, lambda: client.job_summary(panel.job.job_id, hold=schedule.hold),
                            max_wait=max_wait, on_update=show_progress, schedule=schedule, sleep=sleep)
     except (WaitTimeoutError, WaitInterruptedError) as exc:
         if line is not None:

@@ -23,6 +23,7 @@ from ..protocol import RELATION_TYPES, JobStatus
 from . import line_options as check
 from .following import check_outcome, follow, new_panel
 from .magics import JOB_VARIABLE, user_namespace
+from .submitted_texts import SUBMITTED
 
 if TYPE_CHECKING:
     from ..client.sqlflow_client import SQLFlowClient
@@ -118,7 +119,16 @@ class SQLFlowJobMagics(Magics):
     @magic_arguments()
     @argument("job_id", nargs="?", help="the job (default: the saved sqlflow_job_id)")
     @argument("--table-level", action="store_true", help="table-to-table lineage only (no columns)")
-    @argument("--format", choices=("json", "csv", "graphml"), default="json", help="export format (json)")
+    @argument("--format", choices=("json", "csv", "graphml", "openlineage"), default="json",
+              help="export format (json); openlineage: the job's OpenLineage events, a JSON list")
+    @argument("--events", choices=("run", "job"), help="with --format openlineage: RunEvents (run, the default) "
+              "or static JobEvents (job)")
+    @argument("--emit", action="store_true", help="with --format openlineage: send the events through the "
+              "OpenLineage client's configured transport (OPENLINEAGE_URL, openlineage.yml)")
+    @argument("--authority", metavar="HOST:PORT", help="with --format openlineage: the data source's host and "
+              "port (or account) in the datasets' namespace")
+    @argument("--job-namespace", metavar="NAME", help="with --format openlineage: the OpenLineage jobs' "
+              "namespace (sqlflow)")
     @argument("--relations", metavar="TYPES", help="relationship types to export, a comma list of "
               f"{', '.join(RELATION_TYPES)} (SQLFlow's showRelationType; the server's default is fdd)")
     @argument("--show-result-sets", action="store_true",
@@ -143,6 +153,9 @@ class SQLFlowJobMagics(Magics):
         """
         args = check.parse_line(self.sqlflow_lineage, line)
         var = check.variable_name(args.var)
+        if args.format == "openlineage" or args.events or args.emit or args.authority or args.job_namespace:
+            self._openlineage(args, var)
+            return
         options = LineageOptions(
             relation_types=check.relation_types(args.relations) if args.relations else None,
             show_result_sets=True if args.show_result_sets else None,
@@ -166,6 +179,34 @@ class SQLFlowJobMagics(Magics):
         written = f", written to {args.out}" if args.out else ""
         print(f"Lineage of job {job_id} ({args.format}{', table level' if args.table_level else ''}) "
               f"is in {var}{written}.")
+
+
+    def _openlineage(self, args: Any, var: str) -> None:
+        """``--format openlineage``: the events in ``var``, written with ``--out``, sent with ``--emit``."""
+        from .openlineage_export import check_openlineage_options, export_openlineage
+
+        check_openlineage_options(args)
+        job_id = self._job_id(args.job_id)
+        client = self._client()
+        if args.wait:
+            self._show_panel(job_id, client, wait=True)
+        exported = export_openlineage(
+            client, job_id, kind=args.events or "run", files=SUBMITTED.files(str(client.settings.base_url), job_id),
+            authority=args.authority, job_namespace=args.job_namespace)
+        if args.out:
+            _write(Path(args.out).expanduser(), exported.text)
+        user_namespace(self)[var] = exported.value
+        if args.show:
+            from ..display.lineage_view import LineageView
+
+            display(LineageView(client.export_lineage_json(job_id, PICTURE)))
+        written = f", written to {args.out}" if args.out else ""
+        print(f"OpenLineage events of job {job_id} ({len(exported.value)} {exported.kind} events) are in "
+              f"{var}{written}.")
+        if args.emit:
+            from .openlineage_export import emit_exported
+
+            print(emit_exported(exported))
 
 
 def _export(client: SQLFlowClient, job_id: str, fmt: str, options: LineageOptions) -> tuple[str, Any]:

@@ -29,6 +29,7 @@ from .connections import Connections
 from .effective_settings import EffectiveSettings, resolve_settings
 from .following import check_outcome, follow, new_panel
 from .submit_request import for_existing_job, preview, refuse_secrets_on_line, submit_request
+from .submitted_texts import SUBMITTED
 
 JOB_VARIABLE = "sqlflow_job"
 CONFIG_TRAITS = ("base_url", "user_id", "default_vendor", "connect_timeout", "read_timeout", "request_deadline",
@@ -179,7 +180,9 @@ class SQLFlowMagics(Magics):
             display(preview(request, config, self.connections.running_embedded_url()))
             return
         client = self.connections.client(config)
-        job = client.submit_persist_job(for_existing_job(request, args, saved, client))
+        sent = for_existing_job(request, args, saved, client)
+        job = client.submit_persist_job(sent)
+        SUBMITTED.remember(str(client.settings.base_url), job.job_id, sent.files)  # OpenLineage's sql facet
         self.user_ns[var] = job.job_id
         self.user_ns[JOB_VARIABLE] = job
         panel = new_panel(job, client, self.connections.server_info(client.settings), live=self.live())

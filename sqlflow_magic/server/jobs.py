@@ -35,6 +35,7 @@ from sqlflow_magic.server.child_limits import applied_memory_limit_mb
 from sqlflow_magic.server.config import ServerConfig, memory_limit_message, time_limit_message
 from sqlflow_magic.server.exports import ViewOptions, render_stored
 from sqlflow_magic.server.job_batches import run_batches
+from sqlflow_magic.server.job_settled import SettledJobs
 from sqlflow_magic.server.pool import (
     AnalysisCrashed,
     AnalysisOutOfMemory,
@@ -76,6 +77,8 @@ class JobWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[str] = set()
         self._lent: set[str] = set()  # jobs in batches, whose turn of capacity went to the next job
+        #: Held status requests (``waitMillis``) wait here for a job's analysis to end.
+        self.settled = SettledJobs()
 
     @property
     def closing(self) -> bool:
@@ -104,6 +107,7 @@ class JobWorker:
         Returns once the processes are reaped and the job tasks have ended.
         """
         self._closing = True
+        self.settled.release_all()  # a held status request is answered now, not when its wait runs out
         if self._loop_task is not None:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -200,6 +204,12 @@ class JobWorker:
 
     async def _process(self, job: StoredJob) -> None:
         """Analyse one claimed job and store its outcome, unless the job changed meanwhile."""
+        try:
+            await self._analyse_and_store(job)
+        finally:
+            self.settled.announce(job.job_id)  # held status requests read the job again now
+
+    async def _analyse_and_store(self, job: StoredJob) -> None:
         started = time.monotonic()
         try:
             outcome = await self._analyse(job)

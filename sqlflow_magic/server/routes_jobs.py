@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -10,10 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sqlflow_magic.protocol import ANALYSED_STATUSES, JobStatus, cron_problem
+from sqlflow_magic.protocol import ANALYSED_STATUSES, FINAL_STATUSES, JobStatus, cron_problem
 from sqlflow_magic.server.budgets import SqlVolume, job_limit, measure_files, request_limit
 from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.fair_queue import QueueFullError
+from sqlflow_magic.server.job_settled import WAIT_FIELD, parse_wait
 from sqlflow_magic.server.params import (
     FILES_FIELD,
     RequestParams,
@@ -170,11 +173,15 @@ async def submit_user_job(request: Request) -> Response:
 
 
 async def display_user_job_summary(request: Request) -> Response:
-    """``displayUserJobSummary``: one job of the caller, by ``jobId`` or else by ``jobName``."""
+    """``displayUserJobSummary``: one job of the caller, by ``jobId`` or else by ``jobName``.
+
+    With ``waitMillis`` (an extension of the local server, ``server/job_settled.py``) a job by ``jobId``
+    that is not final yet is answered once its analysis ends, or after that many milliseconds."""
     context, params, user_id = await authenticated_params(request)
     job_id = params.get("jobId")
+    hold = parse_wait(params.get(WAIT_FIELD))
     if job_id is not None:
-        job = await owned_job(context.store, user_id, job_id)
+        job = await (_held_job(context, user_id, job_id, hold) if hold else owned_job(context.store, user_id, job_id))
         return data_response(await _summary_with_errors(context.store, job))
     job_name = params.get("jobName")
     if job_name is None:
@@ -184,6 +191,19 @@ async def display_user_job_summary(request: Request) -> Response:
     if not named:
         raise Rejection(NOT_FOUND, f"no job named {job_name!r} for user {user_id!r}")
     return data_response(await _summary_with_errors(context.store, max(named, key=lambda job: job.create_time)))
+
+
+async def _held_job(context: ServerContext, user_id: str, job_id: str, hold: float) -> StoredJob:
+    """The caller's job ``job_id`` once it is final, or as it is after ``hold`` seconds (or when the server stops)."""
+    with context.worker.settled.watching(job_id) as settled:  # watched before it is read: no end is missed
+        job = await owned_job(context.store, user_id, job_id)
+        if job.status in FINAL_STATUSES:
+            return job
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(settled.wait(), hold)
+    if context.stopping.is_set():
+        return job  # answered as it was read: the store is about to close
+    return await owned_job(context.store, user_id, job_id)
 
 
 async def _summary_with_errors(store: JobStore, job: StoredJob) -> dict[str, Any]:

@@ -34,7 +34,7 @@ TUTORIALS = sorted(path.name for path in NOTEBOOKS.glob("[0-9]*.ipynb"))
 #: Job panels and lineage pictures each tutorial shows, from its cells: a panel per submit, a picture per
 #: submit that waits for a job that finishes with lineage, and per %sqlflow_lineage --show.
 SHOWN = {"01-quickstart.ipynb": (3, 1), "02-real-world-sql.ipynb": (4, 4), "03-lineage.ipynb": (1, 2),
-         "04-connecting.ipynb": (1, 0), "05-when-things-go-wrong.ipynb": (1, 0)}
+         "04-connecting.ipynb": (1, 0), "05-when-things-go-wrong.ipynb": (1, 0), "06-openlineage.ipynb": (1, 1)}
 
 
 def saved_statuses(name: str) -> list[str]:

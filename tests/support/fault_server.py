@@ -59,10 +59,14 @@ class FaultServer:
     ``bodies`` the bodies of the requests read whole, in order; ``authorizations`` each request's
     ``Authorization`` header (None without one); ``unfinished`` the paths whose answer the
     client stopped taking before its end, and ``sent`` how many bytes of each path's last answer body
-    were written."""
+    were written. With ``keep_alive`` it speaks HTTP/1.1 and keeps each connection open after a whole
+    answer (streamed answers still close it); ``connections`` gives the client's port of each request,
+    so that a test can tell which requests shared a connection."""
 
-    def __init__(self, script: Callable[[str, int], Answer], token: str = "header.payload.signature") -> None:
+    def __init__(self, script: Callable[[str, int], Answer], token: str = "header.payload.signature",
+                 keep_alive: bool = False) -> None:
         self.script = script
+        self.connections: list[int] = []
         self.requests: list[str] = []
         self.bodies: list[bytes] = []
         self.authorizations: list[str | None] = []
@@ -75,8 +79,11 @@ class FaultServer:
             def log_message(self, *args: object) -> None:
                 pass
 
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:
                 path = self.path.rsplit("/", 1)[-1]
+                server.connections.append(self.client_address[1])
                 server.requests.append(path)
                 server.authorizations.append(self.headers.get("authorization"))
                 if path == "generateToken":  # tokens are handed out normally; the faults are elsewhere
@@ -168,10 +175,10 @@ class FaultServer:
 
 
 @contextmanager
-def fault_server(script: Callable[[str, int], Answer], token: str = "header.payload.signature"
-                 ) -> Iterator[FaultServer]:
+def fault_server(script: Callable[[str, int], Answer], token: str = "header.payload.signature",
+                 keep_alive: bool = False) -> Iterator[FaultServer]:
     """A :class:`FaultServer` answering on a free loopback port until the block ends."""
-    server = FaultServer(script, token)
+    server = FaultServer(script, token, keep_alive)
     thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
     thread.start()
     try:

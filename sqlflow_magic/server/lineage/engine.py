@@ -33,7 +33,8 @@ def analyze(
     past it the analysis stops with a ``TimeoutError`` entry and what it found so far.
     ``column_level=False`` computes table-level lineage only (``processes``; no column
     relationships), several times faster; a source read only in filters is then ``fdr`` by a
-    syntactic rule rather than by tracing columns.
+    syntactic rule rather than by tracing columns, and the job's DDL is not collected first (only
+    columns read the column lists it gives).
     Never raises on bad SQL: problems become entries of ``errors`` (see :class:`LineageResult`).
     Changes no process-wide state (garbage collector, logging): a process that runs long analyses
     sets its collector up itself, as the server's analysis processes do
@@ -41,7 +42,8 @@ def analyze(
     """
     choice = choose_dialect(dbvendor)
     session = Session(choice, default_database, default_schema, Deadline(deadline), column_level)
-    session.registry.seed_schemas(schemas_at(session.first_pass(files).definitions, 0, 0))
+    if column_level:  # the column lists the first pass finds serve column lineage only (docs/engine.md)
+        session.registry.seed_schemas(schemas_at(session.first_pass(files).definitions, 0, 0))
     return session.run(files)
 
 

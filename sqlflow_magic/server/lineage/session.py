@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from sqlglot import exp
 
@@ -18,6 +19,7 @@ from sqlflow_magic.server.lineage.input.first_pass import Definition, UseStateme
 from sqlflow_magic.server.lineage.input.parsing import ScriptParser, Statement
 from sqlflow_magic.server.lineage.input.routines import Routine
 from sqlflow_magic.server.lineage.input.scanning import Failure, LineIndex
+from sqlflow_magic.server.lineage.input.sqlglot_tools import parse_statements
 from sqlflow_magic.server.lineage.model import LineageError, LineageResult, Span, SqlSource
 from sqlflow_magic.server.lineage.parts import Part
 
@@ -64,8 +66,8 @@ class Session:
 
     def first_pass(self, files: Sequence[SqlSource]) -> FirstPass:
         """Collect the job's DDL; the key of each table is filed under the USE statements before it."""
-        registry, dialect = self.registry, self.parser.dialect
-        uses = collect_uses(files, dialect)
+        registry, parse = self.registry, partial(parse_statements, self.choice.dialect)
+        uses = collect_uses(files, parse)
         initial = (registry.default_database, registry.default_schema)
         pending = iter(uses)
         upcoming = next(pending, None)
@@ -78,7 +80,7 @@ class Session:
             return registry.table_key(table)
 
         try:
-            definitions = collect_definitions(files, dialect, key_of, registry.normalize)
+            definitions = collect_definitions(files, parse, key_of, registry.normalize)
         finally:
             registry.default_database, registry.default_schema = initial
         return FirstPass(definitions, uses)

@@ -22,12 +22,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
 
 from sqlflow_magic.server.lineage.model import SqlSource
 
 #: ``(database, schema, name)`` as the registry normalises it.
 Key = tuple[str | None, str | None, str]
+#: ``parse(sql)``: the statements of ``sql`` in the job's dialect (``sqlglot_tools.parse_statements``); may raise.
+Parse = Callable[[str], list[exp.Expr | None]]
 
 _CREATE = re.compile(
     r"^[ \t]*CREATE\s+(?:OR\s+(?:REPLACE|ALTER)\s+)?(?:[A-Z_]+\s+){0,3}?(?:TABLE|VIEW)\b", re.IGNORECASE | re.MULTILINE
@@ -72,7 +73,7 @@ class UseStatement:
 
 def collect_definitions(
     sources: Sequence[SqlSource],
-    dialect: Dialect,
+    parse: Parse,
     key_of: Callable[[exp.Table, int, int], Key],
     normalize: Callable[[str, bool], str],
 ) -> list[Definition]:
@@ -84,7 +85,7 @@ def collect_definitions(
     for file_index, source in enumerate(sources):
         text = source.text
         for match in _CREATE.finditer(text):
-            parsed = _parse_create(text, match.start(), dialect)
+            parsed = _parse_create(text, match.start(), parse)
             if parsed is None:
                 continue
             table, names = parsed
@@ -98,13 +99,13 @@ def collect_definitions(
     return found
 
 
-def collect_uses(sources: Sequence[SqlSource], dialect: Dialect) -> list[UseStatement]:
+def collect_uses(sources: Sequence[SqlSource], parse: Parse) -> list[UseStatement]:
     """The ``USE`` statements at line starts of ``sources``, in order (a batch starts with their effect)."""
     found: list[UseStatement] = []
     for file_index, source in enumerate(sources):
         for match in _USE.finditer(source.text):
             try:
-                statements = dialect.parse(match.group(1))
+                statements = parse(match.group(1))
             except Exception:  # the analysis reports it
                 continue
             if len(statements) == 1 and isinstance(statements[0], exp.Use):
@@ -139,7 +140,7 @@ def schemas_at(definitions: Sequence[Definition], file_index: int, offset: int) 
     return {key: list(columns) for key, columns in {**after, **before}.items()}
 
 
-def _parse_create(text: str, start: int, dialect: Dialect) -> tuple[exp.Table, list[tuple[str, bool]]] | None:
+def _parse_create(text: str, start: int, parse: Parse) -> tuple[exp.Table, list[tuple[str, bool]]] | None:
     """The table and its declared ``(name, quoted)`` columns, if the statement at ``start`` declares them.
 
     A CREATE ... AS SELECT is parsed as its head and its select list only (``CREATE VIEW v AS SELECT a,
@@ -155,17 +156,17 @@ def _parse_create(text: str, start: int, dialect: Dialect) -> tuple[exp.Table, l
         end = _select_list_end(text, select + 6, hard_end) if select is not None else None
         if end is None:
             return None
-        return _parsed(f"{text[start : query.start()]} AS {text[select:end]}", dialect)
+        return _parsed(f"{text[start : query.start()]} AS {text[select:end]}", parse)
     opening = text.find("(", start, hard_end)
     closing = _closing_parenthesis(text, opening, hard_end) if opening != -1 else None
     if closing is None or ";" in text[start:opening]:
         return None
-    return _parsed(text[start : closing + 1], dialect)  # CREATE TABLE t (...), CREATE VIEW v (...) AS ...
+    return _parsed(text[start : closing + 1], parse)  # CREATE TABLE t (...), CREATE VIEW v (...) AS ...
 
 
-def _parsed(sql: str, dialect: Dialect) -> tuple[exp.Table, list[tuple[str, bool]]] | None:
+def _parsed(sql: str, parse: Parse) -> tuple[exp.Table, list[tuple[str, bool]]] | None:
     try:
-        statements = dialect.parse(sql)
+        statements = parse(sql)
     except Exception:  # SQL this dialect cannot read: the analysis reports it
         return None
     create = statements[0] if len(statements) == 1 else None
