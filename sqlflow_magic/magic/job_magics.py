@@ -184,13 +184,15 @@ class SQLFlowJobMagics(Magics):
                 job_id, picture)
             if not explorer:
                 display(LineageView(shown))
-            else:  # the explorer, with the static picture in the same display for front ends without widgets
+            else:  # the explorer, after the static picture that saved notebooks keep
                 from ..display.explorer import LineageExplorer
                 from ..display.explorer.scene import MAX_EXPLORER_TABLES
 
                 submitted = SUBMITTED.files(str(client.settings.base_url), job_id)
-                display(LineageExplorer(shown, job_id=job_id, sql=submitted,
-                                        max_tables=self.core.max_explorer_tables or MAX_EXPLORER_TABLES))
+                widget = LineageExplorer(shown, job_id=job_id, sql=submitted,
+                                         max_tables=self.core.max_explorer_tables or MAX_EXPLORER_TABLES)
+                display(widget.saved_form())  # what a notebook reopened without its kernel shows
+                display(widget)
         written = f", written to {args.out}" if args.out else ""
         print(f"Lineage of job {job_id} ({args.format}{', table level' if args.table_level else ''}) "
               f"is in {var}{written}.")

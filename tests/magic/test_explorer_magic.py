@@ -28,13 +28,15 @@ def submitted(alice_shell):
     return alice_shell
 
 
-def test_show_displays_the_explorer_with_the_static_picture_beside_it(submitted):
+def test_show_displays_the_static_picture_then_the_explorer_which_hides_it_while_drawn(submitted):
     run = submitted.run("%sqlflow_lineage --show")
     assert run.success, run.text()
-    bundle = run.outputs[-1]
-    assert WIDGET in bundle and 'class="sqlflow-lineage-picture"' in bundle["text/html"]
-    assert "sales.orders -> sales.daily" in bundle["text/plain"]
+    saved_form, bundle = run.outputs[-2:]
+    assert WIDGET not in saved_form and 'class="sqlflow-lineage-picture"' in saved_form["text/html"]
+    assert "sales.orders -> sales.daily" in saved_form["text/plain"]
     explorer = widget_by_id(bundle[WIDGET]["model_id"])
+    assert f'data-sqlflow-explorer="{explorer.saved_form_id}"' in saved_form["text/html"]
+    assert "text/html" not in bundle and "the picture above is its saved form" in bundle["text/plain"]
     assert {t["name"] for t in explorer.scene["tables"]} == {"sales.orders", "sales.daily"}
 
 

@@ -12,12 +12,14 @@ beside the widget view, so a front end without the kernel's widgets shows that i
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import anywidget
-from traitlets import Dict
+from traitlets import Dict, Unicode
 
 from ...lineage_json.shapes import read_payload
 from ..lineage_view import LineageView
@@ -49,6 +51,8 @@ class LineageExplorer(anywidget.AnyWidget):
     _css = (_HERE / "explorer.css").read_text(encoding="utf-8")
     scene = Dict().tag(sync=True)
     options = Dict().tag(sync=True)
+    #: Set once :meth:`saved_form` was displayed: the front end hides that output while it draws the explorer
+    saved_form_id = Unicode("").tag(sync=True)
 
     def __init__(self, lineage_json: Any, *, title: str = "SQLFlow lineage", max_tables: int = MAX_EXPLORER_TABLES,
                  sql: str | Mapping[str, str] | None = None, job_id: str | None = None) -> None:
@@ -123,13 +127,45 @@ class LineageExplorer(anywidget.AnyWidget):
             self.send(message)
         return message
 
+    def saved_form(self) -> SavedForm:
+        """The static picture as an output of its own, to display just before the explorer.
+
+        A notebook saved from JupyterLab or Notebook 7 keeps no widget state (their default), so an
+        explorer reopened without its kernel cannot be drawn; the output before it keeps the picture.
+        While the explorer is drawn, the front end hides that output (a style in the explorer's own
+        view, gone with it), so a live notebook shows the lineage once.
+        """
+        self.saved_form_id = self.saved_form_id or uuid.uuid4().hex
+        return SavedForm(self.static, self.saved_form_id)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget view with the static picture's HTML and text beside it, for front ends without it."""
+        """The widget view with the static picture's HTML and text beside it, for front ends without it.
+
+        Once :meth:`saved_form` gave the picture an output of its own, the text says where it is instead.
+        """
         data = super()._repr_mimebundle_(**kwargs)
         bundle = data[0] if isinstance(data, tuple) else data
         if bundle is None:
             return self.static._repr_mimebundle_()
+        if self.saved_form_id:
+            return {**bundle, "text/plain": "SQLFlow lineage explorer (interactive while its kernel runs; "
+                                            "the picture above is its saved form)"}
         return {**bundle, **self.static._repr_mimebundle_()}
+
+    def __repr__(self) -> str:
+        return self.static.text()
+
+
+class SavedForm:
+    """The explorer's static picture in an output of its own, marked for the explorer to hide while drawn."""
+
+    def __init__(self, static: LineageView, form_id: str) -> None:
+        self.static, self.form_id = static, form_id
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        bundle = self.static._repr_mimebundle_()
+        marked = f'<div class="sqlflow-explorer-saved-form" data-sqlflow-explorer="{escape(self.form_id)}">'
+        return {**bundle, "text/html": f"{marked}{bundle['text/html']}</div>"}
 
     def __repr__(self) -> str:
         return self.static.text()

@@ -76,6 +76,14 @@ function render({ model, el }) {
   root.tabIndex = 0;
   // JupyterLab's command-mode shortcuts (f, t, Escape, ...) stop at this element: keys.js takes them here.
   root.setAttribute("data-lm-suppress-shortcuts", "true");
+  // The static picture displayed just before this explorer (its saved form, for a notebook reopened without
+  // the kernel) is hidden while this view exists: the style goes when the view does.
+  const savedForm = model.get("saved_form_id");
+  if (savedForm && /^[0-9a-f]+$/.test(savedForm)) {
+    const style = document.createElement("style");
+    style.textContent = `.sqlflow-explorer-saved-form[data-sqlflow-explorer="${savedForm}"] { display: none; }`;
+    el.appendChild(style);
+  }
   const bar = document.createElement("div");
   bar.className = "sfx-bar";
   const viewport = document.createElement("div");
