@@ -70,7 +70,8 @@ def resolve_vendor(name: str) -> str:
         return table[key]
     import difflib
 
-    close = difflib.get_close_matches(key, list(table), n=3, cutoff=0.5)
+    # a close match only: a far one ("nope" -> "dbvopenedge") misleads, and the list below helps more
+    close = difflib.get_close_matches(key, list(table), n=3, cutoff=0.7)
     suggestions = list(dict.fromkeys(table[c] for c in close))
     if suggestions:
         hint = "did you mean " + " or ".join(repr(s) for s in suggestions) + "?"

@@ -189,3 +189,9 @@ def test_the_client_limits_follow_config_over_env_over_default():
     defaults = resolve_settings({}, {})
     assert defaults.request_deadline == Sourced(300.0, "default")
     assert defaults.max_answer_bytes == Sourced(256 * 1024 * 1024, "default")
+
+
+def test_a_vendor_name_like_none_of_them_gets_the_list_not_a_far_guess():
+    with pytest.raises(UnknownVendorError, match=r"^unknown dbvendor 'nope': use one of: dbv") as raised:
+        resolve_vendor("nope")
+    assert "did you mean" not in str(raised.value)
