@@ -95,6 +95,12 @@ def expand(root: Any, name: str) -> None:
     expect(table(root, name)).to_have_attribute("data-expanded", "1")
 
 
+def collapse(root: Any, name: str) -> None:
+    if table(root, name).get_attribute("data-expanded") == "1":
+        table(root, name).locator(".sfx-expand").click()
+    expect(table(root, name)).to_have_attribute("data-expanded", "0")
+
+
 def shot(root: Any, screenshot_dir: Path, what: str) -> None:
     """A screenshot of the explorer (docs/screenshots/ takes its pictures from these)."""
     ui = "lab" if "/lab/" in root.page.url else "notebook"
@@ -125,6 +131,17 @@ def test_clicking_a_column_marks_its_upstream_and_downstream_and_dims_the_rest(r
     expect(root.locator("path.sfx-edge-table.sfx-hit")).to_have_count(2)
     assert float(root.get_attribute("data-last-ms")) >= 0
     shot(root, screenshot_dir, "trace")
+
+
+def test_a_column_path_runs_through_collapsed_boxes_to_the_columns_it_reaches(root: Any) -> None:
+    collapse(root, "stg.orders")
+    collapse(root, "mart.revenue")
+    expand(root, "app.orders")
+    column(root, "app.orders", "amount").click()
+    for hit in (table(root, "stg.orders"), table(root, "mart.revenue")):  # amount -> stg.orders -> mart.revenue
+        expect(hit).to_have_class(HIT)
+    expect(table(root, "audit.order_log")).to_have_class(DIM)  # stg.orders gives it order_id, not amount
+    expect(root.locator(".sfx-status")).to_contain_text("runs through 2 collapsed box(es)")
 
 
 def test_the_fdr_toggle_shows_and_hides_indirect_edges(root: Any) -> None:

@@ -156,6 +156,15 @@ def test_the_sql_of_an_edge_is_its_statement_in_the_submitted_text():
     assert widget.sql(view["id"])["text"] == "CREATE VIEW rpt AS SELECT x, y FROM mid;"
 
 
+def test_flows_hold_every_column_flow_for_the_trace_drawn_or_not():
+    widget = explorer_of(SCRIPT)
+    ids = {t["name"]: t["id"] for t in widget.scene["tables"]}
+    assert not any(e["source_column"] for e in widget.scene["edges"])  # nothing expanded: no column edge drawn
+    assert [ids["src"], "a", ids["mid"], "x", "fdd"] in widget.flows
+    assert [ids["mid"], "x", ids["rpt"], "x", "fdd"] in widget.flows
+    assert [ids["src"], "c", ids["mid"], "y", "fdd"] in widget.flows  # b + c
+
+
 def test_the_sql_of_an_edge_has_the_credentials_written_in_it_masked():
     script = "INSERT INTO mid (x) SELECT a FROM src WHERE c = 'postgres://etl:hunter22@db/x';\n"
     widget = explorer_of(script, sql=script)

@@ -154,6 +154,12 @@ class ExplorerScene:
                 "total_tables": len(graph.tables), "total_edges": len(graph.edges),
                 "hidden_tables": len(graph.tables) - len(shown), "tables": tables, "edges": edges}
 
+    def flows(self) -> list[list[str]]:
+        """Every column flow of the lineage shown (intermediates as :attr:`intermediate` says), drawn or not:
+        ``[source table, source column, target table, target column, kind]``, for the front end's trace."""
+        return [[e.source_table, e.source_column, e.target_table, e.target_column, e.relation_type]
+                for e in self.graph.column_edges if e.relation_type in FLOW_TYPES]
+
     def _table_arrows(self, graph: LineageGraph, visible: set[str], lay: Layered,
                       boxes: frozenset[str]) -> list[dict[str, Any]]:
         """One arrow per table pair and kind, between the boxes' headers."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import anywidget
-from traitlets import Dict, Unicode
+from traitlets import Dict, List, Unicode
 
 from ...lineage_json.shapes import read_payload
 from ..lineage_view import LineageView
@@ -51,6 +51,8 @@ class LineageExplorer(anywidget.AnyWidget):
     _css = (_HERE / "explorer.css").read_text(encoding="utf-8")
     scene = Dict().tag(sync=True)
     options = Dict().tag(sync=True)
+    #: Every column flow (``ExplorerScene.flows``): the trace walks them through collapsed boxes
+    flows: List[list[str]] = List().tag(sync=True)
     #: Set once :meth:`saved_form` was displayed: the front end hides that output while it draws the explorer
     saved_form_id = Unicode("").tag(sync=True)
 
@@ -70,7 +72,8 @@ class LineageExplorer(anywidget.AnyWidget):
         self.files: dict[str, str] = dict(sql) if sql is not None else {}
         self.model = ExplorerScene(payload, max_tables=max_tables, file_of=lambda h: file_name(self.files, h))
         self.static = LineageView(self.model.graph, title=title)  # intermediates joined: the static picture
-        super().__init__(scene=self.model.scene(), options={"intermediate": False}, layout=shared_layout())
+        super().__init__(scene=self.model.scene(), options={"intermediate": False}, flows=self.model.flows(),
+                         layout=shared_layout())
         self.on_msg(lambda _widget, content, _buffers: self.handle_message(content))
         self.observe(self._on_options, names="options")
 
@@ -107,6 +110,7 @@ class LineageExplorer(anywidget.AnyWidget):
         if shown != self.model.intermediate:
             self.model.set_intermediate(shown)
             self.scene = self.model.scene()
+            self.flows = self.model.flows()
 
     def sql(self, edge_id: str) -> dict[str, Any]:
         """The ``sql`` answer for an edge of the current scene: where it is written and its statement's text."""

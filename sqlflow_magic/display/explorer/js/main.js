@@ -130,20 +130,24 @@ function render({ model, el }) {
     view.sentAt = null;
   };
   const onOptions = () => { c.intermediate.checked = !!(model.get("options") || {}).intermediate; };
+  const onFlows = () => { view.flows = sfxFlowIndex(model.get("flows")); };
   const onMessage = (message) => {
     if (message && message.event === "sql") sfxDetailAnswer(view, message);
   };
   model.on("change:scene", onScene);
   model.on("change:options", onOptions);
+  model.on("change:flows", onFlows);
   model.on("msg:custom", onMessage);
   // The first fit needs the viewport's size, known once the output is attached to the page; until the
   // user moves the view, a resize (the output attached, the window resized) fits again.
+  onFlows();
   sfxShowScene(view, true);
   const resize = new ResizeObserver(() => { if (view.autoFit && view.viewport.clientWidth) sfxFit(view); });
   resize.observe(viewport);
   return () => {
     model.off("change:scene", onScene);
     model.off("change:options", onOptions);
+    model.off("change:flows", onFlows);
     resize.disconnect();
     model.off("msg:custom", onMessage);
   };

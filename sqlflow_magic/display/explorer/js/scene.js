@@ -43,6 +43,20 @@ function sfxIndex(scene) {
   return { tables, edges, incoming, outgoing };
 }
 
+// The kernel's `flows` ([source, source column, target, target column, kind], every column flow of the
+// lineage) by column node, for tracing a column through boxes whose column edges are not drawn.
+function sfxFlowIndex(flows) {
+  const outgoing = new Map();
+  const incoming = new Map();
+  for (const [source, sourceColumn, target, targetColumn, kind] of flows || []) {
+    const flow = { from: sfxColumnKey(source, sourceColumn), to: sfxColumnKey(target, targetColumn), kind,
+      pair: source + SFX_SEP + target };
+    sfxAddTo(outgoing, flow.from, flow);
+    sfxAddTo(incoming, flow.to, flow);
+  }
+  return { outgoing, incoming };
+}
+
 function sfxEdgeShown(edge, showIndirect) {
   return showIndirect || SFX_DATA_KINDS.has(edge.kind);
 }
