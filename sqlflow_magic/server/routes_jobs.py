@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,6 +16,7 @@ from sqlflow_magic.protocol import ANALYSED_STATUSES, FINAL_STATUSES, JobStatus,
 from sqlflow_magic.server.budgets import SqlVolume, job_limit, measure_files, request_limit
 from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.fair_queue import QueueFullError
+from sqlflow_magic.server.job_handoff import hand_over
 from sqlflow_magic.server.job_settled import WAIT_FIELD, parse_wait
 from sqlflow_magic.server.params import (
     FILES_FIELD,
@@ -50,6 +51,7 @@ _TEXT_OPTIONS = {
     "sqlsource": "sqlsource",
     "extra": "extra",
 }
+T = TypeVar("T")
 _BOOL_OPTIONS = {"schedulable": "schedulable", "onTop": "on_top", "incremental": "incremental"}
 
 
@@ -109,19 +111,24 @@ async def _submit(request: Request, persist: bool) -> Response:
         volumes = await run_in_threadpool(measure_files, params.files, (request_limit(context.config), SqlVolume()),
                                           (job_limit(context.config), SqlVolume()))
         new_id = uuid.uuid4().hex
-        job = await _queued(
-            context.store.create_job,
-            new_id,
-            user_id,
-            job_name or f"job-{new_id[:8]}",
-            db_vendor,
-            persist,
-            options,
-            params.files,
-            volumes,
-            max_queued=context.config.max_queued_jobs_per_user,
-        )
-        context.worker.notify()
+
+        async def store_it(claim_exclude: Collection[str] | None) -> tuple[StoredJob, StoredJob | None]:
+            return await _queued(
+                context.store.create_job_and_claim,
+                new_id,
+                user_id,
+                job_name or f"job-{new_id[:8]}",
+                db_vendor,
+                persist,
+                options,
+                params.files,
+                volumes,
+                max_queued=context.config.max_queued_jobs_per_user,
+                claim_exclude=claim_exclude,
+            )
+
+        # stored and committed before it is answered; started at once when a process is free
+        job = await hand_over(context.worker, store_it, params.files)
         return data_response(submitted_job(job))
     existing = await owned_job(context.store, user_id, job_id)
     replace = options.get("incremental") is False
@@ -150,7 +157,7 @@ async def _submit(request: Request, persist: bool) -> Response:
     return data_response(submitted_job(job))
 
 
-async def _queued(store_it: Callable[..., StoredJob], *args: Any, **kwargs: Any) -> StoredJob:
+async def _queued(store_it: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``store_it(*args, **kwargs)``, a store write that queues a job; past ``max_queued_jobs_per_user``, a 429.
 
     It answers with HTTP 200, as SQLFlow does most errors, so that clients do not send the upload
