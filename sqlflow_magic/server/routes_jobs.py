@@ -86,7 +86,11 @@ def _submit_options(params: RequestParams) -> dict[str, object]:
 
 async def owned_job(store: JobStore, user_id: str, job_id: str) -> StoredJob:
     """Return the caller's job ``job_id``; answer 404 if it does not exist, is another user's or was deleted."""
-    job = await run_in_threadpool(store.get_job, parse_job_id(job_id))
+    return _owned(await run_in_threadpool(store.get_job, parse_job_id(job_id)), user_id, job_id)
+
+
+def _owned(job: StoredJob | None, user_id: str, job_id: str) -> StoredJob:
+    """``job`` as read for ``job_id``, if it is the caller's and not deleted; else a 404."""
     if job is None or job.user_id != user_id:
         raise Rejection(NOT_FOUND, f"job {job_id} not found for user {user_id!r}")
     if job.status == JobStatus.DELETE:
@@ -188,8 +192,9 @@ async def display_user_job_summary(request: Request) -> Response:
     job_id = params.get("jobId")
     hold = parse_wait(params.get(WAIT_FIELD))
     if job_id is not None:
-        job = await (_held_job(context, user_id, job_id, hold) if hold else owned_job(context.store, user_id, job_id))
-        return data_response(await _summary_with_errors(context.store, job))
+        if hold:
+            return data_response(await _held_summary(context, user_id, job_id, hold))
+        return data_response((await _owned_summary(context.store, user_id, job_id))[1])
     job_name = params.get("jobName")
     if job_name is None:
         raise Rejection(BAD_REQUEST, "jobId (or jobName) is required")
@@ -200,27 +205,44 @@ async def display_user_job_summary(request: Request) -> Response:
     return data_response(await _summary_with_errors(context.store, max(named, key=lambda job: job.create_time)))
 
 
-async def _held_job(context: ServerContext, user_id: str, job_id: str, hold: float) -> StoredJob:
-    """The caller's job ``job_id`` once it is final, or as it is after ``hold`` seconds (or when the server stops)."""
+async def _held_summary(context: ServerContext, user_id: str, job_id: str, hold: float) -> dict[str, Any]:
+    """The summary of the caller's job ``job_id`` once it is final, or as it is after ``hold`` seconds (or when
+    the server stops)."""
     with context.worker.settled.watching(job_id) as settled:  # watched before it is read: no end is missed
-        job = await owned_job(context.store, user_id, job_id)
+        job, summary = await _owned_summary(context.store, user_id, job_id)
         if job.status in FINAL_STATUSES:
-            return job
+            return summary
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(settled.wait(), hold)
     if context.stopping.is_set():
-        return job  # answered as it was read: the store is about to close
-    return await owned_job(context.store, user_id, job_id)
+        return summary  # answered as it was read: the store is about to close
+    return (await _owned_summary(context.store, user_id, job_id))[1]
+
+
+async def _owned_summary(store: JobStore, user_id: str, job_id: str) -> tuple[StoredJob, dict[str, Any]]:
+    """The caller's job ``job_id`` and its summary with its errors, read in one trip to a thread (not two)."""
+    job, errors = await run_in_threadpool(_job_and_errors, store, parse_job_id(job_id))
+    owned = _owned(job, user_id, job_id)
+    return owned, _with_errors(job_summary(owned), errors)
+
+
+def _job_and_errors(store: JobStore, job_id: str) -> tuple[StoredJob | None, tuple[list[dict[str, Any]], int]]:
+    job = store.get_job(job_id)
+    analysed = job is not None and job.status in ANALYSED_STATUSES
+    return job, store.job_errors(job_id) if analysed else ([], 0)
 
 
 async def _summary_with_errors(store: JobStore, job: StoredJob) -> dict[str, Any]:
     """The job object, plus ``errors`` (and ``errorCount``) once the analysis has listed problems."""
-    summary = job_summary(job)
-    if job.status in ANALYSED_STATUSES:
-        errors, count = await run_in_threadpool(store.job_errors, job.job_id)
-        if errors:
-            summary["errors"] = errors
-            summary["errorCount"] = count
+    if job.status not in ANALYSED_STATUSES:
+        return job_summary(job)
+    return _with_errors(job_summary(job), await run_in_threadpool(store.job_errors, job.job_id))
+
+
+def _with_errors(summary: dict[str, Any], errors: tuple[list[dict[str, Any]], int]) -> dict[str, Any]:
+    """``summary`` plus ``errors`` (and ``errorCount``) once the analysis has listed problems."""
+    if errors[0]:
+        summary["errors"], summary["errorCount"] = errors
     return summary
 
 
