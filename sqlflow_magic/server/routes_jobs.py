@@ -86,10 +86,10 @@ def _submit_options(params: RequestParams) -> dict[str, object]:
 
 async def owned_job(store: JobStore, user_id: str, job_id: str) -> StoredJob:
     """Return the caller's job ``job_id``; answer 404 if it does not exist, is another user's or was deleted."""
-    return _owned(await run_in_threadpool(store.get_job, parse_job_id(job_id)), user_id, job_id)
+    return owned(await run_in_threadpool(store.get_job, parse_job_id(job_id)), user_id, job_id)
 
 
-def _owned(job: StoredJob | None, user_id: str, job_id: str) -> StoredJob:
+def owned(job: StoredJob | None, user_id: str, job_id: str) -> StoredJob:
     """``job`` as read for ``job_id``, if it is the caller's and not deleted; else a 404."""
     if job is None or job.user_id != user_id:
         raise Rejection(NOT_FOUND, f"job {job_id} not found for user {user_id!r}")
@@ -222,8 +222,8 @@ async def _held_summary(context: ServerContext, user_id: str, job_id: str, hold:
 async def _owned_summary(store: JobStore, user_id: str, job_id: str) -> tuple[StoredJob, dict[str, Any]]:
     """The caller's job ``job_id`` and its summary with its errors, read in one trip to a thread (not two)."""
     job, errors = await run_in_threadpool(_job_and_errors, store, parse_job_id(job_id))
-    owned = _owned(job, user_id, job_id)
-    return owned, _with_errors(job_summary(owned), errors)
+    mine = owned(job, user_id, job_id)
+    return mine, _with_errors(job_summary(mine), errors)
 
 
 def _job_and_errors(store: JobStore, job_id: str) -> tuple[StoredJob | None, tuple[list[dict[str, Any]], int]]:
