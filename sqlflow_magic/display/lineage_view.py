@@ -27,6 +27,10 @@ BUSIEST = 10
 TEXT_EDGE_LIMIT = 200
 #: Table names the picture's ``alt`` text lists.
 ALT_TABLES = 12
+#: Lines of the text form's column section (one per target column), at most.
+TEXT_COLUMN_LIMIT = 200
+#: The order of relation types wherever column edges are listed: data flow first.
+KIND_ORDER = {"fdd": 0, "fdr": 1, "frd": 2, "fddi": 3}
 _CELL = 'style="text-align:left;padding:1px 8px 1px 0"'
 
 
@@ -88,7 +92,7 @@ class LineageView:
         table = graph.table(table_id)
         columns = ", ".join(f"<code>{esc(c)}</code>" for c in table.columns) or "<i>no columns listed</i>"
         rows = []
-        for edge in graph.column_edges_of(table_id):
+        for edge in self._grouped(graph.column_edges_of(table_id), table_id):
             direction = "self" if edge.source_table == edge.target_table else (
                 "in" if edge.target_table == table_id else "out")
             rows.append(f"<tr><td {_CELL}>{direction}</td><td {_CELL}>{self._end(edge, True)}</td>"
@@ -99,6 +103,36 @@ class LineageView:
                  f"<tbody>{''.join(rows)}</tbody></table>") if rows else "<i>no column-level edges</i>"
         return (f'<div class="sqlflow-columns" data-table="{esc(table.name)}"><b>{esc(self._labels[table_id])}</b> '
                 f"({esc(_kind(table.type))})<br/>Columns ({len(table.columns)}): {columns}<br/>{edges}</div>")
+
+    def _grouped(self, edges: list[ColumnEdge], table_id: str) -> list[ColumnEdge]:
+        """Edges into the table first, each target column's together, ``fdd`` before ``fdr``; then those out."""
+        def key(e: ColumnEdge) -> tuple[object, ...]:
+            return (e.target_table != table_id, self._labels[e.target_table], e.target_column,
+                    KIND_ORDER.get(e.relation_type, len(KIND_ORDER)), e.relation_type,
+                    self._labels[e.source_table], e.source_column)
+        return sorted(edges, key=key)
+
+    def columns_text(self) -> list[str]:
+        """One line per target column: its sources, ``fdd`` first, then ``fdr`` and the other kinds."""
+        sources: dict[tuple[str, str], dict[str, list[str]]] = {}
+        for edge in self.graph.column_edges:
+            kinds = sources.setdefault((edge.target_table, edge.target_column), {})
+            kinds.setdefault(edge.relation_type, []).append(
+                f"{self._labels[edge.source_table]}.{column_label(edge.source_column)}")
+        lines: list[str] = []
+        table = None
+        order = {t.id: i for i, t in enumerate(self.graph.tables)}
+        for (target, column), kinds in sorted(sources.items(), key=lambda item: (order[item[0][0]], item[0][1])):
+            if len(lines) >= TEXT_COLUMN_LIMIT:
+                lines.append(f"  ... and {len(sources) - TEXT_COLUMN_LIMIT} more columns")
+                break
+            if target != table:
+                table = target
+                lines.append(f"  {self._labels[target]}:")
+            ranked = sorted(kinds.items(), key=lambda kind: (KIND_ORDER.get(kind[0], len(KIND_ORDER)), kind[0]))
+            lines.append(f"    {column_label(column)} <- " + "; ".join(f"{kind}: {', '.join(names)}"
+                                                                       for kind, names in ranked))
+        return ["Columns (target <- sources):", *lines] if lines else []
 
     def _end(self, edge: ColumnEdge, source: bool) -> str:
         table, column = (edge.source_table, edge.source_column) if source else (edge.target_table, edge.target_column)
@@ -156,7 +190,7 @@ class LineageView:
                 f"{self.picture_html(focus)}{self._details_html(self.picture_graph(focus))}</div>")
 
     def text(self) -> str:
-        """Plain text: counts, (busiest tables,) then one ``A -> B`` line per arrow."""
+        """Plain text: counts, (busiest tables,) one ``A -> B`` line per arrow, then each target's columns."""
         counts = ", ".join(f"{kind}: {n}" for kind, n in self.graph.counts().items() if n)
         lines = [f"{self.title}: {counts or 'no tables'}"]
         if self.graph.error:
@@ -170,7 +204,7 @@ class LineageView:
                   for e in edges[:TEXT_EDGE_LIMIT]]
         if len(edges) > TEXT_EDGE_LIMIT:
             lines.append(f"  ... and {len(edges) - TEXT_EDGE_LIMIT} more")
-        return "\n".join(lines)
+        return "\n".join(lines + self.columns_text())
 
     def __repr__(self) -> str:
         return self.text()

@@ -18,6 +18,8 @@ from .graph import (
     LineageTable,
     TableEdge,
     column_label,
+    graph_of,
+    is_intermediate,
     is_pseudo_column,
     read_lineage,
 )
@@ -30,6 +32,8 @@ __all__ = [
     "TableEdge",
     "column_edges_frame",
     "column_label",
+    "graph_of",
+    "is_intermediate",
     "is_pseudo_column",
     "read_lineage",
     "table_edges_frame",

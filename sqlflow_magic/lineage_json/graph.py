@@ -144,9 +144,23 @@ class LineageGraph:
                             self.error, self.notes)
 
 
-def read_lineage(payload: Any) -> LineageGraph:
-    """Read SQLFlow lineage JSON of any generation (a ``dict`` or JSON text) into a :class:`LineageGraph`."""
-    return _Builder(read_payload(payload)).build()
+def read_lineage(payload: Any, *, join_intermediates: bool = True) -> LineageGraph:
+    """Read SQLFlow lineage JSON of any generation (a ``dict`` or JSON text) into a :class:`LineageGraph`.
+
+    ``join_intermediates=False`` keeps SQL intermediates (``insert-select``, ``select_list``, ...) as boxes
+    of their own type, with the flows into and out of them as they are: the explorer's intermediate toggle.
+    """
+    return graph_of(read_payload(payload), join_intermediates=join_intermediates)
+
+
+def graph_of(payload: Payload, *, join_intermediates: bool = True) -> LineageGraph:
+    """:func:`read_lineage` of a payload already read by :func:`~.shapes.read_payload`."""
+    return _Builder(payload, join_intermediates).build()
+
+
+def is_intermediate(table: LineageTable) -> bool:
+    """Whether a box is a SQL intermediate, drawn only with ``join_intermediates=False``."""
+    return table.type != RESULT_SET and table.type.casefold() not in STORE_TYPES
 
 
 @dataclass
@@ -173,7 +187,7 @@ def _joined(first: str, rest: str) -> str:
 class _Builder:
     """Turns objects and relationships into boxes and column edges, joining flows through intermediates."""
 
-    def __init__(self, payload: Payload) -> None:
+    def __init__(self, payload: Payload, join_intermediates: bool = True) -> None:
         self.payload = payload
         self.objects = {o.id: _Object(o.id, o.qualified_name if o.type.casefold() in STORE_TYPES else o.name,
                                       o.type, [c.name for c in o.columns if c.visible and c.name
@@ -190,6 +204,9 @@ class _Builder:
         self.boxes = {oid for oid, obj in self.objects.items() if obj.kind in STORE_TYPES}
         self.result_sets = {oid for oid in has_in - has_out if oid not in self.boxes
                             and self.objects[oid].kind not in DROPPED_TYPES | ROUTINE_TYPES}
+        if not join_intermediates:  # every other object on a flow is a box too: no flow is joined
+            self.boxes |= {oid for oid in self.on_flows - self.result_sets
+                           if self.objects[oid].kind not in DROPPED_TYPES | ROUTINE_TYPES}
         self._reach: dict[Node, set[Hop]] = {}
 
     def _add(self, rel: RawRelationship) -> None:

@@ -35,6 +35,17 @@ _UNNAMED_PARTS = frozenset({"", "default", "default_server", '""', "[]", "``"})
 
 
 @dataclass(frozen=True)
+class Position:
+    """One point of SQLFlow's ``coordinates``: 1-based ``line`` (``x``) and ``column`` (``y``) and the
+    ``hashCode`` of the file it is in (``"0"`` when the answer does not tell files apart). A span is two
+    points, start then end; an object or column lists a span per occurrence."""
+
+    line: int
+    column: int
+    file_hash: str = "0"
+
+
+@dataclass(frozen=True)
 class RawColumn:
     id: str
     name: str
@@ -51,6 +62,7 @@ class RawObject:
     database: str = ""
     schema: str = ""
     columns: tuple[RawColumn, ...] = ()
+    coordinates: tuple[Position, ...] = ()
 
     @property
     def qualified_name(self) -> str:
@@ -72,6 +84,7 @@ class RawEnd:
     parent_name: str
     clause_type: str = ""
     value_kind: str = ""
+    coordinates: tuple[Position, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,7 +200,7 @@ def _listed(raw_objects: Any, default_type: str, context: dict[str, str]) -> Ite
         columns = tuple(RawColumn(str(c.get("id") or ""), str(c.get("name") or ""), c.get("uiVisible") is not False)
                         for c in raw.get("columns") or [] if isinstance(c, dict))
         yield RawObject(str(raw.get("id") or ""), name, str(raw.get("type") or default_type), database, schema,
-                        columns)
+                        columns, coordinates_of(raw))
 
 
 def _relationships(raw_list: Any) -> Iterator[RawRelationship]:
@@ -204,4 +217,13 @@ def _end(raw: dict[str, Any]) -> RawEnd:
     parent_name = str(raw.get("parentName") or "")
     parent_id = str(raw.get("parentId") or "") or f"name:{parent_name or '?'}"
     return RawEnd(str(raw.get("id") or ""), str(raw.get("column") or raw.get("name") or ""), parent_id, parent_name,
-                  str(raw.get("clauseType") or ""), str(raw.get("valueKind") or ""))
+                  str(raw.get("clauseType") or ""), str(raw.get("valueKind") or ""), coordinates_of(raw))
+
+
+def coordinates_of(raw: Mapping[str, Any]) -> tuple[Position, ...]:
+    """The points of an entry's ``coordinates`` (those without an integer line and column are skipped)."""
+    points = raw.get("coordinates")
+    if not isinstance(points, list) or not points:
+        return ()
+    return tuple(Position(p["x"], p["y"], str(p.get("hashCode") or "0")) for p in points
+                 if isinstance(p, dict) and type(p.get("x")) is int and type(p.get("y")) is int)

@@ -140,7 +140,9 @@ class SQLFlowJobMagics(Magics):
     @argument("--column", help="only the lineage of columns of this name")
     @argument("--out", metavar="FILE", help="also write the export to this file")
     @argument("--var", default="sqlflow_lineage", help="variable for the result (default sqlflow_lineage)")
-    @argument("--show", action="store_true", help="draw the lineage (fdd and fdr, unless --relations says otherwise)")
+    @argument("--show", action="store_true", help="draw the lineage (fdd and fdr, unless --relations says otherwise): "
+              "the explorer in a kernel front end with widgets, else the static picture")
+    @argument("--static", action="store_true", help="with --show: the static picture only, not the explorer")
     @argument("--wait", action="store_true", help="wait for the job to finish first")
     @line_magic
     def sqlflow_lineage(self, line: str) -> None:
@@ -152,6 +154,8 @@ class SQLFlowJobMagics(Magics):
         ``fdd,fdr`` so that it can draw both kinds of flow.
         """
         args = check.parse_line(self.sqlflow_lineage, line)
+        if args.static and not args.show:
+            raise UsageError("--static needs --show: it draws the static picture instead of the explorer")
         var = check.variable_name(args.var)
         if args.format == "openlineage" or args.events or args.emit or args.authority or args.job_namespace:
             self._openlineage(args, var)
@@ -172,10 +176,21 @@ class SQLFlowJobMagics(Magics):
         if args.show:
             from ..display.lineage_view import LineageView
 
+            explorer = not args.static and self.core.live()
             picture = options if options.relation_types else replace(options, relation_types=PICTURE.relation_types)
+            if explorer and options.show_result_sets is None:  # the intermediates its toggle draws as boxes
+                picture = replace(picture, show_result_sets=True)
             shown = value if args.format == "json" and picture == options else client.export_lineage_json(
                 job_id, picture)
-            display(LineageView(shown))
+            if not explorer:
+                display(LineageView(shown))
+            else:  # the explorer, with the static picture in the same display for front ends without widgets
+                from ..display.explorer import LineageExplorer
+                from ..display.explorer.scene import MAX_EXPLORER_TABLES
+
+                submitted = SUBMITTED.files(str(client.settings.base_url), job_id)
+                display(LineageExplorer(shown, job_id=job_id, sql=submitted,
+                                        max_tables=self.core.max_explorer_tables or MAX_EXPLORER_TABLES))
         written = f", written to {args.out}" if args.out else ""
         print(f"Lineage of job {job_id} ({args.format}{', table level' if args.table_level else ''}) "
               f"is in {var}{written}.")

@@ -65,6 +65,8 @@ class SQLFlowMagics(Magics):
     live_panels = Bool(None, allow_none=True, help="Show a running job as a live widget that updates in place "
                        "(default: in kernel front ends such as JupyterLab; not in terminal IPython). False for "
                        "plain-text front ends such as jupyter console.").tag(config=True)
+    max_explorer_tables = Int(None, allow_none=True, help="Past this many tables, the lineage explorer of "
+                              "%sqlflow_lineage --show starts from a summary (150).").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -91,7 +93,7 @@ class SQLFlowMagics(Magics):
             raise TraitError(str(exc)) from None
 
     @validate("connect_timeout", "read_timeout", "request_deadline", "max_answer_bytes", "max_wait", "max_cell_bytes",
-              "max_retries")
+              "max_retries", "max_explorer_tables")
     def _check_positive(self, proposal: dict[str, Any]) -> float | int | None:
         value: float | int | None = proposal["value"]
         name = proposal["trait"].name
@@ -182,7 +184,7 @@ class SQLFlowMagics(Magics):
         client = self.connections.client(config)
         sent = for_existing_job(request, args, saved, client)
         job = client.submit_persist_job(sent)
-        SUBMITTED.remember(str(client.settings.base_url), job.job_id, sent.files)  # OpenLineage's sql facet
+        SUBMITTED.remember(str(client.settings.base_url), job.job_id, sent.files)  # the explorer's, OpenLineage's SQL
         self.user_ns[var] = job.job_id
         self.user_ns[JOB_VARIABLE] = job
         panel = new_panel(job, client, self.connections.server_info(client.settings), live=self.live())

@@ -1,4 +1,4 @@
-"""The SQL this kernel submitted, per server and job: the text behind OpenLineage's ``sql`` facet.
+"""The SQL this kernel submitted, per server and job: the explorer's SQL behind an edge, OpenLineage's ``sql`` facet.
 
 SQLFlow's API never returns a job's files, so a statement's text is known only where this kernel sent it.
 ``%%sqlflow_submit`` remembers each cell and text file it sent (zips and files that are not UTF-8 are
@@ -41,6 +41,11 @@ class SubmittedTexts:
     def files(self, server: str, job_id: str) -> dict[str, str]:
         """The remembered files of one job: file name -> text."""
         return {name: text for (srv, job, name), text in self._texts.items() if (srv, job) == (server, job_id)}
+
+    def clear(self) -> None:
+        """Forget every text (as a new kernel would)."""
+        self._texts.clear()
+        self._chars = 0
 
 
 def _text_of(upload: UploadFile, max_chars: int) -> str | None:

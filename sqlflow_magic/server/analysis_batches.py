@@ -4,8 +4,9 @@
 server with one analysis process) is analysed there and then, as before, and its :class:`JobOutcome`
 returned. A bigger one gets a first pass (``lineage/input/first_pass.py``) and is cut into batches
 (``lineage/batches.py``): the :class:`JobPlan` goes back to the server, which runs every
-:class:`BatchTask` through the pool (:func:`analyse_batch`), then :func:`finish_job` merges the batches in
-order and renders the job's results exactly as one analysis would have. See "Parallel analysis of one big
+:class:`BatchTask` through the pool (:func:`analyse_batch`) and meanwhile feeds each batch's result, as
+it ends, to :func:`merge_job` in a process of its own, which merges the batches in order while the later
+ones are analysed and renders the job's results exactly as one analysis would have. See "Parallel analysis of one big
 job" in ``docs/server.md``.
 """
 
@@ -15,12 +16,13 @@ import contextlib
 import gc
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlflow_magic.server.analysis import JobOutcome, job_outcome, job_sources, judge
 from sqlflow_magic.server.budgets import BudgetExceeded
+from sqlflow_magic.server.pool_child import task_inputs
 from sqlflow_magic.server.records import AnalysisRequest
 
 if TYPE_CHECKING:  # the engine is imported in the analysis processes only
@@ -143,19 +145,27 @@ def collections_paused() -> Iterator[None]:
             gc.enable()
 
 
-def finish_job(plan: JobPlan, results: list[bytes | str]) -> JobOutcome:
+def finish_job(plan: JobPlan, results: Iterable[tuple[int, bytes | str]]) -> JobOutcome:
     """Merge the batches' results (or the reasons they failed) in order and render the job's outcome.
 
-    If a cut turned out not to be a statement boundary, or a batch started without something one
-    analysis would have known there, the job is analysed again in one piece (within its deadline).
+    ``results`` gives ``(batch index, result or reason)`` pairs in any order, e.g. as the batches end
+    (:func:`merge_job`); each batch is merged as soon as those before it are, so the merge runs while
+    later batches are analysed. It is read until every batch is merged, or until the merge stops (past
+    the deadline, or at a cut that turned out not to be a statement boundary, or a batch that started
+    without something one analysis would have known there: the job is then analysed again in one
+    piece, within its deadline).
     """
     from sqlflow_magic.server.analysis import failed_outcome
-    from sqlflow_magic.server.lineage.batches import BatchFailure, merge
+    from sqlflow_magic.server.lineage.batches import BatchFailure, OrderedMerge
 
     try:
-        batches = [BatchFailure(result) if isinstance(result, str) else result for result in results]
+        merging = OrderedMerge(plan.described, plan.request.dbvendor, plan.dialect)
         with collections_paused():
-            merged = merge(batches, plan.described, plan.request.dbvendor, plan.dialect)
+            for index, result in results:
+                merging.add(index, BatchFailure(result) if isinstance(result, str) else result)
+                if merging.done:
+                    break
+        merged = merging.result if merging.done else None
         notes = list(plan.notes)
         limit = plan.request.time_limit_seconds
         if merged is None:
@@ -171,3 +181,9 @@ def finish_job(plan: JobPlan, results: list[bytes | str]) -> JobOutcome:
         raise
     except Exception as exc:  # an engine bug must cost this job only, never the worker
         return failed_outcome(f"the analysis failed unexpectedly: {type(exc).__name__}: {exc}"[:500], "AnalyzeError")
+
+
+def merge_job(plan: JobPlan) -> JobOutcome:
+    """:func:`finish_job` of the results the server feeds this task as the batches end
+    (:meth:`AnalysisPool.run_fed <sqlflow_magic.server.pool.AnalysisPool.run_fed>`)."""
+    return finish_job(plan, task_inputs())

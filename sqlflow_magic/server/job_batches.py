@@ -3,9 +3,10 @@
 A :class:`~sqlflow_magic.server.analysis_batches.JobPlan` comes back from an analysis process; its
 batches go to the pool at most :attr:`AnalysisPool.size` at a time, each waiting its turn for a process
 like every other task (first come, first served), so another job's analysis or a synchronous request
-waits for one batch at most, never for the whole big job. A batch whose process crashed, ran out of
-memory or was killed at the time limit becomes the reason its statements were not analysed; the merge
-(:func:`~sqlflow_magic.server.analysis_batches.finish_job`, in a process too) reports it. See "Parallel
+waits for one batch at most, never for the whole big job. Meanwhile the merge
+(:func:`~sqlflow_magic.server.analysis_batches.merge_job`) runs on a process of its own and is fed each
+batch's result as it ends. A batch whose process crashed, ran out of memory or was killed at the time
+limit becomes the reason its statements were not analysed; the merge reports it. See "Parallel
 analysis of one big job" in ``docs/server.md``.
 """
 
@@ -13,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 
 from sqlflow_magic.server.analysis import JobOutcome
-from sqlflow_magic.server.analysis_batches import JobPlan, analyse_batch, finish_job
+from sqlflow_magic.server.analysis_batches import JobPlan, analyse_batch, merge_job
 from sqlflow_magic.server.pool import AnalysisCrashed, AnalysisOutOfMemory, AnalysisPool, AnalysisTimeout
 
 #: The least time a task is given, so that one started at the very end of a job's time is still answered.
@@ -26,24 +28,43 @@ async def run_batches(
     pool: AnalysisPool, plan: JobPlan, kill_at: float, *, time_message: str, memory_message: str
 ) -> JobOutcome:
     """Analyse the batches of ``plan`` in the pool and merge them; ``kill_at`` is the job's ``time.monotonic()``
-    kill time. Raises what :meth:`AnalysisPool.run` raises for the merge (a batch's failure is reported in
-    the outcome instead), and :class:`~sqlflow_magic.server.pool.PoolClosedError` at shutdown."""
-    results: list[bytes | str] = [""] * len(plan.tasks)
+    kill time. Raises what :meth:`AnalysisPool.run_fed` raises for the merge (a batch's failure is reported
+    in the outcome instead), and :class:`~sqlflow_magic.server.pool.PoolClosedError` at shutdown.
+
+    The merge runs from the start on one of the pool's :attr:`~AnalysisPool.fed` processes and gets each
+    batch's result as the batch ends, so it merges while later batches are analysed; a pool without such
+    a process merges on a shared one once every batch has ended.
+    """
+    ended: asyncio.Queue[tuple[int, bytes | str]] = asyncio.Queue()
     turns = asyncio.Semaphore(pool.size)
 
     async def run_one(index: int) -> None:
-        async with turns:
-            try:
-                results[index] = await pool.run(analyse_batch, plan.tasks[index], limit=_left(kill_at))
-            except AnalysisTimeout:
-                results[index] = time_message
-            except AnalysisOutOfMemory:
-                results[index] = memory_message
-            except AnalysisCrashed as exc:
-                results[index] = str(exc)
+        result: bytes | str = "the analysis of these statements ended without a result"
+        try:
+            async with turns:
+                result = await pool.run(analyse_batch, plan.tasks[index], limit=_left(kill_at))
+        except AnalysisTimeout:
+            result = time_message
+        except AnalysisOutOfMemory:
+            result = memory_message
+        except AnalysisCrashed as exc:
+            result = str(exc)
+        finally:  # whatever happened, the merge must not wait for this batch for ever
+            ended.put_nowait((index, result))
 
-    await asyncio.gather(*(run_one(index) for index in range(len(plan.tasks))))
-    return await pool.run(finish_job, plan, results, limit=_left(kill_at))
+    async def results() -> AsyncIterator[tuple[int, bytes | str]]:
+        for _ in plan.tasks:
+            yield await ended.get()
+
+    batches = [asyncio.ensure_future(run_one(index)) for index in range(len(plan.tasks))]
+    try:
+        if not pool.fed:
+            await asyncio.gather(*batches)
+        return await pool.run_fed(merge_job, plan, inputs=results(), limit=_left(kill_at))
+    finally:  # the merge may end before the batches (e.g. a cut that was no statement boundary)
+        for batch in batches:
+            batch.cancel()
+        await asyncio.gather(*batches, return_exceptions=True)
 
 
 def _left(kill_at: float) -> float:

@@ -65,7 +65,9 @@ class JobWorker:
         self.config = config
         # each process limits its own memory first (analysis_memory_limit_mb), then imports the engine
         initializer = functools.partial(warm_up, config.analysis_memory_limit_mb)
-        self.pool = pool or AnalysisPool(config.analysis_processes, initializer=initializer)
+        # one more process merges a big job's batches while they are analysed (server.md, parallel analysis)
+        fed = 1 if config.analysis_processes > 1 and config.parallel_analysis_from_bytes else 0
+        self.pool = pool or AnalysisPool(config.analysis_processes, fed=fed, initializer=initializer)
         # with two or more processes, one stays free for synchronous /generation requests
         self._jobs_at_once = max(1, self.pool.size - 1)
         self._closing = False

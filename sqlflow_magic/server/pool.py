@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Sequence
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from sqlflow_magic.server.pool_process import COMMAND, ChildProcess, ProcessGone, RemoteTraceback
@@ -46,22 +47,31 @@ class AnalysisOutOfMemory(AnalysisCrashed):
 class AnalysisPool:
     """``size`` processes shared by every caller of :meth:`run`; ``warm`` of them start with :meth:`start`.
 
+    ``fed`` more processes run the tasks of :meth:`run_fed` only, started when first needed: such a task
+    mostly waits for its inputs, so it must not hold one of the ``size`` processes the other tasks share.
     Each new process first runs ``initializer()`` (e.g. importing what the tasks need), within
     ``startup_timeout`` seconds. Use it on one event loop: :meth:`start`, then :meth:`run`, then :meth:`close`.
     """
 
-    def __init__(self, size: int, *, warm: int = 0, initializer: Callable[[], Any] = os.getpid,
+    def __init__(self, size: int, *, warm: int = 0, fed: int = 0, initializer: Callable[[], Any] = os.getpid,
                  startup_timeout: float = 60.0, command: Sequence[str] = COMMAND) -> None:
         self._children = [ChildProcess(f"analysis-{index}", command, initializer) for index in range(size)]
+        self._fed_children = [ChildProcess(f"analysis-fed-{index}", command, initializer) for index in range(fed)]
         self._warm = warm
         self._startup_timeout = startup_timeout
         self._idle: asyncio.LifoQueue[ChildProcess] | None = None
+        self._fed_idle: asyncio.LifoQueue[ChildProcess] | None = None
         self._closed = False
 
     @property
     def size(self) -> int:
         """How many processes the pool may run at once."""
         return len(self._children)
+
+    @property
+    def fed(self) -> int:
+        """How many processes run the tasks of :meth:`run_fed` apart from the others (0: the shared ones do)."""
+        return len(self._fed_children)
 
     @property
     def closed(self) -> bool:
@@ -73,6 +83,9 @@ class AnalysisPool:
         self._idle = asyncio.LifoQueue()
         for child in reversed(self._children):  # LIFO: the last one put is taken first, so warm ones go last
             self._idle.put_nowait(child)
+        self._fed_idle = asyncio.LifoQueue()
+        for child in self._fed_children:
+            self._fed_idle.put_nowait(child)
         for child in self._children[: self._warm]:
             try:
                 child.start()
@@ -103,11 +116,44 @@ class AnalysisPool:
             raise PoolClosedError("the analysis pool is not running")
         child = await self._idle.get()
         try:
-            return await self._run_on(child, fn, args, limit)
+            await self._started(child)
+            return await self._answer(child, child.call(fn, args), limit)
         finally:
             self._idle.put_nowait(child)
 
-    async def _run_on(self, child: ChildProcess, fn: Callable[..., T], args: tuple[Any, ...], limit: float | None) -> T:
+    async def run_fed(self, fn: Callable[..., T], *args: Any, inputs: AsyncIterable[Any], limit: float | None) -> T:
+        """Run ``fn(*args)`` as :meth:`run` does, feeding it each item of ``inputs`` as it comes.
+
+        ``fn`` reads the items, pickled on the way, with :func:`sqlflow_magic.server.pool_child.task_inputs`,
+        which ends when ``inputs`` ends; it may return before. The task runs on one of the :attr:`fed`
+        processes (waiting its turn for one), or without any on one of the :attr:`size` shared ones (then
+        ``inputs`` must not wait for other tasks of the pool, which might wait for that process).
+        Raises what :meth:`run` raises, and what ``inputs`` raises (the process is then killed and
+        replaced, as for a cancelled task). An item that cannot be pickled fails the task with its
+        pickling error.
+        """
+        idle = self._fed_idle if self._fed_children else self._idle
+        if idle is None or self.closed:
+            raise PoolClosedError("the analysis pool is not running")
+        child = await idle.get()
+        feeding: asyncio.Task[None] | None = None
+        try:
+            await self._started(child)
+            future = child.call(fn, args)
+            feeding = asyncio.ensure_future(_feed(child, future, inputs))
+            # inputs that raise end the task: its process is killed, so the answer below comes at once
+            feeding.add_done_callback(lambda done: child.kill() if _failed(done) else None)
+            return await self._answer(child, future, limit)
+        except Exception:
+            if feeding is not None and _failed(feeding):
+                raise feeding.exception() from None  # type: ignore[misc]
+            raise
+        finally:
+            if feeding is not None:
+                feeding.cancel()
+            idle.put_nowait(child)
+
+    async def _started(self, child: ChildProcess) -> None:
         if self.closed:
             raise PoolClosedError("the analysis pool is shut down")
         try:
@@ -123,8 +169,10 @@ class AnalysisPool:
             self._replace(child)
             reason = str(exc) if isinstance(exc, ProcessGone) else f"{type(exc).__name__}: {exc}"
             raise self._crashed(f"the analysis process did not start ({reason})") from exc
+
+    async def _answer(self, child: ChildProcess, future: Future[T], limit: float | None) -> T:
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(child.call(fn, args)), limit)
+            return await asyncio.wait_for(asyncio.wrap_future(future), limit)
         except MemoryError as exc:  # raised in the process and sent back: only a process sends one
             self._replace(child)
             raise AnalysisOutOfMemory("the analysis ran out of memory; its process was replaced") from exc.__cause__
@@ -153,10 +201,23 @@ class AnalysisPool:
     async def close(self) -> None:
         """Close for good: kill every process at once, then wait until each is reaped. Safe to call twice."""
         self._closed = True
-        for child in self._children:  # first all at once: running tasks raise PoolClosedError now
+        for child in self._children + self._fed_children:  # first all at once: running tasks raise now
             child.kill(close=True)
         await asyncio.to_thread(self._wait_until_reaped)
 
     def _wait_until_reaped(self) -> None:
-        for child in self._children:
+        for child in self._children + self._fed_children:
             child.kill(close=True, wait=True)
+
+
+async def _feed(child: ChildProcess, future: Future[Any], inputs: AsyncIterable[Any]) -> None:
+    """Send each item of ``inputs`` to the task of ``future``, then the end of them."""
+    async for item in inputs:
+        if future.done():
+            return
+        child.feed(future, item)
+    child.feed(future, end=True)
+
+
+def _failed(task: asyncio.Task[None]) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is not None

@@ -3,10 +3,15 @@
 The pool (:mod:`sqlflow_magic.server.pool`) starts it with pipes on stdin and stdout. Both carry
 frames: an 8-byte big-endian length, then that many bytes of a pickle.
 
-* Each frame read from stdin is a request ``(function, args)``; the answer is ``("ok", function(*args))``
-  or ``("error", exception, traceback text)``. An exception or a result that cannot be pickled is
-  answered with a :class:`RuntimeError` that describes it; a result too large to pickle within the
-  process's memory limit, with a :class:`MemoryError`. The first request is the pool's initializer.
+* Each frame read from stdin starts with its kind and the 8-byte number of a request (the first is 1,
+  the initializer; each next one counts on). A request, ``b"c"``, carries a pickle of ``(function, args)``;
+  the answer is ``("ok", function(*args))`` or ``("error", exception, traceback text)``. An exception or
+  a result that cannot be pickled is answered with a :class:`RuntimeError` that describes it; a result
+  too large to pickle within the process's memory limit, with a :class:`MemoryError`.
+* An input, ``b"i"``, carries a pickle of one input for the request of its number while that request
+  runs (:meth:`AnalysisPool.run_fed <sqlflow_magic.server.pool.AnalysisPool.run_fed>`); ``b"e"`` ends
+  that request's inputs. The task reads them with :func:`task_inputs`. Inputs of a task that has ended
+  are dropped, so a task that stops reading early leaves nothing for the next one.
 * At the end of stdin the process ends at once, even in the middle of a task. That is how an
   analysis process never outlives its server: when the server closes the pipe, exits or is killed
   (``kill -9`` included), the operating system closes its end and this process sees the end.
@@ -29,9 +34,13 @@ import struct
 import sys
 import threading
 import traceback
-from typing import IO
+from collections.abc import Iterator
+from typing import IO, Any
 
 _HEADER = struct.Struct("!Q")
+#: The kinds of frame the server sends: a request, an input of the running task, the end of its inputs.
+CALL, INPUT, END = b"c", b"i", b"e"
+_NUMBER = struct.Struct("!Q")
 #: The collector's thresholds in an analysis process: young collections as Python's default, a full
 #: collection only after 100 collections of the middle generation (Python: 10).
 COLLECTOR_THRESHOLDS = (700, 10, 100)
@@ -73,6 +82,61 @@ def read_frame(stream: IO[bytes]) -> bytes | None:
     return payload if len(payload) == size else None
 
 
+def call_frame(number: int, function: object, args: tuple[object, ...]) -> bytes:
+    """The frame payload of request ``number``."""
+    return CALL + _NUMBER.pack(number) + pickle.dumps((function, args), pickle.HIGHEST_PROTOCOL)
+
+
+def input_frame(number: int, item: object) -> bytes:
+    """The frame payload of an input of request ``number``."""
+    return INPUT + _NUMBER.pack(number) + pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+
+
+def end_frame(number: int) -> bytes:
+    """The frame payload that ends the inputs of request ``number``."""
+    return END + _NUMBER.pack(number)
+
+
+class _Inputs:
+    """The inputs of the running task, sorted out of the frames by the receiving thread."""
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue[tuple[int, bytes | None]] = queue.SimpleQueue()
+        self.current = 0  # the number of the request being answered (set by the main thread only)
+
+    def drop_stale(self) -> None:
+        """Forget the inputs of tasks that have ended (the main thread, between tasks)."""
+        pending = []
+        while True:
+            try:
+                number, payload = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if number >= self.current:  # this task's, arrived before it started
+                pending.append((number, payload))
+        for item in pending:
+            self.queue.put(item)
+
+
+_INPUTS = _Inputs()
+
+
+def task_inputs() -> Iterator[Any]:
+    """The inputs fed to the running task (:meth:`AnalysisPool.run_fed
+    <sqlflow_magic.server.pool.AnalysisPool.run_fed>`), one at a time as they arrive, until the feed ends.
+
+    Call it from the task, in an analysis process; a task run by :meth:`AnalysisPool.run
+    <sqlflow_magic.server.pool.AnalysisPool.run>` gets no inputs and would wait for ever.
+    """
+    while True:
+        number, payload = _INPUTS.queue.get()
+        if number != _INPUTS.current:
+            continue  # left over from an earlier task that stopped reading
+        if payload is None:
+            return
+        yield pickle.loads(payload)
+
+
 def encode_error(exc: BaseException) -> bytes:
     """``("error", exc, traceback text)`` pickled; ``exc`` becomes a RuntimeError if it cannot make the trip."""
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -101,14 +165,19 @@ def answer(request: bytes) -> bytes:
         return encode_error(problem)
 
 
-def _receive(requests: IO[bytes], inbox: queue.SimpleQueue[bytes]) -> None:
-    """Pass each request on to the main thread; end the process as soon as the pipe ends.
+def _receive(requests: IO[bytes], inbox: queue.SimpleQueue[tuple[int, bytes]]) -> None:
+    """Pass each request on to the main thread, numbered, and each input to :func:`task_inputs`; end the
+    process as soon as the pipe ends.
 
     A thread of its own, so the end is seen while the main thread is busy with a task.
     """
     try:
-        while (request := read_frame(requests)) is not None:
-            inbox.put(request)
+        while (frame := read_frame(requests)) is not None:
+            kind, (number,), payload = frame[:1], _NUMBER.unpack_from(frame, 1), frame[1 + _NUMBER.size :]
+            if kind == CALL:
+                inbox.put((number, payload))
+            else:
+                _INPUTS.queue.put((number, payload if kind == INPUT else None))
     finally:
         os._exit(0)  # at once: no exit handler, no waiting for the task in the main thread
 
@@ -130,16 +199,22 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     faulthandler.enable()  # a crash leaves its traceback on stderr, which the pool reports
     requests, answers = _take_standard_streams()
-    inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    inbox: queue.SimpleQueue[tuple[int, bytes]] = queue.SimpleQueue()
     threading.Thread(target=_receive, args=(requests, inbox), name="sqlflow-magic-requests", daemon=True).start()
     tune_collector()
     try:
         while True:
-            write_frame(answers, answer(inbox.get()))
+            number, request = inbox.get()
+            _INPUTS.current = number
+            _INPUTS.drop_stale()
+            write_frame(answers, answer(request))
             settle_between_tasks()  # the answer is out: this delays no one
     except BrokenPipeError:  # the server is gone; leave without flushing into the broken pipe again
         os._exit(0)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run as the imported module, not as __main__: a task's ``task_inputs`` must read this very queue
+    from sqlflow_magic.server.pool_child import main as imported_main
+
+    sys.exit(imported_main())

@@ -31,7 +31,7 @@ from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar
 
-from sqlflow_magic.server.pool_child import read_frame, write_frame
+from sqlflow_magic.server.pool_child import call_frame, end_frame, input_frame, read_frame, write_frame
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -101,15 +101,26 @@ def _settle(future: Future[Any], frame: bytes | None = None, error: BaseExceptio
         pass
 
 
+@dataclass(frozen=True)
+class _Input:
+    """An input for request ``number`` of a process, or (``end``) the end of its inputs."""
+
+    number: int
+    item: Any = None
+    end: bool = False
+
+
 @dataclass(eq=False)
 class _Run:
     """One started process, from its start until it is reaped. Its fields change under its handle's lock."""
 
     process: subprocess.Popen[bytes]
     stderr: IO[bytes]
-    requests: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], Future[Any]] | None]
+    requests: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], Future[Any], int] | _Input | None]
     pending: Future[Any] | None  # the task whose answer comes next: first the initializer's
     ready: Future[Any]
+    calls: int = 1  # requests sent so far (the initializer is the first): the number of the latest
+    fed: tuple[Future[Any] | None, int] = (None, 0)  # the latest task and its number, which its inputs carry
     killed: bool = False
     reaped: bool = False  # its process id may now belong to another process: never signal it
     gone: bool = False  # its answers ended: no task can be sent any more
@@ -150,7 +161,7 @@ class ChildProcess:
             raise
         ready = _running_future()
         run = _Run(process, stderr, queue.SimpleQueue(), ready, ready)
-        run.requests.put((self._initializer, (), ready))
+        run.requests.put((self._initializer, (), ready, 1))
         for target, role in ((self._write, "requests"), (self._read, "answers")):
             thread = threading.Thread(target=target, args=(run,), name=f"sqlflow-magic-{self.name}-{role}", daemon=True)
             run.threads.append(thread)
@@ -171,8 +182,24 @@ class ChildProcess:
             if run.pending is not None:
                 raise RuntimeError(f"the analysis process {self.name} is busy")
             run.pending = future
-        run.requests.put((fn, args, future))
+            run.calls += 1
+            run.fed = (future, run.calls)
+            number = run.calls
+        run.requests.put((fn, args, future, number))
         return future
+
+    def feed(self, future: Future[Any], item: Any = None, *, end: bool = False) -> None:
+        """Send ``item`` to the task of ``future`` (:meth:`call`), which reads it with
+        :func:`~sqlflow_magic.server.pool_child.task_inputs`; ``end``: its inputs end here.
+
+        Never blocks. Nothing is sent once the task has been answered or its process has ended.
+        """
+        with self._lock:
+            run = self._run
+            if run is None or run.gone or run.killed or run.pending is not future or run.fed[0] is not future:
+                return
+            number = run.fed[1]
+        run.requests.put(_Input(number, item, end))
 
     def kill(self, *, close: bool = False, wait: bool = False) -> None:
         """Kill the process (its whole process group), if one runs; the next :meth:`start` starts a new one.
@@ -207,9 +234,13 @@ class ChildProcess:
         """The writer thread: pickle and send each task; a task that cannot be pickled fails alone."""
         assert run.process.stdin is not None
         while (request := run.requests.get()) is not None:
-            fn, args, future = request
+            if isinstance(request, _Input):
+                if not self._write_input(run, request):
+                    return
+                continue
+            fn, args, future, number = request
             try:
-                payload = pickle.dumps((fn, args), pickle.HIGHEST_PROTOCOL)
+                payload = call_frame(number, fn, args)
             except Exception as exc:
                 with self._lock:
                     if run.pending is future:
@@ -220,6 +251,24 @@ class ChildProcess:
                 write_frame(run.process.stdin, payload)
             except (OSError, ValueError):  # it died: the reader fails the task
                 return
+
+    def _write_input(self, run: _Run, request: _Input) -> bool:
+        """Send one input (or the end of them); False if the process is gone. An input that cannot be
+        pickled fails its task (whose process then sees its inputs end)."""
+        assert run.process.stdin is not None
+        try:
+            payload = end_frame(request.number) if request.end else input_frame(request.number, request.item)
+        except Exception as exc:
+            with self._lock:
+                future = run.fed[0] if run.fed[1] == request.number else None
+            if future is not None:
+                _settle(future, error=exc)
+            payload = end_frame(request.number)
+        try:
+            write_frame(run.process.stdin, payload)
+        except (OSError, ValueError):  # it died: the reader fails the task
+            return False
+        return True
 
     def _read(self, run: _Run) -> None:
         """The reader thread: complete each task's future; at the end, reap the process and clean up."""

@@ -129,17 +129,16 @@ def test_the_time_limit_fails_a_job_while_the_server_keeps_answering(server_conf
     with running_server(config) as (_server, api):
         token = api.token()
         job_id = api.submit([("big.sql", big_script())], token=token)["data"]["jobId"]
-        slowest = 0.0
+        answers_while_analysing = 0  # a server blocked by the analysis would answer once, when it ends
         while True:
-            started = time.monotonic()
             summary = api.call("displayUserJobSummary", token=token, jobId=job_id)["data"]
-            slowest = max(slowest, time.monotonic() - started)
             if summary["status"] in ("success", "partial_success", "fail"):
                 break
+            answers_while_analysing += summary["status"] == "process"
             time.sleep(0.02)
         assert summary["status"] == "fail"
         assert "time limit of 0.5 s" in summary["errorMessage"]
-        assert slowest < 0.5
+        assert answers_while_analysing >= 3
         assert wait_for_final(api, api.submit([("a.sql", FIRST)], token=token)["data"]["jobId"])["status"] == "success"
 
 

@@ -12,9 +12,10 @@ analysed in one piece).
 as of the batch's start, ``input/first_pass.py``) and returns it in a compact form (:func:`encode`: plain
 tuples, marshalled, about ten times cheaper to move between processes than the pickled result).
 
-:func:`merge` joins the batches, in order, into the :class:`LineageResult` one analysis of the whole job
-gives: objects merged by their normalised name, ids renumbered in the order one analysis hands them out
-(an object or column an earlier batch made keeps its id, everything new takes the next one), result sets
+:class:`OrderedMerge` joins the batches in order, each as soon as those before it have arrived
+(:func:`merge`: all at once), into the :class:`LineageResult` one analysis of the whole job gives:
+objects merged by their normalised name, ids renumbered in the order one analysis hands them out (an
+object or column an earlier batch made keeps its id, everything new takes the next one), result sets
 (``RS-n``) and processes (``Query Insert-n``) renumbered, relationships, processes and errors in statement
 order. A batch that failed (its process crashed or ran out of memory) becomes one error naming the lines
 it held; a batch past the deadline ends the result there, as one analysis stops at its deadline.
@@ -296,27 +297,85 @@ def _last_id(objects: Sequence[Any], relationships: Sequence[Any]) -> int:
     return max(last, int(relationships[-1][0])) if relationships else last
 
 
-def _exact(decoded: Sequence[tuple[Any, ...] | BatchFailure]) -> bool:
-    """Whether every batch started with what one analysis of the whole job would have known there."""
-    spelling: dict[str, str] = {}
-    schemas: dict[Any, list[str]] = {}
-    ended: Any = None
-    for position, item in enumerate(decoded):
+class _Exactness:
+    """Whether each batch, taken in order, started with what one analysis of the whole job would have
+    known there (defaults, column spellings, the schemas it was seeded with)."""
+
+    def __init__(self) -> None:
+        self.spelling: dict[str, str] = {}
+        self.schemas: dict[Any, list[str]] = {}
+        self.ended: Any = None
+
+    def accept(self, item: tuple[Any, ...] | BatchFailure, last: bool) -> bool:
         if isinstance(item, BatchFailure):
-            ended = None
-            continue
+            self.ended = None
+            return True
         clean, started, end_defaults, first_spellings, lookups, seeded, declared = item[10]
-        if (position < len(decoded) - 1 and not clean) or (ended is not None and tuple(started) != tuple(ended)):
+        if (not last and not clean) or (self.ended is not None and tuple(started) != tuple(self.ended)):
             return False
-        if any(spelling.get(key, found) != found for key, found in lookups):
+        if any(self.spelling.get(key, found) != found for key, found in lookups):
             return False
-        if any(schemas.get(tuple(key), names) != names for key, names in seeded):
+        if any(self.schemas.get(tuple(key), names) != names for key, names in seeded):
             return False
         for key, name in first_spellings.items():
-            spelling.setdefault(key, name)
-        schemas.update((tuple(key), names) for key, names in declared)
-        ended = end_defaults
-    return True
+            self.spelling.setdefault(key, name)
+        self.schemas.update((tuple(key), names) for key, names in declared)
+        self.ended = end_defaults
+        return True
+
+
+class OrderedMerge:
+    """The batches of one job merged in order as they arrive, in any order (:meth:`add`), into the result
+    one analysis of the whole job gives (:attr:`result`).
+
+    ``failures[i]`` describes batch ``i`` (:func:`describe`) for the error reporting it if it failed. A
+    batch is merged as soon as every batch before it is; the others wait, encoded, until then. Once a
+    batch shows a cut that was not a statement boundary, :attr:`exact` is False and nothing more is
+    merged; once one stopped at the deadline, the later ones are left out, as one analysis stops there.
+    """
+
+    def __init__(self, failures: Sequence[tuple[str, str, Span | None]], dbvendor: str, dialect: str) -> None:
+        self._failures = failures
+        self._waiting: dict[int, bytes | BatchFailure] = {}
+        self._next = 0
+        self._checks = _Exactness()
+        self._merge = _Merge(dbvendor, dialect)
+        self._named = False  # whether a batch has given the result its vendor and dialect
+        self._stopped = False
+        self.exact = True
+
+    @property
+    def done(self) -> bool:
+        """Whether every batch is merged (or the merge has stopped: not exact, or past the deadline)."""
+        return self._next >= len(self._failures) or self._stopped or not self.exact
+
+    @property
+    def result(self) -> LineageResult | None:
+        """The merged result once :attr:`done`; None if a cut was not a statement boundary."""
+        return self._merge.result if self.exact else None
+
+    def add(self, index: int, batch: bytes | BatchFailure) -> None:
+        """Take batch ``index``'s result (:func:`encode`) or failure, and merge what is next in order."""
+        self._waiting[index] = batch
+        while not self.done and self._next in self._waiting:
+            position = self._next
+            waiting = self._waiting.pop(position)
+            item = marshal.loads(waiting) if isinstance(waiting, bytes) else waiting
+            self._next += 1
+            if not self._checks.accept(item, last=position == len(self._failures) - 1):
+                self.exact = False
+                self._waiting.clear()
+            elif isinstance(item, BatchFailure):
+                what, file_name, span = self._failures[position]
+                message = f"{what} were not analysed: {item.reason}"
+                self._merge.result.errors.append(LineageError(message, "AnalyzeError", file_name, span))
+            else:
+                if not self._named:
+                    self._merge.result.dbvendor, self._merge.result.dialect = item[1], item[2]
+                    self._named = True
+                self._stopped = not self._merge.add(item)
+        if self._stopped:
+            self._waiting.clear()
 
 
 def merge(batches: Sequence[bytes | BatchFailure], failures: Sequence[tuple[str, str, Span | None]],
@@ -325,17 +384,7 @@ def merge(batches: Sequence[bytes | BatchFailure], failures: Sequence[tuple[str,
 
     ``failures[i]`` describes batch ``i`` (:func:`describe`) for the error reporting it if it failed.
     """
-    decoded = [marshal.loads(batch) if isinstance(batch, bytes) else batch for batch in batches]
-    if not _exact(decoded):
-        return None
-    first = next((item for item in decoded if not isinstance(item, BatchFailure)), None)
-    merged = _Merge(first[1] if first else dbvendor, first[2] if first else dialect)
-    for index, item in enumerate(decoded):
-        if isinstance(item, BatchFailure):
-            what, file_name, span = failures[index]
-            message = f"{what} were not analysed: {item.reason}"
-            merged.result.errors.append(LineageError(message, "AnalyzeError", file_name, span))
-            continue
-        if not merged.add(item):
-            break
-    return merged.result
+    merging = OrderedMerge(failures, dbvendor, dialect)
+    for index, batch in enumerate(batches):
+        merging.add(index, batch)
+    return merging.result
