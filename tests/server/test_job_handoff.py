@@ -109,3 +109,13 @@ def test_the_submits_answer_still_shows_the_job_as_stored_and_the_job_ends_with_
     names = {table["name"].lower() for table in lineage["data"]["sqlflow"]["dbobjs"]}
     assert (answer["data"]["status"], final["data"]["status"]) == ("create", "success")
     assert {"t1", "t2"} <= names
+
+
+def test_a_job_submitted_to_an_idle_server_is_already_claimed_when_its_submit_is_answered(api: Api) -> None:
+    token = api.token()
+    seen = []
+    for number in range(10):  # each submit comes once the previous job is final: the worker is idle
+        job_id = api.submit([(f"{number}.sql", FIRST)], token=token)["data"]["jobId"]
+        seen.append(api.call("displayUserJobSummary", token=token, jobId=job_id)["data"]["status"])
+        api.call("displayUserJobSummary", token=token, jobId=job_id, waitMillis="10000")
+    assert "create" not in seen
