@@ -18,7 +18,7 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 from sqlflow_magic.protocol import JobStatus
@@ -43,7 +43,7 @@ from sqlflow_magic.server.pool import (
     AnalysisTimeout,
     PoolClosedError,
 )
-from sqlflow_magic.server.records import AnalysisRequest, StoredJob
+from sqlflow_magic.server.records import AnalysisRequest, SqlFile, StoredJob
 from sqlflow_magic.server.store import JobStore
 
 T = TypeVar("T")
@@ -77,6 +77,9 @@ class JobWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[str] = set()
         self._lent: set[str] = set()  # jobs in batches, whose turn of capacity went to the next job
+        self._recovered = False  # until then a claim of a submit's could be taken for a crash's leftover
+        self._begun = 0  # jobs given to begin(), so that claiming() knows whether its turn was used
+        self._claiming = asyncio.Lock()  # one claim at a time: the loop's, or a submit's (server/job_handoff.py)
         #: Held status requests (``waitMillis``) wait here for a job's analysis to end.
         self.settled = SettledJobs()
 
@@ -157,25 +160,62 @@ class JobWorker:
             await asyncio.to_thread(self._recover)
         except Exception:
             logger.warning("could not look for unfinished jobs", exc_info=True)
+        self._recovered = True
         while not self.closing:
             await self._capacity.acquire()
             self._wake.clear()
-            try:
-                job = await asyncio.to_thread(self._claim_next, frozenset(self._in_flight))
-            except Exception:  # e.g. the database is locked by another process for longer than its timeout
-                if self.closing:
-                    return
-                logger.warning("could not look for jobs to analyse", exc_info=True)
-                job = None
+            async with self._claiming:
+                try:
+                    job = await asyncio.to_thread(self._claim_next, frozenset(self._in_flight))
+                except Exception:  # e.g. the database is locked by another process for longer than its timeout
+                    if self.closing:
+                        return
+                    logger.warning("could not look for jobs to analyse", exc_info=True)
+                    job = None
+                if job is not None:
+                    self.begin(job)
             if job is None:
                 self._capacity.release()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-                continue
-            self._in_flight.add(job.job_id)
-            task = asyncio.create_task(self._process(job), name=f"sqlflow-magic-job-{job.job_id}")
-            self._tasks.add(task)
-            task.add_done_callback(functools.partial(self._job_done, job_id=job.job_id))
+
+    # a submit's claim (server/job_handoff.py) -------------------------------------------------
+
+    def free_now(self) -> bool:
+        """Whether a process is free for a job at once (the job loop runs, past its start, with capacity to spare)."""
+        return self._recovered and not self.closing and self._capacity is not None and not self._capacity.locked()
+
+    @contextlib.asynccontextmanager
+    async def claiming(self) -> AsyncIterator[frozenset[str] | None]:
+        """Hold the claim and a turn of capacity for a claim made elsewhere; yield the jobs not to claim.
+
+        Yields None (claim nothing) when no process is free. A claimed job must be given to :meth:`begin`
+        inside the block; if none is, the turn of capacity is given back.
+        """
+        if not self.free_now():
+            yield None
+            return
+        assert self._capacity is not None
+        await self._capacity.acquire()  # at once: it is not locked, and the event loop did not switch
+        begun = self._begun
+        try:
+            async with self._claiming:
+                yield frozenset(self._in_flight)
+        finally:
+            if self._begun == begun:
+                self._capacity.release()
+
+    def begin(self, job: StoredJob, files: tuple[SqlFile, ...] | None = None) -> None:
+        """Analyse the claimed ``job`` in a task of its own, holding a turn of capacity taken for it.
+
+        ``files``: the job's files exactly as stored, when the caller holds them (a submit that just stored
+        them): the analysis process then does not read them back from the store.
+        """
+        self._begun += 1
+        self._in_flight.add(job.job_id)
+        task = asyncio.create_task(self._process(job, files), name=f"sqlflow-magic-job-{job.job_id}")
+        self._tasks.add(task)
+        task.add_done_callback(functools.partial(self._job_done, job_id=job.job_id))
 
     def _job_done(self, task: asyncio.Task[None], *, job_id: str) -> None:
         self._tasks.discard(task)
@@ -202,17 +242,17 @@ class JobWorker:
         """
         return self.store.claim_next(exclude=in_flight)
 
-    async def _process(self, job: StoredJob) -> None:
+    async def _process(self, job: StoredJob, files: tuple[SqlFile, ...] | None) -> None:
         """Analyse one claimed job and store its outcome, unless the job changed meanwhile."""
         try:
-            await self._analyse_and_store(job)
+            await self._analyse_and_store(job, files)
         finally:
             self.settled.announce(job.job_id)  # held status requests read the job again now
 
-    async def _analyse_and_store(self, job: StoredJob) -> None:
+    async def _analyse_and_store(self, job: StoredJob, files: tuple[SqlFile, ...] | None) -> None:
         started = time.monotonic()
         try:
-            outcome = await self._analyse(job)
+            outcome = await self._analyse(job, files)
         except PoolClosedError:
             self._requeue(job)  # one quick write, done here before close() lets the store be closed
             return
@@ -239,11 +279,12 @@ class JobWorker:
         if not stored:
             logger.info("job %s changed while it was analysed; its newer revision will be analysed", job.job_id)
 
-    async def _analyse(self, job: StoredJob) -> JobOutcome:
-        # the analysis process reads the job's files from the store: a large upload never passes through here
+    async def _analyse(self, job: StoredJob, files: tuple[SqlFile, ...] | None) -> JobOutcome:
+        # the analysis process reads the job's files from the store (a large upload never passes through
+        # here), unless the submit that stored them handed them over, small and in memory
         request = AnalysisRequest(
-            files=(),
-            store_path=str(self.store.path.resolve()),
+            files=files or (),
+            store_path=None if files else str(self.store.path.resolve()),
             dbvendor=job.db_vendor,
             default_database=job.default_database,
             default_schema=job.default_schema,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,6 +16,7 @@ from sqlflow_magic.protocol import ANALYSED_STATUSES, FINAL_STATUSES, JobStatus,
 from sqlflow_magic.server.budgets import SqlVolume, job_limit, measure_files, request_limit
 from sqlflow_magic.server.context import ServerContext, context_of
 from sqlflow_magic.server.fair_queue import QueueFullError
+from sqlflow_magic.server.job_handoff import hand_over
 from sqlflow_magic.server.job_settled import WAIT_FIELD, parse_wait
 from sqlflow_magic.server.params import (
     FILES_FIELD,
@@ -50,6 +51,7 @@ _TEXT_OPTIONS = {
     "sqlsource": "sqlsource",
     "extra": "extra",
 }
+T = TypeVar("T")
 _BOOL_OPTIONS = {"schedulable": "schedulable", "onTop": "on_top", "incremental": "incremental"}
 
 
@@ -84,7 +86,11 @@ def _submit_options(params: RequestParams) -> dict[str, object]:
 
 async def owned_job(store: JobStore, user_id: str, job_id: str) -> StoredJob:
     """Return the caller's job ``job_id``; answer 404 if it does not exist, is another user's or was deleted."""
-    job = await run_in_threadpool(store.get_job, parse_job_id(job_id))
+    return owned(await run_in_threadpool(store.get_job, parse_job_id(job_id)), user_id, job_id)
+
+
+def owned(job: StoredJob | None, user_id: str, job_id: str) -> StoredJob:
+    """``job`` as read for ``job_id``, if it is the caller's and not deleted; else a 404."""
     if job is None or job.user_id != user_id:
         raise Rejection(NOT_FOUND, f"job {job_id} not found for user {user_id!r}")
     if job.status == JobStatus.DELETE:
@@ -109,19 +115,24 @@ async def _submit(request: Request, persist: bool) -> Response:
         volumes = await run_in_threadpool(measure_files, params.files, (request_limit(context.config), SqlVolume()),
                                           (job_limit(context.config), SqlVolume()))
         new_id = uuid.uuid4().hex
-        job = await _queued(
-            context.store.create_job,
-            new_id,
-            user_id,
-            job_name or f"job-{new_id[:8]}",
-            db_vendor,
-            persist,
-            options,
-            params.files,
-            volumes,
-            max_queued=context.config.max_queued_jobs_per_user,
-        )
-        context.worker.notify()
+
+        async def store_it(claim_exclude: Collection[str] | None) -> tuple[StoredJob, StoredJob | None]:
+            return await _queued(
+                context.store.create_job_and_claim,
+                new_id,
+                user_id,
+                job_name or f"job-{new_id[:8]}",
+                db_vendor,
+                persist,
+                options,
+                params.files,
+                volumes,
+                max_queued=context.config.max_queued_jobs_per_user,
+                claim_exclude=claim_exclude,
+            )
+
+        # stored and committed before it is answered; started at once when a process is free
+        job = await hand_over(context.worker, store_it, params.files)
         return data_response(submitted_job(job))
     existing = await owned_job(context.store, user_id, job_id)
     replace = options.get("incremental") is False
@@ -150,7 +161,7 @@ async def _submit(request: Request, persist: bool) -> Response:
     return data_response(submitted_job(job))
 
 
-async def _queued(store_it: Callable[..., StoredJob], *args: Any, **kwargs: Any) -> StoredJob:
+async def _queued(store_it: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``store_it(*args, **kwargs)``, a store write that queues a job; past ``max_queued_jobs_per_user``, a 429.
 
     It answers with HTTP 200, as SQLFlow does most errors, so that clients do not send the upload
@@ -181,8 +192,9 @@ async def display_user_job_summary(request: Request) -> Response:
     job_id = params.get("jobId")
     hold = parse_wait(params.get(WAIT_FIELD))
     if job_id is not None:
-        job = await (_held_job(context, user_id, job_id, hold) if hold else owned_job(context.store, user_id, job_id))
-        return data_response(await _summary_with_errors(context.store, job))
+        if hold:
+            return data_response(await _held_summary(context, user_id, job_id, hold))
+        return data_response((await _owned_summary(context.store, user_id, job_id))[1])
     job_name = params.get("jobName")
     if job_name is None:
         raise Rejection(BAD_REQUEST, "jobId (or jobName) is required")
@@ -193,27 +205,44 @@ async def display_user_job_summary(request: Request) -> Response:
     return data_response(await _summary_with_errors(context.store, max(named, key=lambda job: job.create_time)))
 
 
-async def _held_job(context: ServerContext, user_id: str, job_id: str, hold: float) -> StoredJob:
-    """The caller's job ``job_id`` once it is final, or as it is after ``hold`` seconds (or when the server stops)."""
+async def _held_summary(context: ServerContext, user_id: str, job_id: str, hold: float) -> dict[str, Any]:
+    """The summary of the caller's job ``job_id`` once it is final, or as it is after ``hold`` seconds (or when
+    the server stops)."""
     with context.worker.settled.watching(job_id) as settled:  # watched before it is read: no end is missed
-        job = await owned_job(context.store, user_id, job_id)
+        job, summary = await _owned_summary(context.store, user_id, job_id)
         if job.status in FINAL_STATUSES:
-            return job
+            return summary
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(settled.wait(), hold)
     if context.stopping.is_set():
-        return job  # answered as it was read: the store is about to close
-    return await owned_job(context.store, user_id, job_id)
+        return summary  # answered as it was read: the store is about to close
+    return (await _owned_summary(context.store, user_id, job_id))[1]
+
+
+async def _owned_summary(store: JobStore, user_id: str, job_id: str) -> tuple[StoredJob, dict[str, Any]]:
+    """The caller's job ``job_id`` and its summary with its errors, read in one trip to a thread (not two)."""
+    job, errors = await run_in_threadpool(_job_and_errors, store, parse_job_id(job_id))
+    mine = owned(job, user_id, job_id)
+    return mine, _with_errors(job_summary(mine), errors)
+
+
+def _job_and_errors(store: JobStore, job_id: str) -> tuple[StoredJob | None, tuple[list[dict[str, Any]], int]]:
+    job = store.get_job(job_id)
+    analysed = job is not None and job.status in ANALYSED_STATUSES
+    return job, store.job_errors(job_id) if analysed else ([], 0)
 
 
 async def _summary_with_errors(store: JobStore, job: StoredJob) -> dict[str, Any]:
     """The job object, plus ``errors`` (and ``errorCount``) once the analysis has listed problems."""
-    summary = job_summary(job)
-    if job.status in ANALYSED_STATUSES:
-        errors, count = await run_in_threadpool(store.job_errors, job.job_id)
-        if errors:
-            summary["errors"] = errors
-            summary["errorCount"] = count
+    if job.status not in ANALYSED_STATUSES:
+        return job_summary(job)
+    return _with_errors(job_summary(job), await run_in_threadpool(store.job_errors, job.job_id))
+
+
+def _with_errors(summary: dict[str, Any], errors: tuple[list[dict[str, Any]], int]) -> dict[str, Any]:
+    """``summary`` plus ``errors`` (and ``errorCount``) once the analysis has listed problems."""
+    if errors[0]:
+        summary["errors"], summary["errorCount"] = errors
     return summary
 
 

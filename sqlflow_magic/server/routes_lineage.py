@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from sqlflow_magic.protocol import LINEAGE_STATUSES, JobStatus
 from sqlflow_magic.server.context import ServerContext
 from sqlflow_magic.server.exports import ViewOptions, view_kind
-from sqlflow_magic.server.params import RequestParams, parse_delimiter, parse_view
+from sqlflow_magic.server.params import RequestParams, parse_delimiter, parse_job_id, parse_view
 from sqlflow_magic.server.records import StoredJob
 from sqlflow_magic.server.responses import (
     BAD_REQUEST,
@@ -28,29 +28,56 @@ from sqlflow_magic.server.responses import (
     NOT_FOUND,
     Rejection,
 )
-from sqlflow_magic.server.routes_jobs import authenticated_params, owned_job
+from sqlflow_magic.server.routes_jobs import authenticated_params, owned, owned_job
+from sqlflow_magic.server.store import JobStore
 
 T = TypeVar("T")
 
 
 async def _finished_job(request: Request) -> tuple[ServerContext, RequestParams, StoredJob]:
     """The caller's job named by ``jobId`` (empty: the latest one), once its lineage is ready."""
+    context, params, job, _body = await _finished_export(request, None)
+    return context, params, job
+
+
+async def _finished_export(
+    request: Request, kind_of: Callable[[RequestParams], str] | None
+) -> tuple[ServerContext, RequestParams, StoredJob, bytes | None]:
+    """:func:`_finished_job`, and the export of kind ``kind_of(params)`` if it is stored, read with the job in
+    one trip to a thread (the picture that ``%%sqlflow_submit --wait`` fetches is stored with the job)."""
     context, params, user_id = await authenticated_params(request)
     job_id = params.get("jobId")
+    body = None
     if job_id is None:
         jobs = await run_in_threadpool(context.store.user_jobs, user_id)
         if not jobs:
             raise Rejection(NOT_FOUND, f"user {user_id!r} has no job: submit one first")
         job = max(jobs, key=lambda candidate: candidate.create_time)  # ties: the store lists newer first
-    else:
+    elif (kind := _kind_or_none(kind_of, params)) is None:
         job = await owned_job(context.store, user_id, job_id)
+    else:
+        found, body = await run_in_threadpool(_job_and_result, context.store, parse_job_id(job_id), kind)
+        job = owned(found, user_id, job_id)
     if job.status == JobStatus.FAIL:
         reason = job.error_message or "no reason given"
         raise Rejection(BAD_REQUEST, f"job {job.job_id} failed, so it has no lineage: {reason}")
     if job.status not in LINEAGE_STATUSES:
         raise Rejection(CONFLICT,
                         f"job {job.job_id} is still {job.status}: wait until it is success or partial_success")
-    return context, params, job
+    return context, params, job, body
+
+
+def _kind_or_none(kind_of: Callable[[RequestParams], str] | None, params: RequestParams) -> str | None:
+    """The stored kind asked for, or None when there is none or the request's view is refused (said later)."""
+    try:
+        return None if kind_of is None else kind_of(params)
+    except Rejection:
+        return None
+
+
+def _job_and_result(store: JobStore, job_id: str, kind: str) -> tuple[StoredJob | None, bytes | None]:
+    job = store.get_job(job_id)
+    return job, None if job is None or job.status not in LINEAGE_STATUSES else store.get_result(job_id, kind)
 
 
 async def _lineage(context: ServerContext, job: StoredJob, table_level: bool) -> bytes:
@@ -91,8 +118,9 @@ def _attachment(job: StoredJob, extension: str) -> dict[str, str]:
 
 async def export_lineage_as_json(request: Request) -> Response:
     """``exportLineageAsJson`` / ``exportFullLineageAsJson``: the lineage JSON, ``data.graph`` drawn."""
-    context, params, job = await _finished_job(request)
-    body = await _view(context, job, parse_view(params), "json")
+    context, params, job, body = await _finished_export(request, lambda params: view_kind("json", parse_view(params)))
+    if body is None:
+        body = await _view(context, job, parse_view(params), "json")
     return Response(body, media_type="application/json")
 
 

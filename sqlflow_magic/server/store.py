@@ -102,6 +102,30 @@ class JobStore:
         Raises :class:`~sqlflow_magic.server.fair_queue.QueueFullError`, storing nothing, if the user
         already has ``max_queued`` jobs waiting or being analysed (None: no cap).
         """
+        job, _claimed = self.create_job_and_claim(job_id, user_id, job_name, db_vendor, persist, options, files,
+                                                  volumes, max_queued=max_queued, claim_exclude=None)
+        return job
+
+    def create_job_and_claim(
+        self,
+        job_id: str,
+        user_id: str,
+        job_name: str,
+        db_vendor: str,
+        persist: bool,
+        options: dict[str, object],
+        files: Sequence[FileSource],
+        volumes: Sequence[SqlVolume] | None = None,
+        *,
+        max_queued: int | None = None,
+        claim_exclude: Collection[str] | None = (),
+    ) -> tuple[StoredJob, StoredJob | None]:
+        """:meth:`create_job`, then (unless ``claim_exclude`` is None) :meth:`claim_next` in the same transaction.
+
+        Returns the job as stored (status ``create``) and the job claimed, if any: the fair queue's next,
+        which is the new job unless others wait ahead of it. One commit instead of two, so a worker with
+        a free process starts the job without a second write (``server/job_handoff.py``).
+        """
         _check_options(options)
         stamp = now_timestamp()
         row = {
@@ -122,7 +146,11 @@ class JobStore:
             fair_queue.check_room(conn, user_id, max_queued)
             conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({marks})", tuple(row.values()))
             insert_files(conn, job_id, files, first_seq=1, volumes=volumes)
-            return read_job(conn, job_id)
+            job = read_job(conn, job_id)
+            if claim_exclude is None:
+                return job, None
+            claimed = fair_queue.claim_next(conn, claim_exclude, now_timestamp())
+            return job, None if claimed is None else read_job(conn, claimed)
 
     def add_files(self, job_id: str, files: Sequence[FileSource], *, replace: bool, changes: dict[str, object],
                   max_queued: int | None = None, volumes: Sequence[SqlVolume] | None = None,
