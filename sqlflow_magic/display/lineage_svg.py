@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from itertools import pairwise
@@ -49,10 +50,16 @@ def xml_escape(text: str) -> str:
 
 @dataclass(frozen=True)
 class Box:
+    """A box as laid out: top-left corner, width and height, in pixels (the picture's and the explorer's)."""
+
     x: float
     y: float
     width: float
     height: float
+
+    def holds(self, point: Sequence[float]) -> bool:
+        """Whether ``point`` is inside the box or on its border."""
+        return self.x <= point[0] <= self.x + self.width and self.y <= point[1] <= self.y + self.height
 
 
 @dataclass(frozen=True)

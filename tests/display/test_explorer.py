@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sqlflow_magic.display.explorer import LineageExplorer
-from sqlflow_magic.display.explorer.layout import Box
+from sqlflow_magic.display.lineage_svg import Box
 from sqlflow_magic.server.lineage.export import to_sqlflow_json
 from tests.display.test_lineage_picture import sales_lineage
 from tests.support.generated_lineage import layered_lineage

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+from ..lineage_svg import Box
+
 HEADER_HEIGHT = 40
 ROW_HEIGHT = 20
 ROWS_PADDING = 6
@@ -28,20 +30,6 @@ MAX_BOX_WIDTH = 340
 LOOP_REACH = 18
 
 Point = tuple[float, float]
-
-
-@dataclass(frozen=True)
-class Box:
-    """A box as laid out: top-left corner, width and height, in pixels."""
-
-    x: float
-    y: float
-    width: float
-    height: float
-
-    def holds(self, point: Sequence[float]) -> bool:
-        """Whether ``point`` is inside the box or on its border."""
-        return self.x <= point[0] <= self.x + self.width and self.y <= point[1] <= self.y + self.height
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from typing import Any
 from ...lineage_json import ColumnEdge, LineageGraph, column_label, graph_of, is_intermediate
 from ...lineage_json.shapes import Payload
 from ...protocol import FLOW_TYPES
+from ..lineage_svg import Box
 from .edge_details import DetailIndex, EdgeDetails, Statement
 from .layout import (
     HEADER_HEIGHT,
     LOOP_REACH,
     ROW_HEIGHT,
-    Box,
     Grid,
     Layered,
     Point,
