@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import traceback
+from http import HTTPStatus
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_the_4th_of_7_refused_says_3_sent_which_failed_and_why_and_3_not_sent(en
         emit_events(plain_events(7), client=http_client(receiver.url, api_key=API_KEY))
     error = caught.value
     assert str(error) == (f"3 of 7 OpenLineage events sent to {receiver.url}/api/v1/lineage; the 4th (RunEvent "
-                          "COMPLETE of job tests/job-4) was refused: HTTP 422 Unprocessable Entity: "
+                          f"COMPLETE of job tests/job-4) was refused: HTTP 422 {HTTPStatus(422).phrase}: "
                           '{"errors": ["job.name is required"]}; the 5th to 7th were not sent. Fix the cause and '
                           "send again: the run ids come from the job and its statements, so the events already "
                           "sent are not duplicated")
