@@ -188,7 +188,7 @@ class SQLFlowJobMagics(Magics):
                 from ..display.explorer import LineageExplorer
                 from ..display.explorer.scene import MAX_EXPLORER_TABLES
 
-                submitted = SUBMITTED.files(str(client.settings.base_url), job_id)
+                submitted = _submitted_sql(client, job_id)
                 widget = LineageExplorer(shown, job_id=job_id, sql=submitted,
                                          max_tables=self.core.max_explorer_tables or MAX_EXPLORER_TABLES)
                 display(widget.saved_form())  # what a notebook reopened without its kernel shows
@@ -208,7 +208,7 @@ class SQLFlowJobMagics(Magics):
         if args.wait:
             self._show_panel(job_id, client, wait=True)
         exported = export_openlineage(
-            client, job_id, kind=args.events or "run", files=SUBMITTED.files(str(client.settings.base_url), job_id),
+            client, job_id, kind=args.events or "run", files=_submitted_sql(client, job_id),
             authority=args.authority, job_namespace=args.job_namespace)
         if args.out:
             _write(Path(args.out).expanduser(), exported.text)
@@ -224,6 +224,11 @@ class SQLFlowJobMagics(Magics):
             from .openlineage_export import emit_exported
 
             print(emit_exported(exported))
+
+
+def _submitted_sql(client: SQLFlowClient, job_id: str) -> dict[str, str]:
+    """The SQL this kernel submitted for the job, with this client's secrets masked (by value, every form)."""
+    return {name: client.scrub(text) for name, text in SUBMITTED.files(str(client.settings.base_url), job_id).items()}
 
 
 def _export(client: SQLFlowClient, job_id: str, fmt: str, options: LineageOptions) -> tuple[str, Any]:

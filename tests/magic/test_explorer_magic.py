@@ -7,6 +7,7 @@ import pytest
 
 from sqlflow_magic.magic.submitted_texts import SUBMITTED
 from tests.support.shell import widget_by_id
+from tests.support.users import ALICE_SECRET
 
 pytestmark = pytest.mark.server
 
@@ -74,3 +75,17 @@ def test_max_explorer_tables_sets_where_the_explorer_starts_from_a_summary(submi
     assert explorer.scene["mode"] == "summary" and explorer.scene["total_tables"] == 2
     submitted.run("%config SQLFlowMagics.max_explorer_tables = 0")
     assert submitted.magics.max_explorer_tables == 1 and "max_explorer_tables must be positive" in caplog.text
+
+
+def test_the_sql_behind_an_edge_never_shows_this_clients_secret_key(alice_shell):
+    SUBMITTED.clear()
+    alice_shell.ip.run_line_magic("config", "SQLFlowMagics.live_panels = True")
+    cell = CELL.replace("'paid'", f"'{ALICE_SECRET}'")  # a secret pasted into the SQL, in no credential pattern
+    assert alice_shell.run(f"%%sqlflow_submit -d oracle --wait\n{cell}").success
+    explorer = widget_by_id(alice_shell.run("%sqlflow_lineage --show").outputs[-1][WIDGET]["model_id"])
+    orders = next(t["id"] for t in explorer.scene["tables"] if t["name"] == "sales.orders")
+    explorer.handle_message({"event": "expand", "table": orders})
+    edge = next(e for e in explorer.scene["edges"] if e["source_column"] == "status")
+    answer = explorer.handle_message({"event": "sql", "edge": edge["id"]})
+    assert answer["available"] and ALICE_SECRET not in answer["text"] and "WHERE o.status = '" in answer["text"]
+
