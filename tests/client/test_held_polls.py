@@ -8,23 +8,11 @@ import pytest
 
 from sqlflow_magic.client.models import Job
 from sqlflow_magic.client.waiting import LOCAL_HOLD_SECONDS, LOCAL_POLLS, REMOTE_POLLS, held_within, wait_for_job
+from tests.support.fake_time import FakeTime
 
 pytestmark = pytest.mark.unit
 
 JOB_ID = "c359aef4bd9641d697732422debd8055"
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_a_server_on_this_machine_is_asked_to_hold_each_poll_a_second_and_no_other_is():

@@ -15,23 +15,11 @@ from sqlflow_magic.client.waiting import (
     poll_schedule,
     wait_for_job,
 )
+from tests.support.fake_time import FakeTime
 
 pytestmark = pytest.mark.unit
 
 JOB_ID = "c359aef4bd9641d697732422debd8055"
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def statuses(*names):
