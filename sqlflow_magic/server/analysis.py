@@ -13,7 +13,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -152,26 +152,29 @@ def _analyse_job(request: AnalysisRequest) -> JobOutcome:
     return job_outcome(request, *_analyse(request))
 
 
-def job_outcome(request: AnalysisRequest, result: LineageResult, status: JobStatus, message: str | None) -> JobOutcome:
-    """The outcome of an analysed job: its errors, and its lineage and prerendered exports unless it failed."""
+def job_outcome(
+    request: AnalysisRequest, result: LineageResult, status: JobStatus, message: str | None, *,
+    now_ms: int | None = None, leave_out: Collection[tuple[ViewOptions, str]] = (),
+) -> JobOutcome:
+    """The outcome of an analysed job: its errors, and its lineage and prerendered exports unless it failed;
+    ``now_ms`` stamps its session id, and the exports ``leave_out`` are rendered elsewhere (``export_rendering``)."""
+    from sqlflow_magic.server.export_rendering import lineage_answer
     from sqlflow_magic.server.exports import render, view_kind
-    from sqlflow_magic.server.lineage import to_sqlflow_json
 
     listed = [_error_entry(error) for error in result.errors if not error.is_hint or error.error_type == SKIPPED_FILE]
     results = {ERRORS_KIND: _errors_body(listed)}
     if status == JobStatus.FAIL:  # a failed job has no exports to serve
         return JobOutcome(status, message, new_session_id(), results)
-    now_ms = int(time.time() * 1000)
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     session_id = ""
     for table_level in (False, True):
-        answer = to_sqlflow_json(result, job_id=request.job_id, table_level=table_level, now_ms=now_ms)
+        answer = lineage_answer(request, result, status, message, table_level=table_level, now_ms=now_ms)
         session_id = answer.get("sessionId") or session_id
-        if status == JobStatus.PARTIAL_SUCCESS:  # SQLFlow's "full data plus an error string": the job's own message
-            answer.update(code=203, error=message)
         lineage = results[lineage_kind(table_level)] = json.dumps(answer, ensure_ascii=False).encode()
         if not table_level:
             rendered = PRERENDERED if len(lineage) >= PRERENDER_FROM_BYTES else ALWAYS_RENDERED
-            results.update((view_kind(form, options), render(answer, options, form)) for options, form in rendered)
+            results.update((view_kind(form, options), render(answer, options, form))
+                           for options, form in rendered if (options, form) not in leave_out)  # fmt: skip
     return JobOutcome(status, message, session_id or new_session_id(), results)
 
 

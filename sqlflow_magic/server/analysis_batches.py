@@ -16,7 +16,7 @@ import contextlib
 import gc
 import math
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,7 +26,8 @@ from sqlflow_magic.server.pool_child import task_inputs
 from sqlflow_magic.server.records import AnalysisRequest
 
 if TYPE_CHECKING:  # the engine is imported in the analysis processes only
-    from sqlflow_magic.server.lineage import LineageError, Span, SqlSource
+    from sqlflow_magic.server.exports import ViewOptions
+    from sqlflow_magic.server.lineage import LineageError, LineageResult, Span, SqlSource
     from sqlflow_magic.server.lineage.parts import BatchStart, Part
 
 
@@ -53,6 +54,8 @@ class JobPlan:
     described: tuple[tuple[str, str, Span | None], ...]
     dialect: str
     deadline: float | None
+    #: When the plan was made (epoch ms): the stamp of the job's session id, whichever process renders an export.
+    stamp_ms: int
 
 
 def plan_job(request: AnalysisRequest, processes: int, from_bytes: int, batch_bytes: int) -> JobOutcome | JobPlan:
@@ -118,7 +121,7 @@ def _plan(
         tasks.append(BatchTask(files, tuple(parts), request.dbvendor, start, deadline))
     described = tuple(describe(sources, parts) for parts in planned)
     return JobPlan(request, tuple(sources), tuple(notes), tuple(tasks), described, choice.dialect or "default",
-                   deadline)  # fmt: skip
+                   deadline, int(time.time() * 1000))  # fmt: skip
 
 
 def analyse_batch(task: BatchTask) -> bytes:
@@ -145,7 +148,9 @@ def collections_paused() -> Iterator[None]:
             gc.enable()
 
 
-def finish_job(plan: JobPlan, results: Iterable[tuple[int, bytes | str]]) -> JobOutcome:
+def finish_job(
+    plan: JobPlan, results: Iterable[tuple[int, bytes | str]], leave_out: Collection[tuple[ViewOptions, str]] = ()
+) -> JobOutcome:
     """Merge the batches' results (or the reasons they failed) in order and render the job's outcome.
 
     ``results`` gives ``(batch index, result or reason)`` pairs in any order, e.g. as the batches end
@@ -153,19 +158,13 @@ def finish_job(plan: JobPlan, results: Iterable[tuple[int, bytes | str]]) -> Job
     later batches are analysed. It is read until every batch is merged, or until the merge stops (past
     the deadline, or at a cut that turned out not to be a statement boundary, or a batch that started
     without something one analysis would have known there: the job is then analysed again in one
-    piece, within its deadline).
+    piece, within its deadline, and every export rendered here). The exports ``leave_out`` are rendered
+    by another process (``server/export_rendering.py``) unless the job was analysed again.
     """
     from sqlflow_magic.server.analysis import failed_outcome
-    from sqlflow_magic.server.lineage.batches import BatchFailure, OrderedMerge
 
     try:
-        merging = OrderedMerge(plan.described, plan.request.dbvendor, plan.dialect)
-        with collections_paused():
-            for index, result in results:
-                merging.add(index, BatchFailure(result) if isinstance(result, str) else result)
-                if merging.done:
-                    break
-        merged = merging.result if merging.done else None
+        merged = merged_result(plan, results)
         notes = list(plan.notes)
         limit = plan.request.time_limit_seconds
         if merged is None:
@@ -176,14 +175,28 @@ def finish_job(plan: JobPlan, results: Iterable[tuple[int, bytes | str]]) -> Job
                 list(plan.sources), request.dbvendor, default_database=request.default_database,
                 default_schema=request.default_schema, deadline=plan.deadline,
             )  # fmt: skip
-        return job_outcome(plan.request, *judge(merged, notes, limit))
+            leave_out = ()
+        return job_outcome(plan.request, *judge(merged, notes, limit), now_ms=plan.stamp_ms, leave_out=leave_out)
     except MemoryError:
         raise
     except Exception as exc:  # an engine bug must cost this job only, never the worker
         return failed_outcome(f"the analysis failed unexpectedly: {type(exc).__name__}: {exc}"[:500], "AnalyzeError")
 
 
-def merge_job(plan: JobPlan) -> JobOutcome:
+def merged_result(plan: JobPlan, results: Iterable[tuple[int, bytes | str]]) -> LineageResult | None:
+    """The batches' results merged as one analysis gives them; None if the job must be analysed again in one piece."""
+    from sqlflow_magic.server.lineage.batches import BatchFailure, OrderedMerge
+
+    merging = OrderedMerge(plan.described, plan.request.dbvendor, plan.dialect)
+    with collections_paused():
+        for index, result in results:
+            merging.add(index, BatchFailure(result) if isinstance(result, str) else result)
+            if merging.done:
+                break
+    return merging.result if merging.done else None
+
+
+def merge_job(plan: JobPlan, leave_out: Collection[tuple[ViewOptions, str]] = ()) -> JobOutcome:
     """:func:`finish_job` of the results the server feeds this task as the batches end
     (:meth:`AnalysisPool.run_fed <sqlflow_magic.server.pool.AnalysisPool.run_fed>`)."""
-    return finish_job(plan, task_inputs())
+    return finish_job(plan, task_inputs(), leave_out)

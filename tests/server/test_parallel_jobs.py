@@ -1,13 +1,29 @@
-"""A big job analysed in batches across the analysis processes: the same lineage as one analysis, and turns for all."""
+"""A big job analysed in batches across the analysis processes: the same lineage and exports as one analysis,
+and turns for all."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
+import json
+import signal
+import time
 from typing import Any
 
 import pytest
 
 from sqlflow_magic.server import ServerConfig
+from sqlflow_magic.server.analysis import PRERENDERED, JobOutcome, warm_up
+from sqlflow_magic.server.analysis_batches import JobPlan, plan_job
+from sqlflow_magic.server.export_rendering import RENDERED_APART, render_apart
+from sqlflow_magic.server.exports import view_kind
+from sqlflow_magic.server.job_batches import run_batches
+from sqlflow_magic.server.job_results import ERRORS_KIND, lineage_kind
+from sqlflow_magic.server.pool import AnalysisPool
+from sqlflow_magic.server.records import AnalysisRequest, SqlFile
+from sqlflow_magic.server.store import JobStore
+from tests.support import analysis_helpers
 from tests.support.server_api import Api, running_server, wait_for_final
 from tests.support.users import BOB, BOB_SECRET
 
@@ -24,6 +40,10 @@ ETL = "\n".join(
 DDL = "\n".join(f"CREATE TABLE stage.src_{i} (id INT, amount INT, note TEXT);" for i in range(5)).encode()
 #: Settings that cut the job above into about a dozen batches.
 IN_BATCHES = {"parallel_analysis_from_bytes": 1, "parallel_batch_bytes": 5_000}
+#: What a job stores when it is analysed: its errors, its lineage at both levels and, as its lineage JSON
+#: is over a megabyte, every prerendered export (two of them rendered apart from the merge in batches).
+STORED_KINDS = (ERRORS_KIND, lineage_kind(False), lineage_kind(True),
+                *(view_kind(form, options) for options, form in PRERENDERED))  # fmt: skip
 
 
 def lineage(api: Api, job_id: str) -> dict[str, Any]:
@@ -33,16 +53,51 @@ def lineage(api: Api, job_id: str) -> dict[str, Any]:
     return answer
 
 
-def analysed(config: ServerConfig, **settings: int) -> tuple[str, dict[str, Any]]:
+def stored(config: ServerConfig, job_id: str) -> dict[str, bytes | None]:
+    """Every result the job store holds for ``job_id`` among :data:`STORED_KINDS` (None: not stored)."""
+    store = JobStore(config.db_path)
+    try:
+        return {kind: store.get_result(job_id, kind) for kind in STORED_KINDS}
+    finally:
+        store.close()
+
+
+def session_ids(results: dict[str, bytes | None]) -> set[str]:
+    """The session ids of a job's JSON results: one, as one rendering of one analysis stamps them all."""
+    answers = (json.loads(body) for kind, body in results.items() if body and kind != ERRORS_KIND
+               and not kind.startswith("view/csv") and not kind.startswith("view/full-csv"))  # fmt: skip
+    return {answer["sessionId"] for answer in answers}
+
+
+def comparable(results: dict[str, bytes | None]) -> dict[str, Any]:
+    """The results with what differs between two jobs (their id, their session id) left out."""
+    job_id = json.loads(results[lineage_kind(False)] or b"{}").get("jobId", "")
+    found: dict[str, Any] = {}
+    for kind, body in results.items():
+        text = None if body is None else body.decode().replace(job_id, "<job>")
+        if text is not None and text.startswith("{"):
+            answer = json.loads(text)
+            answer.pop("sessionId", None)
+            found[kind] = answer
+        else:
+            found[kind] = text
+    return found
+
+
+def analysed(config: ServerConfig, **settings: int) -> tuple[str, dict[str, Any], dict[str, bytes | None]]:
     with running_server(dataclasses.replace(config, **settings)) as (_server, api):
         job_id = api.submit([("etl.sql", ETL), ("ddl.sql", DDL)], dbvendor="dbvpostgresql")["data"]["jobId"]
-        return wait_for_final(api, job_id, timeout=120)["status"], lineage(api, job_id)
+        status = wait_for_final(api, job_id, timeout=120)["status"]
+        return status, lineage(api, job_id), stored(config, job_id)
 
 
-def test_a_job_in_batches_has_the_lineage_of_one_analysis(server_config: ServerConfig) -> None:
-    one = analysed(server_config, parallel_analysis_from_bytes=0)
-    assert one[0] == "success"
-    assert analysed(server_config, **IN_BATCHES) == one
+def test_a_job_in_batches_has_the_lineage_and_the_stored_exports_of_one_analysis(server_config: ServerConfig) -> None:
+    one_status, one_lineage, one_results = analysed(server_config, parallel_analysis_from_bytes=0)
+    status, in_batches, results = analysed(server_config, **IN_BATCHES)
+    assert (status, in_batches) == (one_status, one_lineage) == ("success", one_lineage)
+    assert [kind for kind, body in results.items() if body is None] == []
+    assert comparable(results) == comparable(one_results)
+    assert len(session_ids(results)) == len(session_ids(one_results)) == 1
 
 
 def test_another_users_job_is_analysed_while_a_big_job_is_in_batches(server_config: ServerConfig) -> None:
@@ -55,3 +110,32 @@ def test_another_users_job_is_analysed_while_a_big_job_is_in_batches(server_conf
         assert wait_for_final(api, small, timeout=120, user_id=BOB, token=bob)["status"] == "success"
         assert api.call("displayUserJobSummary", jobId=big)["data"]["status"] == "process"
         assert wait_for_final(api, big, timeout=120)["status"] == "success"
+
+
+class RenderingApartCrashes(AnalysisPool):
+    """The server's pool, but the process that renders the exports apart dies during that task (SIGKILL)."""
+
+    async def run(self, fn: Any, *args: Any, limit: float | None) -> Any:
+        if fn is render_apart:
+            return await super().run(analysis_helpers.kill_self, signal.SIGKILL, limit=limit)
+        return await super().run(fn, *args, limit=limit)
+
+
+def test_a_job_whose_exports_process_crashes_keeps_its_lineage_and_other_exports() -> None:
+    async def analysed_in_batches() -> JobOutcome:
+        pool = RenderingApartCrashes(2, fed=1, initializer=warm_up)
+        pool.start()
+        try:
+            files = (SqlFile("etl.sql", ETL), SqlFile("ddl.sql", DDL))
+            request = AnalysisRequest(files=files, dbvendor="dbvpostgresql", job_id="job")
+            plan = await pool.run(functools.partial(plan_job, processes=2, from_bytes=1, batch_bytes=5_000), request,
+                                  limit=60)  # fmt: skip
+            assert isinstance(plan, JobPlan)
+            return await run_batches(pool, plan, time.monotonic() + 120, time_message="time", memory_message="memory")
+        finally:
+            await pool.close()
+
+    outcome = asyncio.run(analysed_in_batches())
+    apart = [view_kind(form, options) for options, form in RENDERED_APART]
+    assert outcome.status == "success"
+    assert [kind for kind in STORED_KINDS if kind not in outcome.results] == apart

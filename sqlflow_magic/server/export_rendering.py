@@ -1,0 +1,94 @@
+"""A big job's exports rendered on two processes at once: the merge's, and one of the pool's shared ones.
+
+Once its batches are merged, a job's exports cost about as much CPU as its analysis (the 5 MB script of
+``docs/performance.md``: about 27 s against 20 s), and one process rendered them all while the other
+cores waited. Now the merge process (:func:`~sqlflow_magic.server.analysis_batches.merge_job`) renders
+the lineage JSON at both levels and the CSVs, and leaves out :data:`RENDERED_APART`, the two prerendered
+pictures (the views as JSON with their graph drawn), which :func:`render_apart` renders meanwhile on a
+shared process, idle once the batches are done.
+
+What :func:`render_apart` needs is the merged result, and the cheapest honest way to give it that is to
+merge again: it gets the batches' results, which the server holds anyway (a few MB), and merges them
+in about 2 s, where pickling the merged result to it would cost about 5 s and the column-level lineage
+JSON (127 MB) about 2 s to read back after its 3.5 s to write, which the merge process can only send
+when it has finished. Both processes then build the column-level lineage (about 6 s, the only work
+done twice) and render their share; the session id is stamped when the plan was made
+(:attr:`JobPlan.stamp_ms <sqlflow_magic.server.analysis_batches.JobPlan.stamp_ms>`), so every export is
+exactly what one process renders. If the merge stopped (the job is analysed again in one piece), the
+merge process renders every export itself and :func:`render_apart`'s are dropped; if its process
+crashes, runs out of memory or is killed, the job ends without them and they are rendered on their
+first request, like any other export. See "Parallel analysis of one big job" in ``docs/server.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlflow_magic.protocol import JobStatus
+from sqlflow_magic.server.analysis import ALWAYS_RENDERED, PRERENDER_FROM_BYTES, PRERENDERED, JobOutcome
+from sqlflow_magic.server.exports import view_kind
+from sqlflow_magic.server.job_results import lineage_kind
+from sqlflow_magic.server.records import AnalysisRequest
+
+if TYPE_CHECKING:  # the engine is imported in the analysis processes only
+    from sqlflow_magic.server.analysis_batches import JobPlan
+    from sqlflow_magic.server.lineage import LineageResult
+
+#: The exports of a job in batches rendered by :func:`render_apart` rather than by the merge process: the
+#: default view and the notebook's picture (``fdd,fdr``) as JSON, 3 s and 7 s of CPU for the 5 MB script,
+#: against the merge process's lineage JSON at both levels (10 s and 5 s) and CSVs (2 s).
+RENDERED_APART = (PRERENDERED[0], PRERENDERED[1])
+
+
+def lineage_answer(
+    request: AnalysisRequest, result: LineageResult, status: JobStatus, message: str | None, *, table_level: bool,
+    now_ms: int,
+) -> dict[str, Any]:
+    """A job's complete lineage at one level, as stored: a partial success carries the job's own message."""
+    from sqlflow_magic.server.lineage import to_sqlflow_json
+
+    answer = to_sqlflow_json(result, job_id=request.job_id, table_level=table_level, now_ms=now_ms)
+    if status == JobStatus.PARTIAL_SUCCESS:  # SQLFlow's "full data plus an error string": the job's own message
+        answer.update(code=203, error=message)
+    return answer
+
+
+def render_apart(plan: JobPlan, results: Sequence[tuple[int, bytes | str]]) -> dict[str, bytes]:
+    """The exports :data:`RENDERED_APART` of a job in batches, from every batch's ``(index, result or
+    reason)`` (a task of the pool, run once every batch has ended); none if the merge stops or the job fails.
+
+    Whether one process would render the default view at all (its lineage JSON of 1 MB or more) is
+    known only to the merge process, which writes that JSON: :func:`joined` keeps what it would.
+    """
+    from sqlflow_magic.server.analysis import judge
+    from sqlflow_magic.server.analysis_batches import merged_result
+    from sqlflow_magic.server.exports import render
+
+    merged = merged_result(plan, results)
+    if merged is None:  # the merge process analyses the job again and renders everything
+        return {}
+    result, status, message = judge(merged, list(plan.notes), plan.request.time_limit_seconds)
+    if status == JobStatus.FAIL:
+        return {}
+    answer = lineage_answer(plan.request, result, status, message, table_level=False, now_ms=plan.stamp_ms)
+    return {view_kind(form, options): render(answer, options, form) for options, form in RENDERED_APART}
+
+
+def left_out(outcome: JobOutcome) -> list[str]:
+    """The exports of :data:`RENDERED_APART` that one process would have rendered with the job and the merge
+    process's ``outcome`` lacks (none for a failed job, or one the merge process analysed again)."""
+    lineage = outcome.results.get(lineage_kind(False))
+    if lineage is None:
+        return []
+    rendered = PRERENDERED if len(lineage) >= PRERENDER_FROM_BYTES else ALWAYS_RENDERED
+    kinds = (view_kind(form, options) for options, form in rendered if (options, form) in RENDERED_APART)
+    return [kind for kind in kinds if kind not in outcome.results]
+
+
+def joined(outcome: JobOutcome, rendered: dict[str, bytes] | None) -> JobOutcome:
+    """The merge process's ``outcome`` with the exports it left out, from what :func:`render_apart` ``rendered``
+    (None: its process failed; the job keeps its other results)."""
+    added = {kind: rendered[kind] for kind in left_out(outcome) if rendered and kind in rendered}
+    return dataclasses.replace(outcome, results={**outcome.results, **added}) if added else outcome
