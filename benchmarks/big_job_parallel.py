@@ -11,8 +11,9 @@ Three figures, each the median of ``--runs`` alternating runs with the range bes
    one more for the merge) with ``analysis_batches.plan_job`` and ``job_batches.run_batches``, against
    ``plan_job`` on one process with ``parallel_analysis_from_bytes=0``. Both render the job's exports.
    Three variants take turns: one process, batches merged after the last one ends (a pool without
-   the merge's own process, as before 2026-12-07), and batches merged as they end. The outcomes are
-   checked equal (their lineage JSON) once.
+   the merge's own process, as before 2026-12-07), and batches merged as they end (with two of the
+   exports rendered on a shared process meanwhile, ``export_rendering.py``). The outcomes are checked
+   equal (their lineage JSON, and every result but the session ids) once.
 3. **Job** (``--skip-job`` leaves it out): the same script submitted to a local server (two analysis
    processes) with ``parallel_analysis_from_bytes=0`` (one process) and with the default, timed from
    the submit to the final status, which includes storing the job's results.
@@ -25,7 +26,7 @@ shared by two cores, or its busiest process's if more. Read that on a machine ot
 
 Run it with the Python whose sqlglot you measure (the compiled one: a venv with ``sqlglotc``):
 
-    python benchmarks/big_job_parallel.py [--mb 5] [--runs 3] [--processes 2] [--skip-job]
+    python benchmarks/big_job_parallel.py [--mb 5] [--runs 3] [--processes 2] [--skip-job] [--skip-engine]
 """
 
 from __future__ import annotations
@@ -297,6 +298,19 @@ def lineage_of(outcome: JobOutcome) -> object:
     return answer
 
 
+def exports_of(outcome: JobOutcome) -> dict[str, object]:
+    """Every result of the job (lineage, prerendered exports), the session ids left out."""
+    found: dict[str, object] = {}
+    for kind, body in outcome.results.items():
+        if body.startswith(b"{"):
+            answer = json.loads(body)
+            answer.pop("sessionId", None)
+            found[kind] = answer
+        else:
+            found[kind] = body
+    return found
+
+
 async def bench_pipeline(script: str, runs: int, processes: int) -> None:
     request = request_for(script)
     variants = {"merged after the batches": TimedPool(processes, initializer=warm_up),
@@ -323,7 +337,8 @@ async def bench_pipeline(script: str, runs: int, processes: int) -> None:
                 parts[name].append(split)
                 print(f"  run {run + 1}, job, {name}: {wall:.2f} s, {estimate:.2f} s on idle cores", flush=True)
                 if run == 0:
-                    print(f"{name}: lineage equal to the one-process job's: {lineage_of(outcome) == lineage_of(one)}")
+                    print(f"{name}: lineage equal to the one-process job's: {lineage_of(outcome) == lineage_of(one)}; "
+                          f"all {len(one.results)} results equal: {exports_of(outcome) == exports_of(one)}")
                 del outcome
             del one
     finally:
@@ -372,11 +387,13 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=5.0, help="size of the generated script")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--skip-job", action="store_true", help="only the engine figures")
+    parser.add_argument("--skip-job", action="store_true", help="leave out the job through a server")
+    parser.add_argument("--skip-engine", action="store_true", help="leave out the engine alone")
     options = parser.parse_args()
     script = generated_script(int(options.mb * 1_000_000))
     print(f"sqlglot: {sqlglot_build()}; Python {sys.version.split()[0]}; script {len(script) / 1e6:.1f} MB")
-    bench_engine(script, options.runs, options.processes)
+    if not options.skip_engine:
+        bench_engine(script, options.runs, options.processes)
     asyncio.run(bench_pipeline(script, options.runs, options.processes))
     if not options.skip_job:
         bench_job(script, options.runs)
