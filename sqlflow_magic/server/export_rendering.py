@@ -1,23 +1,23 @@
 """A big job's exports rendered on two processes at once: the merge's, and one of the pool's shared ones.
 
 Once its batches are merged, a job's exports cost about as much CPU as its analysis (the 5 MB script of
-``docs/performance.md``: about 27 s against 20 s), and one process rendered them all while the other
-cores waited. Now the merge process (:func:`~sqlflow_magic.server.analysis_batches.merge_job`) renders
-the lineage JSON at both levels and the CSVs, and leaves out :data:`RENDERED_APART`, the two prerendered
-pictures (the views as JSON with their graph drawn), which :func:`render_apart` renders meanwhile on a
-shared process, idle once the batches are done.
+``docs/performance.md``: about 15 s), and one process rendered them all while the other cores waited.
+Now the merge process (:func:`~sqlflow_magic.server.analysis_batches.merge_job`) renders the lineage JSON
+at both levels and the CSVs, and leaves out :data:`RENDERED_APART`, the two prerendered pictures (the
+views as JSON with their graph drawn), which :func:`render_apart` renders meanwhile on a shared process,
+idle once the batches are done.
 
 What :func:`render_apart` needs is the merged result, and the cheapest honest way to give it that is to
-merge again: it gets the batches' results, which the server holds anyway (a few MB), and merges them
-in about 2 s, where pickling the merged result to it would cost about 5 s and the column-level lineage
-JSON (127 MB) about 2 s to read back after its 3.5 s to write, which the merge process can only send
-when it has finished. Both processes then build the column-level lineage (about 6 s, the only work
-done twice) and render their share; the session id is stamped when the plan was made
-(:attr:`JobPlan.stamp_ms <sqlflow_magic.server.analysis_batches.JobPlan.stamp_ms>`), so every export is
-exactly what one process renders. If the merge stopped (the job is analysed again in one piece), the
-merge process renders every export itself and :func:`render_apart`'s are dropped; if its process
-crashes, runs out of memory or is killed, the job ends without them and they are rendered on their
-first request, like any other export. See "Parallel analysis of one big job" in ``docs/server.md``.
+merge again: it gets the batches' encoded results, which the server keeps until then (36 MB for the
+5 MB script), and merges them in about 2 s, where pickling the merged result to it would cost about 5 s
+and the column-level lineage JSON (127 MB) about 2 s to read back after its 3.5 s to write, which the
+merge process can only send when it has finished. Both processes then build the column-level lineage
+(about 5 s, the only work done twice) and render their share; the session id is stamped when the plan
+was made (:attr:`JobPlan.stamp_ms <sqlflow_magic.server.analysis_batches.JobPlan.stamp_ms>`), so every
+export is exactly what one process renders. If the merge stopped (the job is analysed again in one
+piece), the merge process renders every export itself and :func:`render_apart`'s are dropped; if its
+process crashes, runs out of memory or is killed, the job ends without them and they are rendered on
+their first request, like any other export. See "Parallel analysis of one big job" in ``docs/server.md``.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ if TYPE_CHECKING:  # the engine is imported in the analysis processes only
     from sqlflow_magic.server.lineage import LineageResult
 
 #: The exports of a job in batches rendered by :func:`render_apart` rather than by the merge process: the
-#: default view and the notebook's picture (``fdd,fdr``) as JSON, 3 s and 7 s of CPU for the 5 MB script,
-#: against the merge process's lineage JSON at both levels (10 s and 5 s) and CSVs (2 s).
+#: default view and the notebook's picture (``fdd,fdr``) as JSON, about 3 s and 7 s of CPU for the 5 MB
+#: script, against the merge process's lineage JSON at both levels (about 10 s and 5 s) and CSVs (2 s).
 RENDERED_APART = (PRERENDERED[0], PRERENDERED[1])
 
 
