@@ -11,7 +11,7 @@ from typing import Any
 
 import anywidget
 import ipywidgets
-from traitlets import Bool, TraitType, Unicode
+from traitlets import Bool, TraitType, Undefined, Unicode
 
 _HERE = Path(__file__).parent
 _LAYOUTS: list[ipywidgets.Layout] = []
@@ -52,17 +52,20 @@ class JobPanelWidget(anywidget.AnyWidget):
         """Add only the traits this class does not declare already; give the others the value asked for.
 
         ``AnyWidget.__init__`` adds ``_anywidget_id`` to every widget with ``add_traits``, and traitlets'
-        ``add_traits`` makes a new class for the instance each time: two thirds of what making a panel
-        cost (0.29 of 0.41 ms, ``docs/performance.md``). A trait of the same type and metadata that the
-        class already has needs no new class: its value is set instead, so the widget's state is what
-        anywidget meant it to be. Any other trait is added as ipywidgets and traitlets add it.
+        ``add_traits`` makes a new class for the instance each time: with it a panel's widget took 0.41 ms
+        in an ``InteractiveShell``, without it 0.12 ms
+        (``docs/performance.md#the-panels-widget-without-a-class-per-panel-2026-12-07``). A trait of the
+        same type and metadata that the class already has needs no new class: its value is set instead,
+        so the widget's state is what anywidget meant it to be. Any other trait is added as ipywidgets
+        and traitlets add it.
         """
         declared = self.traits()
         new: dict[str, TraitType[Any, Any]] = {}
         for name, trait in traits.items():
-            mine = declared.get(name)
-            if mine is not None and type(mine) is type(trait) and mine.metadata == trait.metadata:
-                self.set_trait(name, trait.default_value)
+            mine, value = declared.get(name), trait.default()
+            same = mine is not None and type(mine) is type(trait) and mine.metadata == trait.metadata
+            if same and value is not Undefined:
+                self.set_trait(name, value)
             else:
                 new[name] = trait
         if new:
