@@ -27,10 +27,8 @@ import argparse
 import json
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from _common import machine_info, median, table
 
@@ -132,37 +130,17 @@ def measure(runs: int, warmup: int) -> dict[str, float]:
 
 def measure_in_kernel(runs: int, warmup: int) -> tuple[dict[str, float], dict[str, list[int]]]:
     """:func:`measure` in a fresh IPython kernel; also the sizes of the comm messages it sent, by type."""
-    from _common import child_env
-    from jupyter_client.manager import start_new_kernel
+    from _common import run_in_kernel
 
-    with tempfile.TemporaryDirectory(prefix="sqlflow-bench-kernel-") as folder:
-        env = child_env(Path(folder) / "pycache", Path(folder) / "ipython")
-        manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=folder)
-        try:
-            code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
-                    f"import panel_widget_cost\n"
-                    f"print('RESULT' + json.dumps(panel_widget_cost.measure({runs}, {warmup})))")
-            printed: list[str] = []
-            sizes: dict[str, list[int]] = {}
+    sizes: dict[str, list[int]] = {}
 
-            def collect(message: dict) -> None:
-                kind = message["header"]["msg_type"]
-                if kind in ("comm_open", "comm_msg", "display_data"):
-                    sizes.setdefault(kind, []).append(len(json.dumps(message["content"])))
-                elif kind == "stream":
-                    printed.append(message["content"]["text"])
-                elif kind == "error":
-                    printed.append("\n".join(message["content"]["traceback"]))
+    def count(message: dict) -> None:
+        kind = message["header"]["msg_type"]
+        if kind in ("comm_open", "comm_msg", "display_data"):
+            sizes.setdefault(kind, []).append(len(json.dumps(message["content"])))
 
-            reply = client.execute_interactive(code, timeout=3600, output_hook=collect)
-            text = "".join(printed)
-            if reply["content"]["status"] != "ok" or "RESULT" not in text:
-                raise RuntimeError(f"the kernel's run failed:\n{text[-3000:]}")
-            result: dict[str, float] = json.loads(text.split("RESULT", 1)[1].strip().splitlines()[0])
-            return result, sizes
-        finally:
-            client.stop_channels()
-            manager.shutdown_kernel(now=True)
+    result: dict[str, float] = run_in_kernel("panel_widget_cost", f"measure({runs}, {warmup})", count)
+    return result, sizes
 
 
 def main(argv: list[str] | None = None) -> int:
