@@ -14,12 +14,13 @@ import platform
 import statistics
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the repository's sqlflow_magic when it is not installed (PYTHONPATH still wins)
@@ -222,3 +223,37 @@ def quiet_display(shell: object) -> list[int]:
 
 if __name__ == "__main__":
     sys.exit("benchmarks/_common.py is a helper module; run benchmarks/load_cost.py, submit_overhead.py or big_cell.py")
+
+
+def run_in_kernel(module: str, call: str, on_message: Callable[[dict[str, Any]], None] | None = None) -> Any:
+    """``module.call`` (e.g. ``measure(15, 2)``) run in a fresh IPython kernel (``jupyter_client``), as a
+    notebook runs it; its JSON result is read from what it prints. ``on_message`` sees every output message."""
+    import json
+
+    from jupyter_client.manager import start_new_kernel
+
+    with tempfile.TemporaryDirectory(prefix="sqlflow-bench-kernel-") as folder:
+        env = child_env(Path(folder) / "pycache", Path(folder) / "ipython")
+        manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=folder)
+        try:
+            code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+                    f"import {module}\n"
+                    f"print('RESULT' + json.dumps({module}.{call}))")
+            printed: list[str] = []
+
+            def collect(message: dict[str, Any]) -> None:
+                if on_message is not None:
+                    on_message(message)
+                if message["header"]["msg_type"] == "stream":
+                    printed.append(message["content"]["text"])
+                elif message["header"]["msg_type"] == "error":
+                    printed.append("\n".join(message["content"]["traceback"]))
+
+            reply = client.execute_interactive(code, timeout=3600, output_hook=collect)
+            text = "".join(printed)
+            if reply["content"]["status"] != "ok" or "RESULT" not in text:
+                raise RuntimeError(f"the kernel's run failed:\n{text[-3000:]}")
+            return json.loads(text.split("RESULT", 1)[1].strip().splitlines()[0])
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)

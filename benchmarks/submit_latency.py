@@ -288,35 +288,10 @@ def report(times: dict[str, list[float]]) -> bool:
 
 def measure_in_kernel(runs: int, warmup: int) -> dict[str, list[float]]:
     """:func:`measure` run inside a fresh IPython kernel (``jupyter_client``), its result read from stdout."""
-    import json
+    from _common import run_in_kernel
 
-    from _common import child_env
-    from jupyter_client.manager import start_new_kernel
-
-    with tempfile.TemporaryDirectory(prefix="sqlflow-bench-kernel-") as folder:
-        env = child_env(Path(folder) / "pycache", Path(folder) / "ipython")
-        manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=folder)
-        try:
-            code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
-                    f"import submit_latency\n"
-                    f"print('RESULT' + json.dumps(submit_latency.measure({runs}, {warmup})))")
-            printed: list[str] = []
-
-            def collect(message: dict) -> None:
-                if message["header"]["msg_type"] == "stream":
-                    printed.append(message["content"]["text"])
-                elif message["header"]["msg_type"] == "error":
-                    printed.append("\n".join(message["content"]["traceback"]))
-
-            reply = client.execute_interactive(code, timeout=3600, output_hook=collect)
-            text = "".join(printed)
-            if reply["content"]["status"] != "ok" or "RESULT" not in text:
-                raise RuntimeError(f"the kernel's run failed:\n{text[-3000:]}")
-            result: dict[str, list[float]] = json.loads(text.split("RESULT", 1)[1].strip().splitlines()[0])
-            return result
-        finally:
-            client.stop_channels()
-            manager.shutdown_kernel(now=True)
+    result: dict[str, list[float]] = run_in_kernel("submit_latency", f"measure({runs}, {warmup})")
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

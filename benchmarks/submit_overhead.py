@@ -21,10 +21,12 @@ Variants, alternating in a shuffled order every round, ``--runs`` times each aft
   ipywidgets and anywidget installed), which shows what the panel's widget costs.
 
 Each speed trick left on the submit path has a row with the trick turned off, which shows what it
-earns: the panels' shared ``Layout`` model (``display/panel_widget.py``), and one watchdog thread for
-every call's deadline rather than a ``threading.Timer`` started per call (``client/deadline.py``), and
-the connection kept from one call to the next rather than a new one per call (``client/kept_connection.py``),
-and the multipart body encoded whole and written at once rather than piece by piece (``client/transport.py``).
+earns: the panels' shared ``Layout`` model (``display/panel_widget.py``), and no class made for each
+panel's widget (``JobPanelWidget.add_traits``: anywidget's own traits declared on the class), and one
+watchdog thread for every call's deadline rather than a ``threading.Timer`` started per call
+(``client/deadline.py``), and the connection kept from one call to the next rather than a new one per
+call (``client/kept_connection.py``), and the multipart body encoded whole and written at once rather
+than piece by piece (``client/transport.py``).
 
 Target: the median latency of ``%%sqlflow_submit`` at most 1.3x the raw POST's.
 
@@ -74,6 +76,7 @@ def make_cell(size: int) -> str:
 def build_variants(base_url: str) -> dict[str, Callable[[], str]]:
     """name -> a function that submits the cell once and returns the new jobId."""
     import httpx
+    import ipywidgets
     from IPython.core.interactiveshell import InteractiveShell
 
     from sqlflow_magic.client import SQLFlowClient
@@ -138,16 +141,28 @@ def build_variants(base_url: str) -> dict[str, Callable[[], str]]:
             expected_keys[0] = 3
 
     def magic_with_a_layout_per_panel() -> str:
-        import ipywidgets
-
-        from sqlflow_magic.display import panel_widget
-
         shared = panel_widget.shared_layout
         panel_widget.shared_layout = ipywidgets.Layout  # speed trick off: each panel makes its own Layout model
         try:
             return magic()
         finally:
             panel_widget.shared_layout = shared
+
+    from sqlflow_magic.display import panel_widget
+
+    class ClassPerPanel(panel_widget.JobPanelWidget):
+        """The panel's widget as anywidget alone makes it: traitlets' ``add_traits``, a new class per widget."""
+
+        def add_traits(self, **traits: object) -> None:
+            ipywidgets.DOMWidget.add_traits(self, **traits)
+
+    def magic_with_a_class_per_panel() -> str:
+        made = panel_widget.JobPanelWidget
+        panel_widget.JobPanelWidget = ClassPerPanel  # speed trick off: anywidget's add_traits makes a class per panel
+        try:
+            return magic()
+        finally:
+            panel_widget.JobPanelWidget = made
 
     def magic_with_a_timer_per_call() -> str:
         import threading
@@ -198,6 +213,7 @@ def build_variants(base_url: str) -> dict[str, Callable[[], str]]:
         "SQLFlowClient.submit_persist_job": client_only,
         "%%sqlflow_submit, panel without widget": magic_without_widget,
         "%%sqlflow_submit, speed trick off: a Layout per panel": magic_with_a_layout_per_panel,
+        "%%sqlflow_submit, speed trick off: a class made per panel": magic_with_a_class_per_panel,
         "%%sqlflow_submit, speed trick off: a timer thread per call": magic_with_a_timer_per_call,
         "%%sqlflow_submit, speed trick off: a new connection per call": magic_connecting_anew,
         "%%sqlflow_submit, speed trick off: the body written in pieces": magic_sending_pieces,

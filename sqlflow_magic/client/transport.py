@@ -32,6 +32,7 @@ from .kept_connection import KEEP_SECONDS, ConnectionKeeper
 from .models import UploadFile
 from .secrets import Secret, display_url
 from .settings import ClientSettings
+from .tls import trusted_certificates
 
 __all__ = ["ACTIONS", "MAX_CONNECTIONS", "Call", "Sender", "build_http_client", "display_url"]
 
@@ -83,7 +84,8 @@ ACTIONS = {
 
 def build_http_client(settings: ClientSettings, transport: httpx.BaseTransport | None = None, *,
                       keep: bool = False, connections: int = MAX_CONNECTIONS) -> httpx.Client:
-    """The ``httpx.Client`` for ``settings``: timeouts, TLS verification, proxies from the environment.
+    """The ``httpx.Client`` for ``settings``: timeouts, TLS verification (``client/tls.py``), proxies from the
+    environment.
 
     No connection is kept once its answer is read (``max_keepalive_connections=0``), unless ``keep``:
     then one, for :data:`~sqlflow_magic.client.kept_connection.KEEP_SECONDS`. Only a
@@ -91,15 +93,7 @@ def build_http_client(settings: ClientSettings, transport: httpx.BaseTransport |
     time, so that each call's deadline knows the sockets it may shut (``client/deadline.py``). At most
     ``connections`` are open at once (a call past them waits ``connect_timeout`` for one).
     """
-    verify: ssl.SSLContext | bool = True
-    if settings.ca_bundle:
-        try:
-            verify = ssl.create_default_context(cafile=settings.ca_bundle)
-        except (OSError, ssl.SSLError) as exc:
-            raise errors.ConfigurationError(
-                f"cannot read the CA bundle {settings.ca_bundle!r}: {exc.__class__.__name__}",
-                hint="Point ca_bundle at a PEM file of trusted certificates",
-            ) from None
+    verify = trusted_certificates(settings.ca_bundle)
     timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
                             write=settings.read_timeout, pool=settings.connect_timeout)
     base_url, auth = _without_userinfo(settings.base_url + "/")

@@ -41,3 +41,16 @@ def test_the_run_ends_with_the_time_of_each_tier(tmp_path):
     assert "time per test tier" in done.stdout
     [line] = [line for line in done.stdout.splitlines() if line.startswith("server ")]
     assert line.split()[1:3] == ["1", "tests"]
+
+
+def test_the_tiers_run_fastest_first_whatever_the_order_of_the_files(tmp_path):
+    (tmp_path / "conftest.py").write_text(TIERS_PLUGIN.read_text(encoding="utf-8"), encoding="utf-8")
+    for name, tier in (("a", "browser"), ("b", "server"), ("c", "unit"), ("d", "fuzz")):
+        (tmp_path / f"test_{name}.py").write_text(f"import pytest\n\npytestmark = pytest.mark.{tier}\n"
+                                                  f"def test_{tier}():\n    pass\n", encoding="utf-8")
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == pytest.ExitCode.OK, done.stdout + done.stderr
+    ran = [line.split("::")[1].split()[0] for line in done.stdout.splitlines() if " PASSED" in line]
+    assert ran == ["test_unit", "test_server", "test_fuzz", "test_browser"]

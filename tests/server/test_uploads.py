@@ -177,7 +177,10 @@ def test_an_endpoint_that_takes_no_files_reads_at_most_the_budget(api: Api) -> N
     assert answer["code"] == 413 and "max_preauth_bytes" in str(answer["error"]), answer
 
 
-def test_a_big_sqlfile_of_the_generation_endpoint_is_analysed_from_disk_then_removed(api: Api) -> None:
+def test_a_big_sqlfile_of_the_generation_endpoint_is_analysed_from_disk_then_removed(
+        api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # this process's temp folder (the server's) of its own: other runs on the machine spool uploads too
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     spooled = set(Path(tempfile.gettempdir()).glob("sqlflow-magic-upload-*"))
     body = multipart_upload({"userId": ALICE, "token": api.token(), "dbvendor": "dbvoracle"}, 3 * MIB,
                             file_field="sqlfile")

@@ -60,15 +60,24 @@ FINAL = ("success", "partial_success", "fail")
 def wait_for_final(
     api: Api, job_id: str, timeout: float = 20.0, *, user_id: str = ALICE, token: str | None = None
 ) -> dict[str, Any]:
-    """Poll a job's summary until its status is final; return the summary (bounded wait)."""
+    """Ask for a job's summary until its status is final; return the summary (bounded wait).
+
+    Each request asks the server to hold it until the job is final (``waitMillis``, at most 2 s at a time,
+    within the client's 10 s read timeout), as the magic's ``--wait`` does on a local server: no pause
+    between polls, and the answer comes as the job ends.
+    """
     token = token or api.token()
     deadline = time.monotonic() + timeout
     while True:
-        summary = api.call("displayUserJobSummary", user_id=user_id, token=token, jobId=job_id)["data"]
+        asked = time.monotonic()
+        hold = max(0, min(2000, int((deadline - asked) * 1000)))
+        summary = api.call("displayUserJobSummary", user_id=user_id, token=token, jobId=job_id,
+                           waitMillis=str(hold))["data"]
         if summary["status"] in FINAL:
             return summary
         assert time.monotonic() < deadline, f"job {job_id} still {summary['status']} after {timeout} s"
-        time.sleep(0.05)
+        if time.monotonic() - asked < hold / 2000:  # not held (a server that ignores waitMillis): pause
+            time.sleep(0.05)
 
 
 @contextmanager

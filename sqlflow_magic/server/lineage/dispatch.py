@@ -17,7 +17,7 @@ from sqlflow_magic.server.lineage.analysis.analyzer import FlowAnalyzer
 from sqlflow_magic.server.lineage.analysis.context import StatementContext
 from sqlflow_magic.server.lineage.analysis.inner_spans import inner_context
 from sqlflow_magic.server.lineage.analysis.registry import Registry
-from sqlflow_magic.server.lineage.analysis.walking import dismantle
+from sqlflow_magic.server.lineage.analysis.walking import dismantle, worth_dismantling
 from sqlflow_magic.server.lineage.flows.ddl import command_flows, ddl_flows
 from sqlflow_magic.server.lineage.flows.paths import path_flows, unload_flows
 from sqlflow_magic.server.lineage.flows.statements import Flow, flows_for, nested_statements
@@ -106,10 +106,11 @@ class StatementDispatch:
             for flow in flows:
                 self.analyzer.analyze(flow, ctx)
         finally:
-            apart = [f.query for f in flows if f.query is not None and f.query.root() is not expression]
-            dismantle(expression)
-            for query in apart:
-                dismantle(query)
+            if worth_dismantling(ctx.number):
+                apart = [f.query for f in flows if f.query is not None and f.query.root() is not expression]
+                dismantle(expression)
+                for query in apart:
+                    dismantle(query)
 
     def _command(self, command: exp.Command, ctx: StatementContext) -> None:
         keyword = str(command.this or "").upper()

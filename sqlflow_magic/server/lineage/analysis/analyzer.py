@@ -14,7 +14,7 @@ from sqlflow_magic.server.lineage.analysis.registry import Registry, placeholder
 from sqlflow_magic.server.lineage.analysis.rewriting import qualify_query, replace_variables, table_kinds
 from sqlflow_magic.server.lineage.analysis.tracer import ROWS_KEY as _ROWS_KEY
 from sqlflow_magic.server.lineage.analysis.tracer import ColumnTracer
-from sqlflow_magic.server.lineage.analysis.walking import dismantle, outputs
+from sqlflow_magic.server.lineage.analysis.walking import dismantle, outputs, worth_dismantling
 from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.flows.paths import OBJECT_TYPE_META
 from sqlflow_magic.server.lineage.flows.statements import Flow
@@ -86,7 +86,8 @@ class FlowAnalyzer:
         try:
             self._record_columns(flow, ColumnTracer(scope, registry.known_columns), target, referenced, ctx, process)
         finally:
-            dismantle(scope.expression if scope.expression is not flow.query else None, scope)
+            if worth_dismantling(ctx.number):
+                dismantle(scope.expression if scope.expression is not flow.query else None, scope)
 
     def _record_columns(
         self, flow: Flow, tracer: ColumnTracer, target: int, referenced: list[int], ctx: StatementContext,

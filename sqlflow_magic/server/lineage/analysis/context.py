@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from itertools import islice
 
 from sqlglot import exp
@@ -28,6 +27,12 @@ class StatementContext:
     number: int
     #: Variables and parameters of an enclosing procedural block (lower case): constants, not columns.
     variables: frozenset[str] = frozenset()
+    #: The span of the whole statement. Every statement reads it, so it is computed at once: a
+    #: ``functools.cached_property`` takes a lock on every read before Python 3.12.
+    statement_span: Span = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.statement_span = self.lines.span(self.start, self.end)
 
     def span(self, node: exp.Expr | None) -> Span | None:
         """The span of a node, from the positions sqlglot kept on its identifiers."""
@@ -43,11 +48,6 @@ class StatementContext:
         if start == -1:
             return None
         return self.lines.span(self.base + start, self.base + end + 1)
-
-    @cached_property
-    def statement_span(self) -> Span:
-        """The span of the whole statement."""
-        return self.lines.span(self.start, self.end)
 
     def snippet(self, limit: int = 80) -> str:
         """The statement's first characters on one line."""

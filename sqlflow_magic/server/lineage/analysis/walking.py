@@ -15,6 +15,21 @@ def outputs(scope: Scope) -> list[exp.Expr]:
     return expression.selects if isinstance(expression, exp.Selectable) else []
 
 
+#: The statement number from which dead trees are taken apart (:func:`worth_dismantling`).
+DISMANTLE_FROM_STATEMENT = 64
+
+
+def worth_dismantling(statement_number: int) -> bool:
+    """Whether the trees of statement ``statement_number`` (1-based, of one analysis) are taken apart.
+
+    Taking a tree apart pays off only in a long analysis, where trees that survive a young collection
+    would pile up until a full one (:func:`dismantle`). The trees of the first statements are left to
+    the cyclic collector: at most this many trees, collected with the next young collections, which
+    keeps short analyses (most jobs, and the synchronous endpoint's) from paying for the walk.
+    """
+    return statement_number >= DISMANTLE_FROM_STATEMENT
+
+
 def dismantle(root: exp.Expr | None = None, scope: Scope | None = None) -> None:
     """Cut the parent links of a tree (and of its scopes) that is no longer needed.
 

@@ -28,6 +28,7 @@ import re
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
+from sqlflow_magic.server.lineage.flows.star import select_all_from
 from sqlflow_magic.server.lineage.flows.statements import Flow
 
 #: Vertica's partition functions: effect and label, by lower-case function name.
@@ -121,7 +122,7 @@ def _partition_function_flows(select: exp.Select) -> list[Flow] | None:
 
 
 def _copy_flow(effect: str, label: str, target: exp.Table, source: exp.Table, *, defines_schema: bool = False) -> Flow:
-    query = exp.select("*").from_(source.copy())
+    query = select_all_from(source.copy())
     return Flow(effect, label, target, query=query, defines_schema=defines_schema)
 
 

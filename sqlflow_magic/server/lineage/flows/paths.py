@@ -24,6 +24,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 
+from sqlflow_magic.server.lineage.flows.star import select_all_from
 from sqlflow_magic.server.lineage.flows.statements import Flow
 
 #: The object type SQLFlow gives a file location.
@@ -89,13 +90,13 @@ def _copy_flows(copy: exp.Copy) -> list[Flow] | None:
         sources = [f for f in files if isinstance(f, exp.Table) and isinstance(f.this, exp.Identifier)]
         if len(sources) != 1:
             return None
-        query = exp.select("*").from_(sources[0].copy())
+        query = select_all_from(sources[0].copy())
         return [Flow("insert", "Copy", path_table(target_literal), PATH_TYPE, query=query)]
     flows = []
     for file in files:
         literal = file.this if isinstance(file, exp.Table) else file
         if isinstance(literal, exp.Literal) and literal.is_string:
-            flows.append(Flow("insert", "Copy", target, query=exp.select("*").from_(path_table(literal))))
+            flows.append(Flow("insert", "Copy", target, query=select_all_from(path_table(literal))))
     return flows or None
 
 

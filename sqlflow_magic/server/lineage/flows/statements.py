@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from sqlglot import exp
 
+from sqlflow_magic.server.lineage.flows.star import select_all_from
 from sqlflow_magic.server.lineage.flows.values import values_query
 
 #: Any expression: :func:`_with_moved` returns the kind of query it was given.
@@ -148,7 +149,7 @@ def _create_flows(create: exp.Create) -> list[Flow]:
         return [Flow(effect, label, target, view_type, query=query, columns=columns, defines_schema=True)]
     like = create.find(exp.LikeProperty)
     if like is not None and isinstance(like.this, exp.Table):
-        query = exp.select("*").from_(like.this.copy())
+        query = select_all_from(like.this.copy())
         return [Flow("like_table", "Like Table", target, query=query, defines_schema=True)]
     if columns:
         return [Flow("create_table", "Create Table", target, columns=columns, defines_schema=True)]
@@ -164,7 +165,7 @@ def _rename_flows(alter: exp.Alter) -> list[Flow]:
             for part in ("db", "catalog"):
                 if new.args.get(part) is None and old.args.get(part) is not None:
                     new.set(part, old.args[part].copy())
-            query = exp.select("*").from_(old.copy())
+            query = select_all_from(old.copy())
             flows.append(Flow("rename_table", "Rename Table", new, query=query, defines_schema=True))
     return flows
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlflow_magic.vendors import VENDORS, UnknownVendorError, resolve_vendor
 
@@ -53,6 +54,7 @@ class DialectChoice:
     select_into_is_variable: bool
 
 
+@lru_cache(maxsize=64)  # one per vendor spelling; every analysis starts here (the choice is immutable)
 def choose_dialect(dbvendor: str) -> DialectChoice:
     """Pick the sqlglot dialect for ``dbvendor`` (a ``dbv*`` value or a friendly alias like ``mssql``)."""
     message: str | None = None
