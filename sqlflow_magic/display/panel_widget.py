@@ -59,11 +59,11 @@ class JobPanelWidget(anywidget.AnyWidget):
         so the widget's state is what anywidget meant it to be. Any other trait is added as ipywidgets
         and traitlets add it.
         """
-        declared = self.traits()
         new: dict[str, TraitType[Any, Any]] = {}
         for name, trait in traits.items():
-            mine, value = declared.get(name), trait.default()
-            same = mine is not None and type(mine) is type(trait) and mine.metadata == trait.metadata
+            # a trait read on the class is its descriptor (cheaper than self.traits(), which walks every member)
+            mine, value = getattr(type(self), name, None), trait.default()
+            same = isinstance(mine, TraitType) and type(mine) is type(trait) and mine.metadata == trait.metadata
             if same and value is not Undefined:
                 self.set_trait(name, value)
             else:
