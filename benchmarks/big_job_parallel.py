@@ -52,13 +52,13 @@ from lineage_throughput import generated_script
 
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
 from sqlflow_magic.server.analysis import JobOutcome, warm_up
-from sqlflow_magic.server.analysis_batches import BatchTask, analyse_batch, collections_paused, plan_job
+from sqlflow_magic.server.analysis_batches import BatchTask, analyse_batch, plan_job
 from sqlflow_magic.server.job_batches import run_batches
 from sqlflow_magic.server.lineage import SqlSource, analyze, choose_dialect, to_sqlflow_json
 from sqlflow_magic.server.lineage.batches import OrderedMerge, describe, plan_batches
 from sqlflow_magic.server.lineage.engine import batch_start, first_pass
 from sqlflow_magic.server.pool import AnalysisPool
-from sqlflow_magic.server.pool_child import tune_collector
+from sqlflow_magic.server.pool_child import collections_paused, tune_collector
 from sqlflow_magic.server.records import AnalysisRequest, SqlFile
 from sqlflow_magic.server.sqlglot_build import sqlglot_build
 from sqlflow_magic.server.store import lineage_kind
@@ -195,7 +195,10 @@ async def in_batches(
         wall = time.perf_counter() - started
     rows = sampler.rows
     cut = next(index for index, row in enumerate(rows) if row[0] >= planned)
+    last = next((index for index, row in enumerate(rows) if row[0] >= pool.last_batch), len(rows) - 1)
     parts = {"plan (first pass, cuts)": on_idle_cores(rows[: cut + 1]),
+             "batches (until the last one ends)": on_idle_cores(rows[cut : last + 1]),
+             "after the last batch (merge, exports)": on_idle_cores(rows[last:]),
              "CPU seconds, all processes": sum(rows[-1][1][pid] - rows[0][1][pid] for pid in pids)}
     return outcome, wall, on_idle_cores(rows, planned, pool.last_batch), parts
 

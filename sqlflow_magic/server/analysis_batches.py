@@ -12,17 +12,15 @@ job" in ``docs/server.md``.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlflow_magic.server.analysis import JobOutcome, job_outcome, job_sources, judge
 from sqlflow_magic.server.budgets import BudgetExceeded
-from sqlflow_magic.server.pool_child import task_inputs
+from sqlflow_magic.server.pool_child import collections_paused, task_inputs
 from sqlflow_magic.server.records import AnalysisRequest
 
 if TYPE_CHECKING:  # the engine is imported in the analysis processes only
@@ -134,20 +132,6 @@ def analyse_batch(task: BatchTask) -> bytes:
         return encode(result, registry, clean, task.start)
 
 
-@contextlib.contextmanager
-def collections_paused() -> Iterator[None]:
-    """No cyclic garbage collection meanwhile: the merge (and a batch's encoding) makes objects by the
-    million and frees none, which the collector would walk again and again (two thirds of the merge's
-    time, three fifths of the encoding's); policy of this process."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def finish_job(
     plan: JobPlan, results: Iterable[tuple[int, bytes | str]], leave_out: Collection[tuple[ViewOptions, str]] = ()
 ) -> JobOutcome:
@@ -164,23 +148,32 @@ def finish_job(
     from sqlflow_magic.server.analysis import failed_outcome
 
     try:
-        merged = merged_result(plan, results)
-        notes = list(plan.notes)
-        limit = plan.request.time_limit_seconds
-        if merged is None:
-            from sqlflow_magic.server.lineage import analyze
+        with collections_paused():  # the merged result is made, rendered and freed within: never walked
+            outcome = _merged_outcome(plan, results, leave_out)
+        if outcome is not None:
+            return outcome
+        from sqlflow_magic.server.lineage import analyze
 
-            request = plan.request
-            merged = analyze(
-                list(plan.sources), request.dbvendor, default_database=request.default_database,
-                default_schema=request.default_schema, deadline=plan.deadline,
-            )  # fmt: skip
-            leave_out = ()
-        return job_outcome(plan.request, *judge(merged, notes, limit), now_ms=plan.stamp_ms, leave_out=leave_out)
+        request = plan.request
+        result = analyze(
+            list(plan.sources), request.dbvendor, default_database=request.default_database,
+            default_schema=request.default_schema, deadline=plan.deadline,
+        )  # fmt: skip
+        return job_outcome(request, *judge(result, list(plan.notes), request.time_limit_seconds), now_ms=plan.stamp_ms)
     except MemoryError:
         raise
     except Exception as exc:  # an engine bug must cost this job only, never the worker
         return failed_outcome(f"the analysis failed unexpectedly: {type(exc).__name__}: {exc}"[:500], "AnalyzeError")
+
+
+def _merged_outcome(
+    plan: JobPlan, results: Iterable[tuple[int, bytes | str]], leave_out: Collection[tuple[ViewOptions, str]]
+) -> JobOutcome | None:
+    merged = merged_result(plan, results)
+    if merged is None:
+        return None
+    judged = judge(merged, list(plan.notes), plan.request.time_limit_seconds)
+    return job_outcome(plan.request, *judged, now_ms=plan.stamp_ms, leave_out=leave_out)
 
 
 def merged_result(plan: JobPlan, results: Iterable[tuple[int, bytes | str]]) -> LineageResult | None:

@@ -30,6 +30,7 @@ from sqlflow_magic.protocol import JobStatus
 from sqlflow_magic.server.analysis import ALWAYS_RENDERED, PRERENDER_FROM_BYTES, PRERENDERED, JobOutcome
 from sqlflow_magic.server.exports import view_kind
 from sqlflow_magic.server.job_results import lineage_kind
+from sqlflow_magic.server.pool_child import collections_paused
 from sqlflow_magic.server.records import AnalysisRequest
 
 if TYPE_CHECKING:  # the engine is imported in the analysis processes only
@@ -62,6 +63,11 @@ def render_apart(plan: JobPlan, results: Sequence[tuple[int, bytes | str]]) -> d
     Whether one process would render the default view at all (its lineage JSON of 1 MB or more) is
     known only to the merge process, which writes that JSON: :func:`joined` keeps what it would.
     """
+    with collections_paused():  # as the merge process renders its share: the merged result is freed within
+        return _rendered_apart(plan, results)
+
+
+def _rendered_apart(plan: JobPlan, results: Sequence[tuple[int, bytes | str]]) -> dict[str, bytes]:
     from sqlflow_magic.server.analysis import judge
     from sqlflow_magic.server.analysis_batches import merged_result
     from sqlflow_magic.server.exports import render

