@@ -1,36 +1,37 @@
 """A big job's exports rendered on two processes at once: the merge's, and one of the pool's shared ones.
 
-Once its batches are merged, a job's exports cost about as much CPU as its analysis (the 5 MB script of
-``docs/performance.md``: about 15 s), and one process rendered them all while the other cores waited.
-Now the merge process (:func:`~sqlflow_magic.server.analysis_batches.merge_job`) renders the lineage JSON
-at both levels and the CSVs, and leaves out :data:`RENDERED_APART`, the two prerendered pictures (the
-views as JSON with their graph drawn), which :func:`render_apart` renders meanwhile on a shared process,
-idle once the batches are done.
+Once its batches are merged, a job's exports cost about a third as much CPU as its analysis (the 5 MB
+script of ``docs/performance.md``: about 6 s with collections paused), and one process would render them
+all while the other cores waited. So the merge process (:func:`~sqlflow_magic.server.analysis_batches.merge_job`)
+renders the lineage JSON at both levels and the CSVs, and leaves out :data:`RENDERED_APART`, the two
+prerendered pictures (the views as JSON with their graph drawn), which :func:`render_apart_fed` renders
+meanwhile on a shared process: the first one with no batch of the job left to analyse, while the last
+batches are still analysed.
 
-What :func:`render_apart` needs is the merged result, and the cheapest honest way to give it that is to
-merge again: it gets the batches' encoded results, which the server keeps until then (36 MB for the
-5 MB script), and merges them in about 2 s, where pickling the merged result to it would cost about 5 s
-and the column-level lineage JSON (127 MB) about 2 s to read back after its 3.5 s to write, which the
-merge process can only send when it has finished. Both processes then build the column-level lineage
-(about 5 s, the only work done twice) and render their share; the session id is stamped when the plan
-was made (:attr:`JobPlan.stamp_ms <sqlflow_magic.server.analysis_batches.JobPlan.stamp_ms>`), so every
-export is exactly what one process renders. If the merge stopped (the job is analysed again in one
-piece), the merge process renders every export itself and :func:`render_apart`'s are dropped; if its
-process crashes, runs out of memory or is killed, the job ends without them and they are rendered on
-their first request, like any other export. See "Parallel analysis of one big job" in ``docs/server.md``.
+What it needs is the merged result, and the cheapest honest way to give it that is to merge again: it
+is fed the batches' encoded results as they end, like the merge process, and merges those that have
+already ended while the last batches are analysed (1.4 s for the 5 MB script), where pickling the merged
+result to it would cost about 5 s, and the column-level lineage JSON (127 MB) could only be sent once
+the merge process had written it. Both processes then build the column-level lineage (about 1 s, the
+only work done twice) and render their share; the session id is stamped when the plan was made
+(:attr:`JobPlan.stamp_ms <sqlflow_magic.server.analysis_batches.JobPlan.stamp_ms>`), so every export is
+exactly what one process renders. If the merge stopped (the job is analysed again in one piece), the
+merge process renders every export itself and these are dropped; if their process crashes, runs out of
+memory or is killed, the job ends without them and they are rendered on their first request, like any
+other export. See "Parallel analysis of one big job" in ``docs/server.md``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlflow_magic.protocol import JobStatus
 from sqlflow_magic.server.analysis import ALWAYS_RENDERED, PRERENDER_FROM_BYTES, PRERENDERED, JobOutcome
 from sqlflow_magic.server.exports import view_kind
 from sqlflow_magic.server.job_results import lineage_kind
-from sqlflow_magic.server.pool_child import collections_paused
+from sqlflow_magic.server.pool_child import collections_paused, task_inputs
 from sqlflow_magic.server.records import AnalysisRequest
 
 if TYPE_CHECKING:  # the engine is imported in the analysis processes only
@@ -38,8 +39,8 @@ if TYPE_CHECKING:  # the engine is imported in the analysis processes only
     from sqlflow_magic.server.lineage import LineageResult
 
 #: The exports of a job in batches rendered by :func:`render_apart` rather than by the merge process: the
-#: default view and the notebook's picture (``fdd,fdr``) as JSON, about 3 s and 7 s of CPU for the 5 MB
-#: script, against the merge process's lineage JSON at both levels (about 10 s and 5 s) and CSVs (2 s).
+#: default view and the notebook's picture (``fdd,fdr``) as JSON, about 1.3 s and 2.2 s of CPU for the 5 MB
+#: script, against the merge process's lineage JSON at both levels (about 2.7 s and 1.1 s) and CSVs (1 s).
 RENDERED_APART = (PRERENDERED[0], PRERENDERED[1])
 
 
@@ -56,9 +57,9 @@ def lineage_answer(
     return answer
 
 
-def render_apart(plan: JobPlan, results: Sequence[tuple[int, bytes | str]]) -> dict[str, bytes]:
+def render_apart(plan: JobPlan, results: Iterable[tuple[int, bytes | str]]) -> dict[str, bytes]:
     """The exports :data:`RENDERED_APART` of a job in batches, from every batch's ``(index, result or
-    reason)`` (a task of the pool, run once every batch has ended); none if the merge stops or the job fails.
+    reason)``, in any order; none if the merge stops or the job fails.
 
     Whether one process would render the default view at all (its lineage JSON of 1 MB or more) is
     known only to the merge process, which writes that JSON: :func:`joined` keeps what it would.
@@ -67,7 +68,13 @@ def render_apart(plan: JobPlan, results: Sequence[tuple[int, bytes | str]]) -> d
         return _rendered_apart(plan, results)
 
 
-def _rendered_apart(plan: JobPlan, results: Sequence[tuple[int, bytes | str]]) -> dict[str, bytes]:
+def render_apart_fed(plan: JobPlan) -> dict[str, bytes]:
+    """:func:`render_apart` of the results the server feeds this task as the last batches end
+    (:meth:`AnalysisPool.run_fed <sqlflow_magic.server.pool.AnalysisPool.run_fed>` on a shared process)."""
+    return render_apart(plan, task_inputs())
+
+
+def _rendered_apart(plan: JobPlan, results: Iterable[tuple[int, bytes | str]]) -> dict[str, bytes]:
     from sqlflow_magic.server.analysis import judge
     from sqlflow_magic.server.analysis_batches import merged_result
     from sqlflow_magic.server.exports import render

@@ -6,9 +6,10 @@ like every other task (first come, first served), so another job's analysis or a
 waits for one batch at most, never for the whole big job. Meanwhile the merge
 (:func:`~sqlflow_magic.server.analysis_batches.merge_job`) runs on a process of its own and is fed each
 batch's result as it ends. A batch whose process crashed, ran out of memory or was killed at the time
-limit becomes the reason its statements were not analysed; the merge reports it. Once every batch has
-ended, a shared process renders two of the job's exports beside the merge process
-(:mod:`~sqlflow_magic.server.export_rendering`). See "Parallel analysis of one big job" in ``docs/server.md``.
+limit becomes the reason its statements were not analysed; the merge reports it. As soon as no batch
+waits for a process, the first shared process free renders two of the job's exports beside the merge
+process (:mod:`~sqlflow_magic.server.export_rendering`), fed the batches' results as they end. See
+"Parallel analysis of one big job" in ``docs/server.md``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import AsyncIterator
 
 from sqlflow_magic.server.analysis import JobOutcome
 from sqlflow_magic.server.analysis_batches import JobPlan, analyse_batch, merge_job
-from sqlflow_magic.server.export_rendering import RENDERED_APART, joined, left_out, render_apart
+from sqlflow_magic.server.export_rendering import RENDERED_APART, joined, left_out, render_apart_fed
 from sqlflow_magic.server.pool import (
     AnalysisCrashed,
     AnalysisOutOfMemory,
@@ -44,12 +45,14 @@ async def run_batches(
 
     The merge runs from the start on one of the pool's :attr:`~AnalysisPool.fed` processes and gets each
     batch's result as the batch ends, so it merges while later batches are analysed; a pool without such
-    a process merges on a shared one once every batch has ended. Once every batch has ended, a shared
-    process (its turn taken like any task's) renders :data:`~sqlflow_magic.server.export_rendering.RENDERED_APART`
-    meanwhile, which the merge leaves out; if that task fails, the job ends without them.
+    a process merges on a shared one once every batch has ended. Once no batch waits for a process any
+    more, a shared process (its turn taken like any task's) renders
+    :data:`~sqlflow_magic.server.export_rendering.RENDERED_APART` meanwhile, which the merge leaves out,
+    fed the batches' results as they end like the merge; if that task fails, the job ends without them.
     """
     ended: asyncio.Queue[tuple[int, bytes | str]] = asyncio.Queue()
-    collected: list[tuple[int, bytes | str]] = []  # every batch's result, for the exports rendered apart
+    for_apart: asyncio.Queue[tuple[int, bytes | str]] = asyncio.Queue()  # the same, for the exports rendered apart
+    last_round = asyncio.Event()  # set when no batch waits for a process any more: one is about to be free
     turns = asyncio.Semaphore(pool.size)
 
     async def run_one(index: int) -> None:
@@ -64,17 +67,20 @@ async def run_batches(
         except AnalysisCrashed as exc:
             result = str(exc)
         finally:  # whatever happened, the merge must not wait for this batch for ever
-            collected.append((index, result))
             ended.put_nowait((index, result))
+            for_apart.put_nowait((index, result))
+            if for_apart.qsize() > len(plan.tasks) - pool.size:
+                last_round.set()
 
-    async def results() -> AsyncIterator[tuple[int, bytes | str]]:
+    async def results(queue: asyncio.Queue[tuple[int, bytes | str]]) -> AsyncIterator[tuple[int, bytes | str]]:
         for _ in plan.tasks:
-            yield await ended.get()
+            yield await queue.get()
 
     async def rendered_apart() -> dict[str, bytes] | None:
-        await asyncio.gather(*batches)
+        await last_round.wait()
         try:
-            return await pool.run(render_apart, plan, tuple(collected), limit=_left(kill_at))
+            return await pool.run_fed(render_apart_fed, plan, inputs=results(for_apart), limit=_left(kill_at),
+                                      shared=True)  # fmt: skip
         except (AnalysisTimeout, AnalysisCrashed, PoolClosedError) as exc:
             logger.warning("job %s: two of its exports were not rendered with it: %s", plan.request.job_id, exc)
         except Exception:  # an engine bug costs these exports only; the merge process reports it if it meets it too
@@ -86,7 +92,7 @@ async def run_batches(
     try:
         if not pool.fed:
             await asyncio.gather(*batches)
-        outcome = await pool.run_fed(merge_job, plan, RENDERED_APART, inputs=results(), limit=_left(kill_at))
+        outcome = await pool.run_fed(merge_job, plan, RENDERED_APART, inputs=results(ended), limit=_left(kill_at))
         return joined(outcome, await apart) if left_out(outcome) else outcome
     finally:  # the merge may end before the batches (e.g. a cut that was no statement boundary)
         for task in (*batches, apart):

@@ -121,18 +121,21 @@ class AnalysisPool:
         finally:
             self._idle.put_nowait(child)
 
-    async def run_fed(self, fn: Callable[..., T], *args: Any, inputs: AsyncIterable[Any], limit: float | None) -> T:
+    async def run_fed(
+        self, fn: Callable[..., T], *args: Any, inputs: AsyncIterable[Any], limit: float | None, shared: bool = False
+    ) -> T:
         """Run ``fn(*args)`` as :meth:`run` does, feeding it each item of ``inputs`` as it comes.
 
         ``fn`` reads the items, pickled on the way, with :func:`sqlflow_magic.server.pool_child.task_inputs`,
         which ends when ``inputs`` ends; it may return before. The task runs on one of the :attr:`fed`
-        processes (waiting its turn for one), or without any on one of the :attr:`size` shared ones (then
-        ``inputs`` must not wait for other tasks of the pool, which might wait for that process).
+        processes (waiting its turn for one), or, ``shared`` or without any, on one of the :attr:`size`
+        shared ones, taking its turn like :meth:`run`'s tasks (then ``inputs`` must not wait for tasks of
+        the pool that have not started, which might wait for that process).
         Raises what :meth:`run` raises, and what ``inputs`` raises (the process is then killed and
         replaced, as for a cancelled task). An item that cannot be pickled fails the task with its
         pickling error.
         """
-        idle = self._fed_idle if self._fed_children else self._idle
+        idle = self._fed_idle if self._fed_children and not shared else self._idle
         if idle is None or self.closed:
             raise PoolClosedError("the analysis pool is not running")
         child = await idle.get()

@@ -15,8 +15,8 @@ import pytest
 
 from sqlflow_magic.server import ServerConfig
 from sqlflow_magic.server.analysis import PRERENDERED, JobOutcome, warm_up
-from sqlflow_magic.server.analysis_batches import JobPlan, plan_job
-from sqlflow_magic.server.export_rendering import RENDERED_APART, render_apart
+from sqlflow_magic.server.analysis_batches import JobPlan, analyse_batch, plan_job
+from sqlflow_magic.server.export_rendering import RENDERED_APART, render_apart_fed
 from sqlflow_magic.server.exports import view_kind
 from sqlflow_magic.server.job_batches import run_batches
 from sqlflow_magic.server.job_results import ERRORS_KIND, lineage_kind
@@ -115,15 +115,43 @@ def test_another_users_job_is_analysed_while_a_big_job_is_in_batches(server_conf
 class RenderingApartCrashes(AnalysisPool):
     """The server's pool, but the process that renders the exports apart dies during that task (SIGKILL)."""
 
+    async def run_fed(self, fn: Any, *args: Any, inputs: Any, limit: float | None, shared: bool = False) -> Any:
+        if fn is render_apart_fed:
+            fn, args = analysis_helpers.kill_self, (signal.SIGKILL,)
+        return await super().run_fed(fn, *args, inputs=inputs, limit=limit, shared=shared)
+
+
+class LastBatchLate(AnalysisPool):
+    """The server's pool, noting when the exports apart start and when each batch ends; the last batch
+    starts late, so that the order of those events does not depend on the machine's speed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.events: list[str] = []
+        self.last_task: object = None  # the plan's last batch
+
     async def run(self, fn: Any, *args: Any, limit: float | None) -> Any:
-        if fn is render_apart:
-            return await super().run(analysis_helpers.kill_self, signal.SIGKILL, limit=limit)
-        return await super().run(fn, *args, limit=limit)
+        if fn is not analyse_batch:
+            if getattr(fn, "__name__", "").startswith("render_apart"):  # as it was started before it was fed
+                self.events.append("exports apart started")
+            return await super().run(fn, *args, limit=limit)
+        last = args[0] is self.last_task
+        if last:
+            await asyncio.sleep(1.0)
+        answer = await super().run(fn, *args, limit=limit)
+        self.events.append("last batch ended" if last else "batch ended")
+        return answer
+
+    async def run_fed(self, fn: Any, *args: Any, inputs: Any, limit: float | None, shared: bool = False) -> Any:
+        if fn is render_apart_fed:
+            self.events.append("exports apart started")
+        return await super().run_fed(fn, *args, inputs=inputs, limit=limit, shared=shared)
 
 
-def test_a_job_whose_exports_process_crashes_keeps_its_lineage_and_other_exports() -> None:
-    async def analysed_in_batches() -> JobOutcome:
-        pool = RenderingApartCrashes(2, fed=1, initializer=warm_up)
+def in_batches(pool: AnalysisPool) -> JobOutcome:
+    """The outcome of the job of ``ETL`` and ``DDL`` in batches (``IN_BATCHES``) on ``pool``."""
+
+    async def analysed() -> JobOutcome:
         pool.start()
         try:
             files = (SqlFile("etl.sql", ETL), SqlFile("ddl.sql", DDL))
@@ -131,11 +159,25 @@ def test_a_job_whose_exports_process_crashes_keeps_its_lineage_and_other_exports
             plan = await pool.run(functools.partial(plan_job, processes=2, from_bytes=1, batch_bytes=5_000), request,
                                   limit=60)  # fmt: skip
             assert isinstance(plan, JobPlan)
+            if isinstance(pool, LastBatchLate):
+                pool.last_task = plan.tasks[-1]
             return await run_batches(pool, plan, time.monotonic() + 120, time_message="time", memory_message="memory")
         finally:
             await pool.close()
 
-    outcome = asyncio.run(analysed_in_batches())
+    return asyncio.run(analysed())
+
+
+def test_a_job_whose_exports_process_crashes_keeps_its_lineage_and_other_exports() -> None:
+    outcome = in_batches(RenderingApartCrashes(2, fed=1, initializer=warm_up))
     apart = [view_kind(form, options) for options, form in RENDERED_APART]
     assert outcome.status == "success"
     assert [kind for kind in STORED_KINDS if kind not in outcome.results] == apart
+
+
+def test_the_exports_apart_start_on_the_first_process_with_no_batch_left_before_the_last_batch_ends() -> None:
+    pool = LastBatchLate(2, fed=1, initializer=warm_up)
+    outcome = in_batches(pool)
+    assert pool.events.index("exports apart started") < pool.events.index("last batch ended")
+    assert pool.events.count("batch ended") >= 3
+    assert all(kind in outcome.results for kind in STORED_KINDS)

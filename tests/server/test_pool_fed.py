@@ -51,6 +51,31 @@ def test_a_fed_task_gets_its_inputs_and_holds_none_of_the_shared_processes() -> 
     with_fed_pool(scenario)
 
 
+def test_a_fed_task_asked_to_share_runs_on_a_shared_process_and_takes_its_turn() -> None:
+    async def scenario(pool: AnalysisPool) -> None:
+        shared_pid = await pool.run(os.getpid, limit=30)
+        tag, received, pid = await pool.run_fed(fed_helpers.inputs_and_pid, "x", inputs=items(1, 2), limit=30,
+                                                shared=True)  # fmt: skip
+        assert (tag, received, pid) == ("x", [1, 2], shared_pid)
+        # holding the one shared process, it makes the next task wait for it
+        event = asyncio.Event()
+        fed = asyncio.ensure_future(pool.run_fed(fed_helpers.inputs_and_pid, "y", inputs=until_set(event), limit=30,
+                                                 shared=True))  # fmt: skip
+        await asyncio.sleep(0.2)
+        waiting = asyncio.ensure_future(pool.run(os.getpid, limit=30))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()
+        event.set()
+        assert (await fed)[2] == await waiting == shared_pid
+
+    with_fed_pool(scenario)
+
+
+async def until_set(event: asyncio.Event) -> AsyncIterator[object]:
+    yield "first"
+    await event.wait()
+
+
 def test_each_input_reaches_the_task_while_it_runs(tmp_path: Path) -> None:
     async def scenario(pool: AnalysisPool) -> None:
         async def inputs() -> AsyncIterator[object]:
