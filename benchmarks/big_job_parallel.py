@@ -153,6 +153,11 @@ def on_idle_cores(
     return cpu(rows[0][1], rows[start][1]) + cpu(rows[start][1], rows[end][1]) + cpu(rows[end][1], rows[-1][1])
 
 
+def _busiest(first: tuple[float, dict[int, float]], last: tuple[float, dict[int, float]]) -> list[float]:
+    """The CPU seconds of each process between two samples, the busiest first."""
+    return sorted((last[1][pid] - first[1][pid] for pid in last[1]), reverse=True)
+
+
 class TimedPool(AnalysisPool):
     """The server's pool, noting when the last batch was answered (the benchmark's phases)."""
 
@@ -199,6 +204,8 @@ async def in_batches(
     parts = {"plan (first pass, cuts)": on_idle_cores(rows[: cut + 1]),
              "batches (until the last one ends)": on_idle_cores(rows[cut : last + 1]),
              "after the last batch (merge, exports)": on_idle_cores(rows[last:]),
+             **{f"  the same, CPU of its {rank} busiest process": seconds
+                for rank, seconds in zip(("1st", "2nd", "3rd"), _busiest(rows[last], rows[-1]), strict=False)},
              "CPU seconds, all processes": sum(rows[-1][1][pid] - rows[0][1][pid] for pid in pids)}
     return outcome, wall, on_idle_cores(rows, planned, pool.last_batch), parts
 
