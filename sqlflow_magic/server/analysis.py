@@ -22,7 +22,7 @@ from sqlflow_magic.server.budgets import BudgetExceeded, SqlBudget, SqlLimit, Sq
 from sqlflow_magic.server.child_limits import limit_memory
 from sqlflow_magic.server.config import time_limit_message
 from sqlflow_magic.server.exports import ViewOptions
-from sqlflow_magic.server.job_results import ERRORS_KIND, lineage_kind
+from sqlflow_magic.server.job_results import ERRORS_KIND
 from sqlflow_magic.server.pool_child import collections_paused
 from sqlflow_magic.server.records import AnalysisRequest, SqlFile, SqlFileOnDisk
 from sqlflow_magic.server.stored_files import read_job_files
@@ -173,33 +173,11 @@ def job_outcome(
     if status == JobStatus.FAIL:  # a failed job has no exports to serve
         return JobOutcome(status, message, new_session_id(), results)
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    from sqlflow_magic.server.export_rendering import render_exports
+
     with collections_paused():  # the lineage JSON of 5 MB of SQL took 3.5 s with collections, 1.1 s without
-        session_id = _render_exports(request, result, status, message, now_ms, leave_out, results)
+        session_id = render_exports(request, result, status, message, now_ms, leave_out, results)
     return JobOutcome(status, message, session_id or new_session_id(), results)
-
-
-def _render_exports(
-    request: AnalysisRequest, result: LineageResult, status: JobStatus, message: str | None, now_ms: int,
-    leave_out: Collection[tuple[ViewOptions, str]], results: dict[str, bytes],
-) -> str:
-    """Add a job's lineage at both levels and its prerendered exports to ``results``; return its session id.
-
-    What it makes on the way (a dict per object and relationship) is freed when it returns: the caller
-    keeps collections paused until then, so that none of it is ever walked by the collector.
-    """
-    from sqlflow_magic.server.export_rendering import lineage_answer
-    from sqlflow_magic.server.exports import json_bytes, render, view_kind
-
-    session_id = ""
-    for table_level in (False, True):
-        answer = lineage_answer(request, result, status, message, table_level=table_level, now_ms=now_ms)
-        session_id = answer.get("sessionId") or session_id
-        lineage = results[lineage_kind(table_level)] = json_bytes(answer)
-        if not table_level:
-            rendered = PRERENDERED if len(lineage) >= PRERENDER_FROM_BYTES else ALWAYS_RENDERED
-            results.update((view_kind(form, options), render(answer, options, form))
-                           for options, form in rendered if (options, form) not in leave_out)  # fmt: skip
-    return session_id
 
 
 def _analyse(request: AnalysisRequest) -> tuple[LineageResult, JobStatus, str | None]:

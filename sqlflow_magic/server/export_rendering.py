@@ -1,4 +1,5 @@
-"""A big job's exports rendered on two processes at once: the merge's, and one of the pool's shared ones.
+"""A job's exports rendered (:func:`render_exports`), and a big job's on two processes at once: the merge's,
+and one of the pool's shared ones.
 
 Once its batches are merged, a job's exports cost about a third as much CPU as its analysis (the 5 MB
 script of ``docs/performance.md``: about 6 s with collections paused), and one process would render them
@@ -24,12 +25,12 @@ other export. See "Parallel analysis of one big job" in ``docs/server.md``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlflow_magic.protocol import JobStatus
 from sqlflow_magic.server.analysis import ALWAYS_RENDERED, PRERENDER_FROM_BYTES, PRERENDERED, JobOutcome
-from sqlflow_magic.server.exports import view_kind
+from sqlflow_magic.server.exports import ViewOptions, json_bytes, render, view_kind
 from sqlflow_magic.server.job_results import lineage_kind
 from sqlflow_magic.server.pool_child import collections_paused, task_inputs
 from sqlflow_magic.server.records import AnalysisRequest
@@ -57,6 +58,29 @@ def lineage_answer(
     return answer
 
 
+def render_exports(
+    request: AnalysisRequest, result: LineageResult, status: JobStatus, message: str | None, now_ms: int,
+    leave_out: Collection[tuple[ViewOptions, str]], results: dict[str, bytes],
+) -> str:
+    """Add a job's lineage at both levels and its prerendered exports to ``results``; return its session id.
+
+    What it makes on the way (a dict per object and relationship) is freed when it returns: the caller
+    (:func:`~sqlflow_magic.server.analysis.job_outcome`) keeps collections paused until then, so that
+    none of it is ever walked by the collector. The exports ``leave_out`` are rendered elsewhere
+    (:func:`render_apart`).
+    """
+    session_id = ""
+    for table_level in (False, True):
+        answer = lineage_answer(request, result, status, message, table_level=table_level, now_ms=now_ms)
+        session_id = answer.get("sessionId") or session_id
+        lineage = results[lineage_kind(table_level)] = json_bytes(answer)
+        if not table_level:
+            rendered = PRERENDERED if len(lineage) >= PRERENDER_FROM_BYTES else ALWAYS_RENDERED
+            results.update((view_kind(form, options), render(answer, options, form))
+                           for options, form in rendered if (options, form) not in leave_out)  # fmt: skip
+    return session_id
+
+
 def render_apart(plan: JobPlan, results: Iterable[tuple[int, bytes | str]]) -> dict[str, bytes]:
     """The exports :data:`RENDERED_APART` of a job in batches, from every batch's ``(index, result or
     reason)``, in any order; none if the merge stops or the job fails.
@@ -77,7 +101,6 @@ def render_apart_fed(plan: JobPlan) -> dict[str, bytes]:
 def _rendered_apart(plan: JobPlan, results: Iterable[tuple[int, bytes | str]]) -> dict[str, bytes]:
     from sqlflow_magic.server.analysis import judge
     from sqlflow_magic.server.analysis_batches import merged_result
-    from sqlflow_magic.server.exports import render
 
     merged = merged_result(plan, results)
     if merged is None:  # the merge process analyses the job again and renders everything
