@@ -111,15 +111,19 @@ def analyse_job(request: AnalysisRequest) -> JobOutcome:
 
 def analyse_generation(request: AnalysisRequest, options: ViewOptions, form: str, delimiter: str) -> bytes:
     """The answer of a ``/sqlflow/generation/sqlflow...`` endpoint (``form``, see ``render_generation``)."""
+    result, _status, _message = _analyse(request)
+    with collections_paused():  # as a job's exports (``job_outcome``): the answer is made and freed within
+        return _generation_answer(result, options, form, delimiter)
+
+
+def _generation_answer(result: LineageResult, options: ViewOptions, form: str, delimiter: str) -> bytes:
     from sqlflow_magic.server.exports import render_generation
     from sqlflow_magic.server.lineage import to_sqlflow_json
 
-    result, _status, _message = _analyse(request)
-    with collections_paused():
-        answer = to_sqlflow_json(result, table_level=options.table_level)
-        answer.pop("jobId")
-        answer["sessionId"] = new_session_id()
-        return render_generation(answer, options, form, delimiter)
+    answer = to_sqlflow_json(result, table_level=options.table_level)
+    answer.pop("jobId")
+    answer["sessionId"] = new_session_id()
+    return render_generation(answer, options, form, delimiter)
 
 
 def render_export(lineage: bytes, options: ViewOptions, form: str, delimiter: str) -> bytes:

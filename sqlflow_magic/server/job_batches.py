@@ -54,8 +54,10 @@ async def run_batches(
     for_apart: asyncio.Queue[tuple[int, bytes | str]] = asyncio.Queue()  # the same, for the exports rendered apart
     last_round = asyncio.Event()  # set when no batch waits for a process any more: one is about to be free
     turns = asyncio.Semaphore(pool.size)
+    ended_count = 0
 
     async def run_one(index: int) -> None:
+        nonlocal ended_count
         result: bytes | str = "the analysis of these statements ended without a result"
         try:
             async with turns:
@@ -69,7 +71,8 @@ async def run_batches(
         finally:  # whatever happened, the merge must not wait for this batch for ever
             ended.put_nowait((index, result))
             for_apart.put_nowait((index, result))
-            if for_apart.qsize() > len(plan.tasks) - pool.size:
+            ended_count += 1
+            if ended_count > len(plan.tasks) - pool.size:  # the batches left all hold a process
                 last_round.set()
 
     async def results(queue: asyncio.Queue[tuple[int, bytes | str]]) -> AsyncIterator[tuple[int, bytes | str]]:
