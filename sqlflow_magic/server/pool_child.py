@@ -229,7 +229,9 @@ def main() -> int:
             _INPUTS.current = number
             _INPUTS.drop_stale()
             write_frame(answers, answer(request))
-            settle_between_tasks()  # the answer is out: this delays no one
+            # the answer is out, but a task already sent waits for this: cheap when the last task left no
+            # cycles (an analysis leaves none: docs/engine.md, "An analysis is freed as soon as it is let go")
+            settle_between_tasks()
     except BrokenPipeError:  # the server is gone; leave without flushing into the broken pipe again
         os._exit(0)
 

@@ -88,6 +88,7 @@ class Session:
     def run(
         self, files: Sequence[SqlSource], parts: Sequence[Part] | None = None, dialect_note: bool = True
     ) -> LineageResult:
+        """Analyse ``files`` (or only their ``parts``) into the result: the session's last step; it runs once."""
         result = self.result
         if self.choice.fallback_message and dialect_note:
             result.errors.append(LineageError(self.choice.fallback_message, "DialectFallback"))
@@ -108,6 +109,11 @@ class Session:
                 "later statements were not analysed"
             )
             result.errors.append(LineageError(message, "TimeoutError", file_name, span))
+        finally:
+            # the dispatch calls back into this session (routine bodies, reports): dropping it ends that
+            # cycle, so that the result is freed as soon as the caller lets it go, not at the collector's
+            # next full walk (docs/engine.md, "An analysis is freed as soon as it is let go")
+            del self.dispatch
         result.dbobjs = self.registry.objects
         return result
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 # Token and TokenType live in sqlglot.tokenizer_core; the package re-exports them.
 from sqlglot import Token, TokenType, exp
@@ -74,7 +75,10 @@ class ScriptParser:
         self.dialect, tokenizer, self._parser = sqlglot_tools(choice.dialect)
         self._deadline = deadline
         self._headers = choice.dialect != "tsql"
-        self._scanner = Scanner(tokenizer, choice.batch_separator, deadline, self._balanced_cut)
+        # a function of its own, not a bound method: the scanner must not refer back to this parser (a
+        # cycle only the collector frees; docs/engine.md, "An analysis is freed as soon as it is let go")
+        cut = partial(balanced_cut, headers=self._headers)
+        self._scanner = Scanner(tokenizer, choice.batch_separator, deadline, cut)
         self._open_routine = False
 
     @property
@@ -100,20 +104,6 @@ class ScriptParser:
                     else:
                         yield parsed
         self._open_routine = routine is not None
-
-    def _balanced_cut(self, tokens: list[Token]) -> int | None:
-        """The last semicolon outside any ``BEGIN ... END`` block: pieces never split a block."""
-        depth, declare_pending, last, chunk_start = 0, False, None, 0
-        for index, token in enumerate(tokens):
-            if token.token_type != TokenType.SEMICOLON:
-                continue
-            if index > chunk_start:
-                delta, declare_pending = block_depth_change(tokens[chunk_start:index], declare_pending, self._headers)
-                depth += delta
-            if depth <= 0:
-                depth, declare_pending, last = 0, False, index
-            chunk_start = index + 1
-        return last
 
     def _parse_group(
         self, group: list[list[Token]], piece: str, base: int, batch_routine: Routine | None
@@ -288,6 +278,21 @@ class ScriptParser:
         else:
             return tokens, None
         return tokens, "REPLACE INTO analysed as INSERT INTO"
+
+
+def balanced_cut(tokens: list[Token], *, headers: bool) -> int | None:
+    """The last semicolon outside any ``BEGIN ... END`` block: pieces never split a block."""
+    depth, declare_pending, last, chunk_start = 0, False, None, 0
+    for index, token in enumerate(tokens):
+        if token.token_type != TokenType.SEMICOLON:
+            continue
+        if index > chunk_start:
+            delta, declare_pending = block_depth_change(tokens[chunk_start:index], declare_pending, headers)
+            depth += delta
+        if depth <= 0:
+            depth, declare_pending, last = 0, False, index
+        chunk_start = index + 1
+    return last
 
 
 def _statements(
