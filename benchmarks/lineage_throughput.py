@@ -6,7 +6,8 @@ Two workloads:
    its own (as the synchronous endpoint does). Each of ``--runs`` runs is a child process in which
    every tool analyses every case in turn (the order rotating from case to case), passes repeating
    until the run has lasted ``--min-seconds``: a drift of the machine's speed weighs on all tools
-   alike. The targets are judged on the median of the per-run ratios;
+   alike, and each call's garbage is collected on that call's time. The targets are judged on the
+   median of the per-run ratios;
 2. a generated script of ``--big-mb`` MB: wall time, statements per second and peak RSS, median of
    ``--big-runs`` runs, every run a child process of its own (so peaks do not mix), the tools
    taking turns run after run.
@@ -190,7 +191,10 @@ def child_corpus_main(tools: list[tuple[str, str]], min_seconds: float) -> None:
     ``min_seconds``. Every tool is credited with the same statement count per case (the engine's
     count), for the cases it handles without raising. A warm-up pass (imports, dialect set-up) is not
     timed, and what it leaves (sqllineage's grammar, say) is frozen out of the garbage collector's
-    walks, so that one tool's heap does not slow the others down. Prints JSON: per tool, its seconds,
+    walks, so that one tool's heap does not slow the others down. Each call ends with a collection of
+    the two younger generations, timed with it: a tool's cyclic garbage (sqlglot's trees point to their
+    parents) is collected on its own time, where Python's collector would run whenever any tool's call
+    crossed its threshold, charging one tool for another's garbage. Prints JSON: per tool, its seconds,
     the statements credited and the cases that raised, over ``passes`` passes.
     """
     from sqlflow_magic.server.lineage import SqlSource, analyze
@@ -222,6 +226,7 @@ def child_corpus_main(tools: list[tuple[str, str]], min_seconds: float) -> None:
                     statements[tool] += count
                 except Exception:
                     failures[tool] += 1
+                gc.collect(1)  # each tool pays for collecting its own garbage, not the next tool's call
                 seconds[tool] += time.perf_counter() - before
     rows = [
         {"tool": tool, "level": level, "seconds": seconds[tool, level], "statements": statements[tool, level],

@@ -10,10 +10,10 @@ meanwhile on a shared process: the first one with no batch of the job left to an
 batches are still analysed.
 
 What it needs is the merged result, and the cheapest honest way to give it that is to merge again: it
-is fed the batches' encoded results as they end, like the merge process, and merges those that have
-already ended while the last batches are analysed (1.4 s for the 5 MB script), where pickling the merged
-result to it would cost about 5 s, and the column-level lineage JSON (127 MB) could only be sent once
-the merge process had written it. Both processes then build the column-level lineage (about 1 s, the
+is fed the batches' encoded results as they end, like the merge process, and merges them (1.4 s for the
+5 MB script; mostly after the last batch, which ends soon after the first process is free), where
+pickling the merged result to it would cost about 5 s, and the column-level lineage JSON (127 MB) could
+only be sent once the merge process had written it. Both processes then build the column-level lineage (about 1 s, the
 only work done twice) and render their share; the session id is stamped when the plan was made
 (:attr:`JobPlan.stamp_ms <sqlflow_magic.server.analysis_batches.JobPlan.stamp_ms>`), so every export is
 exactly what one process renders. If the merge stopped (the job is analysed again in one piece), the
