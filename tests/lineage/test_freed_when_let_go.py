@@ -17,6 +17,7 @@ from sqlflow_magic.server.lineage import SqlSource, analyze, choose_dialect
 from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.engine import analyze_parts, batch_start, first_pass
 from sqlflow_magic.server.lineage.input.parsing import ScriptParser
+from sqlflow_magic.server.pool_child import collections_paused
 
 pytestmark = pytest.mark.unit
 
@@ -32,14 +33,9 @@ CALL f();
 
 @pytest.fixture(autouse=True)
 def _collector_off() -> Iterator[None]:
-    enabled = gc.isenabled()
     gc.collect()  # what earlier tests left must not be collected in the middle of these
-    gc.disable()
-    try:
+    with collections_paused():  # the analysis process's own pause: the collector off, then as it was
         yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @pytest.mark.parametrize("column_level", [True, False])
