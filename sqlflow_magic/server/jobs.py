@@ -77,7 +77,7 @@ class JobWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[str] = set()
-        self._lent: set[str] = set()  # jobs in batches, whose turn of capacity went to the next job
+        self._lent: set[str] = set()  # jobs whose turn of capacity went to the next job before they ended
         self._recovered = False  # until then a claim of a submit's could be taken for a crash's leftover
         self._begun = 0  # jobs given to begin(), so that claiming() knows whether its turn was used
         self._claiming = asyncio.Lock()  # one claim at a time: the loop's, or a submit's (server/job_handoff.py)
@@ -223,7 +223,7 @@ class JobWorker:
         self._in_flight.discard(job_id)
         assert self._capacity is not None
         if job_id in self._lent:
-            self._lent.discard(job_id)  # its capacity was given back when its batches started
+            self._lent.discard(job_id)  # its capacity was given back already (see _lend)
         else:
             self._capacity.release()
         self.notify()  # the job may have been submitted again while it was analysed
@@ -260,6 +260,7 @@ class JobWorker:
         except Exception as exc:  # a bug here must cost one job, never the worker
             logger.exception("analysis of job %s failed", job.job_id)
             outcome = failed_outcome(f"internal error of the local server: {type(exc).__name__}", "AnalyzeError")
+        self._lend(job.job_id)  # before the outcome is stored, so that it is never seen final with no turn free
         millis = int((time.monotonic() - started) * 1000)
         try:
             stored = await asyncio.to_thread(
@@ -315,7 +316,10 @@ class JobWorker:
             return failed_outcome(str(exc), "AnalyzeError")
 
     def _lend(self, job_id: str) -> None:
-        """A job in batches takes turns for processes like any task: let the worker claim the next job meanwhile."""
+        """Give the job's turn of capacity to the next job before the job ends, once: when its batches start
+        (they take turns for processes like any task), or when its analysis is over (its outcome is then
+        stored in a thread, and a job submitted as soon as this one is seen final must find a turn free
+        and be claimed by its submit, ``server/job_handoff.py``)."""
         if job_id not in self._lent and self._capacity is not None:
             self._lent.add(job_id)
             self._capacity.release()

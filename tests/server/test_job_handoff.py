@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,7 +88,7 @@ def test_a_job_handed_over_to_an_idle_worker_is_being_analysed_when_the_submit_r
                 store.create_job("a" * 32, ALICE, "first", "dbvoracle", True, {}, [SqlFile("a.sql", SECOND)])
                 worker.notify()
                 await asyncio.wait_for(first.wait(), 60)
-            while not worker.free_now():  # its process is given back just after its end is announced
+            while not worker.free_now():  # (its turn is given back before its outcome is stored: at once)
                 await asyncio.sleep(0.01)
             with worker.settled.watching(NEW) as settled:
                 job = await hand_over(worker, store_it, [_upload("a.sql", FIRST)])
@@ -98,6 +100,42 @@ def test_a_job_handed_over_to_an_idle_worker_is_being_analysed_when_the_submit_r
             store.close()
 
     assert asyncio.run(submit_and_follow()) == ("create", "process", "success")
+
+
+class SlowToReturnStore(JobStore):
+    """A store whose write of a job's outcome commits, then keeps the worker waiting (a slow disk's fsync):
+    the job is seen final by everyone else meanwhile."""
+
+    def set_status(self, *args: Any, **kwargs: Any) -> bool:
+        stored = super().set_status(*args, **kwargs)
+        if kwargs.get("results") is not None:
+            time.sleep(0.5)
+        return stored
+
+
+def test_a_job_seen_final_has_given_its_turn_back_so_the_next_submit_is_claimed(server_config: ServerConfig) -> None:
+    config = dataclasses.replace(server_config, analysis_processes=2)
+
+    async def submit_once_the_first_is_final() -> tuple[str, str]:
+        store = SlowToReturnStore(config.db_path)
+        worker = JobWorker(store, config)
+        worker.start()
+        try:
+            async def store_it(exclude: Collection[str] | None) -> tuple[StoredJob, StoredJob | None]:
+                return await asyncio.to_thread(store.create_job_and_claim, NEW, ALICE, "j", "dbvoracle", True, {},
+                                               [SqlFile("a.sql", FIRST)], claim_exclude=exclude)
+
+            store.create_job("a" * 32, ALICE, "first", "dbvoracle", True, {}, [SqlFile("a.sql", SECOND)])
+            worker.notify()
+            while (first := await asyncio.to_thread(store.get_job, "a" * 32)).status not in ("success", "fail"):
+                await asyncio.sleep(0.005)
+            await hand_over(worker, store_it, [_upload("a.sql", FIRST)])  # while the first's write still returns
+            return first.status, store.get_job(NEW).status
+        finally:
+            await worker.close()
+            store.close()
+
+    assert asyncio.run(submit_once_the_first_is_final()) == ("success", "process")
 
 
 def test_the_submits_answer_still_shows_the_job_as_stored_and_the_job_ends_with_its_lineage(api: Api) -> None:
