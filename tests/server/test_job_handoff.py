@@ -5,16 +5,17 @@ first; the submit's answer still shows the job as stored (``create``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sqlflow_magic.server import ServerConfig
-from sqlflow_magic.server.job_handoff import INLINE_BYTES, hand_over, inline_files
+from sqlflow_magic.server.job_handoff import INLINE_BYTES, StoreIt, hand_over, inline_files
 from sqlflow_magic.server.jobs import JobWorker
 from sqlflow_magic.server.spool import SpooledUpload
 from sqlflow_magic.server.store import JobStore, SqlFile, StoredJob
@@ -70,6 +71,27 @@ def test_uploads_on_disk_or_past_the_inline_size_are_read_from_the_store_instead
         on_disk.close()
 
 
+@contextlib.asynccontextmanager
+async def running_worker(store: JobStore, config: ServerConfig) -> AsyncIterator[tuple[JobWorker, StoreIt]]:
+    """A started worker on ``store``, and the ``store_it`` of a submit of job ``NEW`` for :func:`hand_over`."""
+    worker = JobWorker(store, config)
+    worker.start()
+    try:
+        async def store_it(exclude: Collection[str] | None) -> tuple[StoredJob, StoredJob | None]:
+            return await asyncio.to_thread(store.create_job_and_claim, NEW, ALICE, "j", "dbvoracle", True, {},
+                                           [SqlFile("a.sql", FIRST)], claim_exclude=exclude)
+
+        yield worker, store_it
+    finally:
+        await worker.close()
+        store.close()
+
+
+def first_job(store: JobStore, worker: JobWorker) -> None:
+    store.create_job("a" * 32, ALICE, "first", "dbvoracle", True, {}, [SqlFile("a.sql", SECOND)])
+    worker.notify()
+
+
 def test_a_job_handed_over_to_an_idle_worker_is_being_analysed_when_the_submit_returns(
     server_config: ServerConfig,
 ) -> None:
@@ -77,27 +99,15 @@ def test_a_job_handed_over_to_an_idle_worker_is_being_analysed_when_the_submit_r
 
     async def submit_and_follow() -> tuple[str, str, str]:
         store = JobStore(config.db_path)
-        worker = JobWorker(store, config)
-        worker.start()
-        try:
-            async def store_it(exclude: Collection[str] | None) -> tuple[StoredJob, StoredJob | None]:
-                return await asyncio.to_thread(store.create_job_and_claim, NEW, ALICE, "j", "dbvoracle", True, {},
-                                               [SqlFile("a.sql", FIRST)], claim_exclude=exclude)
-
+        async with running_worker(store, config) as (worker, store_it):
             with worker.settled.watching("a" * 32) as first:  # a first job: the worker is past its start then
-                store.create_job("a" * 32, ALICE, "first", "dbvoracle", True, {}, [SqlFile("a.sql", SECOND)])
-                worker.notify()
+                first_job(store, worker)
                 await asyncio.wait_for(first.wait(), 60)
-            while not worker.free_now():  # (its turn is given back before its outcome is stored: at once)
-                await asyncio.sleep(0.01)
             with worker.settled.watching(NEW) as settled:
                 job = await hand_over(worker, store_it, [_upload("a.sql", FIRST)])
                 at_answer = store.get_job(NEW).status
                 await asyncio.wait_for(settled.wait(), 60)
             return job.status, at_answer, store.get_job(NEW).status
-        finally:
-            await worker.close()
-            store.close()
 
     assert asyncio.run(submit_and_follow()) == ("create", "process", "success")
 
@@ -118,22 +128,12 @@ def test_a_job_seen_final_has_given_its_turn_back_so_the_next_submit_is_claimed(
 
     async def submit_once_the_first_is_final() -> tuple[str, str]:
         store = SlowToReturnStore(config.db_path)
-        worker = JobWorker(store, config)
-        worker.start()
-        try:
-            async def store_it(exclude: Collection[str] | None) -> tuple[StoredJob, StoredJob | None]:
-                return await asyncio.to_thread(store.create_job_and_claim, NEW, ALICE, "j", "dbvoracle", True, {},
-                                               [SqlFile("a.sql", FIRST)], claim_exclude=exclude)
-
-            store.create_job("a" * 32, ALICE, "first", "dbvoracle", True, {}, [SqlFile("a.sql", SECOND)])
-            worker.notify()
+        async with running_worker(store, config) as (worker, store_it):
+            first_job(store, worker)
             while (first := await asyncio.to_thread(store.get_job, "a" * 32)).status not in ("success", "fail"):
                 await asyncio.sleep(0.005)
             await hand_over(worker, store_it, [_upload("a.sql", FIRST)])  # while the first's write still returns
             return first.status, store.get_job(NEW).status
-        finally:
-            await worker.close()
-            store.close()
 
     assert asyncio.run(submit_once_the_first_is_final()) == ("success", "process")
 
