@@ -142,7 +142,7 @@ class LineageView:
         sections = []
         for table in graph.tables:
             edges = len(self.graph.column_edges_of(table.id))
-            about = f"{_kind(table.type)}, {len(table.columns)} columns, {edges} column edges"
+            about = f"{_kind(table.type)}, {_counted(len(table.columns), 'column')}, {_counted(edges, 'column edge')}"
             sections.append(f'<details class="sqlflow-table-details" data-table="{esc(table.name)}"><summary>'
                             f"<b>{esc(self._labels[table.id])}</b>: {esc(about)}</summary>"
                             f"{self.columns_html(table.id)}</details>")
@@ -211,3 +211,8 @@ class LineageView:
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
         return {"text/plain": self.text(), "text/html": self.html()}
+
+
+def _counted(number: int, noun: str) -> str:
+    """``1 column``, ``2 columns``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -217,6 +217,13 @@ def test_mimebundle_is_html_with_the_picture_as_an_image_and_text():
     assert 'alt="SQLFlow lineage: 5 tables (RS-1, SALES.CUSTOMERS' in html
 
 
+def test_a_tables_details_count_one_column_and_one_edge_in_the_singular():
+    objects = [_obj("1", "S", "table", ["X"]), _obj("2", "T", "table", ["A"])]
+    relationships = [_rel("9", "fdd", "insert", ("2", "T", "A"), [("1", "S", "X")])]
+    one = {"code": 200, "data": {"sqlflow": {"dbobjs": objects, "relationships": relationships}}}
+    assert "T</b>: table, 1 column, 1 column edge</summary>" in LineageView(one).html()
+
+
 def test_large_lineage_shows_a_summary_and_the_busiest_neighbourhood():
     view = LineageView(big_lineage())
     assert view.is_large and len(view.graph.tables) == 200 > MAX_TABLES
