@@ -81,6 +81,7 @@ class JobWorker:
         self._recovered = False  # until then a claim of a submit's could be taken for a crash's leftover
         self._begun = 0  # jobs given to begin(), so that claiming() knows whether its turn was used
         self._claiming = asyncio.Lock()  # one claim at a time: the loop's, or a submit's (server/job_handoff.py)
+        self._searching = False  # whether the loop holds a turn while it looks for a job
         #: Held status requests (``waitMillis``) wait here for a job's analysis to end.
         self.settled = SettledJobs()
 
@@ -164,6 +165,7 @@ class JobWorker:
         self._recovered = True
         while not self.closing:
             await self._capacity.acquire()
+            self._searching = True  # a submit's claim waits for this search rather than find no turn free
             self._wake.clear()
             async with self._claiming:
                 try:
@@ -175,8 +177,10 @@ class JobWorker:
                     job = None
                 if job is not None:
                     self.begin(job)
+                else:
+                    self._capacity.release()  # within the claim, so that a submit waiting for it finds the turn
+                self._searching = False
             if job is None:
-                self._capacity.release()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
 
@@ -191,20 +195,25 @@ class JobWorker:
         """Hold the claim and a turn of capacity for a claim made elsewhere; yield the jobs not to claim.
 
         Yields None (claim nothing) when no process is free. A claimed job must be given to :meth:`begin`
-        inside the block; if none is, the turn of capacity is given back.
+        inside the block; if none is, the turn of capacity is given back. While the job loop holds a turn
+        to look for a job (after each job's end), this waits for that search to end: a job submitted to
+        an idle server is claimed by its own submit, never left to the loop's next look.
         """
-        if not self.free_now():
+        if not self.free_now() and not self._searching:
             yield None
             return
         assert self._capacity is not None
-        await self._capacity.acquire()  # at once: it is not locked, and the event loop did not switch
-        begun = self._begun
-        try:
-            async with self._claiming:
+        async with self._claiming:
+            if not self.free_now():  # the loop's search found a job for the turn
+                yield None
+                return
+            await self._capacity.acquire()  # at once: it is not locked, and the event loop did not switch
+            begun = self._begun
+            try:
                 yield frozenset(self._in_flight)
-        finally:
-            if self._begun == begun:
-                self._capacity.release()
+            finally:
+                if self._begun == begun:
+                    self._capacity.release()
 
     def begin(self, job: StoredJob, files: tuple[SqlFile, ...] | None = None) -> None:
         """Analyse the claimed ``job`` in a task of its own, holding a turn of capacity taken for it.

@@ -92,13 +92,24 @@ def first_job(store: JobStore, worker: JobWorker) -> None:
     worker.notify()
 
 
+class SlowSearchStore(JobStore):
+    """A store that takes 0.3 s to find that no job waits: the worker's loop, which looks for the next job
+    as each one ends, holds a turn meanwhile (a busy disk makes that window; here it is wide every time)."""
+
+    def claim_next(self, exclude: Collection[str] = ()) -> StoredJob | None:
+        claimed = super().claim_next(exclude)
+        if claimed is None:
+            time.sleep(0.3)
+        return claimed
+
+
 def test_a_job_handed_over_to_an_idle_worker_is_being_analysed_when_the_submit_returns(
     server_config: ServerConfig,
 ) -> None:
     config = dataclasses.replace(server_config, analysis_processes=2)
 
     async def submit_and_follow() -> tuple[str, str, str]:
-        store = JobStore(config.db_path)
+        store = SlowSearchStore(config.db_path)  # the submit comes while the loop looks for a next job
         async with running_worker(store, config) as (worker, store_it):
             with worker.settled.watching("a" * 32) as first:  # a first job: the worker is past its start then
                 first_job(store, worker)
