@@ -81,7 +81,7 @@ class JobWorker:
         self._recovered = False  # until then a claim of a submit's could be taken for a crash's leftover
         self._begun = 0  # jobs given to begin(), so that claiming() knows whether its turn was used
         self._claiming = asyncio.Lock()  # one claim at a time: the loop's, or a submit's (server/job_handoff.py)
-        self._searching = False  # whether the loop holds a turn while it looks for a job
+        self._searching = False  # whether the loop holds a turn while it looks for a job (within a claim)
         #: Held status requests (``waitMillis``) wait here for a job's analysis to end.
         self.settled = SettledJobs()
 
@@ -164,23 +164,26 @@ class JobWorker:
             logger.warning("could not look for unfinished jobs", exc_info=True)
         self._recovered = True
         while not self.closing:
-            await self._capacity.acquire()
-            self._searching = True  # a submit's claim waits for this search rather than find no turn free
             self._wake.clear()
+            job = None
+            # the loop takes a turn only within a claim, and a submit waiting to claim goes first (the lock is
+            # fair): a job submitted while the loop looks is claimed by its own submit (claiming())
             async with self._claiming:
-                try:
-                    job = await asyncio.to_thread(self._claim_next, frozenset(self._in_flight))
-                except Exception:  # e.g. the database is locked by another process for longer than its timeout
-                    if self.closing:
-                        return
-                    logger.warning("could not look for jobs to analyse", exc_info=True)
-                    job = None
-                if job is not None:
-                    self.begin(job)
-                else:
-                    self._capacity.release()  # within the claim, so that a submit waiting for it finds the turn
-                self._searching = False
-            if job is None:
+                if not self._capacity.locked():
+                    await self._capacity.acquire()  # at once: it is not locked
+                    self._searching = True
+                    try:
+                        job = await asyncio.to_thread(self._claim_next, frozenset(self._in_flight))
+                    except Exception:  # e.g. the database is locked by another process for longer than its timeout
+                        if self.closing:
+                            return
+                        logger.warning("could not look for jobs to analyse", exc_info=True)
+                    if job is not None:
+                        self.begin(job)
+                    else:
+                        self._capacity.release()
+                    self._searching = False
+            if job is None:  # no job, or no turn free: a job's end, a lent turn or a submit wakes the loop
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
 
