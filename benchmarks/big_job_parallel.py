@@ -53,6 +53,7 @@ from lineage_throughput import generated_script
 from sqlflow_magic.server import EmbeddedServer, ServerConfig
 from sqlflow_magic.server.analysis import JobOutcome, warm_up
 from sqlflow_magic.server.analysis_batches import BatchTask, analyse_batch, plan_job
+from sqlflow_magic.server.engine_build import engine_build
 from sqlflow_magic.server.job_batches import run_batches
 from sqlflow_magic.server.lineage import SqlSource, analyze, choose_dialect, to_sqlflow_json
 from sqlflow_magic.server.lineage.batches import OrderedMerge, describe, plan_batches
@@ -60,7 +61,6 @@ from sqlflow_magic.server.lineage.engine import batch_start, first_pass
 from sqlflow_magic.server.pool import AnalysisPool
 from sqlflow_magic.server.pool_child import collections_paused, tune_collector
 from sqlflow_magic.server.records import AnalysisRequest, SqlFile
-from sqlflow_magic.server.sqlglot_build import sqlglot_build
 from sqlflow_magic.server.store import lineage_kind
 
 VENDOR = "dbvpostgresql"
@@ -401,7 +401,7 @@ def main() -> None:
     parser.add_argument("--skip-engine", action="store_true", help="leave out the engine alone")
     options = parser.parse_args()
     script = generated_script(int(options.mb * 1_000_000))
-    print(f"sqlglot: {sqlglot_build()}; Python {sys.version.split()[0]}; script {len(script) / 1e6:.1f} MB")
+    print(f"lineage engine: {engine_build()}; Python {sys.version.split()[0]}; script {len(script) / 1e6:.1f} MB")
     if not options.skip_engine:
         bench_engine(script, options.runs, options.processes)
     asyncio.run(bench_pipeline(script, options.runs, options.processes))

@@ -240,9 +240,9 @@ def child_versions() -> dict[str, str]:
     """The interpreter and the versions of the measured packages in this (child) Python."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from sqlflow_magic.server.sqlglot_build import sqlglot_build
+    from sqlflow_magic.server.engine_build import engine_build
 
-    found = {"python": f"Python {sys.version.split()[0]} ({sys.executable})", "sqlglot": sqlglot_build()}
+    found = {"python": f"Python {sys.version.split()[0]} ({sys.executable})", "sqlglot": engine_build()}
     for package in ("openlineage-sql", "sqllineage"):
         try:
             found[package] = f"{package} {version(package)}"

@@ -151,8 +151,8 @@ def serve(host: str, port: int, db_path: Path | None, users_file: Path | None, a
     from uvicorn.config import LOGGING_CONFIG
 
     from sqlflow_magic.server.app import create_app
+    from sqlflow_magic.server.engine_build import engine_build
     from sqlflow_magic.server.runner import AppServer, listening_socket, uvicorn_config
-    from sqlflow_magic.server.sqlglot_build import sqlglot_build
 
     local = is_loopback(host)
     limits: dict[str, Any] = dict(settings)
@@ -173,7 +173,7 @@ def serve(host: str, port: int, db_path: Path | None, users_file: Path | None, a
         app = create_app(config)
         shown_host = f"[{host}]" if ":" in host else host
         print(f"sqlflow-magic local SQLFlow server: http://{shown_host}:{sock.getsockname()[1]}/gspLive_backend")
-        print(f"sqlflow-magic lineage engine: {sqlglot_build()}")
+        print(f"sqlflow-magic lineage engine: {engine_build()}")
         if not local:
             print(onprem_notice(host, config.allow_onprem_user), file=sys.stderr)
         sys.stdout.flush()

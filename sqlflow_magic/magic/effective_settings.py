@@ -104,10 +104,10 @@ class EffectiveSettings:
         """(setting, shown value, source) for display; secrets are masked, user ids shortened."""
         shown = [(name, _show(name, getattr(self, name).value, self.uses_embedded_server), getattr(self, name).source)
                  for name in SHOWN]
-        if self.uses_embedded_server:  # which sqlglot the embedded server's lineage engine runs on
-            from ..server.sqlglot_build import sqlglot_build
+        if self.uses_embedded_server:  # the embedded server's lineage engine: compiled or not, on which sqlglot
+            from ..server.engine_build import engine_build
 
-            shown.append(("lineage_engine", sqlglot_build(), "installed"))
+            shown.append(("lineage_engine", engine_build(), "installed"))
         from ..openlineage.emit import configuration_summary  # where --emit sends: OpenLineage's own settings
 
         shown.append(("openlineage", *configuration_summary()))

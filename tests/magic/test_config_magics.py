@@ -7,7 +7,7 @@ import getpass
 import pytest
 
 from sqlflow_magic.magic.effective_settings import Sourced
-from sqlflow_magic.server.sqlglot_build import sqlglot_build
+from sqlflow_magic.server.engine_build import engine_build
 from tests.support.users import ALICE, ALICE_SECRET
 
 pytestmark = pytest.mark.server
@@ -39,9 +39,9 @@ def test_config_on_nothing_says_embedded(shell):
     assert "embedded local server" in rows["base_url"]
 
 
-def test_config_names_the_embedded_servers_sqlglot_build(shell):
+def test_config_names_the_embedded_servers_engine_build(shell):
     rows, _ = config_rows(shell)
-    assert rows["lineage_engine"].split(None, 2)[1:] == ["installed", sqlglot_build()]
+    assert rows["lineage_engine"].split(None, 2)[1:] == ["installed", engine_build()]
 
 
 def test_config_of_a_remote_server_names_no_local_engine(shell):

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from sqlflow_magic.protocol import ON_PREMISE_TOKEN, ON_PREMISE_USER_ID
+from sqlflow_magic.server.engine_build import engine_build
 from sqlflow_magic.server.runner import listening_socket
-from sqlflow_magic.server.sqlglot_build import sqlglot_build
 from tests.support.serve_process import start_serve, wait_until_serving
 from tests.support.users import ALICE, ALICE_SECRET
 
@@ -37,7 +37,7 @@ def test_serve_runs_until_terminated(tmp_path: Path) -> None:
         process.terminate()
         stdout, stderr = process.communicate(timeout=10)
     assert stdout.splitlines() == [f"sqlflow-magic local SQLFlow server: {url}",
-                                   f"sqlflow-magic lineage engine: {sqlglot_build()}"]
+                                   f"sqlflow-magic lineage engine: {engine_build()}"]
     assert ALICE_SECRET not in stdout + stderr
 
 

@@ -61,6 +61,10 @@ class BatchFailure:
 
     reason: str
 
+    def __reduce__(self) -> tuple[type[BatchFailure], tuple[str]]:
+        # compiled (setup.py), a frozen class cannot be unpickled field by field: it is rebuilt by its constructor
+        return (BatchFailure, (self.reason,))
+
 
 def plan_batches(sources: Sequence[SqlSource], batches: int, separator: re.Pattern[str] | None) -> list[list[Part]]:
     """Cut the files into at most ``batches`` batches of about equal size, at statement boundaries."""

@@ -35,6 +35,10 @@ class SqlSource:
     text: str
     decode_error: str | None = None
 
+    def __reduce__(self) -> tuple[type[SqlSource], tuple[str, str, str | None]]:
+        # compiled (setup.py), a frozen class cannot be unpickled field by field: it is rebuilt by its constructor
+        return (SqlSource, (self.name, self.text, self.decode_error))
+
 
 class Span(NamedTuple):
     """A start and an (exclusive) end position: 1-based line and column.
@@ -163,6 +167,10 @@ class LineageError:
     file_name: str = ""
     span: Span | None = None
     raw: str = ""  # the parser's own message (``parserMessage``), when ``message`` says it in plain words
+
+    def __reduce__(self) -> tuple[type[LineageError], tuple[str, str, str, Span | None, str]]:
+        # compiled (setup.py), a frozen class cannot be unpickled field by field: it is rebuilt by its constructor
+        return (LineageError, (self.message, self.error_type, self.file_name, self.span, self.raw))
 
     @property
     def is_hint(self) -> bool:

@@ -7,6 +7,7 @@ it) and must not import sqlglot, so they live apart from the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 #: A part of a job: ``(file index, start offset, end offset)`` of its text, cut at a statement boundary.
 Part = tuple[int, int, int]
@@ -23,3 +24,7 @@ class BatchStart:
     spelling: dict[str, str]
     default_database: str | None
     default_schema: str | None
+
+    def __reduce__(self) -> tuple[type[BatchStart], tuple[Any, ...]]:
+        # compiled (setup.py), a frozen class cannot be unpickled field by field: it is rebuilt by its constructor
+        return (BatchStart, (self.schemas, self.spelling, self.default_database, self.default_schema))

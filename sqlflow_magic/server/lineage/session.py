@@ -35,6 +35,9 @@ class FirstPass:
 class Session:
     """One analysis: the parser, the registry and the result it fills, file by file and statement by statement."""
 
+    #: Compiled (setup.py), a class deletes only the attributes it names here: :meth:`run` drops its dispatch.
+    __deletable__ = ("dispatch",)
+
     def __init__(
         self,
         choice: DialectChoice,
