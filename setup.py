@@ -2,15 +2,16 @@
 
 Everything about the package is declared in ``pyproject.toml``; this file only adds the engine's
 extension modules. ``sqlflow_magic/server/lineage`` (the engine, about 5,600 lines of typed Python)
-runs 1.2 to 1.3 times faster compiled on the corpus of ``benchmarks/lineage_throughput.py``, as
-sqlglot itself does with ``sqlglotc`` (docs/dependencies.md, "The engine compiled").
+takes 13 to 17 % less time compiled on the corpus of ``benchmarks/lineage_throughput.py``, on top of
+sqlglot compiled by ``sqlglotc`` the same way (docs/dependencies.md, "The engine compiled").
 
 ``SQLFLOW_MAGIC_COMPILE`` chooses:
 
 - unset (the default): compile on CPython when building a wheel (``pip install .``); if the C
   compiler fails (none installed, no Python headers), warn and install the same modules as pure
-  Python. Editable installs (``pip install -e .``) stay pure, so that an edit is never shadowed
-  by a compiled module built from the code before it.
+  Python. pip shows a build's warnings only with ``-v``: ``sqlflow-magic serve`` and
+  ``%sqlflow_config`` say which engine was installed. Editable installs (``pip install -e .``) stay
+  pure, so that an edit is never shadowed by a compiled module built from the code before it.
 - ``0``: pure Python.
 - ``1``: compile, and fail the build if compiling fails (wheels only).
 """
@@ -52,16 +53,20 @@ class CompilingBuildExt(build_ext):
         building = not BUILDING.isdisjoint(self.distribution.commands)
         if building and self.distribution.ext_modules == [PLACEHOLDER]:
             self.distribution.ext_modules = _compiled_modules()
+        # always compile: objects a build left in the checkout's build/ would otherwise be reused, whatever
+        # compiler or SQLFLOW_MAGIC_COMPILE this build was given
+        self.force = True
         super().finalize_options()
 
     def run(self) -> None:
         try:
             super().run()
         except Exception as exc:  # CompileError, LinkError, a missing compiler: setuptools raises several kinds
+            compiler = os.environ.get("CC", "the C compiler")
             if _choice() == "1":
-                raise
-            self.warn(f"the lineage engine was not compiled ({exc}); it runs as pure Python. "
-                      "Set SQLFLOW_MAGIC_COMPILE=0 to skip compiling, or install a C compiler and Python's headers.")
+                raise SystemExit(f"SQLFLOW_MAGIC_COMPILE=1: compiling the lineage engine failed ({type(exc).__name__} "
+                                 f"from {compiler}); unset it to install the engine as pure Python") from exc
+            _warn(f"{type(exc).__name__} from {compiler}")
             for extension in self.extensions:  # what was built before the failure: the engine is all or nothing
                 Path(self.get_ext_fullpath(extension.name)).unlink(missing_ok=True)
             self.extensions = self.distribution.ext_modules = []
@@ -75,14 +80,21 @@ def _compiling() -> bool:
     return choice == "1" or (choice == "" and not _editable() and platform.python_implementation() == "CPython")
 
 
+def _warn(why: str) -> None:
+    print(f"warning: the lineage engine was not compiled ({why}): it runs as pure Python, the same answers, "
+          "slower. Install a C compiler and Python's headers, or set SQLFLOW_MAGIC_COMPILE=0 not to try. "
+          "`sqlflow-magic serve` says which engine runs.", file=sys.stderr)
+
+
 def _compiled_modules() -> list[Extension]:
     """The engine's modules as mypyc's extensions; none if mypyc fails in the default mode."""
     choice = _choice()
     try:
         from mypyc.build import mypycify
-    except ImportError:
+    except ImportError:  # a build without isolation, in an environment without mypy
         if choice == "1":
             raise
+        _warn("no mypyc: pip install mypy, or build with pip's build isolation")
         return []
     modules = sorted(str(path) for path in COMPILED_PACKAGE.rglob("*.py") if path.name != "__init__.py")
     # mypy's own options, not pyproject.toml's (which checks the whole package). Imports are not followed:
@@ -95,7 +107,7 @@ def _compiled_modules() -> list[Extension]:
     except (Exception, SystemExit) as exc:  # mypyc exits on a type error: a newer mypy may be stricter than ours
         if choice == "1":
             raise
-        print(f"warning: the lineage engine was not compiled ({exc!r}); it runs as pure Python", file=sys.stderr)
+        _warn(f"mypyc: {exc!r}")
         return []
 
 
