@@ -43,6 +43,7 @@ from sqlflow_magic.server.lineage.model import (
     Relationship,
     Span,
     SqlSource,
+    rebuilt_by_constructor,
 )
 from sqlflow_magic.server.lineage.parts import BatchStart, Part
 
@@ -61,9 +62,8 @@ class BatchFailure:
 
     reason: str
 
-    def __reduce__(self) -> tuple[type[BatchFailure], tuple[str]]:
-        # compiled (setup.py), a frozen class cannot be unpickled field by field: it is rebuilt by its constructor
-        return (BatchFailure, (self.reason,))
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return rebuilt_by_constructor(self)
 
 
 def plan_batches(sources: Sequence[SqlSource], batches: int, separator: re.Pattern[str] | None) -> list[list[Part]]:

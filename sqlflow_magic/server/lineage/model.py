@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple
+
+
+def rebuilt_by_constructor(record: Any) -> tuple[type, tuple[Any, ...]]:
+    """``__reduce__`` of a frozen dataclass that travels between processes: compiled (setup.py), such a class
+    cannot be unpickled field by field, so it is rebuilt by its constructor from all its fields, in order."""
+    return (type(record), tuple(getattr(record, each.name) for each in fields(record)))
+
 
 #: Error types that mean "some SQL was not (fully) analysed"; any of them makes a job a partial success.
 HARD_ERROR_TYPES = frozenset(
@@ -35,9 +42,8 @@ class SqlSource:
     text: str
     decode_error: str | None = None
 
-    def __reduce__(self) -> tuple[type[SqlSource], tuple[str, str, str | None]]:
-        # compiled (setup.py), a frozen class cannot be unpickled field by field: it is rebuilt by its constructor
-        return (SqlSource, (self.name, self.text, self.decode_error))
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return rebuilt_by_constructor(self)
 
 
 class Span(NamedTuple):
@@ -168,9 +174,8 @@ class LineageError:
     span: Span | None = None
     raw: str = ""  # the parser's own message (``parserMessage``), when ``message`` says it in plain words
 
-    def __reduce__(self) -> tuple[type[LineageError], tuple[str, str, str, Span | None, str]]:
-        # compiled (setup.py), a frozen class cannot be unpickled field by field: it is rebuilt by its constructor
-        return (LineageError, (self.message, self.error_type, self.file_name, self.span, self.raw))
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return rebuilt_by_constructor(self)
 
     @property
     def is_hint(self) -> bool:

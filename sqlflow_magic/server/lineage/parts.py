@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlflow_magic.server.lineage.model import rebuilt_by_constructor
+
 #: A part of a job: ``(file index, start offset, end offset)`` of its text, cut at a statement boundary.
 Part = tuple[int, int, int]
 #: ``(database, schema, name)`` of a table as the registry normalises it.
@@ -25,6 +27,5 @@ class BatchStart:
     default_database: str | None
     default_schema: str | None
 
-    def __reduce__(self) -> tuple[type[BatchStart], tuple[Any, ...]]:
-        # compiled (setup.py), a frozen class cannot be unpickled field by field: it is rebuilt by its constructor
-        return (BatchStart, (self.schemas, self.spelling, self.default_database, self.default_schema))
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return rebuilt_by_constructor(self)
