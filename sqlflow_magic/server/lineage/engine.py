@@ -43,7 +43,8 @@ def analyze(
     choice = choose_dialect(dbvendor)
     session = Session(choice, default_database, default_schema, Deadline(deadline), column_level)
     if column_level:  # the column lists the first pass finds serve column lineage only (docs/engine.md)
-        session.registry.seed_schemas(schemas_at(session.first_pass(files).definitions, 0, 0))
+        found = session.first_pass(files, referenced_only=True)
+        session.registry.seed_schemas(schemas_at(found.definitions, 0, 0))
     return session.run(files)
 
 

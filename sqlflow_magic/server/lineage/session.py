@@ -67,8 +67,11 @@ class Session:
         )
         self.clean_ends = True
 
-    def first_pass(self, files: Sequence[SqlSource]) -> FirstPass:
-        """Collect the job's DDL; the key of each table is filed under the USE statements before it."""
+    def first_pass(self, files: Sequence[SqlSource], referenced_only: bool = False) -> FirstPass:
+        """Collect the job's DDL; the key of each table is filed under the USE statements before it.
+
+        ``referenced_only``: only the DDL of tables whose names occur elsewhere in the job
+        (``collect_definitions``): enough for one analysis of the whole job, not for a batch."""
         registry, parse = self.registry, partial(parse_statements, self.choice.dialect)
         uses = collect_uses(files, parse)
         initial = (registry.default_database, registry.default_schema)
@@ -83,7 +86,7 @@ class Session:
             return registry.table_key(table)
 
         try:
-            definitions = collect_definitions(files, parse, key_of, registry.normalize)
+            definitions = collect_definitions(files, parse, key_of, registry.normalize, referenced_only)
         finally:
             registry.default_database, registry.default_schema = initial
         return FirstPass(definitions, uses)

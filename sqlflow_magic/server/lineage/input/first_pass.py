@@ -18,6 +18,7 @@ pass" in ``docs/engine.md``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,14 @@ Parse = Callable[[str], list[exp.Expr | None]]
 _CREATE = re.compile(
     r"^[ \t]*CREATE\s+(?:OR\s+(?:REPLACE|ALTER)\s+)?(?:[A-Z_]+\s+){0,3}?(?:TABLE|VIEW)\b", re.IGNORECASE | re.MULTILINE
 )
+#: The last part of the name a CREATE TABLE/VIEW declares, read from the end of a match of :data:`_CREATE`:
+#: a plain word, bare or quoted (its only group that matches), followed by no quoted argument.
+_CREATED_NAME = re.compile(
+    r"\s+(?:IF\s+NOT\s+EXISTS\s+)?(?!IF\s+NOT\s)(?:[\w$#@\"`\[\]]+\s*\.\s*)*"
+    r"(?:\"(\w+)\"|`(\w+)`|\[(\w+)\]|(\w+))(?=\s|;|$|\((?!\s*['\"]))",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"\w+")
 _USE = re.compile(r"^[ \t]*(USE\s[^;\n]+)", re.IGNORECASE | re.MULTILINE)
 #: The ``AS`` that starts the query of a CREATE ... AS SELECT (group 1: the query).
 _AS_QUERY = re.compile(r"\bAS\s*(?:\(\s*)*((?:SELECT|WITH)\b)", re.IGNORECASE)
@@ -76,15 +85,26 @@ def collect_definitions(
     parse: Parse,
     key_of: Callable[[exp.Table, int, int], Key],
     normalize: Callable[[str, bool], str],
+    referenced_only: bool = False,
 ) -> list[Definition]:
     """The column lists declared by the CREATE TABLE/VIEW statements of ``sources``, in order of appearance.
 
     ``key_of(table, file_index, offset)`` files a table name as the analysis would at that position.
+    ``referenced_only``: leave out, unparsed, each statement whose table's name is no other word of the job
+    (one analysis of the whole job learns that table's columns from the statement itself, before anything
+    could read them); a batch needs them all (the first spellings of column names).
     """
     found: list[Definition] = []
+    words: Counter[str] | None = None
     for file_index, source in enumerate(sources):
         text = source.text
         for match in _CREATE.finditer(text):
+            if referenced_only:
+                if words is None:
+                    words = Counter(word for other in sources for word in _WORD.findall(other.text.lower()))
+                name = _CREATED_NAME.match(text, match.end())
+                if name is not None and words[name.group(name.lastindex or 0).lower()] < 2:
+                    continue
             parsed = _parse_create(text, match.start(), parse)
             if parsed is None:
                 continue
