@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 
 from sqlglot import exp
@@ -159,14 +159,7 @@ class Session:
                     result.statement_count += 1
                 continue
             if offset or in_block:
-                item = replace(
-                    item,
-                    base=item.base + offset,
-                    start=item.start + offset,
-                    end=item.end + offset,
-                    in_block=in_block or item.in_block,
-                    routine=item.routine.moved(offset) if item.routine else routine,
-                )
+                item = item.moved(offset, in_block, routine)
             self._statement(item, source, self._lines)
         return found
 

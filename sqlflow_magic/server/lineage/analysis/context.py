@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from itertools import islice
 
 from sqlglot import exp
@@ -14,25 +13,41 @@ from sqlflow_magic.server.lineage.model import Span
 _MAX_PARTS = 64
 
 
-@dataclass
 class StatementContext:
-    """Where a statement sits: its file, and the offset its node positions are relative to."""
+    """Where a statement sits: its file, and the offset its node positions are relative to.
 
-    file_name: str
-    text: str
-    lines: LineIndex
-    base: int
-    start: int
-    end: int
-    number: int
-    #: Variables and parameters of an enclosing procedural block (lower case): constants, not columns.
-    variables: frozenset[str] = frozenset()
-    #: The span of the whole statement. Every statement reads it, so it is computed at once: a
-    #: ``functools.cached_property`` takes a lock on every read before Python 3.12.
-    statement_span: Span = field(init=False, repr=False, compare=False)
+    A plain class, not a dataclass: one is made per statement, and compiled (``setup.py``) only a
+    class's own ``__init__`` runs as native code (the one ``dataclasses`` writes stays Python).
+    """
 
-    def __post_init__(self) -> None:
-        self.statement_span = self.lines.span(self.start, self.end)
+    def __init__(
+        self,
+        file_name: str,
+        text: str,
+        lines: LineIndex,
+        base: int,
+        start: int,
+        end: int,
+        number: int,
+        variables: frozenset[str] = frozenset(),
+    ) -> None:
+        self.file_name = file_name
+        self.text = text
+        self.lines = lines
+        self.base = base
+        self.start = start
+        self.end = end
+        self.number = number
+        #: Variables and parameters of an enclosing procedural block (lower case): constants, not columns.
+        self.variables = variables
+        #: The span of the whole statement: every statement reads it.
+        self.statement_span: Span = lines.span(start, end)
+
+    def narrowed(self, start: int, end: int) -> StatementContext:
+        """The same statement's context, from ``start`` to ``end`` of the file (a statement inside a block)."""
+        return StatementContext(
+            self.file_name, self.text, self.lines, self.base, start, end, self.number, self.variables
+        )
 
     def span(self, node: exp.Expr | None) -> Span | None:
         """The span of a node, from the positions sqlglot kept on its identifiers."""

@@ -9,7 +9,6 @@ its own span from the positions of its identifiers: from the keyword that starts
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from sqlglot import exp
 
@@ -46,4 +45,4 @@ def inner_context(ctx: StatementContext, statement: exp.Expr) -> StatementContex
         return ctx
     line_end = ctx.text.find("\n", last, ctx.end)
     end = len(ctx.text[:line_end if line_end != -1 else ctx.end].rstrip().rstrip(";"))
-    return replace(ctx, start=keyword.start(), end=max(end, last))
+    return ctx.narrowed(keyword.start(), max(end, last))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import Final
 
 # Token and TokenType live in sqlglot.tokenizer_core; the package re-exports them.
 from sqlglot import Token, TokenType, exp
@@ -25,6 +26,7 @@ from sqlflow_magic.server.lineage.input.procedural import (
     block_depth_change,
     block_statements,
     declared_names,
+    may_hold_blocks,
     starts_line_statement,
     statement_starts,
     values_head,
@@ -36,7 +38,7 @@ from sqlflow_magic.server.lineage.input.routines import (
     member_header,
     routine_header,
 )
-from sqlflow_magic.server.lineage.input.scanning import Failure, Scanner
+from sqlflow_magic.server.lineage.input.scanning import Failure, Scanner, last_semicolon
 from sqlflow_magic.server.lineage.input.sqlglot_tools import sqlglot_tools
 from sqlflow_magic.server.lineage.input.token_rewrites import rewrite_tokens
 
@@ -51,20 +53,43 @@ MAX_STATEMENT_TOKENS = 500_000
 _VALUES_SHORTCUT_TOKENS = 2_000
 
 
-@dataclass(frozen=True)
 class Statement:
-    """A parsed statement; node positions (``meta``) are relative to ``base`` in the file text."""
+    """A parsed statement; node positions (``meta``) are relative to ``base`` in the file text.
 
-    expression: exp.Expr
-    base: int
-    start: int
-    end: int
-    in_block: bool = False
-    note: str | None = None
-    #: Lower-case names of the enclosing procedural block's variables and parameters.
-    variables: frozenset[str] = frozenset()
-    #: The procedure, function or trigger whose body holds the statement.
-    routine: Routine | None = None
+    A plain class, not a dataclass: one is made per statement, and compiled (``setup.py``) only a
+    class's own ``__init__`` runs as native code. Read-only (``Final``): :meth:`moved` makes another.
+    """
+
+    def __init__(
+        self,
+        expression: exp.Expr,
+        base: int,
+        start: int,
+        end: int,
+        in_block: bool = False,
+        note: str | None = None,
+        variables: frozenset[str] = frozenset(),
+        routine: Routine | None = None,
+    ) -> None:
+        self.expression: Final = expression
+        self.base: Final = base
+        self.start: Final = start
+        self.end: Final = end
+        self.in_block: Final = in_block
+        self.note: Final = note
+        #: Lower-case names of the enclosing procedural block's variables and parameters.
+        self.variables: Final = variables
+        #: The procedure, function or trigger whose body holds the statement.
+        self.routine: Final = routine
+
+    def moved(self, offset: int, in_block: bool, routine: Routine | None) -> Statement:
+        """The statement of a text that sits at ``offset`` of its file (a routine's body kept as a string):
+        in a block if either is, and in its own routine (moved too), else in ``routine``."""
+        return Statement(
+            self.expression, self.base + offset, self.start + offset, self.end + offset,
+            in_block or self.in_block, self.note, self.variables,
+            self.routine.moved(offset) if self.routine else routine,
+        )  # fmt: skip
 
 
 class ScriptParser:
@@ -280,8 +305,16 @@ class ScriptParser:
         return tokens, "REPLACE INTO analysed as INSERT INTO"
 
 
-def balanced_cut(tokens: list[Token], *, headers: bool) -> int | None:
-    """The last semicolon outside any ``BEGIN ... END`` block: pieces never split a block."""
+def balanced_cut(tokens: list[Token], text: str, *, headers: bool) -> int | None:
+    """The last semicolon outside any ``BEGIN ... END`` block of ``text`` (``tokens`` are its tokens):
+    pieces never split a block."""
+    if not may_hold_blocks(text, headers):  # most pieces: no token needs a look
+        return last_semicolon(tokens)
+    return walked_cut(tokens, headers=headers)
+
+
+def walked_cut(tokens: list[Token], *, headers: bool) -> int | None:
+    """:func:`balanced_cut` by a look at every token."""
     depth, declare_pending, last, chunk_start = 0, False, None, 0
     for index, token in enumerate(tokens):
         if token.token_type != TokenType.SEMICOLON:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Token and TokenType live in sqlglot.tokenizer_core; the package re-exports them.
 from sqlglot import Token, TokenType
 
@@ -35,6 +37,29 @@ _ROUTINE_WORDS = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER", "PACKAGE", "TYPE
 #: Lengths of END, CASE and BEGIN, the only words :func:`block_depth_change` counts.
 _BLOCK_WORD_LENGTHS = frozenset({3, 4, 5})
 _BLOCK_WORDS = frozenset({"BEGIN", "CASE", "END"})
+#: The words without which :func:`block_depth_change` finds no block in a chunk; with ``headers``, also
+#: those of :func:`_opens_declarations` and :func:`is_package`.
+_BLOCK_TEXT_WORDS = ("BEGIN", "CASE", "END")
+_HEADER_TEXT_WORDS = (*_BLOCK_TEXT_WORDS, "DECLARE", "PROCEDURE", "FUNCTION", "TRIGGER", "PACKAGE", "TYPE", "PROC")
+#: A letter or an underscore: no tokenizer splits a name right after one (``1BEGIN`` may well be split).
+_NAME_CHARACTER = re.compile(r"[^\W\d]")
+
+
+def may_hold_blocks(text: str, headers: bool) -> bool:
+    """Whether the tokens of ``text`` might open or close a block (:func:`block_depth_change` looks at every
+    token; this searches the text): one of the words, upper-cased as tokens are read, where a token
+    could hold it, not inside a longer name. A word in a string or a comment only says "might"."""
+    upper = text.upper()
+    for word in _HEADER_TEXT_WORDS if headers else _BLOCK_TEXT_WORDS:
+        at = upper.find(word)
+        while at != -1:
+            end = at + len(word)
+            if (at == 0 or _NAME_CHARACTER.match(upper, at - 1) is None) and (
+                end == len(upper) or not (upper[end].isalnum() or upper[end] == "_")
+            ):
+                return True
+            at = upper.find(word, at + 1)
+    return False
 
 
 def _word(token: Token) -> str:

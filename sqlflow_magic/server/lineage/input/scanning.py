@@ -80,13 +80,14 @@ class Scanner:
         tokenizer: Tokenizer,
         separator: re.Pattern[str] | None,
         deadline: Deadline,
-        cut: Callable[[list[Token]], int | None] | None = None,
+        cut: Callable[[list[Token], str], int | None] | None = None,
     ) -> None:
         self._tokenizer = tokenizer
         self._separator = separator
         self._deadline = deadline
-        #: Index of the semicolon token after which a piece may end (default: the last one).
-        self._cut = cut or last_semicolon
+        #: ``cut(tokens, text)``: the index of the semicolon token after which a piece (``text``, whose
+        #: tokens are ``tokens``) may end (default: the last one).
+        self._cut = cut or _last_semicolon_of
         #: Whether the text last scanned ended at a statement boundary: after a semicolon the cut
         #: function accepts, or at a batch separator (set once :meth:`scan`'s iterator is exhausted).
         self.ended_cleanly = True
@@ -142,7 +143,7 @@ class Scanner:
                     yield from self._salvage(text, position, end, exc)
                     return
                 if cut < end:
-                    last = self._cut(tokens)
+                    last = self._cut(tokens, piece)
                     if last is None:
                         size *= 2
                         continue
@@ -150,7 +151,7 @@ class Scanner:
                     yield Piece(position, piece, tokens)
                     position += tokens[-1].end + 1
                 else:
-                    clean[0] = bool(tokens) and self._cut(tokens) == len(tokens) - 1
+                    clean[0] = bool(tokens) and self._cut(tokens, piece) == len(tokens) - 1
                     yield Piece(position, piece, tokens)
                     position = end
                 break
@@ -182,6 +183,10 @@ class Scanner:
         quoted = one_line(str(error))  # sqlglot quotes the SQL from where it stopped, line breaks and all
         message = f"Syntax error: cannot tokenize the text from here ({quoted}); unterminated string or comment?"
         yield Failure(message, "SyntaxError", failed_at, min(end, failed_at + 1))
+
+
+def _last_semicolon_of(tokens: list[Token], text: str) -> int | None:
+    return last_semicolon(tokens)
 
 
 def last_semicolon(tokens: list[Token]) -> int | None:
