@@ -38,9 +38,9 @@ _ROUTINE_WORDS = frozenset({"PROCEDURE", "FUNCTION", "TRIGGER", "PACKAGE", "TYPE
 _BLOCK_WORD_LENGTHS = frozenset({3, 4, 5})
 _BLOCK_WORDS = frozenset({"BEGIN", "CASE", "END"})
 #: The words without which :func:`block_depth_change` finds no block in a chunk; with ``headers``, also
-#: those of :func:`_opens_declarations` and :func:`is_package`.
-_BLOCK_TEXT_WORDS = ("BEGIN", "CASE", "END")
-_HEADER_TEXT_WORDS = (*_BLOCK_TEXT_WORDS, "DECLARE", "PROCEDURE", "FUNCTION", "TRIGGER", "PACKAGE", "TYPE", "PROC")
+#: those :func:`_opens_declarations` and :func:`is_package` look for.
+_BLOCK_TEXT_WORDS = tuple(_BLOCK_WORDS)
+_HEADER_TEXT_WORDS = (*_BLOCK_WORDS, "DECLARE", *_ROUTINE_WORDS)
 #: A letter or an underscore: no tokenizer splits a name right after one (``1BEGIN`` may well be split).
 _NAME_CHARACTER = re.compile(r"[^\W\d]")
 
