@@ -61,6 +61,12 @@ def test_one_analysis_of_a_job_parses_only_the_ddl_of_tables_named_elsewhere(sql
     assert _parsed_by_one_analysis(sql) == parsed
 
 
+def test_a_job_with_few_ddl_statements_has_them_all_parsed_rather_than_its_words_counted() -> None:
+    # Parsing one CREATE head costs about as much as counting the words of 2,000 characters.
+    inserts = "".join(f"INSERT INTO rpt.t{n} SELECT a, b FROM stage.s{n};\n" for n in range(100))
+    assert _parsed_by_one_analysis("CREATE TABLE stage.lonely (id INT);\n" + inserts) == ["lonely"]
+
+
 def test_a_batch_gets_the_ddl_of_every_table() -> None:
     # A batch starts with the first spellings of the column names declared before it, whatever the table.
     found = first_pass([SqlSource("a.sql", "CREATE TABLE stage.lonely (Id INT);\nSELECT 1;")], "dbvpostgresql")
