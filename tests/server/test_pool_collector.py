@@ -35,6 +35,38 @@ def test_the_analysis_process_tunes_its_collector_and_freezes_what_a_task_leaves
     asyncio.run(scenario())
 
 
+def full_collections_while_keeping(objects: int) -> int:
+    """In the analysis process: the full collections that start while ``objects`` lists are made and kept,
+    as a long analysis keeps its growing result (each list is one object the collector tracks)."""
+    started: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            started.append(1)
+
+    gc.callbacks.append(seen)
+    try:
+        kept = [[] for _ in range(objects)]
+    finally:
+        gc.callbacks.remove(seen)
+    del kept
+    return len(started)
+
+
+def test_a_task_that_keeps_making_objects_starts_no_full_collection() -> None:
+    # 1.5 million kept objects: about 210 collections of the middle generation, and full collections of
+    # everything kept so far under the thresholds before (100: one at least), finding nothing
+    async def scenario() -> None:
+        pool = AnalysisPool(1)
+        pool.start()
+        try:
+            assert await pool.run(full_collections_while_keeping, 1_500_000, limit=60) == 0
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+
+
 #: Enough SQL that rendering its exports makes far more objects than a young collection's threshold (700).
 SCRIPT = "\n".join(
     f"INSERT INTO dw.fact_{i % 7} (id, amount) SELECT s.id, s.amount * {i} FROM stage.src_{i % 5} s;"
