@@ -12,7 +12,7 @@ batches are still analysed.
 What it needs is the merged result, and the cheapest honest way to give it that is to merge again: it
 is fed the batches' encoded results as they end, like the merge process, and merges them (1.4 s for the
 5 MB script; mostly after the last batch, which ends soon after the first process is free), where
-pickling the merged result to it would cost about 5 s, and the column-level lineage JSON (127 MB) could
+pickling the merged result to it would cost about 5 s, and the column-level lineage JSON (113 MB) could
 only be sent once the merge process had written it. Both processes then build the column-level lineage (about 1 s, the
 only work done twice) and render their share; the session id is stamped when the plan was made
 (:attr:`JobPlan.stamp_ms <sqlflow_magic.server.analysis_batches.JobPlan.stamp_ms>`), so every export is
@@ -40,8 +40,9 @@ if TYPE_CHECKING:  # the engine is imported in the analysis processes only
     from sqlflow_magic.server.lineage import LineageResult
 
 #: The exports of a job in batches rendered by :func:`render_apart` rather than by the merge process: the
-#: default view and the notebook's picture (``fdd,fdr``) as JSON, about 1.3 s and 2.2 s of CPU for the 5 MB
-#: script, against the merge process's lineage JSON at both levels (about 2.7 s and 1.1 s) and CSVs (1 s).
+#: default view and the notebook's picture (``fdd,fdr``) as JSON, about 0.85 s and 1.0 s of CPU for the 5 MB
+#: script (after the merge again, 1.25 s), against the merge process's lineage JSON at both levels (about 1.3 s
+#: and 0.85 s) and CSVs (1.1 s); JSON written by orjson (``docs/performance.md``, "The exports' JSON by orjson").
 RENDERED_APART = (PRERENDERED[0], PRERENDERED[1])
 
 

@@ -35,7 +35,7 @@ ETL = "\n".join(
     f"CREATE VIEW rpt.v_{i} AS SELECT id, amount FROM dw.fact_{(i + 3) % 7} WHERE id > {i};\n"
     f"SELECT * FROM rpt.v_{i};\n"
     f"UPDATE dw.fact_{i % 7} f SET amount = s.amount FROM stage.src_{i % 5} s WHERE f.id = s.id;"
-    for i in range(150)
+    for i in range(180)  # its compact lineage JSON is 1.16 MB
 ).encode()
 DDL = "\n".join(f"CREATE TABLE stage.src_{i} (id INT, amount INT, note TEXT);" for i in range(5)).encode()
 #: Settings that cut the job above into about a dozen batches.

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from xml.etree import ElementTree
 
+from sqlflow_magic.server.exports.json_text import encode
 from sqlflow_magic.server.exports.layout import graph_of
 from sqlflow_magic.server.exports.views import ViewOptions, apply_view, bare_name
 
@@ -43,12 +44,9 @@ def render(lineage: Mapping[str, Any], options: ViewOptions, form: str, delimite
 
 
 def json_bytes(answer: Mapping[str, Any]) -> bytes:
-    """An answer as UTF-8 JSON, as SQLFlow sends it (characters unescaped).
-
-    Python's check for circular references is skipped: an answer is a tree of dicts and lists made from
-    a lineage, never a graph (for the 127 MB lineage of the 5 MB script, 1.56 s against 1.76 s).
-    """
-    return json.dumps(answer, ensure_ascii=False, check_circular=False).encode()
+    """An answer as compact UTF-8 JSON, as SQLFlow sends it (characters unescaped), by orjson where it is
+    installed (:mod:`.json_text`)."""
+    return encode(answer)
 
 
 def render_generation(lineage: Mapping[str, Any], options: ViewOptions, form: str, delimiter: str = ",") -> bytes:
