@@ -47,6 +47,56 @@ def test_only_syntax_errors_fail() -> None:
     assert len(_errors(result, "SyntaxError")) == 2
 
 
+@pytest.mark.parametrize(
+    ("vendor", "sql", "near"),
+    [
+        ("dbvmysql", "SELEC * FRM orders;", "SELEC"),  # the column SELEC times the column FRM, aliased orders
+        ("dbvpostgresql", "UPDAT orders;", "UPDAT"),
+        ("dbvoracle", "NULL;", "NULL"),
+        ("dbvpostgresql", "t.a = 1;", "t"),
+        ("dbvmssql", "'loading'", "loading"),
+    ],
+)
+def test_a_statement_that_parses_as_a_value_is_a_syntax_error(vendor: str, sql: str, near: str) -> None:
+    result = _run(sql, vendor)
+    [error] = result.errors
+    assert (error.error_type, result.status, error.span.start_line, error.span.start_column) == ("SyntaxError", "fail",
+                                                                                                 1, 1)
+    assert error.message.startswith(f"Syntax error near {near!r}: not a statement")
+
+
+def test_a_misspelt_select_among_statements_is_located_and_the_others_analysed() -> None:
+    sql = "INSERT INTO t2 SELECT a, b FROM t1;\n  SELEC * FRM orders;\nINSERT INTO t3 SELECT a FROM t2;"
+    result = _run(sql, "dbvmysql")
+    assert _targets(result) == ["t2", "t3"] and result.status == "partial_success"
+    [error] = result.errors
+    assert (error.error_type, error.span.start_line, error.span.start_column, error.span.end_column) == ("SyntaxError",
+                                                                                                          2, 3, 8)
+
+
+@pytest.mark.parametrize(
+    ("vendor", "sql"),
+    [
+        ("dbvmssql", "CREATE PROCEDURE p AS\nBEGIN\n  INSERT INTO t2 SELECT a FROM t1;\n  RETURN;\nEND"),
+        ("dbvsnowflake", "BEGIN\n  x := 2;\n  INSERT INTO t2 SELECT a FROM t1;\nEND;"),
+        ("dbvpostgresql", "CREATE FUNCTION f() RETURNS void AS $$\nBEGIN\n  x = 1;\n"
+                          "  INSERT INTO t2 SELECT a FROM t1;\n  NULL;\nEND; $$ LANGUAGE plpgsql;"),
+        ("dbvoracle", "BEGIN\n  v := 1;\n  NULL;\n  INSERT INTO t2 SELECT a FROM t1;\n  EXIT;\nEND;\n/"),
+    ],
+)
+def test_assignments_and_words_of_control_flow_in_a_block_are_no_syntax_error(vendor: str, sql: str) -> None:
+    result = _run(sql, vendor)
+    assert _targets(result) == ["t2"] and _errors(result, "SyntaxError") == [] and result.status == "success"
+
+
+@pytest.mark.parametrize(("vendor", "sql"), [("dbvmssql", "sp_who"), ("dbvmssql", "dbo.load_all"),
+                                             ("dbvpostgresql", "refresh_all(1);")])
+def test_a_procedure_called_without_call_or_exec_is_reported_as_a_call(vendor: str, sql: str) -> None:
+    result = _run(sql, vendor)
+    assert [e.error_type for e in result.errors if e.error_type != "ProceduralCode"] == ["UnsupportedStatement"]
+    assert "procedure call not analysed" in _errors(result, "UnsupportedStatement")[0].message
+
+
 def test_unterminated_string_keeps_earlier_statements() -> None:
     result = _run("INSERT INTO t1 SELECT a FROM s1;\nSELECT 'oops FROM t;\n", "dbvpostgresql")
     assert _targets(result) == ["t1"]

@@ -22,6 +22,7 @@ from sqlflow_magic.server.lineage.flows.ddl import command_flows, ddl_flows
 from sqlflow_magic.server.lineage.flows.paths import path_flows, unload_flows
 from sqlflow_magic.server.lineage.flows.statements import Flow, flows_for, nested_statements
 from sqlflow_magic.server.lineage.input.dialects import DialectChoice
+from sqlflow_magic.server.lineage.input.parse_errors import is_call, not_a_statement
 from sqlflow_magic.server.lineage.input.routines import Routine
 
 #: Commands (statements sqlglot could not parse) that move no data: reported only as hints.
@@ -89,9 +90,14 @@ class StatementDispatch:
         if isinstance(expression, exp.Use):
             self.use(expression)
             return
-        if isinstance(expression, exp.Execute):
+        if isinstance(expression, exp.Execute) or is_call(expression, in_block):
             message = f"procedure call not analysed (its body is not part of the job) [{ctx.snippet(60)}]"
             self._report("UnsupportedStatement", message, ctx)
+            return
+        if not_a_statement(expression, in_block):  # within a block parsed whole: the parser let it through
+            message = (f"Syntax error: not a statement (sqlglot read it as a value); check the spelling of its "
+                       f"first keyword [{ctx.snippet(60)}]")
+            self._report("SyntaxError", message, ctx)
             return
         into_is_variable = self.choice.select_into_is_variable or (in_block and self.choice.dialect != "tsql")
         flows = ddl_flows(expression)
@@ -130,8 +136,8 @@ class StatementDispatch:
             self._report("UnsupportedStatement", message, ctx)
         else:
             message = (
-                f"statement not analysed: sqlglot ({dialect}) does not support this syntax and fell back "
-                f"to a generic command, so its lineage is missing [{ctx.snippet()}]"
+                f"statement not analysed: sqlglot ({dialect}) read it as a generic command (a misspelt keyword, "
+                f"or syntax it does not support), so its lineage is missing [{ctx.snippet()}]"
             )
             self._report("SyntaxHint", message, ctx)
 

@@ -21,7 +21,13 @@ from sqlglot import Token, TokenType, exp
 from sqlflow_magic.server.lineage.deadline import Deadline
 from sqlflow_magic.server.lineage.input.chunking import group_blocks, split_chunks, statement_chunks, with_semicolons
 from sqlflow_magic.server.lineage.input.dialects import DialectChoice
-from sqlflow_magic.server.lineage.input.parse_errors import error_token_index, incomplete, syntax_failure
+from sqlflow_magic.server.lineage.input.parse_errors import (
+    error_token_index,
+    incomplete,
+    not_a_statement,
+    not_a_statement_failure,
+    syntax_failure,
+)
 from sqlflow_magic.server.lineage.input.procedural import (
     block_depth_change,
     block_statements,
@@ -336,10 +342,12 @@ def _statements(
     note: str | None,
     variables: frozenset[str] = frozenset(),
     routine: Routine | None = None,
-) -> Iterator[Statement]:
+) -> Iterator[Statement | Failure]:
     start, end = base + tokens[0].start, base + tokens[-1].end + 1
     for expression in expressions:
-        if not isinstance(expression, exp.EndStatement):
+        if not_a_statement(expression, in_block):
+            yield not_a_statement_failure(expression, tokens, base)
+        elif not isinstance(expression, exp.EndStatement):
             yield Statement(expression, base, start, end, in_block, note, variables, routine)
 
 
