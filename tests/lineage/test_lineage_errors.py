@@ -74,6 +74,12 @@ def test_a_misspelt_select_among_statements_is_located_and_the_others_analysed()
                                                                                                           2, 3, 8)
 
 
+def test_a_misspelt_statement_in_a_procedure_parsed_whole_is_a_syntax_error() -> None:
+    result = _run("CREATE PROCEDURE p AS\nBEGIN\n  INSERT INTO t2 SELECT a FROM t1;\n  SELEC * FRM t;\nEND")
+    assert _targets(result) == ["t2"] and result.status == "partial_success"
+    assert [e.error_type for e in result.errors] == ["SyntaxError"] and "not a statement" in result.errors[0].message
+
+
 @pytest.mark.parametrize(
     ("vendor", "sql"),
     [

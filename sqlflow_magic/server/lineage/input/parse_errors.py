@@ -47,7 +47,8 @@ def is_call(expression: exp.Expr, in_block: bool) -> bool:
 def not_a_statement_failure(expression: exp.Expr, tokens: list[Token], base: int) -> Failure:
     """The ``SyntaxError`` of :func:`not_a_statement`, at the value's first name (positions from ``base``)."""
     starts = [name.meta["start"] for name in expression.find_all(exp.Identifier) if "start" in name.meta]
-    token = next((token for token in tokens if token.start == min(starts)), tokens[0]) if starts else tokens[0]
+    first = min(starts, default=None)
+    token = next((token for token in tokens if token.start == first), tokens[0])
     message = (f"Syntax error near {token.text[:40]!r}: not a statement (sqlglot read it as a value); "
                f"check the spelling of its first keyword")
     return Failure(message, "SyntaxError", base + token.start, base + token.end + 1)
