@@ -33,7 +33,7 @@ from sqlflow_magic.server.lineage import SqlSource, analyze, to_sqlflow_json
 from sqlflow_magic.server.pool_child import collections_paused
 
 
-def cpu_seconds(work: Callable[[], Any]) -> float:
+def cpu_time_of(work: Callable[[], Any]) -> float:
     start = time.process_time()
     work()
     return time.process_time() - start
@@ -72,15 +72,15 @@ def main() -> None:
             ours: list[float] = []
             peer: list[float] = []
             for _ in range(args.runs):
-                peer.append(cpu_seconds(lambda: encode_with_json(answer)))  # noqa: B023  (called at once)
-                ours.append(cpu_seconds(lambda: orjson.dumps(answer)))  # noqa: B023
+                peer.append(cpu_time_of(lambda: encode_with_json(answer)))  # noqa: B023  (called at once)
+                ours.append(cpu_time_of(lambda: orjson.dumps(answer)))  # noqa: B023
             text = orjson.dumps(answer)
             print(row(f"write {name}", ours, peer, text == encode_with_json(answer), len(text)), flush=True)
         stored = orjson.dumps(written["lineage, column level"])
         ours, peer = [], []
         for _ in range(args.runs):
-            peer.append(cpu_seconds(lambda: json.loads(stored)))
-            ours.append(cpu_seconds(lambda: orjson.loads(stored)))
+            peer.append(cpu_time_of(lambda: json.loads(stored)))
+            ours.append(cpu_time_of(lambda: orjson.loads(stored)))
         print(row("read lineage, column level", ours, peer, json.loads(stored) == orjson.loads(stored), len(stored)))
 
 

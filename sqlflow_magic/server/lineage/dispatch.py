@@ -22,7 +22,7 @@ from sqlflow_magic.server.lineage.flows.ddl import command_flows, ddl_flows
 from sqlflow_magic.server.lineage.flows.paths import path_flows, unload_flows
 from sqlflow_magic.server.lineage.flows.statements import Flow, flows_for, nested_statements
 from sqlflow_magic.server.lineage.input.dialects import DialectChoice
-from sqlflow_magic.server.lineage.input.parse_errors import is_call, not_a_statement
+from sqlflow_magic.server.lineage.input.parse_errors import NOT_A_STATEMENT, is_call, not_a_statement
 from sqlflow_magic.server.lineage.input.routines import Routine
 
 #: Commands (statements sqlglot could not parse) that move no data: reported only as hints.
@@ -95,9 +95,7 @@ class StatementDispatch:
             self._report("UnsupportedStatement", message, ctx)
             return
         if not_a_statement(expression, in_block):  # within a block parsed whole: the parser let it through
-            message = (f"Syntax error: not a statement (sqlglot read it as a value); check the spelling of its "
-                       f"first keyword [{ctx.snippet(60)}]")
-            self._report("SyntaxError", message, ctx)
+            self._report("SyntaxError", f"Syntax error: {NOT_A_STATEMENT} [{ctx.snippet(60)}]", ctx)
             return
         into_is_variable = self.choice.select_into_is_variable or (in_block and self.choice.dialect != "tsql")
         flows = ddl_flows(expression)

@@ -24,6 +24,10 @@ def incomplete(expression: exp.Expr) -> bool:
     return isinstance(expression, exp.Update) and not expression.expressions
 
 
+#: What a :func:`not_a_statement` error says after where it is.
+NOT_A_STATEMENT = "not a statement (sqlglot read it as a value); check the spelling of its first keyword"
+
+
 def not_a_statement(expression: exp.Expr, in_block: bool) -> bool:
     """A whole "statement" that parses as a value, not a statement: a misspelt keyword reads as a name
     (``SELEC * FRM t`` is the column ``SELEC`` times the column ``FRM``, aliased ``t``), and sqlglot
@@ -49,9 +53,8 @@ def not_a_statement_failure(expression: exp.Expr, tokens: list[Token], base: int
     starts = [name.meta["start"] for name in expression.find_all(exp.Identifier) if "start" in name.meta]
     first = min(starts, default=None)
     token = next((token for token in tokens if token.start == first), tokens[0])
-    message = (f"Syntax error near {token.text[:40]!r}: not a statement (sqlglot read it as a value); "
-               f"check the spelling of its first keyword")
-    return Failure(message, "SyntaxError", base + token.start, base + token.end + 1)
+    return Failure(f"Syntax error near {token.text[:40]!r}: {NOT_A_STATEMENT}", "SyntaxError", base + token.start,
+                   base + token.end + 1)
 
 
 def error_token_index(error: Exception, tokens: list[Token]) -> int:
