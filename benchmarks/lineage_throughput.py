@@ -3,11 +3,11 @@
 Two workloads:
 
 1. the hand-written corpus (``tests/lineage/corpus``): statements per second, each case analysed on
-   its own (as the synchronous endpoint does). Each of ``--runs`` runs is a child process in which
-   every tool analyses every case in turn (the order rotating from case to case), passes repeating
-   until the run has lasted ``--min-seconds``: a drift of the machine's speed weighs on all tools
-   alike, and each call's garbage is collected on that call's time. The targets are judged on the
-   median of the per-run ratios;
+   its own (as the synchronous endpoint does). Each of ``--runs`` runs is a child process in which the
+   tools take turns pass by pass over the corpus (the order rotating), passes repeating until the run
+   has lasted ``--min-seconds``: a drift of the machine's speed weighs on all tools alike, and each
+   call's garbage is collected on that call's time. Tools are compared by their time on the cases
+   both handle. The targets are judged on the median of the per-run ratios;
 2. a generated script of ``--big-mb`` MB: wall time, statements per second and peak RSS, median of
    ``--big-runs`` runs, every run a child process of its own (so peaks do not mix), the tools
    taking turns run after run.
@@ -15,7 +15,8 @@ Two workloads:
 sqllineage runs with a timeout on the big script; a failure or a timeout is reported as such.
 openlineage-sql (the Rust engine on PyPI, package ``openlineage-sql``, in the ``bench`` extra) finds
 table and column lineage in one call, so it has one row, compared with the engine at both levels.
-Every tool is credited with the engine's statement count of the same text.
+Every tool is credited with the engine's statement count of the same text (the rates printed); the
+targets compare times on the same cases.
 
 ``--python`` runs every measured child process with another interpreter, e.g. a venv with compiled
 sqlglot (``sqlglotc``) beside one without, so that "compiled parsing" is the parsing of that Python:
@@ -75,6 +76,8 @@ OPENLINEAGE = ("openlineage-sql", "both")
 PYTHON = [sys.executable]
 #: Statements per second of each (tool, level) in one run.
 RunRates = dict[tuple[str, str], float]
+#: Seconds of each (tool, level) on each case of one run; ``None`` where the tool raised (or timed out).
+RunTimes = dict[tuple[str, str], list[float | None]]
 TOOLS = (
     ("sqlglot.parse", "parse"),
     ("sqlflow-magic engine", "table"),
@@ -184,18 +187,21 @@ def child_main(tool: str, level: str, vendor: str, path: str) -> None:
 
 
 def child_corpus_main(tools: list[tuple[str, str]], min_seconds: float) -> None:
-    """Entry point of a child process: one run of every tool over the corpus, interleaved case by case.
+    """Entry point of a child process: one run of every tool over the corpus, taking turns pass by pass.
 
-    Each case is analysed by every tool in turn (the order rotating from case to case), so a drift of
-    the machine's speed weighs on all tools alike; whole passes repeat until the run has lasted
-    ``min_seconds``. Every tool is credited with the same statement count per case (the engine's
-    count), for the cases it handles without raising. A warm-up pass (imports, dialect set-up) is not
-    timed, and what it leaves (sqllineage's grammar, say) is frozen out of the garbage collector's
-    walks, so that one tool's heap does not slow the others down. Each call ends with a collection of
-    the two younger generations, timed with it: a tool's cyclic garbage (sqlglot's trees point to their
-    parents) is collected on its own time, where Python's collector would run whenever any tool's call
-    crossed its threshold, charging one tool for another's garbage. Prints JSON: per tool, its seconds,
-    the statements credited and the cases that raised, over ``passes`` passes.
+    Each tool analyses every case in a pass of its own, the tools' order rotating from pass to pass, so
+    that a drift of the machine's speed weighs on all tools alike; passes repeat until the run has
+    lasted ``min_seconds``. Not case by case: a call of a fraction of a millisecond right after another
+    tool's call runs in the caches that call left, and the fast tools lost the most there (bare parsing
+    took about 1.5 times as long, openlineage-sql 2.6 times, the engine at column level no longer;
+    docs/performance.md). A warm-up pass (imports, dialect set-up) is not timed, and what it leaves
+    (sqllineage's grammar, say) is frozen out of the garbage collector's walks, so that one tool's heap
+    does not slow the others down. Each call ends with a collection of the two younger generations,
+    timed with it: a tool's cyclic garbage (sqlglot's trees point to their parents) is collected on its
+    own time, where Python's collector would run whenever any tool's call crossed its threshold,
+    charging one tool for another's garbage. Prints JSON: per tool, its seconds, the statements credited
+    (the engine's count of each case it handles without raising), the cases that raised, and its
+    seconds on each case (``None`` where it raised), over ``passes`` passes.
     """
     from sqlflow_magic.server.lineage import SqlSource, analyze
 
@@ -214,23 +220,30 @@ def child_corpus_main(tools: list[tuple[str, str]], min_seconds: float) -> None:
     seconds = dict.fromkeys(tools, 0.0)
     statements = dict.fromkeys(tools, 0)
     failures = dict.fromkeys(tools, 0)
+    case_seconds = {tool: [0.0] * len(cases) for tool in tools}
+    failed_cases: dict[tuple[str, str], set[int]] = {tool: set() for tool in tools}
     passes, started = 0, time.perf_counter()
     while not passes or time.perf_counter() - started < min_seconds:
+        shift = passes % len(tools)
         passes += 1
-        for number, (vendor, sql, count) in enumerate(cases):
-            shift = number % len(tools)
-            for tool in tools[shift:] + tools[:shift]:
+        for tool in tools[shift:] + tools[:shift]:
+            for number, (vendor, sql, count) in enumerate(cases):
                 before = time.perf_counter()
                 try:
                     run_tool(*tool, vendor, sql)
                     statements[tool] += count
                 except Exception:
                     failures[tool] += 1
+                    failed_cases[tool].add(number)
                 gc.collect(1)  # each tool pays for collecting its own garbage, not the next tool's call
-                seconds[tool] += time.perf_counter() - before
+                spent = time.perf_counter() - before
+                seconds[tool] += spent
+                case_seconds[tool][number] += spent
     rows = [
         {"tool": tool, "level": level, "seconds": seconds[tool, level], "statements": statements[tool, level],
-         "failures": failures[tool, level], "passes": passes}
+         "failures": failures[tool, level], "passes": passes,
+         "case_seconds": [None if number in failed_cases[tool, level] else spent
+                          for number, spent in enumerate(case_seconds[tool, level])]}
         for tool, level in tools
     ]  # fmt: skip
     print(json.dumps(rows))
@@ -266,34 +279,38 @@ def _child(args: list[str], timeout: float) -> Any:
 
 def bench_corpus(
     runs: int, min_seconds: float, timeout: float, tools: tuple[tuple[str, str], ...]
-) -> tuple[list[RunRates], list[RunRates]]:
-    """Statements per second of each tool on the corpus: per run, for the two comparisons.
+) -> tuple[list[RunTimes], list[RunTimes]]:
+    """Each tool's seconds on each case of the corpus: per run, for the two comparisons.
 
-    A run is a child process in which the tools take turns case by case (:func:`child_corpus_main`).
+    A run is a child process in which the tools take turns pass by pass (:func:`child_corpus_main`).
     The engine is compared with bare parsing in runs of the sqlglot tools alone, and with sqllineage
     in runs of its own beside sqllineage: measured case by case in one process, sqllineage's heavy
     heap slowed sqlglot's parsing by a quarter, which would have flattered the engine. The two kinds
-    of run alternate. Prints the median rate of each tool; returns the rates of each kind of run.
+    of run alternate. Prints the median rate of each tool (statements per second over the cases it
+    handles); returns each kind of run's seconds per case, from which :func:`verdicts` compares tools on
+    the cases both handle.
     """
     cases = corpus_cases()
     vendors = {vendor for vendor, _ in cases}
     print(
         f"\nCorpus: {len(cases)} cases over {len(vendors)} vendors, each analysed separately (median of {runs} runs "
-        f"of at least {min_seconds:g} s, each its own process; within a run the tools take turns case by case)"
+        f"of at least {min_seconds:g} s, each its own process; within a run the tools take turns pass by pass)"
     )
     engine = tuple(tool for tool in tools if tool[0] == "sqlflow-magic engine")  # openlineage-sql joins the first
     groups = [tuple(tool for tool in tools if tool[0] != "sqllineage")]
     if any(tool[0] == "sqllineage" for tool in tools):
         groups.append(engine + tuple(tool for tool in tools if tool[0] == "sqllineage"))
     per_group: list[list[RunRates]] = [[] for _ in groups]
+    times: list[list[RunTimes]] = [[] for _ in groups]
     last: dict[tuple[str, str], dict] = {}
     for _ in range(runs):
-        for group, done in zip(groups, per_group, strict=True):
+        for group, done, timed in zip(groups, per_group, times, strict=True):
             report = _child(["--child-corpus", json.dumps(group), str(min_seconds)], timeout + min_seconds * 4)
             if not isinstance(report, list):
                 problem = "timed out" if report is None else report["error"]
                 raise SystemExit(f"a corpus run failed: {problem}")
             done.append({(row["tool"], row["level"]): row["statements"] / row["seconds"] for row in report})
+            timed.append({(row["tool"], row["level"]): row["case_seconds"] for row in report})
             for row in report:  # counts per pass, the same in every run
                 last.setdefault((row["tool"], row["level"]), row)
     print(f"{'tool':<22} {'level':<7} {'statements/s':>13}  notes")
@@ -304,7 +321,7 @@ def bench_corpus(
             note += f"; {row['failures'] // row['passes']} of {len(cases)} cases raised an error"
         rate = statistics.median(run[key] for run in per_group[0 if key in groups[0] else 1])
         print(f"{key[0]:<22} {key[1]:<7} {rate:>13.0f}  {note}")
-    return per_group[0], per_group[-1] if len(groups) > 1 else []
+    return times[0], times[-1] if len(groups) > 1 else []
 
 
 def _succeeded(report: dict | None) -> bool:
@@ -313,8 +330,10 @@ def _succeeded(report: dict | None) -> bool:
 
 def bench_big(
     megabytes: float, runs: int, timeout: float, sqllineage_timeout: float, tools: tuple[tuple[str, str], ...]
-) -> dict[tuple[str, str], float]:
-    """Wall time and peak memory of each tool on a generated script, run after run in turns (sqllineage once)."""
+) -> RunTimes:
+    """Wall time and peak memory of each tool on a generated script, run after run in turns (sqllineage once).
+
+    Returns each tool's median seconds, as one case (``None``: it failed or timed out)."""
     script = generated_script(int(megabytes * 1024 * 1024))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.sql"
@@ -329,13 +348,13 @@ def bench_big(
                     continue
                 limit = sqllineage_timeout if tool == "sqllineage" else timeout
                 done.append(_child(["--child", tool, level, "dbvpostgresql", str(path)], limit))
-        rates = {}
+        times: RunTimes = {}
         engine_counts = [r["statements"] for key, done in reports.items() if key[0] == "sqlflow-magic engine"
                          for r in done if _succeeded(r)]  # fmt: skip
         for (tool, level), done in reports.items():
             last = done[-1]
             if not _succeeded(last):
-                rates[tool, level] = 0.0  # a failure or a timeout
+                times[tool, level] = [None]  # a failure or a timeout
                 if last is None:
                     limit = sqllineage_timeout if tool == "sqllineage" else timeout
                     print(f"{tool:<22} {level:<7} {'timeout':>9}  (over {limit:.0f} s)")
@@ -346,8 +365,8 @@ def bench_big(
             peak = statistics.median(r["peak_kb"] for r in done if r is not None) / 1024
             count = last["statements"] or max(engine_counts, default=0)  # openlineage-sql: the engine's count
             print(f"{tool:<22} {level:<7} {seconds:>9.1f} {count:>11,} {count / seconds:>8.0f} {peak:>12.0f}")
-            rates[tool, level] = count / seconds
-    return rates
+            times[tool, level] = [seconds]
+    return times
 
 
 #: The targets: engine time at most this many times bare parsing's (table, column).
@@ -358,25 +377,36 @@ OPENLINEAGE_TARGET = 0.2
 SQLLINEAGE_TARGET = 20
 
 
-def verdicts(workload: str, parse_runs: list[RunRates], peer_runs: list[RunRates]) -> None:
+def verdicts(workload: str, parse_runs: list[RunTimes], peer_runs: list[RunTimes]) -> None:
     """The targets, each ratio taken within a run, then the median over the runs shown with the range.
 
-    - parsing: the engine's time over bare ``sqlglot.parse``'s (the parse rate over the engine's), at most
-      1.3x at table level and 2x at column level (``parse_runs``, where parsing is of the same Python:
-      compiled when the Python has sqlglotc);
-    - openlineage-sql: the engine's rate over its rate, at least 0.2x at table level (``parse_runs``);
-    - sqllineage: the engine's rate over its rate at the same level, at least 20x (``peer_runs``).
+    Every comparison is of time on the same statements: the two tools' seconds summed over the cases
+    that both handle without raising. (Rates over each tool's own cases would credit the engine with the
+    statements of cases where the other tool raised, while charging the other tool for its attempts.)
+
+    - parsing: the engine's time over bare ``sqlglot.parse``'s, at most 1.3x at table level and 2x at
+      column level (``parse_runs``, where parsing is of the same Python: compiled when the Python has
+      sqlglotc);
+    - openlineage-sql: its time over the engine's (the engine's rate over its rate), at least 0.2x at
+      table level (``parse_runs``);
+    - sqllineage: the same over sqllineage at the same level, at least 20x (``peer_runs``).
     """
     how = f" (median of the {len(parse_runs)} runs' ratios, and their range)" if len(parse_runs) > 1 else ""
-    print(f"\nTargets on the {workload}{how}")
+    print(f"\nTargets on the {workload}{how}; each ratio over the cases both tools handle")
     print(f"{'level':<7} {'time vs parse':>20} {'target':<12} {'rate vs openlineage':>20} {'target':<12} "
           f"{'rate vs sqllineage':>20} {'target':<10}")  # fmt: skip
+    parse_key = ("sqlglot.parse", "parse")
     for level in ("table", "column"):
         key = ("sqlflow-magic engine", level)
         if key not in parse_runs[0]:
             continue
-        parse_ratios = [run[("sqlglot.parse", "parse")] / run[key] for run in parse_runs]
-        parse_verdict = _verdict(statistics.median(parse_ratios) <= PARSE_TARGETS[level], f"<= {PARSE_TARGETS[level]}x")
+        parse_ratios = [_time_over(run, key, parse_key) for run in parse_runs]
+        if all(ratio is not None for ratio in parse_ratios):
+            shown = [ratio for ratio in parse_ratios if ratio is not None]
+            parse_text = _spread(shown) + _compared(parse_runs[0], key, parse_key)
+            parse_verdict = _verdict(statistics.median(shown) <= PARSE_TARGETS[level], f"<= {PARSE_TARGETS[level]}x")
+        else:
+            parse_text, parse_verdict = "parse failed", "-"
         against_ol, ol_verdict = _against(parse_runs, key, OPENLINEAGE)
         if against_ol[1] and level == "table":
             ol_verdict = _verdict(against_ol[1] >= OPENLINEAGE_TARGET, f">= {OPENLINEAGE_TARGET}x")
@@ -387,22 +417,43 @@ def verdicts(workload: str, parse_runs: list[RunRates], peer_runs: list[RunRates
             sl_verdict = "met"
         elif against_sl[1]:
             sl_verdict = _verdict(against_sl[1] >= SQLLINEAGE_TARGET, f">= {SQLLINEAGE_TARGET}x")
-        print(f"{level:<7} {_spread(parse_ratios):>20} {parse_verdict:<12} {against_ol[0]:>20} {ol_verdict:<12} "
+        print(f"{level:<7} {parse_text:>20} {parse_verdict:<12} {against_ol[0]:>20} {ol_verdict:<12} "
               f"{against_sl[0]:>20} {sl_verdict:<10}")  # fmt: skip
+
+
+def _both_handled(run: RunTimes, key: tuple[str, str], other: tuple[str, str]) -> list[int]:
+    pairs = enumerate(zip(run[key], run[other], strict=True))
+    return [case for case, (mine, theirs) in pairs if mine is not None and theirs is not None]
+
+
+def _time_over(run: RunTimes, key: tuple[str, str], other: tuple[str, str]) -> float | None:
+    """``key``'s seconds over ``other``'s on the cases both handled; ``None`` if there is none."""
+    cases = _both_handled(run, key, other)
+    mine = sum(run[key][case] or 0.0 for case in cases)
+    theirs = sum(run[other][case] or 0.0 for case in cases)
+    return mine / theirs if cases and theirs else None
+
+
+def _compared(run: RunTimes, key: tuple[str, str], other: tuple[str, str]) -> str:
+    """`` [n/m]`` when the two tools were compared on fewer than all the cases."""
+    handled, total = len(_both_handled(run, key, other)), len(run[key])
+    return f" [{handled}/{total}]" if handled < total else ""
 
 
 def _verdict(met: bool, target: str) -> str:
     return f"met {target}" if met else f"MISSED {target}"
 
 
-def _against(runs: list[RunRates], key: tuple[str, str], peer: tuple[str, str]) -> tuple[tuple[str, float], str]:
-    """``((shown ratio, median), verdict placeholder)`` of the engine's rate over ``peer``'s, run by run."""
+def _against(runs: list[RunTimes], key: tuple[str, str], peer: tuple[str, str]) -> tuple[tuple[str, float], str]:
+    """``((shown ratio, median), verdict placeholder)`` of the engine's rate over ``peer``'s (the peer's time
+    over the engine's on the cases both handled), run by run."""
     if not runs or peer not in runs[0]:
         return ("not run", 0.0), "-"
-    if not all(run[peer] for run in runs):  # 0.0: it failed or timed out
+    ratios = [_time_over(run, peer, key) for run in runs]
+    known = [ratio for ratio in ratios if ratio is not None]
+    if len(known) < len(ratios):  # it failed or timed out
         return ("peer failed", 0.0), "-"
-    ratios = [run[key] / run[peer] for run in runs]
-    return (_spread(ratios), statistics.median(ratios)), ""
+    return (_spread(known) + _compared(runs[0], key, peer), statistics.median(known)), ""
 
 
 def _spread(ratios: list[float]) -> str:
@@ -444,8 +495,8 @@ def main() -> None:
     print(", ".join(versions.values()))
     verdicts("corpus", *bench_corpus(options.runs, options.min_seconds, options.sqllineage_timeout, tools))
     if not options.skip_big:
-        rates = bench_big(options.big_mb, options.big_runs, options.timeout, options.sqllineage_timeout, tools)
-        verdicts("generated script", [rates], [rates])
+        times = bench_big(options.big_mb, options.big_runs, options.timeout, options.sqllineage_timeout, tools)
+        verdicts("generated script", [times], [times])
 
 
 if __name__ == "__main__":

@@ -168,6 +168,8 @@ class FlowAnalyzer:
             index = registry.table(table, ctx.span(table), table.meta.get(OBJECT_TYPE_META, "table"))
             referenced[index] = None
             renamed.append((table, index))
+        if not self._column_level:  # nothing qualifies the query: its tables keep their names
+            return list(referenced), nested, renamed
         if self._column_level:
             normalize_identifiers(query, dialect=self._dialect)
             spelling: dict[str, str] = {}
