@@ -37,18 +37,17 @@ from typing import Any
 
 import sqlglot
 from _common import ROOT  # noqa: F401  (puts the repository on sys.path)
-from lineage_throughput import corpus_cases, generated_script
+from lineage_throughput import PARSE_TARGETS, corpus_cases, generated_script
 from sqlglot import exp
 
 from sqlflow_magic.server.lineage import SqlSource, analyze, choose_dialect
 from sqlflow_magic.server.lineage.model import ColumnRef, LineageResult, Relationship, Span
 from sqlflow_magic.server.pool_child import tune_collector
 
-TARGETS = {"table": 1.3, "column": 2.0}
 Texts = list[tuple[str, str]]  # (dbvendor, sql)
 
 
-def cpu_seconds(work: Callable[[], Any]) -> tuple[float, Any]:
+def cpu_time_and_value(work: Callable[[], Any]) -> tuple[float, Any]:
     """CPU seconds of ``work()`` and its value, after a collection (no garbage of the step before)."""
     gc.collect()
     start = time.process_time()
@@ -110,13 +109,13 @@ def rebuild_results(results: list[LineageResult]) -> int:
 def measure(texts: Texts, level: str, runs: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"parse": [], "walk": [], "result": [], "engine": []}
     for _ in range(runs):
-        seconds, trees = cpu_seconds(lambda: parse_all(texts))
+        seconds, trees = cpu_time_and_value(lambda: parse_all(texts))
         times["parse"].append(seconds)
-        times["walk"].append(cpu_seconds(partial(walk_all, trees, level))[0])
+        times["walk"].append(cpu_time_and_value(partial(walk_all, trees, level))[0])
         del trees
-        times["engine"].append(cpu_seconds(lambda: analyse_all(texts, level))[0])
+        times["engine"].append(cpu_time_and_value(lambda: analyse_all(texts, level))[0])
         results = results_of(texts, level)
-        times["result"].append(cpu_seconds(partial(rebuild_results, results))[0])
+        times["result"].append(cpu_time_and_value(partial(rebuild_results, results))[0])
         del results
     return times
 
@@ -127,7 +126,7 @@ def report(name: str, level: str, times: dict[str, list[float]]) -> None:
     def over(part: str) -> float:
         return statistics.median(t / p for t, p in zip(times[part], times["parse"], strict=True))
 
-    target = TARGETS[level]
+    target = PARSE_TARGETS[level]
     print(f"\n{name}, {level} level (CPU seconds, median and range; over parsing)")
     for part, values in times.items():
         print(f"  {part:<7} {statistics.median(values):7.3f} ({min(values):.3f}-{max(values):.3f})  {over(part):5.2f}x")

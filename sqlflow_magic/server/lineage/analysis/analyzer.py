@@ -72,9 +72,9 @@ class FlowAnalyzer:
             if flow.defines_schema:
                 registry.set_schema(target, keys)
             return
-        referenced, nested, renamed = self._prepare(flow.query, ctx)
+        referenced, nested, registered = self._prepare(flow.query, ctx)
         if not self._column_level:
-            kinds = table_kinds(renamed, flow.query, flow.rows_only)
+            kinds = table_kinds(registered, flow.query, flow.rows_only)
             process.sources = {registry.objects[i].id: kinds[i] for i in referenced if not _is_self(flow, i, target)}
             return
         schema = registry.mini_schema(referenced)
@@ -124,12 +124,12 @@ class FlowAnalyzer:
 
     # -- preparation -------------------------------------------------------------------------
     def _prepare(self, query: exp.Expr, ctx: StatementContext) -> tuple[list[int], bool, list[tuple[exp.Table, int]]]:
-        """Register the query's tables and rename them to placeholders (only CTE names stay).
+        """Register the query's tables; for column level, rename them to placeholders (only CTE names stay).
 
         For column level, also normalises the query's identifiers as ``qualify`` would
         (sqlglot's ``normalize_identifiers``), between registering the tables (by their names as
         written) and renaming them. Returns the referenced objects, whether the query holds
-        another SELECT (column level only), and each renamed table with its object.
+        another SELECT (column level only), and each registered table with its object.
         """
         registry = self._registry
         tables, withs, columns, identifiers, ctes, nested = [], [], [], [], set(), False
@@ -155,7 +155,7 @@ class FlowAnalyzer:
         if ctx.variables:
             replace_variables(columns, ctx.variables)
         referenced: dict[int, None] = {}
-        renamed: list[tuple[exp.Table, int]] = []
+        registered: list[tuple[exp.Table, int]] = []
         for table in tables:
             name = table.this
             if not isinstance(name, (exp.Identifier, exp.Parameter)):
@@ -167,18 +167,17 @@ class FlowAnalyzer:
                 continue
             index = registry.table(table, ctx.span(table), table.meta.get(OBJECT_TYPE_META, "table"))
             referenced[index] = None
-            renamed.append((table, index))
+            registered.append((table, index))
         if not self._column_level:  # nothing qualifies the query: its tables keep their names
-            return list(referenced), nested, renamed
-        if self._column_level:
-            normalize_identifiers(query, dialect=self._dialect)
-            spelling: dict[str, str] = {}
-            for identifier, written in identifiers:
-                if isinstance(written, str):
-                    spelling.setdefault(identifier.this, written)
-            registry.remember_spelling(spelling)
+            return list(referenced), nested, registered
+        normalize_identifiers(query, dialect=self._dialect)
+        spelling: dict[str, str] = {}
+        for identifier, written in identifiers:
+            if isinstance(written, str):
+                spelling.setdefault(identifier.this, written)
+        registry.remember_spelling(spelling)
         shadowed: dict[tuple[str, str], str] = {}  # (db, name) of a table named like a CTE: its alias
-        for table, index in renamed:
+        for table, index in registered:
             alias = table.args.get("alias")
             if alias is None or not alias.name:
                 # Without the name's position: columns qualified by the alias would span to it.
@@ -193,8 +192,8 @@ class FlowAnalyzer:
             table.set("db", None)
             table.set("catalog", None)
         if shadowed:
-            _requalify(columns if self._column_level else list(query.find_all(exp.Column)), shadowed)
-        return list(referenced), nested, renamed
+            _requalify(columns, shadowed)
+        return list(referenced), nested, registered
 
     def _target_columns(
         self, flow: Flow, tracer: ColumnTracer, target: int, ctx: StatementContext
